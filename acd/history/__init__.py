@@ -1,0 +1,1 @@
+"""The engine's ledger: every call, queue attempt, seat interval and AMI outage, in SQL."""

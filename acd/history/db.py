@@ -1,0 +1,41 @@
+"""Engines and sessions for the ledger: SQLite by default, PostgreSQL by URL."""
+
+from __future__ import annotations
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from acd import paths
+from acd.center import Center
+
+
+def database_url(center: Center | None = None) -> str:
+    """The center's `engine.database_url`, else a SQLite file in the state directory."""
+    if center is not None and center.database_url:
+        return center.database_url
+    directory = paths.state_dir()
+    directory.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{directory / 'hotline.sqlite'}"
+
+
+def make_engine(url: str) -> Engine:
+    engine = create_engine(url, future=True, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=5000")
+            cur.close()
+    return engine
+
+
+def create_schema(engine: Engine) -> None:
+    """Create every table of the project (ledger, work orders, ...) that does not exist yet."""
+    from acd.history.models import Base
+    Base.metadata.create_all(engine)
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False)

@@ -1,0 +1,129 @@
+"""SQLAlchemy 2 models of the ledger. Times are UTC, naive `datetime`s (SQLite and PostgreSQL agree).
+
+Identity is Asterisk's full Uniqueid / Linkedid; every row written from an AMI event is keyed
+so that writing it twice (a resync, a replay) changes nothing.
+"""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import (
+    DateTime, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class QueueOutcome(str, enum.Enum):
+    WAITING = "waiting"          # still in the queue
+    ANSWERED = "answered"        # a seat took it (CONNECT)
+    ABANDONED = "abandoned"      # caller hung up while waiting (ABANDON)
+    TIMEOUT = "timeout"          # the queue's max wait passed (EXITWITHTIMEOUT)
+    EXIT_EMPTY = "exit_empty"    # no seat signed in (EXITEMPTY)
+    EXIT_KEY = "exit_key"        # caller pressed a key to leave (EXITWITHKEY)
+    OVERFLOWED = "overflowed"    # moved to another queue after overflow_after_s
+    TRANSFERRED = "transferred"  # answered, then transferred by the seat
+
+
+class SeatState(str, enum.Enum):
+    SIGNED_OUT = "signed_out"
+    READY = "ready"
+    RINGING = "ringing"
+    ON_CALL = "on_call"
+    WRAPUP = "wrapup"
+    BUSY = "busy"
+
+
+class Call(Base):
+    """One caller's call into the center, from the first channel to hang-up."""
+
+    __tablename__ = "calls"
+
+    uniqueid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    linkedid: Mapped[str] = mapped_column(String(64), index=True)
+    node: Mapped[str] = mapped_column(String(40))
+    center: Mapped[str] = mapped_column(String(40), index=True)
+    caller_number: Mapped[str] = mapped_column(String(40), default="")
+    caller_name: Mapped[str] = mapped_column(String(80), default="")
+    dialed: Mapped[str] = mapped_column(String(40), default="")
+    started_at: Mapped[datetime] = mapped_column(DateTime, index=True)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    ivr_path: Mapped[str] = mapped_column(String(200), default="")   # keys pressed, e.g. "1>2"
+    ivr_seconds: Mapped[float | None] = mapped_column(Float)
+    ivr_result: Mapped[str] = mapped_column(String(40), default="")  # queue / handoff / hangup
+    handoff_to: Mapped[str] = mapped_column(String(20), default="")
+    heard_broadcast: Mapped[bool] = mapped_column(default=False)
+    first_queue: Mapped[str] = mapped_column(String(40), default="")
+    final_queue: Mapped[str] = mapped_column(String(40), default="")
+    outcome: Mapped[str] = mapped_column(String(20), default="")  # final QueueOutcome, or "ivr"
+    seat_id: Mapped[str] = mapped_column(String(20), default="", index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    wait_s: Mapped[float | None] = mapped_column(Float)       # queue entry -> answer/leave, summed
+    talk_s: Mapped[float | None] = mapped_column(Float)
+    hangup_by: Mapped[str] = mapped_column(String(10), default="")  # caller / seat / system
+    recording: Mapped[str] = mapped_column(String(300), default="")
+    survey_score: Mapped[int | None] = mapped_column(Integer)  # 1..4; None = not rated
+    survey_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    attempts: Mapped[list[QueueCall]] = relationship(
+        back_populates="call", order_by="QueueCall.entered_at")
+
+
+class QueueCall(Base):
+    """One stay of a call in one queue (a call that overflows has two)."""
+
+    __tablename__ = "queue_calls"
+    __table_args__ = (UniqueConstraint("uniqueid", "queue", "entered_at"),
+                      Index("ix_queue_calls_queue_entered", "queue", "entered_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    uniqueid: Mapped[str] = mapped_column(ForeignKey("calls.uniqueid"), index=True)
+    center: Mapped[str] = mapped_column(String(40))
+    queue: Mapped[str] = mapped_column(String(40))
+    entered_at: Mapped[datetime] = mapped_column(DateTime)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    left_at: Mapped[datetime | None] = mapped_column(DateTime)
+    outcome: Mapped[str] = mapped_column(String(20), default=QueueOutcome.WAITING.value)
+    wait_s: Mapped[float | None] = mapped_column(Float)
+    seat_id: Mapped[str] = mapped_column(String(20), default="")
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+    talk_s: Mapped[float | None] = mapped_column(Float)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    call: Mapped[Call] = relationship(back_populates="attempts")
+
+
+class SeatInterval(Base):
+    """A seat in one state for a time: "how long was 8003 busy today, and why" is a query."""
+
+    __tablename__ = "seat_intervals"
+    __table_args__ = (UniqueConstraint("seat_id", "started_at", "state"),
+                      Index("ix_seat_intervals_seat_started", "seat_id", "started_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    seat_id: Mapped[str] = mapped_column(String(20))
+    center: Mapped[str] = mapped_column(String(40))
+    state: Mapped[str] = mapped_column(String(20))        # SeatState
+    reason: Mapped[str] = mapped_column(String(40), default="")  # busy reason
+    queue: Mapped[str] = mapped_column(String(40), default="")   # wrap-up/call: which queue
+    uniqueid: Mapped[str] = mapped_column(String(64), default="")  # on_call/wrapup: which call
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Outage(Base):
+    """A loss of the AMI connection to a node (断网): the assessment counts these."""
+
+    __tablename__ = "outages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    node: Mapped[str] = mapped_column(String(40), index=True)
+    center: Mapped[str] = mapped_column(String(40))
+    started_at: Mapped[datetime] = mapped_column(DateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reason: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,1 @@
+"""Thin classic-AGI entry points (pyst2) that call into `ivr`."""

@@ -1,0 +1,1 @@
+"""The Mandarin IVR: menus as data, the FastAGI server, prompts and the satisfaction survey."""

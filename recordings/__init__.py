@@ -1,0 +1,1 @@
+"""Call recordings and generated prompts: storage layout, retention, audio conversion."""
