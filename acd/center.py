@@ -197,6 +197,8 @@ def _node(d: dict[str, Any], path: str) -> Node:
 
 
 def _queue(d: dict[str, Any], path: str) -> Queue:
+    if d.get("name") == "general":
+        raise CenterError(f"{path}.name", "'general' is reserved by Asterisk's queues.conf")
     _unknown(d, {"name", "title", "domain", "strategy", "wrapup_s", "ring_timeout_s",
                  "max_wait_s", "overflow_to", "overflow_after_s", "service_level_s"}, path)
     return Queue(

@@ -1,0 +1,1 @@
+"""Simulated callers and seats (SIPp) for tests, the demo and the load benchmarks."""

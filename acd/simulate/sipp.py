@@ -1,0 +1,349 @@
+"""SIPp as simulated callers and seats.
+
+Scenarios are written here, per use, rather than kept as fixed XML: a caller's digits, how long
+it holds on, and a seat's ring and talk times are part of the scenario. Every SIPp runs on
+loopback on its own port and is always stopped by `stop()` (also when a test fails).
+
+- `Caller`: UAC to the hotline number with RTP (G.711 A-law from SIPp's pcap), the first digit
+  as RFC 2833 from SIPp's pcaps (they carry fixed sequence numbers, so only one per call), later
+  digits as SIP INFO; it hangs up after `hold_s` unless Asterisk hangs up first.
+- `register()`: a seat's REGISTER with digest authentication.
+- `Seat`: UAS that answers after `ring_s`, talks `talk_s`, then hangs up; it handles the caller
+  hanging up first (BYE) and a call withdrawn while ringing (CANCEL).
+"""
+
+from __future__ import annotations
+
+import shutil
+import signal
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import escape
+
+from acd.simulate.ports import free_ports
+
+PCAP_DIR = Path("/usr/share/sip-tester")
+DTMF_PCAP = {**{str(d): f"dtmf_2833_{d}.pcap" for d in range(10)},
+             "*": "dtmf_2833_star.pcap", "#": "dtmf_2833_pound.pcap"}
+
+
+class SippError(RuntimeError):
+    pass
+
+
+def sipp_binary() -> str:
+    found = shutil.which("sipp")
+    if found is None:
+        raise SippError("SIPp is not installed (Debian package sip-tester)")
+    return found
+
+
+_HEAD = '<?xml version="1.0" encoding="ISO-8859-1" ?>\n<!DOCTYPE scenario SYSTEM "sipp.dtd">\n'
+_SDP = """v=0
+o=hotline 53655765 2353687637 IN IP[local_ip_type] [local_ip]
+s=-
+c=IN IP[media_ip_type] [media_ip]
+t=0 0
+m=audio [media_port] RTP/AVP 8 0 101
+a=rtpmap:8 PCMA/8000
+a=rtpmap:0 PCMU/8000
+a=rtpmap:101 telephone-event/8000
+a=fmtp:101 0-15
+a=sendrecv
+"""
+
+
+def _cdata(text: str) -> str:
+    lines = [line.strip() if i else line for i, line in enumerate(text.strip("\n").split("\n"))]
+    return "<![CDATA[\n" + "\n".join(lines) + "\n]]>"
+
+
+def caller_scenario(digits: list[tuple[float, str]], hold_s: float, rtp: bool = True) -> str:
+    """A caller: INVITE, ACK, RTP, digits (delay before each, digit), then wait or hang up."""
+    parts = [_HEAD, '<scenario name="hotline caller">\n']
+    invite = f"""INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "[field0]" <sip:[field0]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: 1 INVITE
+Contact: <sip:[field0]@[local_ip]:[local_port]>
+Max-Forwards: 70
+User-Agent: hotline12328-sim
+Content-Type: application/sdp
+Content-Length: [len]
+
+{_SDP}"""
+    parts.append(f'<send retrans="500">{_cdata(invite)}</send>\n')
+    parts.append('<recv response="100" optional="true"/>\n<recv response="180" optional="true"/>\n'
+                 '<recv response="183" optional="true"/>\n<recv response="200" rrs="true"/>\n')
+    ack = """ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[routes]
+From: "[field0]" <sip:[field0]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+"""
+    parts.append(f"<send>{_cdata(ack)}</send>\n")
+    if rtp:
+        parts.append(f'<nop><action><exec play_pcap_audio="{PCAP_DIR / "g711a.pcap"}"/>'
+                     '</action></nop>\n')
+    # Asterisk may hang up at any point (IVR goodbye, queue timeout, survey done), so every
+    # wait is a receive of BYE with a timeout that moves on to the next step.
+    cseq = 2
+    for i, (delay, digit) in enumerate(digits):
+        if delay > 0:
+            parts.append(f'<recv request="BYE" timeout="{int(delay * 1000)}" '
+                         f'ontimeout="digit{i}" next="remote_bye"/>\n<label id="digit{i}"/>\n')
+        if i == 0 and rtp and digit in DTMF_PCAP:
+            parts.append(f'<nop><action><exec play_pcap_audio="{PCAP_DIR / DTMF_PCAP[digit]}"/>'
+                         '</action></nop>\n')
+            continue
+        info = f"""INFO [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[routes]
+From: "[field0]" <sip:[field0]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+[last_To:]
+Call-ID: [call_id]
+CSeq: {cseq} INFO
+Contact: <sip:[field0]@[local_ip]:[local_port]>
+Max-Forwards: 70
+Content-Type: application/dtmf-relay
+Content-Length: [len]
+
+Signal={escape(digit)}
+Duration=160
+"""
+        cseq += 1
+        parts.append(f'<send retrans="500">{_cdata(info)}</send>\n<recv response="200"/>\n')
+    parts.append(f'<recv request="BYE" timeout="{int(max(hold_s, 0.01) * 1000)}" '
+                 'ontimeout="hangup" next="remote_bye"/>\n<label id="hangup"/>\n')
+    bye = f"""BYE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[routes]
+From: "[field0]" <sip:[field0]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+[last_To:]
+Call-ID: [call_id]
+CSeq: {cseq} BYE
+Max-Forwards: 70
+Content-Length: 0
+"""
+    parts.append(f'<send retrans="500">{_cdata(bye)}</send>\n<recv response="200"/>\n')
+    parts.append('<nop next="end"/>\n<label id="remote_bye"/>\n')
+    ok = """SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+"""
+    parts.append(f"<send>{_cdata(ok)}</send>\n<label id=\"end\"/>\n")
+    parts.append('<timewait milliseconds="200"/>\n</scenario>\n')
+    return "".join(parts)
+
+
+def register_scenario(expires_s: int = 3600) -> str:
+    reg = """REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:[service]@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: {cseq} REGISTER
+Contact: <sip:[service]@[local_ip]:[local_port]>
+Expires: {expires}
+Max-Forwards: 70
+User-Agent: hotline12328-sim
+{auth}Content-Length: 0
+"""
+    first = reg.format(cseq=1, expires=expires_s, auth="")
+    second = reg.format(cseq=2, expires=expires_s, auth="[authentication]\n")
+    return (_HEAD + '<scenario name="seat register">\n'
+            f'<send retrans="500">{_cdata(first)}</send>\n'
+            '<recv response="401" auth="true"/>\n'
+            f'<send retrans="500">{_cdata(second)}</send>\n'
+            '<recv response="200"/>\n</scenario>\n')
+
+
+def seat_scenario(ring_s: float, talk_s: float) -> str:
+    ringing = """SIP/2.0 180 Ringing
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[service]@[local_ip]:[local_port]>
+Content-Length: 0
+"""
+    ok = f"""SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[service]@[local_ip]:[local_port]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+{_SDP}"""
+    bye = """BYE [$peer_contact] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:[service]@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
+To: [$peer_from]
+Call-ID: [call_id]
+CSeq: 101 BYE
+Max-Forwards: 70
+Content-Length: 0
+"""
+    plain_ok = """SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+"""
+    terminated = """SIP/2.0 487 Request Terminated
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+CSeq: [$invite_cseq] INVITE
+Content-Length: 0
+"""
+    return (_HEAD + '<scenario name="hotline seat">\n'
+            '<recv request="INVITE" crlf="true"><action>'
+            '<ereg regexp="[0-9]+" search_in="hdr" header="CSeq:" check_it="true" '
+            'assign_to="invite_cseq"/>'
+            '<ereg regexp="^.*$" search_in="hdr" header="From:" check_it="true" '
+            'assign_to="peer_from"/>'
+            '<ereg regexp="sip:[^&gt;;]*" search_in="hdr" header="Contact:" check_it="true" '
+            'assign_to="peer_contact"/>'
+            '</action></recv>\n'
+            f"<send>{_cdata(ringing)}</send>\n"
+            # The call may be withdrawn while ringing (CANCEL) or the caller may hang up while
+            # talking (BYE): each wait is a receive with a timeout that moves on.
+            f'<recv request="CANCEL" timeout="{int(max(ring_s, 0.01) * 1000)}" '
+            'ontimeout="answer" next="cancelled"/>\n<label id="answer"/>\n'
+            f'<send retrans="500">{_cdata(ok)}</send>\n'
+            '<recv request="ACK" crlf="true"/>\n'
+            f'<recv request="BYE" timeout="{int(max(talk_s, 0.01) * 1000)}" '
+            'ontimeout="hangup" next="remote_bye"/>\n<label id="hangup"/>\n'
+            f'<send retrans="500">{_cdata(bye)}</send>\n'
+            '<recv response="200"/>\n<nop next="end"/>\n'
+            f'<label id="remote_bye"/>\n<send>{_cdata(plain_ok)}</send>\n<nop next="end"/>\n'
+            f'<label id="cancelled"/>\n<send>{_cdata(plain_ok)}</send>\n'
+            f"<send>{_cdata(terminated)}</send>\n"
+            '<recv request="ACK" timeout="2000" ontimeout="end"/>\n'
+            '<label id="end"/>\n<timewait milliseconds="500"/>\n</scenario>\n')
+
+
+@dataclass
+class SippProcess:
+    """One running SIPp; stopped (and its trace files kept) by `stop()`."""
+
+    name: str
+    proc: subprocess.Popen[bytes]
+    workdir: Path
+    stopped: bool = False
+
+    def wait(self, timeout: float) -> int:
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise SippError(f"{self.name}: SIPp still running after {timeout:.0f}s") from None
+
+    def running(self) -> bool:
+        return self.proc.poll() is None
+
+    def errors(self) -> str:
+        texts = [p.read_text(errors="replace") for p in self.workdir.glob("*errors*")]
+        out = self.workdir / "stdout.txt"
+        if out.exists():
+            texts.append(out.read_text(errors="replace")[-3000:])
+        return "\n".join(texts)[-6000:]
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGUSR1)  # SIPp: stop gracefully
+            try:
+                self.proc.wait(3)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.stopped = True
+
+
+@dataclass
+class Sipp:
+    """Starts SIPp processes against one Asterisk node; `close()` stops them all."""
+
+    asterisk_host: str
+    asterisk_port: int
+    workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="hotline-sipp-")))
+    processes: list[SippProcess] = field(default_factory=list)
+
+    def _start(self, name: str, scenario: str, args: list[str], *,
+               injection: list[str] | None = None) -> SippProcess:
+        d = self.workdir / name
+        d.mkdir(parents=True, exist_ok=True)
+        sf = d / "scenario.xml"
+        sf.write_text(scenario, encoding="iso-8859-1")
+        cmd = [sipp_binary(), f"{self.asterisk_host}:{self.asterisk_port}", "-sf", str(sf),
+               "-i", "127.0.0.1", "-nostdin", "-trace_err", "-error_file", str(d / "errors.log"),
+               "-max_recv_loops", "1000", *args]
+        if injection is not None:
+            inf = d / "inject.csv"
+            inf.write_text("SEQUENTIAL\n" + "".join(f"{line};\n" for line in injection))
+            cmd += ["-inf", str(inf)]
+        with open(d / "stdout.txt", "wb") as out:
+            proc = subprocess.Popen(cmd, cwd=d, stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        sp = SippProcess(name=name, proc=proc, workdir=d)
+        self.processes.append(sp)
+        return sp
+
+    def callers(self, name: str, numbers: list[str], *, digits: list[tuple[float, str]] = (),
+                hold_s: float = 30.0, rate: float = 5.0, service: str = "12328",
+                rtp: bool = True) -> SippProcess:
+        """Place one call per number, `rate` per second, each behaving the same."""
+        port, media = free_ports(2)
+        return self._start(
+            name, caller_scenario(list(digits), hold_s, rtp=rtp),
+            ["-s", service, "-m", str(len(numbers)), "-r", str(rate), "-rp", "1000",
+             "-l", str(max(1, len(numbers))), "-p", str(port), "-mp", str(media),
+             "-recv_timeout", str(int((hold_s + 600) * 1000))],
+            injection=numbers)
+
+    def register(self, seat_id: str, password: str, port: int, timeout: float = 10.0) -> int:
+        """REGISTER seat_id with digest auth; the exit code (0 = registered)."""
+        p = self._start(f"register-{seat_id}-{port}", register_scenario(),
+                        ["-s", seat_id, "-au", seat_id, "-ap", password, "-m", "1",
+                         "-p", str(port), "-recv_timeout", str(int(timeout * 1000)),
+                         "-timeout", f"{int(timeout)}s", "-timeout_error"])
+        try:
+            return p.wait(timeout + 5)
+        finally:
+            p.stop()
+            self.processes.remove(p)
+
+    def seat(self, seat_id: str, password: str, *, ring_s: float = 1.0,
+             talk_s: float = 5.0) -> SippProcess:
+        """Register a seat's phone, then answer every call it is offered."""
+        port, media = free_ports(2)
+        code = self.register(seat_id, password, port)
+        if code != 0:
+            raise SippError(f"seat {seat_id} could not register (SIPp exit {code})")
+        return self._start(f"seat-{seat_id}", seat_scenario(ring_s, talk_s),
+                           ["-s", seat_id, "-p", str(port), "-mp", str(media)])
+
+    def close(self) -> None:
+        for p in self.processes:
+            p.stop()
+        self.processes.clear()

@@ -1,0 +1,108 @@
+"""`hotline pbx ...`: build, render, start, stop and inspect the Asterisk rig."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from acd import center as center_mod
+from acd import paths
+from asterisk_conf import rig
+
+
+def _instance(args: argparse.Namespace) -> rig.Instance:
+    center = center_mod.load(args.center or center_mod.default_path())
+    return rig.instance(center, node=args.node, name=args.instance)
+
+
+def _build(args: argparse.Namespace) -> int:
+    root = paths.asterisk_root()
+    if rig.root_is_built(root):
+        print(f"asterisk root: cached at {root} ({rig.asterisk_version(root)})")
+        return 0
+    print(f"building the Asterisk root at {root} (Debian {rig.SUITE}, about 30 s)...",
+          file=sys.stderr)
+    rig.build_root(root)
+    print(f"asterisk root: built ({rig.asterisk_version(root)})")
+    return 0
+
+
+def _render(args: argparse.Namespace) -> int:
+    inst = _instance(args)
+    inst.render()
+    print(f"rendered {inst.name} into {inst.host(inst.inner.etc)}")
+    return 0
+
+
+def _up(args: argparse.Namespace) -> int:
+    inst = _instance(args)
+    inst.up()
+    print(f"asterisk {inst.name} up: AMI 127.0.0.1:{inst.node.ami_port}, "
+          f"SIP udp {inst.node.bind}:{inst.node.sip_port}, queue_log {inst.queue_log}")
+    return 0
+
+
+def _down(args: argparse.Namespace) -> int:
+    _instance(args).down()
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    inst = _instance(args)
+    info = {"instance": inst.name, "running": inst.running(), "pid": inst.pid(),
+            "ami": f"{inst.node.bind}:{inst.node.ami_port}",
+            "sip": f"{inst.node.bind}:{inst.node.sip_port}", "queue_log": str(inst.queue_log),
+            "recordings": str(inst.recordings), "log": str(inst.messages_log)}
+    print(json.dumps(info, indent=2, ensure_ascii=False))
+    return 0 if info["running"] else 1
+
+
+def _cli(args: argparse.Namespace) -> int:
+    print(_instance(args).cli(" ".join(args.words)), end="")
+    return 0
+
+
+def _credentials(args: argparse.Namespace) -> int:
+    inst = _instance(args)
+    node = inst.node
+    print(f"SIP registrar: {node.bind}:{node.sip_port} (UDP)")
+    for seat in inst.center.seats_on(node.name):
+        print(f"  seat {seat.id}: username {seat.id}  password {inst.secrets.seats[seat.id]}")
+    print(f"AMI: {node.bind}:{node.ami_port} user {node.ami_user} secret {inst.ami_secret}")
+    return 0
+
+
+def _reap(args: argparse.Namespace) -> int:
+    root = paths.asterisk_root()
+    killed = rig.reap(root) if root.exists() else []
+    killed += rig.reap_named(("sipp",))
+    killed += rig.reap_named(("redis-server",), marker=b"hotline")
+    if killed:
+        print(f"reaped {len(killed)} leftover process(es): {killed}", file=sys.stderr)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    pbx = sub.add_parser("pbx", help="the Asterisk rig: build, up, down, status, cli")
+    psub = pbx.add_subparsers(dest="pbx_command", metavar="ACTION", required=True)
+
+    def add(name: str, func, help: str) -> argparse.ArgumentParser:  # type: ignore[no-untyped-def]
+        p = psub.add_parser(name, help=help)
+        p.add_argument("--node", help="node of the center (default: the first)")
+        p.add_argument("--instance", help="instance name (default: <center>-<node>)")
+        p.set_defaults(func=func)
+        return p
+
+    b = psub.add_parser("build", help="build (or reuse) the cached Debian sid root with Asterisk 22")
+    b.set_defaults(func=_build)
+    add("render", _render, "render asterisk_conf for a node into its instance directory")
+    add("up", _up, "render and start Asterisk; wait until AMI accepts a login")
+    add("down", _down, "stop Asterisk, leaving no process behind")
+    add("status", _status, "is the instance running; where its logs and queue_log are")
+    c = add("cli", _cli, "run one Asterisk CLI command, e.g. hotline pbx cli queue show")
+    c.add_argument("words", nargs="+")
+    add("credentials", _credentials, "SIP passwords of the seats and the AMI secret")
+    r = psub.add_parser("reap", help="kill every Asterisk, SIPp and Redis this project left running")
+    r.set_defaults(func=_reap)

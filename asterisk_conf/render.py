@@ -1,0 +1,314 @@
+"""Render one node's Asterisk configuration from the center description.
+
+One function per Asterisk config file; `render_node` returns them all as {file name: text}.
+The dialplan's fixed part lives in `templates/` and is copied as it is; only what depends on the
+center (globals, one extension per queue, the endpoints) is generated here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from acd.center import Center, Node, Queue
+from asterisk_conf.secrets import Secrets
+
+STATIC = Path(__file__).resolve().parent / "templates"
+
+# Loaded explicitly (modules.conf autoload=no): what a hotline node needs and nothing else.
+MODULES = (
+    # SIP
+    "res_sorcery_config", "res_sorcery_memory", "res_sorcery_astdb", "res_pjproject",
+    "res_pjsip", "res_pjsip_session", "res_pjsip_pubsub", "chan_pjsip",
+    "res_pjsip_authenticator_digest", "res_pjsip_endpoint_identifier_user",
+    "res_pjsip_endpoint_identifier_ip", "res_pjsip_registrar", "res_pjsip_sdp_rtp",
+    "res_pjsip_dtmf_info", "res_pjsip_caller_id", "res_pjsip_refer", "res_pjsip_logger",
+    "res_pjsip_outbound_registration", "res_pjsip_header_funcs", "res_rtp_asterisk",
+    # media
+    "codec_ulaw", "codec_alaw", "codec_gsm", "codec_resample", "format_gsm", "format_wav",
+    "format_wav_gsm", "format_pcm", "format_sln", "res_timing_timerfd", "res_musiconhold",
+    "bridge_simple", "bridge_native_rtp", "bridge_softmix", "bridge_holding",
+    "bridge_builtin_features",
+    # dialplan
+    "pbx_config", "app_queue", "app_dial", "app_playback", "app_mixmonitor", "app_stack",
+    "app_exec", "app_verbose", "app_userevent", "app_echo", "app_read", "app_chanspy",
+    "app_senddtmf", "app_sayunixtime", "app_waitforsilence", "app_transfer",
+    "res_speech", "res_agi",
+    "func_strings", "func_logic", "func_channel", "func_callerid", "func_global",
+    "func_timeout", "func_dialplan", "func_math", "func_db", "func_cut", "func_hangupcause", "func_devstate",
+    "func_sorcery", "func_pjsip_endpoint", "func_env", "func_uri", "func_volume",
+)
+
+
+@dataclass(frozen=True)
+class InstancePaths:
+    """Directories of one Asterisk instance, as seen from inside the root."""
+
+    base: str  # e.g. /srv/hotline/shenyang-pbx1
+
+    @property
+    def etc(self) -> str:
+        return f"{self.base}/etc"
+
+    @property
+    def run(self) -> str:
+        return f"{self.base}/run"
+
+    @property
+    def log(self) -> str:
+        return f"{self.base}/log"
+
+    @property
+    def spool(self) -> str:
+        return f"{self.base}/spool"
+
+    @property
+    def lib(self) -> str:
+        return f"{self.base}/lib"
+
+    @property
+    def moh(self) -> str:
+        return f"{self.base}/moh"
+
+    @property
+    def prompts(self) -> str:
+        return f"{self.base}/prompts"
+
+    @property
+    def recordings(self) -> str:
+        return f"{self.spool}/monitor"
+
+
+def asterisk_conf(p: InstancePaths) -> str:
+    return f"""[directories]
+astcachedir => {p.base}/cache
+astetcdir => {p.etc}
+astmoddir => /usr/lib/x86_64-linux-gnu/asterisk/modules
+astvarlibdir => {p.lib}
+astdbdir => {p.lib}
+astkeydir => {p.lib}
+astdatadir => /usr/share/asterisk
+astagidir => /usr/share/asterisk/agi-bin
+astspooldir => {p.spool}
+astrundir => {p.run}
+astlogdir => {p.log}
+astsbindir => /usr/sbin
+
+[options]
+documentation_language = en_US
+transmit_silence = yes
+hideconnect = yes
+"""
+
+
+def modules_conf() -> str:
+    loads = "\n".join(f"load = {m}.so" for m in MODULES)
+    return f"[modules]\nautoload = no\n{loads}\n"
+
+
+def logger_conf() -> str:
+    return """[general]
+queue_log = yes
+queue_log_to_file = yes
+queue_log_name = queue_log
+dateformat = %F %T.%3q
+
+[logfiles]
+messages.log => notice,warning,error,verbose(1)
+console => error
+"""
+
+
+def manager_conf(node: Node, secrets: Secrets) -> str:
+    return f"""[general]
+enabled = yes
+webenabled = no
+port = {node.ami_port}
+bindaddr = {node.bind}
+displayconnects = no
+timestampevents = yes
+
+[{node.ami_user}]
+secret = {secrets.ami_secret(node.name)}
+deny = 0.0.0.0/0.0.0.0
+permit = 127.0.0.0/255.0.0.0
+read = system,call,agent,user,config,dtmf,reporting,cdr,dialplan,command
+write = system,call,agent,user,config,command,reporting,originate
+writetimeout = 5000
+eventfilter(action(exclude),name(VarSet)) =
+eventfilter(action(exclude),name(Newexten)) =
+eventfilter(action(exclude),name(RTCPSent)) =
+eventfilter(action(exclude),name(RTCPReceived)) =
+"""
+
+
+def pjsip_conf(center: Center, node: Node, secrets: Secrets) -> str:
+    parts = [f"""[global]
+type = global
+user_agent = hotline12328
+endpoint_identifier_order = username,ip
+
+[transport-udp]
+type = transport
+protocol = udp
+bind = {node.bind}:{node.sip_port}
+
+; The public network: calls to 12328 arrive here (a carrier gateway in production,
+; SIPp callers on loopback in tests). Hand-offs to other hotlines leave through it.
+[pstn]
+type = endpoint
+context = hotline-inbound
+disallow = all
+allow = ulaw,alaw,gsm
+dtmf_mode = rfc4733
+direct_media = no
+rtp_symmetric = yes
+media_address = {node.bind}
+aors = pstn
+
+[pstn]
+type = aor
+contact = sip:{node.bind}:{node.sip_port + 10}
+
+[pstn]
+type = identify
+endpoint = pstn
+match = {node.bind}
+"""]
+    for seat in center.seats_on(node.name):
+        parts.append(f"""; seat {seat.id} ({seat.name}): queues {', '.join(seat.queues)}
+[{seat.id}]
+type = endpoint
+context = seats
+callerid = "{seat.name}" <{seat.id}>
+disallow = all
+allow = ulaw,alaw,gsm
+dtmf_mode = rfc4733
+direct_media = no
+rtp_symmetric = yes
+media_address = {node.bind}
+force_rport = yes
+rewrite_contact = yes
+auth = {seat.id}-auth
+aors = {seat.id}
+
+[{seat.id}-auth]
+type = auth
+auth_type = digest
+username = {seat.id}
+password = {secrets.seats[seat.id]}
+
+[{seat.id}]
+type = aor
+max_contacts = 1
+remove_existing = yes
+default_expiration = 600
+""")
+    return "\n".join(parts)
+
+
+def rtp_conf(node: Node) -> str:
+    return f"[general]\nrtpstart = {node.rtp_start}\nrtpend = {node.rtp_end}\nstrictrtp = no\n"
+
+
+def queues_conf(center: Center) -> str:
+    parts = ["""[general]
+persistentmembers = yes
+autofill = yes
+monitor-type = MixMonitor
+shared_lastcall = yes
+log_membername_as_agent = yes
+"""]
+    for q in center.queues:
+        parts.append(f"""; {q.title} ({q.domain})
+[{q.name}]
+strategy = {q.strategy}
+timeout = {q.ring_timeout_s}
+retry = 1
+wrapuptime = {q.wrapup_s}
+servicelevel = {q.service_level_s}
+joinempty = yes
+leavewhenempty = no
+ringinuse = no
+setinterfacevar = yes
+setqueuevar = yes
+setqueueentryvar = yes
+announce-frequency = 0
+announce-holdtime = no
+reportholdtime = no
+musicclass = default
+""")
+    return "\n".join(parts)
+
+
+def musiconhold_conf(p: InstancePaths) -> str:
+    return f"[default]\nmode = files\ndirectory = {p.moh}\n"
+
+
+def _queue_wait(q: Queue) -> int:
+    return q.overflow_after_s if q.overflow_to else q.max_wait_s
+
+
+def extensions_conf(center: Center, node: Node, p: InstancePaths) -> str:
+    """Globals and one extension per queue; the fixed flow is in templates/extensions_hotline.conf."""
+    lines = [
+        "[general]", "static = yes", "writeprotect = yes", "clearglobalvars = yes", "",
+        "[globals]",
+        f"HOTLINE_CENTER = {center.code}",
+        f"HOTLINE_NODE = {node.name}",
+        f"HOTLINE_NUMBER = {center.hotline_number}",
+        f"FASTAGI = agi://127.0.0.1:{node.fastagi_port}",
+        f"DEFAULT_QUEUE = {center.default_queue}",
+        f"RECORDING = {'yes' if center.recording else 'no'}",
+        f"PROMPTS = {p.prompts}",
+        f"HANDOFF_TRANSFER = {'yes' if center.handoffs.transfer_enabled else 'no'}",
+        "",
+        "#include \"extensions_hotline.conf\"",
+        "#tryinclude \"extensions_ivr.conf\"",
+        "#tryinclude \"extensions_features.conf\"",
+        "",
+        "; One extension per skill queue. On TIMEOUT a queue with overflow_to moves the caller on.",
+        "[hotline-queue]",
+    ]
+    for q in center.queues:
+        lines += [
+            f"exten => {q.name},1,Set(HOTLINE_QUEUE={q.name})",
+            f" same => n,Gosub(hotline-queue-enter,s,1({q.name},{_queue_wait(q)}))",
+        ]
+        if q.overflow_to:
+            lines += [
+                f" same => n,GotoIf($[\"${{QUEUESTATUS}}\" = \"TIMEOUT\"]?{q.overflow_to},1)",
+            ]
+        lines += [" same => n,Goto(hotline-after-queue,s,1)", ""]
+    return "\n".join(lines) + "\n"
+
+
+def render_node(center: Center, node: Node, secrets: Secrets, paths: InstancePaths) -> dict[str, str]:
+    """All config files of one node, by file name."""
+    files = {
+        "asterisk.conf": asterisk_conf(paths),
+        "modules.conf": modules_conf(),
+        "logger.conf": logger_conf(),
+        "manager.conf": manager_conf(node, secrets),
+        "pjsip.conf": pjsip_conf(center, node, secrets),
+        "rtp.conf": rtp_conf(node),
+        "queues.conf": queues_conf(center),
+        "musiconhold.conf": musiconhold_conf(paths),
+        "extensions.conf": extensions_conf(center, node, paths),
+        "indications.conf": "[general]\ncountry = cn\n\n[cn]\ndescription = China\n"
+                            "ringcadence = 1000,4000\ndial = 450\nbusy = 450/350,0/350\n"
+                            "ring = 450/1000,0/4000\ncongestion = 450/700,0/700\n"
+                            "callwaiting = 450/400,0/4000\ndialrecall = 450\n"
+                            "record = 950/400,0/10000\ninfo = 450/100,0/100,450/100,0/100\n",
+        "features.conf": "[general]\n",
+        "cdr.conf": "[general]\nenable = no\n",
+        "cel.conf": "[general]\nenable = no\n",
+        "ccss.conf": "[general]\n",
+        "udptl.conf": "[general]\n",
+        "acl.conf": "",
+        "pjproject.conf": "[log_mappings]\ntype = log_mappings\nasterisk_error = 0\n"
+                          "asterisk_warning = 2\nasterisk_debug = 3,4\n",
+    }
+    for static in sorted(STATIC.glob("*.conf")):
+        files[static.name] = static.read_text(encoding="utf-8")
+    return files

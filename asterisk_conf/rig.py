@@ -1,0 +1,375 @@
+"""The Asterisk rig: a Debian sid root with Asterisk 22, and instances of it run by chroot.
+
+The root is built once with mmdebstrap into the user's cache directory and reused. Each node of
+a center runs as one *instance*: its own config, run, log and spool directories under
+``<root>/srv/hotline/<instance>``, its own ports, so several can run side by side (two nodes
+of one center, or tests next to a demo). Asterisk shares the host's network; AMI, SIP and
+FastAGI meet on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from acd import paths
+from acd.center import Center, Node
+from acd.logs import get_logger
+from asterisk_conf import secrets as secrets_mod
+from asterisk_conf.render import InstancePaths, render_node
+
+log = get_logger(__name__)
+
+PACKAGES = ("asterisk", "asterisk-modules", "asterisk-core-sounds-en-gsm", "python3")
+SUITE = "sid"
+
+
+class RigError(RuntimeError):
+    """The rig could not do what was asked; the message says why."""
+
+
+def root_is_built(root: Path) -> bool:
+    return (root / "usr/sbin/asterisk").exists() and (root / ".hotline-root").exists()
+
+
+def build_root(root: Path | None = None, progress: bool = True) -> Path:
+    """Build the Asterisk root with mmdebstrap unless a finished one is cached."""
+    root = root or paths.asterisk_root()
+    if root_is_built(root):
+        return root
+    if shutil.which("mmdebstrap") is None:
+        raise RigError("mmdebstrap is not installed (Debian package mmdebstrap)")
+    if os.geteuid() != 0:
+        raise RigError("building the Asterisk root needs root (mmdebstrap into a chroot)")
+    tmp = root.with_name(root.name + ".building")
+    shutil.rmtree(tmp, ignore_errors=True)
+    root.parent.mkdir(parents=True, exist_ok=True)
+    cmd = ["mmdebstrap", "--variant=apt", "--aptopt=Acquire::Check-Valid-Until \"false\"",
+           f"--include={','.join(PACKAGES)}", SUITE, str(tmp)]
+    log.info("building asterisk root", root=str(root), suite=SUITE)
+    started = time.monotonic()
+    result = subprocess.run(cmd, stdout=None if progress else subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    if result.returncode != 0:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise RigError(f"mmdebstrap failed ({result.returncode}): {result.stderr[-2000:]}")
+    (tmp / ".hotline-root").write_text(",".join(PACKAGES) + "\n")
+    shutil.rmtree(root, ignore_errors=True)
+    tmp.rename(root)
+    log.info("asterisk root built", seconds=round(time.monotonic() - started, 1))
+    return root
+
+
+def asterisk_version(root: Path) -> str:
+    out = subprocess.run(["chroot", str(root), "/usr/sbin/asterisk", "-V"],
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+@dataclass
+class Instance:
+    """One running (or runnable) Asterisk of one node."""
+
+    center: Center
+    node: Node
+    root: Path
+    name: str
+    secrets: secrets_mod.Secrets
+    inner: InstancePaths = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.inner = InstancePaths(f"/srv/hotline/{self.name}")
+
+    # host-side paths
+    def host(self, inner_path: str) -> Path:
+        return self.root / inner_path.lstrip("/")
+
+    @property
+    def base(self) -> Path:
+        return self.host(self.inner.base)
+
+    @property
+    def queue_log(self) -> Path:
+        return self.host(self.inner.log) / "queue_log"
+
+    @property
+    def messages_log(self) -> Path:
+        return self.host(self.inner.log) / "messages.log"
+
+    @property
+    def console_log(self) -> Path:
+        return self.base / "console.log"
+
+    @property
+    def recordings(self) -> Path:
+        return self.host(self.inner.recordings)
+
+    @property
+    def prompts(self) -> Path:
+        return self.host(self.inner.prompts)
+
+    @property
+    def pidfile(self) -> Path:
+        return self.base / "asterisk.hostpid"
+
+    @property
+    def ami_secret(self) -> str:
+        return self.secrets.ami_secret(self.node.name)
+
+    # lifecycle
+    def render(self) -> None:
+        """Write this node's config into the instance directory (replacing what was there)."""
+        etc = self.host(self.inner.etc)
+        shutil.rmtree(etc, ignore_errors=True)
+        for d in (etc, self.host(self.inner.run), self.host(self.inner.log),
+                  self.host(self.inner.spool), self.host(self.inner.lib),
+                  self.host(self.inner.moh), self.recordings, self.prompts,
+                  self.base / "cache"):
+            d.mkdir(parents=True, exist_ok=True)
+        for name, text in render_node(self.center, self.node, self.secrets, self.inner).items():
+            (etc / name).write_text(text, encoding="utf-8")
+        os.chmod(etc / "pjsip.conf", 0o600)
+        os.chmod(etc / "manager.conf", 0o600)
+        _ensure_hostname_resolves(self.root)
+        hold = self.host(self.inner.moh) / "hold.wav"
+        if not hold.exists():
+            _write_hold_music(hold)
+
+    def _asterisk(self, *args: str) -> list[str]:
+        return ["chroot", str(self.root), "/usr/sbin/asterisk",
+                "-C", f"{self.inner.etc}/asterisk.conf", *args]
+
+    def pid(self) -> int | None:
+        try:
+            pid = int(self.pidfile.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return None
+        return pid
+
+    def running(self) -> bool:
+        return self.pid() is not None
+
+    def up(self, timeout: float = 30.0) -> None:
+        """Render, start Asterisk in the background and wait for an AMI login."""
+        if self.running():
+            raise RigError(f"instance {self.name} is already running (pid {self.pid()})")
+        for port in (self.node.ami_port, self.node.sip_port):
+            _check_port_free(self.node.bind, port, udp=(port == self.node.sip_port))
+        self.render()
+        out = open(self.console_log, "ab")
+        proc = subprocess.Popen(self._asterisk("-f", "-n", "-q"), stdin=subprocess.DEVNULL,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        out.close()
+        self.pidfile.write_text(str(proc.pid))
+        try:
+            asyncio.run(wait_for_ami(self.node.bind, self.node.ami_port, self.node.ami_user,
+                                     self.ami_secret, timeout, proc))
+        except Exception:
+            self.down()
+            raise
+        log.info("asterisk up", instance=self.name, ami_port=self.node.ami_port,
+                 sip_port=self.node.sip_port, pid=proc.pid)
+
+    def cli(self, command: str, timeout: float = 15.0) -> str:
+        """Run one Asterisk CLI command through the control socket."""
+        result = subprocess.run(self._asterisk("-rx", command), capture_output=True, text=True,
+                                timeout=timeout)
+        if result.returncode != 0:
+            raise RigError(f"asterisk -rx {command!r} failed: {result.stderr.strip()}")
+        return result.stdout
+
+    def down(self, timeout: float = 10.0) -> None:
+        """Stop Asterisk, politely first; leave no process behind."""
+        pid = self.pid()
+        if pid is None:
+            self.pidfile.unlink(missing_ok=True)
+            return
+        try:
+            self.cli("core stop now", timeout=5)
+        except (RigError, subprocess.TimeoutExpired):
+            pass
+        if not _wait_gone(pid, timeout):
+            os.killpg(pid, signal.SIGTERM) if _is_group_leader(pid) else os.kill(pid, signal.SIGTERM)
+            if not _wait_gone(pid, 3):
+                os.kill(pid, signal.SIGKILL)
+                _wait_gone(pid, 3)
+        self.pidfile.unlink(missing_ok=True)
+        log.info("asterisk down", instance=self.name)
+
+
+def _ensure_hostname_resolves(root: Path) -> None:
+    """Asterisk looks up the machine's own name; inside the root that must not go to DNS."""
+    hosts = root / "etc/hosts"
+    name = socket.gethostname()
+    text = hosts.read_text() if hosts.exists() else ""
+    if not any(name in line.split()[1:] for line in text.splitlines() if line.strip()):
+        hosts.write_text(text + ("" if text.endswith("\n") or not text else "\n")
+                         + f"127.0.1.1 {name}\n127.0.0.1 localhost\n")
+
+
+def _write_hold_music(path: Path, seconds: int = 8) -> None:
+    """A soft two-tone chime at 8 kHz, so a waiting caller hears that the line is alive."""
+    import math
+    import struct
+    import wave
+
+    rate = 8000
+    frames = bytearray()
+    for i in range(rate * seconds):
+        t = i / rate
+        phase = t % 2.0
+        tone = 523.25 if phase < 1.0 else 659.25
+        envelope = math.exp(-3.0 * (phase % 1.0))
+        frames += struct.pack("<h", int(3000 * envelope * math.sin(2 * math.pi * tone * t)))
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(bytes(frames))
+
+
+def _is_group_leader(pid: int) -> bool:
+    try:
+        return os.getpgid(pid) == pid
+    except ProcessLookupError:
+        return False
+
+
+def _wait_gone(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            done, _ = os.waitpid(pid, os.WNOHANG)
+            if done == pid:
+                return True
+        except ChildProcessError:
+            pass
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def _check_port_free(host: str, port: int, udp: bool = False) -> None:
+    kind = socket.SOCK_DGRAM if udp else socket.SOCK_STREAM
+    with socket.socket(socket.AF_INET, kind) as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            raise RigError(f"{'UDP' if udp else 'TCP'} port {host}:{port} is already in use") from None
+
+
+async def wait_for_ami(host: str, port: int, user: str, secret: str, timeout: float,
+                       proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Wait until the AMI accepts a login with these credentials."""
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RigError(f"asterisk exited with {proc.returncode} while starting")
+        try:
+            reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 2)
+        except (OSError, asyncio.TimeoutError) as exc:
+            last = str(exc) or type(exc).__name__
+            await asyncio.sleep(0.1)
+            continue
+        try:
+            await asyncio.wait_for(reader.readline(), 2)  # banner
+            writer.write(f"Action: Login\r\nUsername: {user}\r\nSecret: {secret}\r\n"
+                         "Events: off\r\n\r\n".encode())
+            await writer.drain()
+            reply = b""
+            while not reply.endswith(b"\r\n\r\n"):
+                chunk = await asyncio.wait_for(reader.read(1024), 2)
+                if not chunk:
+                    break
+                reply += chunk
+            if b"Response: Success" in reply:
+                writer.write(b"Action: Logoff\r\n\r\n")
+                await writer.drain()
+                return
+            last = reply.decode(errors="replace").strip()
+            if b"Authentication failed" in reply:
+                raise RigError(f"AMI refused the login of {user!r}: {last}")
+        except (OSError, asyncio.TimeoutError) as exc:
+            last = str(exc) or type(exc).__name__
+        finally:
+            writer.close()
+        await asyncio.sleep(0.1)
+    raise RigError(f"AMI on {host}:{port} did not accept a login within {timeout:.0f}s ({last})")
+
+
+def instance(center: Center, node: str | None = None, name: str | None = None,
+             root: Path | None = None, state: Path | None = None) -> Instance:
+    """The instance of a node (default the first), named `<center>-<node>` unless told."""
+    n = center.node(node)
+    root = root or paths.asterisk_root()
+    if not root_is_built(root):
+        raise RigError(f"no Asterisk root at {root}: run `hotline pbx build` first")
+    secrets = secrets_mod.load_or_create(center, state or paths.state_dir())
+    return Instance(center=center, node=n, root=root, name=name or f"{center.code}-{n.name}",
+                    secrets=secrets)
+
+
+def running_asterisks(root: Path) -> list[int]:
+    """PIDs of every Asterisk process whose root directory is this root."""
+    found = []
+    target = root.resolve()
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if Path(os.readlink(entry / "root")).resolve() != target:
+                continue
+            exe = os.readlink(entry / "exe")
+        except OSError:
+            continue
+        if exe.endswith("/asterisk"):
+            found.append(int(entry.name))
+    return found
+
+
+def reap(root: Path) -> list[int]:
+    """Kill every Asterisk left running in this root (after a crashed test run)."""
+    pids = running_asterisks(root)
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    for pid in pids:
+        _wait_gone(pid, 3)
+    return pids
+
+
+def reap_named(names: tuple[str, ...], marker: bytes = b"") -> list[int]:
+    """Kill processes by executable name (and, if given, a marker in their command line)."""
+    killed = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes()
+            comm = (entry / "comm").read_text().strip()
+        except OSError:
+            continue
+        if comm in names and (not marker or marker in cmdline):
+            try:
+                os.kill(int(entry.name), signal.SIGKILL)
+                killed.append(int(entry.name))
+            except ProcessLookupError:
+                pass
+    return killed
