@@ -78,7 +78,7 @@ def _reap(args: argparse.Namespace) -> int:
     root = paths.asterisk_root()
     killed = rig.reap(root) if root.exists() else []
     killed += rig.reap_named(("sipp",))
-    killed += rig.reap_named(("redis-server",), marker=b"hotline")
+    killed += rig.reap_named(("redis-server",), marker=b"hotline-redis")
     if killed:
         print(f"reaped {len(killed)} leftover process(es): {killed}", file=sys.stderr)
     return 0

@@ -83,6 +83,7 @@ class Instance:
     name: str
     secrets: secrets_mod.Secrets
     inner: InstancePaths = field(init=False)
+    _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.inner = InstancePaths(f"/srv/hotline/{self.name}")
@@ -171,6 +172,7 @@ class Instance:
         proc = subprocess.Popen(self._asterisk("-f", "-n", "-q"), stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
         out.close()
+        self._proc = proc
         self.pidfile.write_text(str(proc.pid))
         try:
             asyncio.run(wait_for_ami(self.node.bind, self.node.ami_port, self.node.ami_user,
@@ -205,6 +207,9 @@ class Instance:
                 os.kill(pid, signal.SIGKILL)
                 _wait_gone(pid, 3)
         self.pidfile.unlink(missing_ok=True)
+        if self._proc is not None:
+            self._proc.wait()
+            self._proc = None
         log.info("asterisk down", instance=self.name)
 
 

@@ -4,12 +4,17 @@ by the project's own code and always torn down, also when a test fails."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import Engine
 
 from acd.history import db
 from tests.support.real import free_port, unavailable
+
+if TYPE_CHECKING:
+    from acd.simulate.sipp import Sipp
+    from tests.support.rig import RunningPbx
 
 
 @pytest.fixture(scope="session")
@@ -45,3 +50,57 @@ def db_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:  # 
     yield engine
     Base.metadata.drop_all(engine)
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def pbx(tmp_path_factory: pytest.TempPathFactory) -> Iterator["RunningPbx"]:
+    """The real Asterisk 22, running the example center on free ports, for the whole session."""
+    import os
+
+    from asterisk_conf.rig import RigError
+    from tests.support.rig import running_pbx
+    state = tmp_path_factory.mktemp("pbx-state")
+    try:
+        cm = running_pbx(state, name=f"test-{os.getpid()}")
+        handle = cm.__enter__()
+    except (RigError, OSError) as exc:
+        unavailable(f"Asterisk could not start: {exc}")
+        raise
+    try:
+        yield handle
+    finally:
+        cm.__exit__(None, None, None)
+
+
+@pytest.fixture
+def sipp(pbx: "RunningPbx") -> Iterator["Sipp"]:
+    """SIPp callers and seats against the session's Asterisk; all stopped after the test,
+    their leftover channels hung up and the queues emptied of members."""
+    import shutil
+
+    if shutil.which("sipp") is None:
+        unavailable("SIPp is not installed (Debian package sip-tester)")
+    s = pbx.sipp()
+    try:
+        yield s
+    finally:
+        s.close()
+        pbx.hangup_all()
+        pbx.remove_all_members()
+        shutil.rmtree(s.workdir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server on a free loopback port for the whole session."""
+    from acd.redis_server import RedisServer, RedisServerError
+    server = RedisServer(free_port(), tmp_path_factory.mktemp("redis"))
+    try:
+        server.start()
+    except RedisServerError as exc:
+        unavailable(f"Redis could not start: {exc}")
+        raise
+    try:
+        yield server.url
+    finally:
+        server.stop()

@@ -1,0 +1,91 @@
+"""A running Asterisk for tests: the shipped example center on free ports, its own instance."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tomllib
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from acd import center as center_mod
+from acd.center import Center
+from acd.simulate.ports import free_ports
+from acd.simulate.sipp import Sipp
+from asterisk_conf import rig
+
+
+def test_center_data(**engine: Any) -> dict[str, Any]:
+    """The example center, with every port of its node replaced by a free one."""
+    data = tomllib.loads(center_mod.EXAMPLE.read_text(encoding="utf-8"))
+    sip, ami, agi, redis, http = free_ports(5)
+    rtp = 30000 + (os.getpid() % 200) * 100
+    data["nodes"][0].update(sip_port=sip, ami_port=ami, fastagi_port=agi,
+                            rtp_start=rtp, rtp_end=rtp + 99)
+    data["engine"].update(redis_port=redis, http_port=http, **engine)
+    return data
+
+
+@dataclass
+class RunningPbx:
+    center: Center
+    instance: rig.Instance
+    state: Path
+
+    @property
+    def node(self):  # type: ignore[no-untyped-def]
+        return self.instance.node
+
+    @property
+    def ami(self) -> dict[str, Any]:
+        n = self.instance.node
+        return {"host": "127.0.0.1", "port": n.ami_port, "username": n.ami_user,
+                "secret": self.instance.ami_secret}
+
+    def seat_password(self, seat_id: str) -> str:
+        return self.instance.secrets.seats[seat_id]
+
+    def sipp(self) -> Sipp:
+        return Sipp("127.0.0.1", self.instance.node.sip_port)
+
+    def queue_log(self) -> list[list[str]]:
+        """queue_log as rows of fields."""
+        if not self.instance.queue_log.exists():
+            return []
+        return [line.split("|") for line in
+                self.instance.queue_log.read_text(errors="replace").splitlines() if line]
+
+    def hangup_all(self) -> None:
+        try:
+            self.instance.cli("channel request hangup all")
+        except rig.RigError:
+            pass
+
+    def remove_all_members(self) -> None:
+        for q in self.center.queues:
+            out = self.instance.cli(f"queue show {q.name}")
+            for line in out.splitlines():
+                line = line.strip()
+                if "(PJSIP/" in line:
+                    iface = line[line.index("(PJSIP/") + 1:].split(" ")[0].rstrip(")")
+                    self.instance.cli(f"queue remove member {iface} from {q.name}")
+
+
+@contextmanager
+def running_pbx(state: Path, name: str, data: dict[str, Any] | None = None) -> Iterator[RunningPbx]:
+    """Render and start an instance; always stop it and remove its directory."""
+    root = rig.build_root()
+    center = center_mod.parse(data or test_center_data())
+    inst = rig.instance(center, name=name, root=root, state=state)
+    shutil.rmtree(inst.base, ignore_errors=True)
+    inst.up()
+    try:
+        yield RunningPbx(center=center, instance=inst, state=state)
+    finally:
+        inst.down()
+        keep = os.environ.get("HOTLINE_KEEP_INSTANCES")
+        if not keep:
+            shutil.rmtree(inst.base, ignore_errors=True)

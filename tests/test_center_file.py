@@ -1,0 +1,76 @@
+"""The center description: the example loads; every malformed field is refused by name."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from acd import center
+from acd.center import CenterError
+
+
+def example() -> dict[str, Any]:
+    return tomllib.loads(center.EXAMPLE.read_text(encoding="utf-8"))
+
+
+def test_the_shipped_example_is_valid() -> None:
+    c = center.load(center.EXAMPLE)
+    assert c.hotline_number == "12328"
+    assert {q.domain for q in c.queues} >= {"highway", "urban_transit", "road_transport",
+                                            "waterway", "complaint"}
+    assert all(set(s.queues) <= {q.name for q in c.queues} for s in c.seats)
+
+
+@pytest.mark.parametrize(("path", "value", "field"), [
+    (("queues", 1, "wrapup_s"), "five", "queues[1].wrapup_s"),
+    (("queues", 0, "domain"), "railway", "queues[0].domain"),
+    (("queues", 0, "name"), "general", "queues[0].name"),
+    (("queues", 1, "overflow_to"), "nowhere", "queues[1].overflow_to"),
+    (("seats", 2, "queues"), ["highway", "ghost"], "seats[2].queues"),
+    (("seats", 0, "id"), "eighty", "seats[0].id"),
+    (("nodes", 0, "ami_port"), 80, "nodes[0].ami_port"),
+    (("center", "default_queue"), "ghost", "center.default_queue"),
+    (("center", "recording"), "yes", "center.recording"),
+    (("handoffs", "rail"), "rail; rm -rf", "handoffs.rail"),
+    (("engine", "colour"), "blue", "engine.colour"),
+])
+def test_a_bad_field_is_refused_by_name(path: tuple[Any, ...], value: Any, field: str) -> None:
+    data = example()
+    target: Any = data
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    with pytest.raises(CenterError) as err:
+        center.parse(data)
+    assert str(err.value).startswith(field + ":"), str(err.value)
+
+
+def test_missing_sections_and_overlapping_ports_are_refused() -> None:
+    data = example()
+    del data["seats"]
+    with pytest.raises(CenterError, match=r"^seats: needs at least one"):
+        center.parse(data)
+    data = example()
+    data["nodes"][0]["ami_port"] = data["nodes"][0]["sip_port"]
+    with pytest.raises(CenterError, match=r"^nodes\[0\]: .* must not overlap"):
+        center.parse(data)
+
+
+def test_the_command_line_names_the_bad_field(tmp_path: Path) -> None:
+    bad = tmp_path / "center.toml"
+    bad.write_text(center.EXAMPLE.read_text(encoding="utf-8").replace(
+        "wrapup_s = 15", 'wrapup_s = "fifteen"'), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "acd.cli", "--center", str(bad),
+                             "pbx", "render"], capture_output=True, text=True)
+    assert result.returncode == 2
+    assert "queues[5].wrapup_s: must be an integer" in result.stderr
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[center\n", encoding="utf-8")
+    result = subprocess.run([sys.executable, "-m", "acd.cli", "--center", str(broken),
+                             "pbx", "render"], capture_output=True, text=True)
+    assert result.returncode == 2 and "not valid TOML" in result.stderr

@@ -1,0 +1,47 @@
+"""No caller is dropped because the Python side is down: with the FastAGI server killed, calls
+still reach a seat through the default queue."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from tests.support.rig import RunningPbx
+from tests.test_rig_calls import add_members, wait_for_outcomes
+
+pytestmark = pytest.mark.asterisk
+
+
+def test_calls_reach_a_seat_after_the_fastagi_server_is_killed(pbx: RunningPbx, sipp) -> None:
+    sipp.seat("8001", pbx.seat_password("8001"), ring_s=0.3, talk_s=1.0)
+    add_members(pbx, "highway", ["8001"])
+    add_members(pbx, "manual", ["8001"])
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.agi_router", str(pbx.node.fastagi_port), "highway"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        assert server.stdout is not None
+        assert server.stdout.readline().strip() == b"ready"
+        sipp.callers("with-ivr", ["13930000001"], hold_s=20).wait(30)
+        server.send_signal(signal.SIGKILL)
+        server.wait(5)
+        sipp.callers("without-ivr", ["13930000002"], hold_s=20).wait(30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+        if server.stdout is not None:
+            server.stdout.close()
+
+    calls = wait_for_outcomes(pbx, {"13930000001", "13930000002"}, timeout=20)
+    with_ivr = calls["13930000001"]
+    without_ivr = calls["13930000002"]
+    # While the IVR answered, it chose the queue...
+    assert with_ivr[0][4] == "ENTERQUEUE" and with_ivr[0][2] == "highway"
+    assert any(r[4] == "CONNECT" and r[3] == "8001" for r in with_ivr)
+    # ...and once it was killed, the dialplan sent the caller to the default queue, answered.
+    assert without_ivr[0][4] == "ENTERQUEUE" and without_ivr[0][2] == pbx.center.default_queue
+    assert any(r[4] == "CONNECT" and r[3] == "8001" for r in without_ivr)
