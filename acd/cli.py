@@ -13,6 +13,7 @@ from acd.center import CenterError
 # Every module here has `register(subparsers)`; each subcommand sets `func(args) -> int`.
 COMMAND_MODULES = (
     "asterisk_conf.cli",
+    "acd.demo",
 )
 
 
