@@ -81,7 +81,7 @@ def _reap(args: argparse.Namespace) -> int:
     killed += rig.reap_named(("redis-server",), marker=b"hotline-redis")
     if killed:
         print(f"reaped {len(killed)} leftover process(es): {killed}", file=sys.stderr)
-    return 0
+    return 1 if killed and args.check else 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -105,4 +105,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     c.add_argument("words", nargs="+")
     add("credentials", _credentials, "SIP passwords of the seats and the AMI secret")
     r = psub.add_parser("reap", help="kill every Asterisk, SIPp and Redis this project left running")
+    r.add_argument("--check", action="store_true",
+                   help="exit 1 if anything had to be killed (used after the test suite)")
     r.set_defaults(func=_reap)

@@ -196,6 +196,9 @@ class Instance:
         pid = self.pid()
         if pid is None:
             self.pidfile.unlink(missing_ok=True)
+            if self._proc is not None:
+                self._proc.wait()
+                self._proc = None
             return
         try:
             self.cli("core stop now", timeout=5)

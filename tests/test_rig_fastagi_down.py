@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from tests.support.ami_tap import AmiTap
 from tests.support.rig import RunningPbx
 from tests.test_rig_calls import add_members, wait_for_outcomes
 
@@ -19,6 +20,7 @@ def test_calls_reach_a_seat_after_the_fastagi_server_is_killed(pbx: RunningPbx, 
     sipp.seat("8001", pbx.seat_password("8001"), ring_s=0.3, talk_s=1.0)
     add_members(pbx, "highway", ["8001"])
     add_members(pbx, "manual", ["8001"])
+    tap = AmiTap(**pbx.ami)
     server = subprocess.Popen(
         [sys.executable, "-m", "tests.support.agi_router", str(pbx.node.fastagi_port), "highway"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -26,10 +28,18 @@ def test_calls_reach_a_seat_after_the_fastagi_server_is_killed(pbx: RunningPbx, 
         assert server.stdout is not None
         assert server.stdout.readline().strip() == b"ready"
         sipp.callers("with-ivr", ["13930000001"], hold_s=20).wait(30)
+        # The seat hung up first: the caller went on to the survey, which the server rated.
+        ivr = tap.wait_for(UserEvent="HotlineIvr", Status="queue", Queue="highway")
+        survey = tap.wait_for(UserEvent="HotlineSurvey", Score="2", Seat="8001")
+        assert ivr["AgiStatus"] == "SUCCESS" and survey["Queue"] == "highway"
         server.send_signal(signal.SIGKILL)
         server.wait(5)
         sipp.callers("without-ivr", ["13930000002"], hold_s=20).wait(30)
+        # With the IVR gone, the dialplan reports an IVR error and an unrated survey.
+        tap.wait_for(UserEvent="HotlineIvr", Status="error", AgiStatus="FAILURE")
+        tap.wait_for(UserEvent="HotlineSurvey", Score="", AgiStatus="FAILURE")
     finally:
+        tap.close()
         if server.poll() is None:
             server.kill()
             server.wait()

@@ -1,5 +1,5 @@
-"""A minimal FastAGI server that routes every call to one queue: the test's stand-in for the
-IVR process, so that a test can kill a real FastAGI server under a live dialplan.
+"""A minimal FastAGI server that routes every call to one queue and rates every survey 2:
+the test's stand-in for the IVR process, so that a test can kill a real FastAGI server under a live dialplan.
 
     python -m tests.support.agi_router PORT QUEUE
 """
@@ -20,9 +20,13 @@ def main() -> None:
         await request.send_command(f"SET VARIABLE HOTLINE_QUEUE \"{queue}\"")
         await request.send_command("SET VARIABLE HOTLINE_IVR_STATUS \"queue\"")
 
+    async def survey(request) -> None:  # type: ignore[no-untyped-def]
+        await request.send_command("SET VARIABLE HOTLINE_SURVEY \"2\"")
+
     async def serve() -> None:
         app = Application(loop=asyncio.get_running_loop())
         app.add_route("ivr", ivr)
+        app.add_route("survey", survey)
         server = await asyncio.start_server(app.handler, "127.0.0.1", port)
         print("ready", flush=True)
         async with server:
