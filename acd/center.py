@@ -6,6 +6,7 @@ Every field is checked at load; a bad field is refused with its dotted path name
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tomllib
@@ -307,7 +308,12 @@ def load(path: str | os.PathLike[str]) -> Center:
         raise CenterError(str(p), "no such center file") from None
     except tomllib.TOMLDecodeError as exc:
         raise CenterError(str(p), f"not valid TOML: {exc}") from None
-    return parse(data, source=p)
+    center = parse(data, source=p)
+    # A deployment hands its service addresses in through the environment (docker/).
+    overrides = {field: os.environ[var] for field, var in
+                 (("database_url", "HOTLINE_DATABASE_URL"), ("redis_url", "HOTLINE_REDIS_URL"))
+                 if os.environ.get(var)}
+    return dataclasses.replace(center, **overrides) if overrides else center
 
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "asterisk_conf" / "center.example.toml"

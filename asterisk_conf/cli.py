@@ -10,6 +10,7 @@ from pathlib import Path
 from acd import center as center_mod
 from acd import paths
 from asterisk_conf import rig
+from asterisk_conf import secrets as secrets_mod
 
 
 def _instance(args: argparse.Namespace) -> rig.Instance:
@@ -30,6 +31,18 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _render(args: argparse.Namespace) -> int:
+    if args.out:
+        # For a deployment where Asterisk runs elsewhere (docker/): write the instance tree
+        # (etc/, log/, spool/, ...) under OUT, as Asterisk will see it at /srv/hotline/<name>.
+        center = center_mod.load(args.center or center_mod.default_path())
+        node = center.node(args.node)
+        name = args.instance or f"{center.code}-{node.name}"
+        secrets = secrets_mod.load_or_create(center, paths.state_dir())
+        inst = rig.Instance(center=center, node=node, root=Path(args.out), name=name,
+                            secrets=secrets)
+        inst.render(system_hosts=False)
+        print(f"rendered {name} into {inst.base}")
+        return 0
     inst = _instance(args)
     inst.render()
     print(f"rendered {inst.name} into {inst.host(inst.inner.etc)}")
@@ -97,7 +110,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
 
     b = psub.add_parser("build", help="build (or reuse) the cached Debian sid root with Asterisk 22")
     b.set_defaults(func=_build)
-    add("render", _render, "render asterisk_conf for a node into its instance directory")
+    rp = add("render", _render, "render asterisk_conf for a node into its instance directory")
+    rp.add_argument("--out", help="render into OUT/srv/hotline/<instance> instead of the "
+                    "cached root (for docker/ and other deployments)")
     add("up", _up, "render and start Asterisk; wait until AMI accepts a login")
     add("down", _down, "stop Asterisk, leaving no process behind")
     add("status", _status, "is the instance running; where its logs and queue_log are")

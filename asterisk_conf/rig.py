@@ -125,8 +125,11 @@ class Instance:
         return self.secrets.ami_secret(self.node.name)
 
     # lifecycle
-    def render(self) -> None:
-        """Write this node's config into the instance directory (replacing what was there)."""
+    def render(self, system_hosts: bool = True) -> None:
+        """Write this node's config into the instance directory (replacing what was there).
+
+        `system_hosts`: also make the machine's name resolve inside the root (the rig's own
+        root; not for a deployment's tree)."""
         etc = self.host(self.inner.etc)
         shutil.rmtree(etc, ignore_errors=True)
         for d in (etc, self.host(self.inner.run), self.host(self.inner.log),
@@ -138,7 +141,8 @@ class Instance:
             (etc / name).write_text(text, encoding="utf-8")
         os.chmod(etc / "pjsip.conf", 0o600)
         os.chmod(etc / "manager.conf", 0o600)
-        _ensure_hostname_resolves(self.root)
+        if system_hosts:
+            _ensure_hostname_resolves(self.root)
         hold = self.host(self.inner.moh) / "hold.wav"
         if not hold.exists():
             _write_hold_music(hold)

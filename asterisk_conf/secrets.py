@@ -1,7 +1,7 @@
 """Secrets the rendered config needs: generated once per center, kept in the state directory.
 
 They are never committed and never printed in logs; `hotline pbx credentials` shows them to
-the person who sets up a softphone.
+the person who sets up a softphone. Environment variables override the file.
 """
 
 from __future__ import annotations
@@ -52,4 +52,11 @@ def load_or_create(center: Center, directory: Path) -> Secrets:
         tmp.write_text(json.dumps(data, indent=2, sort_keys=True))
         os.chmod(tmp, 0o600)
         tmp.replace(path)
-    return Secrets(ami=dict(data["ami"]), seats=dict(data["seats"]))
+    ami, seats = dict(data["ami"]), dict(data["seats"])
+    # A deployment may hand secrets in through the environment instead (docker/compose.yaml):
+    # HOTLINE_AMI_SECRET_<NODE> and HOTLINE_SEAT_SECRET_<SEAT> win over the file.
+    for node in center.nodes:
+        ami[node.name] = os.environ.get(f"HOTLINE_AMI_SECRET_{node.name.upper()}", ami[node.name])
+    for seat in center.seats:
+        seats[seat.id] = os.environ.get(f"HOTLINE_SEAT_SECRET_{seat.id}", seats[seat.id])
+    return Secrets(ami=ami, seats=seats)
