@@ -83,6 +83,8 @@ class Instance:
     name: str
     secrets: secrets_mod.Secrets
     inner: InstancePaths = field(init=False)
+    # Extra config files written after rendering (e.g. a benchmark's extensions_local.conf).
+    extra_config: dict[str, str] = field(default_factory=dict)
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -137,7 +139,8 @@ class Instance:
                   self.host(self.inner.moh), self.recordings, self.prompts,
                   self.base / "cache"):
             d.mkdir(parents=True, exist_ok=True)
-        for name, text in render_node(self.center, self.node, self.secrets, self.inner).items():
+        files = render_node(self.center, self.node, self.secrets, self.inner)
+        for name, text in {**files, **self.extra_config}.items():
             (etc / name).write_text(text, encoding="utf-8")
         os.chmod(etc / "pjsip.conf", 0o600)
         os.chmod(etc / "manager.conf", 0o600)
