@@ -101,3 +101,18 @@ def test_seat_with_wrong_password_is_refused(pbx: RunningPbx, sipp) -> None:
     # ...while the right password registers.
     assert sipp.register("8004", pbx.seat_password("8004"), port, timeout=4) == 0
     assert "8004/sip:8004@127.0.0.1" in pbx.instance.cli("pjsip show contacts")
+
+
+def test_one_sipp_answers_for_a_pool_of_seats(pbx: RunningPbx, sipp) -> None:
+    seats = ["8001", "8002", "8003", "8004"]
+    sipp.seat_pool({s: pbx.seat_password(s) for s in seats}, ring_s=0.2, talk_s=2.0)
+    contacts = pbx.instance.cli("pjsip show contacts")
+    for seat in seats:
+        assert f"{seat}/sip:{seat}@127.0.0.1" in contacts
+    add_members(pbx, "manual", seats)
+    numbers = [f"1394000{i:04d}" for i in range(4)]
+    sipp.callers("pool", numbers, hold_s=30, rate=20).wait(40)
+    calls = wait_for_outcomes(pbx, set(numbers), timeout=20)
+    seats_used = {r[3] for rows in calls.values() for r in rows if r[4] == "CONNECT"}
+    assert seats_used == set(seats)
+    assert all(any(r[4] == "COMPLETEAGENT" for r in rows) for rows in calls.values())

@@ -333,6 +333,19 @@ class Sipp:
             p.stop()
             self.processes.remove(p)
 
+    def seat_pool(self, seats: dict[str, str], *, ring_s: float = 1.0, talk_s: float = 5.0,
+                  timeout: float = 10.0) -> SippProcess:
+        """Many seats' phones on one SIPp: each registers its own contact on one shared port
+        (one short SIPp per seat: SIPp takes digest credentials per process), and a single UAS
+        there answers whichever seat Asterisk rings (for load and demos)."""
+        port, media = free_ports(2)
+        for seat_id, password in seats.items():
+            code = self.register(seat_id, password, port, timeout=timeout)
+            if code != 0:
+                raise SippError(f"seat {seat_id} could not register (SIPp exit {code})")
+        return self._start(f"seat-pool-{port}", seat_scenario(ring_s, talk_s),
+                           ["-s", "seat", "-p", str(port), "-mp", str(media)])
+
     def seat(self, seat_id: str, password: str, *, ring_s: float = 1.0,
              talk_s: float = 5.0) -> SippProcess:
         """Register a seat's phone, then answer every call it is offered."""
