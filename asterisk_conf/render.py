@@ -168,7 +168,7 @@ aors = pstn
 
 [pstn]
 type = aor
-contact = sip:{node.bind}:{node.sip_port + 10}
+{f"contact = sip:{node.pstn_gateway}" if node.pstn_gateway else "; no pstn_gateway: hand-offs are announced, not dialled"}
 
 [pstn]
 type = identify
@@ -261,7 +261,8 @@ def extensions_conf(center: Center, node: Node, p: InstancePaths) -> str:
         f"DEFAULT_QUEUE = {center.default_queue}",
         f"RECORDING = {'yes' if center.recording else 'no'}",
         f"PROMPTS = {p.prompts}",
-        f"HANDOFF_TRANSFER = {'yes' if center.handoffs.transfer_enabled else 'no'}",
+        "HANDOFF_TRANSFER = " + ("yes" if center.handoffs.transfer_enabled and node.pstn_gateway
+                                 else "no"),
         "",
         "#include \"extensions_hotline.conf\"",
         "#tryinclude \"extensions_ivr.conf\"",

@@ -22,7 +22,7 @@ def test_calls_reach_a_seat_after_the_fastagi_server_is_killed(pbx: RunningPbx, 
     add_members(pbx, "manual", ["8001"])
     tap = AmiTap(**pbx.ami)
     server = subprocess.Popen(
-        [sys.executable, "-m", "tests.support.agi_router", str(pbx.node.fastagi_port), "highway"],
+        [sys.executable, "-m", "tests.support.agi_router", str(pbx.node.fastagi_port), "queue:highway"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     try:
         assert server.stdout is not None
@@ -55,3 +55,28 @@ def test_calls_reach_a_seat_after_the_fastagi_server_is_killed(pbx: RunningPbx, 
     # ...and once it was killed, the dialplan sent the caller to the default queue, answered.
     assert without_ivr[0][4] == "ENTERQUEUE" and without_ivr[0][2] == pbx.center.default_queue
     assert any(r[4] == "CONNECT" and r[3] == "8001" for r in without_ivr)
+
+
+@pytest.mark.parametrize("number", ["12306", "12326"])
+def test_a_handoff_is_dialled_through_the_pstn_gateway(pbx: RunningPbx, sipp, number: str) -> None:
+    other_hotline = sipp.answerer("rail-hotline", pbx.pstn_port, ring_s=0.3, talk_s=1.0)
+    tap = AmiTap(**pbx.ami, events="call,user")
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.support.agi_router", str(pbx.node.fastagi_port),
+         f"handoff:{number}"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        assert server.stdout is not None
+        assert server.stdout.readline().strip() == b"ready"
+        caller = sipp.callers("handoff", ["13950000001"], hold_s=20)
+        assert caller.wait(30) == 0, caller.errors()
+        tap.wait_for(UserEvent="HotlineIvr", Status="handoff", Handoff=number)
+        tap.wait_for(Event="DialBegin", DialString=f"{number}@pstn")
+        dial = tap.wait_for(Event="DialEnd", DialStatus="ANSWER")
+        assert dial["DestChannel"].startswith("PJSIP/pstn-")
+    finally:
+        tap.close()
+        server.kill()
+        server.wait()
+        if server.stdout is not None:
+            server.stdout.close()
+    assert other_hotline.running()

@@ -346,6 +346,14 @@ class Sipp:
         return self._start(f"seat-pool-{port}", seat_scenario(ring_s, talk_s),
                            ["-s", "seat", "-p", str(port), "-mp", str(media)])
 
+    def answerer(self, name: str, port: int, *, ring_s: float = 0.5,
+                 talk_s: float = 2.0) -> SippProcess:
+        """A UAS on a fixed port that answers whatever it is sent (the public network's side
+        of a hand-off, e.g. the 12306 hotline)."""
+        media = free_ports(1)[0]
+        return self._start(name, seat_scenario(ring_s, talk_s),
+                           ["-s", name, "-p", str(port), "-mp", str(media)])
+
     def seat(self, seat_id: str, password: str, *, ring_s: float = 1.0,
              talk_s: float = 5.0) -> SippProcess:
         """Register a seat's phone, then answer every call it is offered."""

@@ -1,7 +1,8 @@
-"""A minimal FastAGI server that routes every call to one queue and rates every survey 2:
-the test's stand-in for the IVR process, so that a test can kill a real FastAGI server under a live dialplan.
+"""A minimal FastAGI server that sends every call the same way and rates every survey 2: the
+test's stand-in for the IVR process, so that a test can kill a real FastAGI server under a live
+dialplan, or check the dialplan's branches without the IVR's menus.
 
-    python -m tests.support.agi_router PORT QUEUE
+    python -m tests.support.agi_router PORT queue:QUEUE | handoff:NUMBER | hangup:
 """
 
 from __future__ import annotations
@@ -13,12 +14,15 @@ from panoramisk.fast_agi import Application
 
 
 def main() -> None:
-    port, queue = int(sys.argv[1]), sys.argv[2]
+    port = int(sys.argv[1])
+    status, _, value = sys.argv[2].partition(":")
+    variable = {"queue": "HOTLINE_QUEUE", "handoff": "HOTLINE_HANDOFF"}.get(status)
 
     async def ivr(request) -> None:  # type: ignore[no-untyped-def]
         await request.send_command("SET VARIABLE HOTLINE_IVR_PATH \"test\"")
-        await request.send_command(f"SET VARIABLE HOTLINE_QUEUE \"{queue}\"")
-        await request.send_command("SET VARIABLE HOTLINE_IVR_STATUS \"queue\"")
+        if variable:
+            await request.send_command(f"SET VARIABLE {variable} \"{value}\"")
+        await request.send_command(f"SET VARIABLE HOTLINE_IVR_STATUS \"{status}\"")
 
     async def survey(request) -> None:  # type: ignore[no-untyped-def]
         await request.send_command("SET VARIABLE HOTLINE_SURVEY \"2\"")

@@ -21,10 +21,10 @@ from asterisk_conf import rig
 def test_center_data(**engine: Any) -> dict[str, Any]:
     """The example center, with every port of its node replaced by a free one."""
     data = tomllib.loads(center_mod.EXAMPLE.read_text(encoding="utf-8"))
-    sip, ami, agi, redis, http = free_ports(5)
-    rtp = 30000 + (os.getpid() % 200) * 100
+    sip, ami, agi, redis, http, pstn = free_ports(6)
+    rtp = 20000 + (os.getpid() % 100) * 100
     data["nodes"][0].update(sip_port=sip, ami_port=ami, fastagi_port=agi,
-                            rtp_start=rtp, rtp_end=rtp + 99)
+                            rtp_start=rtp, rtp_end=rtp + 99, pstn_gateway=f"127.0.0.1:{pstn}")
     data["engine"].update(redis_port=redis, http_port=http, **engine)
     return data
 
@@ -44,6 +44,11 @@ class RunningPbx:
         n = self.instance.node
         return {"host": "127.0.0.1", "port": n.ami_port, "username": n.ami_user,
                 "secret": self.instance.ami_secret}
+
+    @property
+    def pstn_port(self) -> int:
+        """Where a test's SIPp plays the public network (other hotlines) for hand-offs."""
+        return int(self.instance.node.pstn_gateway.rsplit(":", 1)[1])
 
     def seat_password(self, seat_id: str) -> str:
         return self.instance.secrets.seats[seat_id]
