@@ -254,6 +254,14 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
             raise CenterError(f"queues[{i}].overflow_to", f"no queue named {q.overflow_to!r}")
         if q.overflow_to and not q.overflow_after_s:
             raise CenterError(f"queues[{i}].overflow_after_s", "is required with overflow_to")
+    for i, q in enumerate(queues):
+        seen, nxt = {q.name}, q.overflow_to
+        while nxt:
+            if nxt in seen:
+                raise CenterError(f"queues[{i}].overflow_to", "overflow must not come back to a "
+                                  "queue it left (a cycle)")
+            seen.add(nxt)
+            nxt = next(x.overflow_to for x in queues if x.name == nxt)
     seats = tuple(_seat(d, f"seats[{i}]", nodes[0].name) for i, d in enumerate(_tables(data, "seats")))
     if len({s.id for s in seats}) != len(seats):
         raise CenterError("seats", "seat ids must be unique")

@@ -14,6 +14,7 @@ from acd.center import CenterError
 COMMAND_MODULES = (
     "asterisk_conf.cli",
     "acd.demo",
+    "acd.engine_cli",
 )
 
 

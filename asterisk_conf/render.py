@@ -79,7 +79,8 @@ class InstancePaths:
         return f"{self.spool}/monitor"
 
 
-def asterisk_conf(p: InstancePaths) -> str:
+def asterisk_conf(p: InstancePaths, node: Node) -> str:
+    # systemname prefixes every Uniqueid, so calls of several nodes never share an id.
     return f"""[directories]
 astcachedir => {p.base}/cache
 astetcdir => {p.etc}
@@ -95,6 +96,7 @@ astlogdir => {p.log}
 astsbindir => /usr/sbin
 
 [options]
+systemname = {node.name}
 documentation_language = en_US
 transmit_silence = yes
 hideconnect = yes
@@ -295,7 +297,7 @@ def extensions_conf(center: Center, node: Node, p: InstancePaths) -> str:
 def render_node(center: Center, node: Node, secrets: Secrets, paths: InstancePaths) -> dict[str, str]:
     """All config files of one node, by file name."""
     files = {
-        "asterisk.conf": asterisk_conf(paths),
+        "asterisk.conf": asterisk_conf(paths, node),
         "modules.conf": modules_conf(),
         "logger.conf": logger_conf(),
         "manager.conf": manager_conf(node, secrets),

@@ -78,7 +78,9 @@ class QueueCall(Base):
     """One stay of a call in one queue (a call that overflows has two)."""
 
     __tablename__ = "queue_calls"
-    __table_args__ = (UniqueConstraint("uniqueid", "queue", "entered_at"),
+    # A call enters a given queue once (overflow goes on to another queue; the center file
+    # refuses overflow cycles), so (uniqueid, queue) identifies a stay, whatever clock saw it.
+    __table_args__ = (UniqueConstraint("uniqueid", "queue"),
                       Index("ix_queue_calls_queue_entered", "queue", "entered_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -97,6 +99,10 @@ class QueueCall(Base):
 
     call: Mapped[Call] = relationship(back_populates="attempts")
 
+    def __repr__(self) -> str:
+        return (f"QueueCall({self.uniqueid} {self.queue} {self.outcome} wait={self.wait_s} "
+                f"seat={self.seat_id} talk={self.talk_s})")
+
 
 class SeatInterval(Base):
     """A seat in one state for a time: "how long was 8003 busy today, and why" is a query."""
@@ -114,6 +120,15 @@ class SeatInterval(Base):
     uniqueid: Mapped[str] = mapped_column(String(64), default="")  # on_call/wrapup: which call
     started_at: Mapped[datetime] = mapped_column(DateTime)
     ended_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class EngineCursor(Base):
+    """How far the engine has read a node's events: on restart, queue_log is replayed from here."""
+
+    __tablename__ = "engine_cursors"
+
+    node: Mapped[str] = mapped_column(String(40), primary_key=True)
+    last_event_at: Mapped[datetime] = mapped_column(DateTime)
 
 
 class Outage(Base):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 import tomllib
@@ -29,11 +30,36 @@ def test_center_data(**engine: Any) -> dict[str, Any]:
     return data
 
 
+def dump_toml(data: dict[str, Any]) -> str:
+    """Enough TOML for a center description: scalars, lists, tables, arrays of tables."""
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int):
+            return str(v)
+        if isinstance(v, str):
+            return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        raise TypeError(type(v))
+
+    lines = [f"{k} = {value(v)}" for k, v in data.items()
+             if not isinstance(v, dict) and not (isinstance(v, list) and v and isinstance(v[0], dict))]
+    for k, v in data.items():
+        if isinstance(v, dict):
+            lines += ["", f"[{k}]"] + [f"{kk} = {value(vv)}" for kk, vv in v.items()]
+        elif isinstance(v, list) and v and isinstance(v[0], dict):
+            for item in v:
+                lines += ["", f"[[{k}]]"] + [f"{kk} = {value(vv)}" for kk, vv in item.items()]
+    return "\n".join(lines) + "\n"
+
+
 @dataclass
 class RunningPbx:
     center: Center
     instance: rig.Instance
     state: Path
+    center_file: Path
 
     @property
     def node(self):  # type: ignore[no-untyped-def]
@@ -83,12 +109,16 @@ class RunningPbx:
 def running_pbx(state: Path, name: str, data: dict[str, Any] | None = None) -> Iterator[RunningPbx]:
     """Render and start an instance; always stop it and remove its directory."""
     root = rig.build_root()
-    center = center_mod.parse(data or test_center_data())
+    data = data or test_center_data()
+    center = center_mod.parse(data)
+    center_file = state / f"center-{name}.toml"
+    center_file.write_text(dump_toml(data), encoding="utf-8")
+    assert center_mod.load(center_file) == dataclasses.replace(center, source=center_file)
     inst = rig.instance(center, name=name, root=root, state=state)
     shutil.rmtree(inst.base, ignore_errors=True)
     inst.up()
     try:
-        yield RunningPbx(center=center, instance=inst, state=state)
+        yield RunningPbx(center=center, instance=inst, state=state, center_file=center_file)
     finally:
         inst.down()
         keep = os.environ.get("HOTLINE_KEEP_INSTANCES")

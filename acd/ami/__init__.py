@@ -1,0 +1,1 @@
+"""AMI: events in, one ordered pipeline per node, actions out."""

@@ -1,0 +1,1 @@
+"""Calls as the engine follows them."""

@@ -1,0 +1,74 @@
+"""A call as the engine follows it: the caller's channel, its IVR, its stays in queues.
+
+Mirrors the ledger rows (acd.history.models.Call / QueueCall); `acd.history.ledger` writes it.
+Times are epoch seconds (Asterisk's event timestamps), converted when written.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from acd.history.models import QueueOutcome
+
+
+@dataclass
+class Stay:
+    queue: str
+    entered: float
+    position: int = 0
+    left: float | None = None
+    outcome: QueueOutcome = QueueOutcome.WAITING
+    seat: str = ""
+    answered: float | None = None
+    talk_s: float | None = None
+    ended: float | None = None
+
+    @property
+    def wait_s(self) -> float | None:
+        end = self.answered if self.answered is not None else self.left
+        return None if end is None else round(max(0.0, end - self.entered), 3)
+
+
+@dataclass
+class CallState:
+    uniqueid: str
+    linkedid: str
+    caller: str = ""
+    dialed: str = ""
+    started: float = 0.0
+    ended: float | None = None
+    ivr_path: str = ""
+    ivr_seconds: float | None = None
+    ivr_result: str = ""
+    handoff_to: str = ""
+    heard_broadcast: bool = False
+    recording: str = ""
+    hangup_by: str = ""
+    survey_score: int | None = None
+    survey_at: float | None = None
+    stays: dict[str, Stay] = field(default_factory=dict)
+
+    def stay(self, queue: str) -> Stay | None:
+        return self.stays.get(queue)
+
+    @property
+    def current(self) -> Stay | None:
+        return max(self.stays.values(), key=lambda s: s.entered) if self.stays else None
+
+    @property
+    def outcome(self) -> str:
+        last = self.current
+        if last is not None:
+            return last.outcome.value
+        if self.ivr_result == "handoff":
+            return "handoff"
+        return "ivr" if self.ivr_result else ""
+
+    @property
+    def wait_s(self) -> float | None:
+        waits = [s.wait_s for s in self.stays.values() if s.wait_s is not None]
+        return round(sum(waits), 3) if waits else None
+
+    @property
+    def answered_stay(self) -> Stay | None:
+        return next((s for s in self.stays.values() if s.answered is not None), None)

@@ -1,0 +1,234 @@
+"""The engine: one place that wires AMI, the live model, the ledger and Redis.
+
+Per Asterisk node: one panoramisk connection and one ordered pipeline (an asyncio.Queue read by
+one consumer task), so the events of a node are applied one at a time, in order. On every
+(re)connect the consumer first replays queue_log from the node's cursor (what happened while
+nobody listened), then asks Asterisk for its members (QueueStatus), then goes on with the
+events. Every loss of the connection is an Outage row, from loss to reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from panoramisk import Manager
+from sqlalchemy.orm import Session, sessionmaker
+
+from acd.ami.events import Event, MalformedEvent
+from acd.center import Center, Node
+from acd.history.ledger import Ledger
+from acd.history.models import SeatState
+from acd.live.store import LiveStore, Snapshot
+from acd.logs import get_logger
+from acd.model import Changes, LiveModel
+from acd.replay import replay
+
+log = get_logger(__name__)
+
+_CONNECTED = "__connected__"
+_LOST = "__lost__"
+
+
+@dataclass
+class NodeLink:
+    """One node: its AMI connection, its pipeline, its ledger and its queue_log."""
+
+    node: Node
+    secret: str
+    ledger: Ledger
+    queue_log: Path | None
+    queue: asyncio.Queue[Any] = field(default_factory=asyncio.Queue)
+    manager: Manager | None = None
+    connected: bool = False
+    since: float = field(default_factory=time.time)
+    events: int = 0
+    malformed: int = 0
+    backoff: float = 0.5
+
+
+class Engine:
+    def __init__(self, center: Center, sessions: sessionmaker[Session], secrets: dict[str, str],
+                 redis_url: str | None, queue_logs: dict[str, Path | None]) -> None:
+        self.center = center
+        self.links = {n.name: NodeLink(n, secrets[n.name], Ledger(sessions, center.code, n.name),
+                                       queue_logs.get(n.name)) for n in center.nodes}
+        first = next(iter(self.links.values())).ledger
+        self.model = LiveModel(center, load_call=first.load_call)
+        self.live = LiveStore(redis_url, center.code) if redis_url else None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.ready = asyncio.Event()
+
+    # --- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        for link in self.links.values():
+            self._tasks.append(loop.create_task(self._consume(link), name=f"pipeline-{link.node.name}"))
+            self._connect(link)
+            self._tasks.append(loop.create_task(self._watch_first_connect(link)))
+        if self.live is not None:
+            self._tasks.append(loop.create_task(self.live.keeper(self.snapshot)))
+
+    async def stop(self) -> None:
+        for link in self.links.values():
+            if link.manager is not None:
+                link.manager.callbacks.clear()
+                link.manager.on_disconnect = lambda *_: None
+                link.manager.connection_lost = lambda *_: None  # type: ignore[method-assign]
+                link.manager.close()
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.live is not None:
+            await self.live.close()
+
+    async def run_forever(self) -> None:
+        await self.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.stop()
+
+    # --- AMI -----------------------------------------------------------------------------------
+
+    def _connect(self, link: NodeLink) -> None:
+        n = link.node
+        manager = Manager(host=n.bind, port=n.ami_port, username=n.ami_user, secret=link.secret,
+                          ping_delay=5, ping_interval=5, reconnect_timeout=1,
+                          loop=asyncio.get_running_loop(),
+                          on_login=lambda m: link.queue.put_nowait(_CONNECTED),
+                          on_disconnect=lambda m, exc: link.queue.put_nowait((_LOST, str(exc))))
+        manager.register_event("*", lambda m, message: link.queue.put_nowait(dict(message)))
+        link.manager = manager
+        manager.connect()
+
+    async def _watch_first_connect(self, link: NodeLink) -> None:
+        """An engine that starts while Asterisk is down is in an outage from its start."""
+        await asyncio.sleep(5)
+        if not link.connected:
+            link.ledger.outage_started(link.since, "not reachable since the engine started")
+
+    async def _consume(self, link: NodeLink) -> None:
+        while True:
+            item = await link.queue.get()
+            try:
+                if item == _CONNECTED:
+                    await self._on_connected(link)
+                elif isinstance(item, tuple) and item and item[0] == _LOST:
+                    await self._on_lost(link, item[1])
+                else:
+                    await self._on_event(link, item)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # noqa: BLE001 - one bad event never stops the pipeline
+                link.malformed += 1
+                log.exception("event failed; skipped", node=link.node.name)
+
+    async def _on_connected(self, link: NodeLink) -> None:
+        now = time.time()
+        link.connected, link.since, link.backoff = True, now, 0.5
+        assert link.manager is not None
+        link.manager.reconnect_timeout = 1
+        if link.queue_log is not None:
+            since = link.ledger.cursor()
+            replay(link.ledger, link.queue_log, since if since is not None else now - 86400)
+        await self._resync(link)
+        link.ledger.outage_ended(now)
+        link.ledger.advance_cursor(now)
+        log.info("ami connected", node=link.node.name)
+        await self._publish_node(link)
+        self.ready.set()
+
+    async def _on_lost(self, link: NodeLink, why: str) -> None:
+        now = time.time()
+        if link.connected:
+            link.ledger.outage_started(now, why or "connection lost")
+        link.connected, link.since = False, now
+        # Back off: 1, 2, 4 ... 30 s between attempts (panoramisk reconnects on its own).
+        if link.manager is not None:
+            link.manager.reconnect_timeout = min(30, max(1, int(link.backoff * 2)))
+            link.backoff = link.manager.reconnect_timeout
+        log.warning("ami connection lost", node=link.node.name, reason=why)
+        await self._publish_node(link)
+
+    async def _resync(self, link: NodeLink) -> None:
+        """Asterisk's members as they are now; signed-in seats the engine did not see come."""
+        assert link.manager is not None
+        reply = await asyncio.wait_for(link.manager.send_action({"Action": "QueueStatus"},
+                                                                as_list=True), 15)
+        seen: dict[str, set[str]] = {}
+        for message in reply if isinstance(reply, list) else [reply]:
+            raw = dict(message)
+            if raw.get("Event") == "QueueMember":
+                raw.setdefault("Timestamp", str(time.time()))
+                event = Event.parse(raw, link.node.name)
+                seen.setdefault(event.seat, set()).add(raw.get("Queue", ""))
+                await self._apply(link, event)
+        # Seats the engine believes signed in that Asterisk no longer has: signed out.
+        now = time.time()
+        for seat in self.model.seats.values():
+            gone = seat.queues - seen.get(seat.id, set())
+            for queue in sorted(gone):
+                await self._apply(link, Event("QueueMemberRemoved",
+                                              {"MemberName": seat.id, "Queue": queue,
+                                               "Timestamp": str(now)}, link.node.name))
+
+    async def _on_event(self, link: NodeLink, raw: Any) -> None:
+        try:
+            event = Event.parse(raw, link.node.name)
+            link.events += 1
+            await self._apply(link, event)
+        except MalformedEvent as exc:
+            link.malformed += 1
+            log.warning("malformed event skipped", node=link.node.name, problem=str(exc))
+
+    async def _apply(self, link: NodeLink, event: Event) -> None:
+        changes = self.model.handle(event)
+        if changes:
+            await self._commit(link, changes)
+        if event.name not in ("QueueMember", "HotlineWrapupOver") and link.events % 50 == 0:
+            link.ledger.advance_cursor(event.timestamp - 60)
+
+    async def _commit(self, link: NodeLink, changes: Changes) -> None:
+        link.ledger.write_calls(changes.calls)
+        for t in changes.seats:
+            link.ledger.seat_transition(t.seat, t.new, t.at, t.reason, t.queue, t.uniqueid)
+        loop = asyncio.get_running_loop()
+        for seat_id, due in changes.wrapup_timers:
+            delay = max(0.0, due - time.time())
+            loop.call_later(delay, link.queue.put_nowait,
+                            {"Event": "HotlineWrapupOver", "MemberName": seat_id,
+                             "Timestamp": str(due)})
+        if self.live is not None:
+            now = time.time()
+            for name in sorted(changes.queues):
+                await self.live.change("queue", name, self.model.queue_view(name, now))
+            for t in changes.seats:
+                await self.live.change("seat", t.seat, self.model.seats[t.seat].snapshot())
+
+    async def _publish_node(self, link: NodeLink) -> None:
+        if self.live is not None:
+            await self.live.change("node", link.node.name, self._node_view(link))
+
+    def _node_view(self, link: NodeLink) -> dict[str, Any]:
+        return {"node": link.node.name, "ami": "up" if link.connected else "down",
+                "since": round(link.since, 3), "events": link.events,
+                "malformed": link.malformed}
+
+    # --- views ---------------------------------------------------------------------------------
+
+    def snapshot(self) -> Snapshot:
+        now = time.time()
+        names = {q.name for q in self.center.queues} | set(self.model.today)
+        return {
+            "queues": {q: self.model.queue_view(q, now) for q in sorted(names)},
+            "seats": {s.id: s.snapshot() for s in self.model.seats.values()},
+            "nodes": {name: self._node_view(link) for name, link in self.links.items()},
+        }
+
+    def seats_in(self, state: SeatState) -> list[str]:
+        return sorted(s.id for s in self.model.seats.values() if s.state is state)

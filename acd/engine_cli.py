@@ -1,0 +1,146 @@
+"""`hotline engine run` and `hotline seat ...`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from pathlib import Path
+
+from panoramisk import Manager
+
+from acd import center as center_mod
+from acd import paths
+from acd.center import Center
+from acd.history import db
+from asterisk_conf import secrets as secrets_mod
+
+
+def _center(args: argparse.Namespace) -> Center:
+    return center_mod.load(args.center or center_mod.default_path())
+
+
+def redis_url(center: Center) -> str:
+    """The center's Redis, else the one the rig starts on 127.0.0.1:redis_port."""
+    return center.redis_url or f"redis://127.0.0.1:{center.redis_port}/0"
+
+
+def queue_log_paths(center: Center, instance: str | None,
+                    explicit: list[str]) -> dict[str, Path | None]:
+    """Where each node's queue_log is: NODE=PATH options, else the rig's instance layout."""
+    out: dict[str, Path | None] = {}
+    for item in explicit:
+        node, sep, path = item.partition("=")
+        if not sep:
+            raise SystemExit(f"hotline engine: --queue-log wants NODE=PATH, got {item!r}")
+        out[node] = Path(path)
+    root = paths.asterisk_root()
+    for n in center.nodes:
+        if n.name not in out:
+            name = instance if instance and len(center.nodes) == 1 else f"{center.code}-{n.name}"
+            out[n.name] = root / "srv/hotline" / name / "log/queue_log"
+    return out
+
+
+async def _run(args: argparse.Namespace) -> int:
+    from acd.engine import Engine
+
+    center = _center(args)
+    engine_db = db.make_engine(args.database or db.database_url(center))
+    db.create_schema(engine_db)
+    secrets = secrets_mod.load_or_create(center, paths.state_dir())
+    engine = Engine(center, db.session_factory(engine_db), secrets.ami,
+                    None if args.no_redis else (args.redis or redis_url(center)),
+                    queue_log_paths(center, args.instance, args.queue_log or []))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await engine.start()
+    print(f"engine running for {center.code} ({', '.join(engine.links)})", file=sys.stderr,
+          flush=True)
+    await stop.wait()
+    await engine.stop()
+    engine_db.dispose()
+    return 0
+
+
+def _engine_run(args: argparse.Namespace) -> int:
+    return asyncio.run(_run(args))
+
+
+async def _seat_action(args: argparse.Namespace) -> int:
+    from acd.seats.actions import SeatActionError, SeatActions
+
+    center = _center(args)
+    node = center.node(args.node)
+    secrets = secrets_mod.load_or_create(center, paths.state_dir())
+    manager = Manager(host=node.bind, port=node.ami_port, username=node.ami_user,
+                      secret=secrets.ami_secret(node.name), events="off",
+                      loop=asyncio.get_running_loop())
+    try:
+        await asyncio.wait_for(manager.connect(), 5)
+        for _ in range(50):
+            if manager.authenticated:
+                break
+            await asyncio.sleep(0.1)
+        else:
+            print(f"hotline seat: AMI on {node.bind}:{node.ami_port} refused the login",
+                  file=sys.stderr)
+            return 1
+        actions = SeatActions(center, manager)
+        if args.seat_command == "signin":
+            await actions.sign_in(args.seat, tuple(args.queue or ()))
+        elif args.seat_command == "signout":
+            await actions.sign_out(args.seat)
+        elif args.seat_command == "busy":
+            await actions.busy(args.seat, args.reason)
+        elif args.seat_command == "ready":
+            await actions.ready(args.seat)
+        elif args.seat_command == "end-wrapup":
+            seat = next(s for s in center.seats if s.id == args.seat) \
+                if any(s.id == args.seat for s in center.seats) else None
+            await actions.end_wrapup(args.seat, seat.queues if seat else ())
+        print(f"seat {args.seat}: {args.seat_command} done")
+        return 0
+    except SeatActionError as exc:
+        print(f"hotline seat: {exc}", file=sys.stderr)
+        return 2
+    except (OSError, asyncio.TimeoutError) as exc:
+        print(f"hotline seat: cannot reach AMI on {node.bind}:{node.ami_port}: {exc}",
+              file=sys.stderr)
+        return 1
+    finally:
+        manager.close()
+
+
+def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    eng = sub.add_parser("engine", help="the ACD engine: AMI in, ledger and live state out")
+    esub = eng.add_subparsers(dest="engine_command", metavar="ACTION", required=True)
+    run = esub.add_parser("run", help="follow every node of the center until stopped")
+    run.add_argument("--database", help="SQLAlchemy URL (default: the center's, else SQLite "
+                     "in the state directory)")
+    run.add_argument("--redis", help="Redis URL (default: the center's, else the rig's)")
+    run.add_argument("--no-redis", action="store_true", help="run without a live snapshot")
+    run.add_argument("--instance", help="the rig instance name, for a one-node center")
+    run.add_argument("--queue-log", action="append", metavar="NODE=PATH",
+                     help="where a node's queue_log is (default: the rig's layout)")
+    run.set_defaults(func=_engine_run)
+
+    seat = sub.add_parser("seat", help="act on a seat: signin, signout, busy, ready, end-wrapup")
+    ssub = seat.add_subparsers(dest="seat_command", metavar="ACTION", required=True)
+    for name, text in (("signin", "sign in to the seat's skill queues"),
+                       ("signout", "sign out of every queue"),
+                       ("busy", "go busy (示忙) with a reason"),
+                       ("ready", "back from busy"),
+                       ("end-wrapup", "end after-call work (整理态) now")):
+        p = ssub.add_parser(name, help=text)
+        p.add_argument("seat")
+        p.add_argument("--node", help="the node the seat's phone is on (default: the first)")
+        if name == "busy":
+            p.add_argument("--reason", required=True)
+        if name == "signin":
+            p.add_argument("--queue", action="append",
+                           help="only these queues (e.g. another center's, at a peak)")
+        p.set_defaults(func=lambda a: asyncio.run(_seat_action(a)))

@@ -1,0 +1,161 @@
+"""Writes the live model's changes to the database, idempotently.
+
+A call is keyed by its Uniqueid and a queue stay by (Uniqueid, queue): writing the same call
+twice (a resync, a replay of queue_log after a restart) updates the same rows. Fields the
+writer does not know (None, "") never overwrite what is already there.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from acd.ami.events import utc
+from acd.calls.state import CallState, Stay
+from acd.history.models import (
+    Call, EngineCursor, Outage, QueueCall, QueueOutcome, SeatInterval, SeatState,
+)
+
+
+def _t(ts: float | None) -> datetime | None:
+    return None if ts is None else utc(ts)
+
+
+def _set(row: object, **values: object) -> None:
+    """Set only what is known: None and "" leave the stored value alone."""
+    for key, value in values.items():
+        if value is not None and value != "":
+            setattr(row, key, value)
+
+
+class Ledger:
+    def __init__(self, sessions: sessionmaker[Session], center: str, node: str) -> None:
+        self.sessions = sessions
+        self.center = center
+        self.node = node
+
+    # --- calls ---------------------------------------------------------------------------------
+
+    def write_calls(self, calls: list[CallState]) -> None:
+        if not calls:
+            return
+        with self.sessions.begin() as s:
+            seen: set[str] = set()
+            for call in calls:
+                if call.uniqueid not in seen:
+                    seen.add(call.uniqueid)
+                    self._write_call(s, call)
+
+    def _write_call(self, s: Session, call: CallState) -> None:
+        row = s.get(Call, call.uniqueid)
+        if row is None:
+            row = Call(uniqueid=call.uniqueid, linkedid=call.linkedid or call.uniqueid,
+                       node=self.node, center=self.center, started_at=utc(call.started))
+            s.add(row)
+        answered = call.answered_stay
+        ordered = sorted(call.stays.values(), key=lambda st: st.entered)
+        _set(row, caller_number=call.caller[:40], dialed=call.dialed[:40],
+             ended_at=_t(call.ended), ivr_path=call.ivr_path, ivr_seconds=call.ivr_seconds,
+             ivr_result=call.ivr_result, handoff_to=call.handoff_to,
+             heard_broadcast=call.heard_broadcast or None, recording=call.recording,
+             hangup_by=call.hangup_by, survey_score=call.survey_score,
+             survey_at=_t(call.survey_at), outcome=call.outcome,
+             first_queue=ordered[0].queue if ordered else "",
+             final_queue=ordered[-1].queue if ordered else "",
+             seat_id=answered.seat if answered else "",
+             answered_at=_t(answered.answered) if answered else None,
+             talk_s=answered.talk_s if answered else None, wait_s=call.wait_s)
+        if call.started and (row.started_at is None or utc(call.started) < row.started_at):
+            row.started_at = utc(call.started)
+        for stay in ordered:
+            self._write_stay(s, call.uniqueid, stay)
+
+    def _write_stay(self, s: Session, uniqueid: str, stay: Stay) -> None:
+        row = s.scalars(select(QueueCall).where(QueueCall.uniqueid == uniqueid,
+                                                QueueCall.queue == stay.queue)).first()
+        if row is None:
+            row = QueueCall(uniqueid=uniqueid, center=self.center, queue=stay.queue,
+                            entered_at=utc(stay.entered), position=stay.position)
+            s.add(row)
+        _set(row, left_at=_t(stay.left), seat_id=stay.seat, answered_at=_t(stay.answered),
+             talk_s=stay.talk_s, ended_at=_t(stay.ended), wait_s=stay.wait_s)
+        if stay.outcome is not QueueOutcome.WAITING or not row.outcome:
+            row.outcome = stay.outcome.value
+
+    def load_call(self, uniqueid: str) -> CallState | None:
+        """A call the ledger has (e.g. from before a restart), as the model follows it."""
+        with self.sessions() as s:
+            row = s.get(Call, uniqueid)
+            if row is None:
+                return None
+            call = CallState(uniqueid=row.uniqueid, linkedid=row.linkedid,
+                             caller=row.caller_number, dialed=row.dialed,
+                             started=_epoch(row.started_at), ivr_path=row.ivr_path,
+                             ivr_seconds=row.ivr_seconds, ivr_result=row.ivr_result,
+                             handoff_to=row.handoff_to, heard_broadcast=row.heard_broadcast,
+                             recording=row.recording, hangup_by=row.hangup_by,
+                             survey_score=row.survey_score)
+            for q in row.attempts:
+                call.stays[q.queue] = Stay(
+                    queue=q.queue, entered=_epoch(q.entered_at), position=q.position,
+                    left=_epoch(q.left_at) if q.left_at else None,
+                    outcome=QueueOutcome(q.outcome), seat=q.seat_id,
+                    answered=_epoch(q.answered_at) if q.answered_at else None,
+                    talk_s=q.talk_s, ended=_epoch(q.ended_at) if q.ended_at else None)
+            return call
+
+    # --- seats ---------------------------------------------------------------------------------
+
+    def seat_transition(self, seat: str, new: SeatState, at: float, reason: str = "",
+                        queue: str = "", uniqueid: str = "") -> None:
+        """Close the seat's open interval at `at` and open one in the new state."""
+        when = utc(at)
+        with self.sessions.begin() as s:
+            s.execute(update(SeatInterval)
+                      .where(SeatInterval.seat_id == seat, SeatInterval.ended_at.is_(None),
+                             SeatInterval.started_at <= when)
+                      .values(ended_at=when))
+            if new is SeatState.SIGNED_OUT:
+                return
+            exists = s.scalars(select(SeatInterval.id).where(
+                SeatInterval.seat_id == seat, SeatInterval.started_at == when,
+                SeatInterval.state == new.value)).first()
+            if exists is None:
+                s.add(SeatInterval(seat_id=seat, center=self.center, state=new.value,
+                                   reason=reason[:40], queue=queue[:40],
+                                   uniqueid=uniqueid[:64], started_at=when))
+
+    # --- outages and the replay cursor -----------------------------------------------------------
+
+    def outage_started(self, at: float, reason: str) -> None:
+        with self.sessions.begin() as s:
+            open_ = s.scalars(select(Outage).where(Outage.node == self.node,
+                                                   Outage.ended_at.is_(None))).first()
+            if open_ is None:
+                s.add(Outage(node=self.node, center=self.center, started_at=utc(at),
+                             reason=reason[:500]))
+
+    def outage_ended(self, at: float) -> None:
+        with self.sessions.begin() as s:
+            s.execute(update(Outage).where(Outage.node == self.node, Outage.ended_at.is_(None))
+                      .values(ended_at=utc(at)))
+
+    def cursor(self) -> float | None:
+        with self.sessions() as s:
+            row = s.get(EngineCursor, self.node)
+            return _epoch(row.last_event_at) if row else None
+
+    def advance_cursor(self, at: float) -> None:
+        with self.sessions.begin() as s:
+            row = s.get(EngineCursor, self.node)
+            if row is None:
+                s.add(EngineCursor(node=self.node, last_event_at=utc(at)))
+            elif utc(at) > row.last_event_at:
+                row.last_event_at = utc(at)
+
+
+def _epoch(dt: datetime) -> float:
+    from datetime import UTC
+    return dt.replace(tzinfo=UTC).timestamp()

@@ -1,0 +1,1 @@
+"""The live snapshot in Redis and the change channel the wallboard reads."""

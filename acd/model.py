@@ -1,0 +1,357 @@
+"""The live model of one center: calls, queues and seats, driven by AMI events.
+
+`LiveModel.handle(event)` applies one event and returns what changed (`Changes`): the calls to
+write to the ledger, the seat transitions to record, the queues whose live view moved. It
+does no I/O; the engine applies the changes (ledger, Redis) in the same order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from acd.ami.events import Event, MalformedEvent
+from acd.calls.state import CallState, Stay
+from acd.center import Center
+from acd.history.models import QueueOutcome, SeatState
+from acd.logs import get_logger, mask_number
+from acd.seats.state import Seat, UnexpectedEvent
+
+log = get_logger(__name__)
+
+
+@dataclass
+class SeatTransition:
+    seat: str
+    old: SeatState
+    new: SeatState
+    at: float
+    reason: str = ""
+    queue: str = ""
+    uniqueid: str = ""
+
+
+@dataclass
+class Changes:
+    calls: list[CallState] = field(default_factory=list)
+    seats: list[SeatTransition] = field(default_factory=list)
+    queues: set[str] = field(default_factory=set)
+    wrapup_timers: list[tuple[str, float]] = field(default_factory=list)  # (seat, due at)
+
+    def __bool__(self) -> bool:
+        return bool(self.calls or self.seats or self.queues)
+
+
+@dataclass
+class QueueToday:
+    offered: int = 0
+    answered: int = 0
+    abandoned: int = 0
+    answered_within_sl: int = 0
+    wait_sum: float = 0.0
+
+
+class LiveModel:
+    def __init__(self, center: Center,
+                 load_call: Callable[[str], CallState | None] = lambda _: None) -> None:
+        self.center = center
+        self.calls: dict[str, CallState] = {}
+        self.seats: dict[str, Seat] = {s.id: Seat(s.id) for s in center.seats}
+        self.today: dict[str, QueueToday] = {q.name: QueueToday() for q in center.queues}
+        self._load_call = load_call
+        self._wrapup = {q.name: q.wrapup_s for q in center.queues}
+        self._sl = {q.name: q.service_level_s for q in center.queues}
+
+    # --- dispatch ------------------------------------------------------------------------------
+
+    def handle(self, event: Event) -> Changes:
+        changes = Changes()
+        handler = getattr(self, f"on_{event.name}", None)
+        if event.name == "UserEvent":
+            handler = getattr(self, f"on_user_{event.get('UserEvent')}", None)
+        if handler is None:
+            return changes  # an event the model does not follow
+        handler(event, changes)
+        return changes
+
+    # --- calls ---------------------------------------------------------------------------------
+
+    def _call(self, event: Event, create: bool = True) -> CallState | None:
+        uid = event.uniqueid
+        call = self.calls.get(uid)
+        if call is None:
+            call = self._load_call(uid)
+            if call is None and create:
+                call = CallState(uniqueid=uid, linkedid=event.get("Linkedid", uid),
+                                 caller=event.get("CallerIDNum"), started=event.timestamp)
+            if call is not None:
+                self.calls[uid] = call
+        return call
+
+    def on_Newchannel(self, event: Event, changes: Changes) -> None:
+        if event.get("Context") != "hotline-inbound":
+            return  # seats' channels, local channels: not calls into the center
+        call = self._call(event)
+        assert call is not None
+        call.caller = event.get("CallerIDNum")
+        call.dialed = event.get("Exten")
+        call.started = event.timestamp
+        changes.calls.append(call)
+
+    def on_user_HotlineIvr(self, event: Event, changes: Changes) -> None:
+        call = self._call(event)
+        assert call is not None
+        call.ivr_path = event.get("Path")[:200]
+        seconds = event.get("Seconds")
+        call.ivr_seconds = float(seconds) if seconds.lstrip("-").isdigit() else None
+        call.ivr_result = event.get("Status")[:40]
+        call.handoff_to = event.get("Handoff")[:20]
+        call.heard_broadcast = event.get("Broadcast") == "1"
+        changes.calls.append(call)
+
+    def on_user_HotlineQueue(self, event: Event, changes: Changes) -> None:
+        call = self._call(event)
+        assert call is not None
+        if event.get("Recording"):
+            call.recording = event.get("Recording")[:300]
+            changes.calls.append(call)
+
+    def on_user_HotlineSurvey(self, event: Event, changes: Changes) -> None:
+        call = self._call(event)
+        assert call is not None
+        score = event.get("Score")
+        call.survey_score = int(score) if score in ("1", "2", "3", "4") else None
+        call.survey_at = event.timestamp
+        changes.calls.append(call)
+
+    def on_QueueCallerJoin(self, event: Event, changes: Changes) -> None:
+        call = self._call(event)
+        assert call is not None
+        queue = event.require("Queue")
+        if not call.caller:
+            call.caller = event.get("CallerIDNum")
+        for stay in call.stays.values():
+            left_unanswered = stay.outcome is QueueOutcome.WAITING and stay.left is not None
+            if stay.queue != queue and (left_unanswered or stay.outcome is QueueOutcome.TIMEOUT):
+                stay.outcome = QueueOutcome.OVERFLOWED
+                changes.queues.add(stay.queue)
+        if queue not in call.stays:
+            call.stays[queue] = Stay(queue=queue, entered=event.timestamp,
+                                     position=event.integer("Position"))
+            self._today(queue).offered += 1
+        changes.calls.append(call)
+        changes.queues.add(queue)
+
+    def _stay(self, event: Event, call: CallState) -> Stay | None:
+        queue = event.get("Queue")
+        stay = call.stays.get(queue)
+        if stay is None:
+            log.warning("event for a stay the engine never saw", event=event.name,
+                        uniqueid=call.uniqueid, queue=queue)
+        return stay
+
+    def on_QueueCallerAbandon(self, event: Event, changes: Changes) -> None:
+        call = self._call(event)
+        assert call is not None
+        stay = self._stay(event, call)
+        if stay is None or stay.outcome is not QueueOutcome.WAITING:
+            return
+        stay.outcome, stay.left = QueueOutcome.ABANDONED, event.timestamp
+        call.hangup_by = "caller"
+        today = self._today(stay.queue)
+        today.abandoned += 1
+        changes.calls.append(call)
+        changes.queues.add(stay.queue)
+
+    def on_QueueCallerLeave(self, event: Event, changes: Changes) -> None:
+        call = self._call(event)
+        assert call is not None
+        stay = self._stay(event, call)
+        if stay is None:
+            return
+        # Asterisk says Leave before AgentConnect and after Abandon, so leaving decides nothing
+        # yet: AgentConnect makes it answered, a join elsewhere an overflow, and a hang-up
+        # with no other word a timeout.
+        if stay.left is None:
+            stay.left = event.timestamp
+        changes.calls.append(call)
+        changes.queues.add(stay.queue)
+
+    def on_AgentCalled(self, event: Event, changes: Changes) -> None:
+        self._seat_event(event, changes, lambda s: s.called(event.get("Queue"), event.uniqueid))
+
+    def on_AgentRingNoAnswer(self, event: Event, changes: Changes) -> None:
+        self._seat_event(event, changes, lambda s: s.not_answered(event.timestamp))
+
+    def on_AgentConnect(self, event: Event, changes: Changes) -> None:
+        call = self._call(event)
+        assert call is not None
+        stay = self._stay(event, call)
+        if stay is not None and stay.answered is None:
+            stay.answered = event.timestamp
+            stay.left = stay.left or event.timestamp
+            stay.outcome = QueueOutcome.ANSWERED
+            stay.seat = event.seat
+            today = self._today(stay.queue)
+            today.answered += 1
+            wait = stay.wait_s or 0.0
+            today.wait_sum += wait
+            if wait <= self._sl.get(stay.queue, 10):
+                today.answered_within_sl += 1
+            changes.calls.append(call)
+            changes.queues.add(stay.queue)
+        self._seat_event(event, changes,
+                         lambda s: s.connected(event.get("Queue"), event.uniqueid))
+
+    def on_AgentComplete(self, event: Event, changes: Changes) -> None:
+        call = self._call(event)
+        assert call is not None
+        stay = self._stay(event, call)
+        reason = event.get("Reason")
+        if stay is not None and stay.ended is None:
+            stay.ended = event.timestamp
+            stay.talk_s = float(event.integer("TalkTime")) if stay.answered is None else round(
+                max(0.0, event.timestamp - stay.answered), 3)
+            if reason == "transfer":
+                stay.outcome = QueueOutcome.TRANSFERRED
+            call.hangup_by = {"agent": "seat", "caller": "caller"}.get(reason, reason)[:10]
+            changes.calls.append(call)
+            changes.queues.add(stay.queue)
+        wrapup = self._wrapup.get(event.get("Queue"), 0)
+        seat = self._seat_event(event, changes,
+                                lambda s: s.completed(event.timestamp, wrapup))
+        if seat is not None and seat.state is SeatState.WRAPUP:
+            changes.wrapup_timers.append((seat.id, seat.wrapup_until))
+
+    def on_Hangup(self, event: Event, changes: Changes) -> None:
+        uid = event.get("Uniqueid")
+        call = self.calls.get(uid) if uid else None
+        if call is None:
+            return
+        call.ended = event.timestamp
+        for stay in call.stays.values():
+            if stay.outcome is not QueueOutcome.WAITING:
+                continue
+            if stay.left is not None:  # left the queue unanswered, then the call ended
+                stay.outcome = QueueOutcome.TIMEOUT
+            else:  # gone without a queue event: abandoned
+                stay.outcome, stay.left = QueueOutcome.ABANDONED, event.timestamp
+                self._today(stay.queue).abandoned += 1
+            changes.queues.add(stay.queue)
+        if not call.hangup_by:
+            call.hangup_by = "caller"
+        changes.calls.append(call)
+        del self.calls[uid]
+
+    # --- seats ---------------------------------------------------------------------------------
+
+    def on_QueueMemberAdded(self, event: Event, changes: Changes) -> None:
+        paused = event.get("Paused") == "1"
+        self._seat_event(event, changes,
+                         lambda s: s.added(event.require("Queue"), paused,
+                                           event.get("PausedReason")))
+
+    def on_QueueMemberRemoved(self, event: Event, changes: Changes) -> None:
+        self._seat_event(event, changes, lambda s: s.removed(event.require("Queue")))
+
+    def on_QueueMemberPause(self, event: Event, changes: Changes) -> None:
+        if event.get("Paused") == "1":
+            self._seat_event(event, changes, lambda s: s.pause(event.get("PausedReason")))
+        else:
+            self._seat_event(event, changes, lambda s: s.unpause(event.timestamp))
+
+    def on_HotlineWrapupOver(self, event: Event, changes: Changes) -> None:
+        self._seat_event(event, changes, lambda s: s.wrapup_over(event.timestamp))
+
+    def on_QueueMember(self, event: Event, changes: Changes) -> None:
+        """A member as QueueStatus reports it (resync): membership and pause, as they are."""
+        seat = self._seat(event)
+        if seat is None:
+            return
+        queue = event.require("Queue")
+        paused = event.get("Paused") == "1"
+        reason = event.get("PausedReason")
+        old = seat.state
+        if seat.state is SeatState.SIGNED_OUT:
+            new = seat.added(queue, paused, reason)
+        else:
+            seat.queues.add(queue)
+            new = seat.state
+            if paused and not seat.paused:
+                new = seat.pause(reason)
+            elif not paused and seat.paused:
+                new = seat.unpause(event.timestamp)
+        self._transition(seat, old, new, event.timestamp, changes)
+
+    def _seat(self, event: Event) -> Seat | None:
+        seat_id = event.seat
+        seat = self.seats.get(seat_id)
+        if seat is None:
+            # A member the center file does not list (another center's seat, signed in here
+            # at a peak): follow it all the same.
+            seat = self.seats[seat_id] = Seat(seat_id)
+        return seat
+
+    def _seat_event(self, event: Event, changes: Changes,
+                    step: Callable[[Seat], SeatState]) -> Seat | None:
+        try:
+            seat = self._seat(event)
+        except MalformedEvent:
+            raise
+        if seat is None:
+            return None
+        old = seat.state
+        try:
+            new = step(seat)
+        except UnexpectedEvent as exc:
+            log.warning("seat event out of order", seat=seat.id, event=event.name,
+                        state=old.value, problem=str(exc))
+            return seat
+        self._transition(seat, old, new, event.timestamp, changes)
+        return seat
+
+    def _transition(self, seat: Seat, old: SeatState, new: SeatState, at: float,
+                    changes: Changes) -> None:
+        for q in seat.queues or set():
+            changes.queues.add(q)
+        if new is old:
+            return
+        seat.state, seat.since = new, at
+        log.info("seat", seat=seat.id, old=old.value, new=new.value, reason=seat.reason,
+                 queue=seat.queue)
+        changes.seats.append(SeatTransition(seat.id, old, new, at, seat.reason if
+                                            new is SeatState.BUSY else "", seat.queue,
+                                            seat.uniqueid))
+
+    def _today(self, queue: str) -> QueueToday:
+        return self.today.setdefault(queue, QueueToday())
+
+    # --- views ---------------------------------------------------------------------------------
+
+    def queue_view(self, name: str, now: float) -> dict[str, object]:
+        waiting = []
+        for call in self.calls.values():
+            stay = call.stays.get(name)
+            if stay is not None and stay.outcome is QueueOutcome.WAITING and stay.left is None:
+                waiting.append({"uniqueid": call.uniqueid, "caller": mask_number(call.caller),
+                                "since": round(stay.entered, 3), "position": stay.position})
+        waiting.sort(key=lambda w: float(w["since"]))  # type: ignore[arg-type]
+        t = self._today(name)
+        states: dict[str, int] = {s.value: 0 for s in SeatState}
+        for seat in self.seats.values():
+            if name in seat.queues:
+                states[seat.state.value] += 1
+        return {
+            "queue": name, "waiting": waiting, "waiting_count": len(waiting),
+            "longest_wait_s": round(now - float(waiting[0]["since"]), 1) if waiting else 0.0,
+            "offered_today": t.offered, "answered_today": t.answered,
+            "abandoned_today": t.abandoned,
+            "answered_within_sl_today": t.answered_within_sl,
+            "average_wait_today_s": round(t.wait_sum / t.answered, 2) if t.answered else None,
+            "manual_connection_rate_today":
+                round(t.answered / (t.answered + t.abandoned), 4)
+                if (t.answered + t.abandoned) else None,
+            "service_level_today": round(t.answered_within_sl / t.answered, 4)
+                if t.answered else None,
+            "seats": states,
+        }

@@ -1,0 +1,166 @@
+"""The engine against the real Asterisk with SIPp seats and callers: distribution, busy seats,
+wrap-up, abandoned calls; every record checked against Asterisk's own queue_log."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from acd.history import db
+from acd.history.models import Call, QueueCall, SeatInterval
+from queue_stats.reconcile import differences
+from tests.support.engine import EngineProcess
+from tests.support.rig import RunningPbx
+from tests.test_rig_calls import wait_for_outcomes
+
+pytestmark = pytest.mark.asterisk
+
+
+def hotline(pbx: RunningPbx, *args: str) -> None:
+    import os
+    env = {**os.environ, "HOTLINE_VAR": str(pbx.state)}
+    out = subprocess.run([sys.executable, "-m", "acd.cli", "--center", str(pbx.center_file),
+                          *args], env=env, capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+
+
+@pytest.fixture
+def ledger(tmp_path):  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    engine = db.make_engine(url)
+    db.create_schema(engine)
+    yield url, engine
+    engine.dispose()
+
+
+def stays(engine, numbers=None) -> list[QueueCall]:  # type: ignore[no-untyped-def]
+    """Queue stays in the ledger (of calls from these caller numbers, if given: the engine
+    replays the whole session's queue_log into a new ledger, other tests' calls included)."""
+    with Session(engine) as s:
+        q = select(QueueCall).join(Call).order_by(QueueCall.entered_at)
+        if numbers is not None:
+            q = q.where(Call.caller_number.in_(list(numbers)))
+        return list(s.scalars(q))
+
+
+def intervals(engine, seat: str) -> list[SeatInterval]:  # type: ignore[no-untyped-def]
+    with Session(engine) as s:
+        return list(s.scalars(select(SeatInterval).where(SeatInterval.seat_id == seat)
+                              .order_by(SeatInterval.started_at)))
+
+
+def wait_until(check, timeout: float, show=lambda: None) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met in time: {show()}")
+        time.sleep(0.2)
+
+
+def test_distribution_busy_wrapup_and_abandon_are_recorded(pbx: RunningPbx, sipp, ledger,
+                                                           redis_url, tmp_path) -> None:
+    url, engine = ledger
+    proc = EngineProcess(pbx, url, redis_url, tmp_path / "engine.log")
+    proc.start()
+    try:
+        for seat in ("8001", "8002", "8003"):
+            sipp.seat(seat, pbx.seat_password(seat), ring_s=0.3, talk_s=2.0)
+            hotline(pbx, "seat", "signin", seat)
+        hotline(pbx, "seat", "busy", "8003", "--reason", "meal")
+        started = time.time()
+        patient = [f"1396000{i:04d}" for i in range(6)]
+        sipp.callers("patient", patient, hold_s=60, rate=2)
+        time.sleep(1.5)
+        impatient = ["13961110000"]
+        sipp.callers("impatient", impatient, hold_s=1.5, rate=1)
+        calls = wait_for_outcomes(pbx, set(patient) | set(impatient), timeout=90)
+        assert len(calls) == 7
+        mine = set(patient) | set(impatient)
+        wait_until(lambda: sum(1 for s in stays(engine, mine) if s.talk_s is not None or
+                               s.outcome == "abandoned") == 7, 30, lambda: stays(engine, mine))
+        time.sleep(6)  # the last wrap-up runs out
+    finally:
+        proc.stop()
+
+    rows = stays(engine, set(patient) | set(impatient))
+    by_caller = {}
+    with Session(engine) as s:
+        for call in s.scalars(select(Call)):
+            by_caller[call.caller_number] = call
+    answered = [r for r in rows if r.outcome == "answered"]
+    assert {by_caller[n].outcome for n in patient} == {"answered"}
+    assert {r.seat_id for r in answered} == {"8001", "8002"}, "the busy seat must get no call"
+    # Abandoned: recorded with its wait, matching the caller's patience.
+    gone = by_caller["13961110000"]
+    assert gone.outcome == "abandoned" and 1.0 <= gone.wait_s <= 2.5
+    # Wrap-up (5 s on the manual queue) is respected and recorded: a seat's next call comes
+    # no sooner than 5 s after its last one ended, and each wrap-up is an interval.
+    for seat in ("8001", "8002"):
+        mine = sorted((r for r in answered if r.seat_id == seat), key=lambda r: r.answered_at)
+        for prev, nxt in zip(mine, mine[1:]):
+            gap = (nxt.answered_at - prev.ended_at).total_seconds()
+            assert gap >= 4.5, (seat, gap)
+        wraps = [i for i in intervals(engine, seat) if i.state == "wrapup"]
+        assert len(wraps) == len(mine)
+        assert all(abs((w.ended_at - w.started_at).total_seconds() - 5) < 1.0 for w in wraps)
+    busy = [i for i in intervals(engine, "8003") if i.state == "busy"]
+    assert busy and busy[0].reason == "meal"
+    # The ledger and Asterisk's queue_log agree call for call.
+    assert differences(engine, pbx.instance.queue_log, started - 2, time.time()) == []
+
+
+def test_sigkill_mid_shift_then_restart_matches_queue_log(pbx: RunningPbx, sipp, ledger,
+                                                          tmp_path) -> None:
+    url, engine = ledger
+    proc = EngineProcess(pbx, url, None, tmp_path / "engine.log")
+    proc.start()
+    try:
+        for seat in ("8001", "8002"):
+            sipp.seat(seat, pbx.seat_password(seat), ring_s=0.3, talk_s=3.0)
+            hotline(pbx, "seat", "signin", seat)
+        started = time.time()
+        numbers = [f"1397000{i:04d}" for i in range(10)]
+        sipp.callers("shift", numbers, hold_s=60, rate=1)
+        time.sleep(4)
+        proc.kill()          # mid-shift: calls waiting, talking and arriving
+        time.sleep(5)
+        proc.start()         # replays queue_log from its cursor, then follows live
+        wait_for_outcomes(pbx, set(numbers), timeout=120)
+        wait_until(lambda: len([s for s in stays(engine, numbers) if s.talk_s is not None]) == 10,
+                   40, lambda: stays(engine, numbers))
+    finally:
+        proc.stop()
+    assert differences(engine, pbx.instance.queue_log, started - 2, time.time()) == []
+    with Session(engine) as s:
+        assert s.query(Call).filter(Call.caller_number.in_(numbers)).count() == 10
+
+
+def test_reconcile_finds_a_removed_record(pbx: RunningPbx, sipp, ledger, tmp_path) -> None:
+    url, engine = ledger
+    proc = EngineProcess(pbx, url, None, tmp_path / "engine.log")
+    proc.start()
+    try:
+        sipp.seat("8001", pbx.seat_password("8001"), ring_s=0.2, talk_s=1.0)
+        hotline(pbx, "seat", "signin", "8001")
+        started = time.time()
+        numbers = ["13980000001", "13980000002"]
+        sipp.callers("two", numbers, hold_s=30, rate=5)
+        wait_for_outcomes(pbx, set(numbers), timeout=60)
+        wait_until(lambda: len([s for s in stays(engine, numbers) if s.talk_s is not None]) == 2,
+                   30, lambda: stays(engine, numbers))
+    finally:
+        proc.stop()
+    assert differences(engine, pbx.instance.queue_log, started - 2, time.time()) == []
+    with Session(engine) as s, s.begin():
+        victim = s.scalars(select(QueueCall).join(Call)
+                           .where(Call.caller_number == numbers[0])).first()
+        assert victim is not None
+        callid = victim.uniqueid
+        s.delete(victim)
+    found = differences(engine, pbx.instance.queue_log, started - 2, time.time())
+    assert [(d.callid, d.what) for d in found] == [(callid, "missing_in_ledger")]
