@@ -281,6 +281,7 @@ def _wait_gone(pid: int, timeout: float) -> bool:
 def _check_port_free(host: str, port: int, udp: bool = False) -> None:
     kind = socket.SOCK_DGRAM if udp else socket.SOCK_STREAM
     with socket.socket(socket.AF_INET, kind) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Asterisk binds
         try:
             s.bind((host, port))
         except OSError:

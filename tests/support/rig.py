@@ -19,7 +19,7 @@ from acd.simulate.sipp import Sipp
 from asterisk_conf import rig
 
 
-def test_center_data(**engine: Any) -> dict[str, Any]:
+def example_center_data(**engine: Any) -> dict[str, Any]:
     """The example center, with every port of its node replaced by a free one."""
     data = tomllib.loads(center_mod.EXAMPLE.read_text(encoding="utf-8"))
     sip, ami, agi, redis, http, pstn = free_ports(6)
@@ -109,7 +109,7 @@ class RunningPbx:
 def running_pbx(state: Path, name: str, data: dict[str, Any] | None = None) -> Iterator[RunningPbx]:
     """Render and start an instance; always stop it and remove its directory."""
     root = rig.build_root()
-    data = data or test_center_data()
+    data = data or example_center_data()
     center = center_mod.parse(data)
     center_file = state / f"center-{name}.toml"
     center_file.write_text(dump_toml(data), encoding="utf-8")
