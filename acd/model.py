@@ -146,7 +146,7 @@ class LiveModel:
         queue = event.get("Queue")
         stay = call.stays.get(queue)
         if stay is None:
-            log.warning("event for a stay the engine never saw", event=event.name,
+            log.warning("event for a stay the engine never saw", ami_event=event.name,
                         uniqueid=call.uniqueid, queue=queue)
         return stay
 
@@ -304,7 +304,7 @@ class LiveModel:
         try:
             new = step(seat)
         except UnexpectedEvent as exc:
-            log.warning("seat event out of order", seat=seat.id, event=event.name,
+            log.warning("seat event out of order", seat=seat.id, ami_event=event.name,
                         state=old.value, problem=str(exc))
             return seat
         self._transition(seat, old, new, event.timestamp, changes)
