@@ -294,6 +294,40 @@ def extensions_conf(center: Center, node: Node, p: InstancePaths) -> str:
     return "\n".join(lines) + "\n"
 
 
+def features_conf(center: Center, node: Node) -> str:
+    """Feature codes a seat dials from its own phone; the seat is the calling endpoint, so a
+    seat can only act on itself. Pure dialplan: they work while the Python side is down.
+
+    *21 sign in, *22 sign out, *23 busy (*23N: the N-th busy reason), *24 ready."""
+    lines = ["[seat-features]",
+             "exten => *21,1,Gosub(hotline-seat-signin,${CHANNEL(endpoint)},1)",
+             " same => n,Playback(agent-loginok)", " same => n,Hangup()",
+             "exten => *22,1,Gosub(hotline-seat-signout,${CHANNEL(endpoint)},1)",
+             " same => n,Playback(agent-loggedoff)", " same => n,Hangup()",
+             "exten => *24,1,UnpauseQueueMember(,PJSIP/${CHANNEL(endpoint)})",
+             " same => n,Playback(auth-thankyou)", " same => n,Hangup()"]
+    reasons = list(center.busy_reasons)
+    default = "other" if "other" in reasons else reasons[-1]
+    for code, reason in [("", default)] + [(str(i + 1), r) for i, r in enumerate(reasons[:9])]:
+        lines += [f"exten => *23{code},1,PauseQueueMember(,PJSIP/${{CHANNEL(endpoint)}},,{reason})",
+                  " same => n,Playback(beep)", " same => n,Hangup()"]
+    lines += ["", "[hotline-seat-signin]"]
+    for seat in center.seats_on(node.name):
+        lines.append(f"exten => {seat.id},1,NoOp(sign in {seat.id})")
+        for q in seat.queues:
+            lines.append(f" same => n,AddQueueMember({q},PJSIP/{seat.id},{seat.penalty},,"
+                         f"{seat.id},PJSIP/{seat.id})")
+        lines.append(" same => n,Return()")
+    lines += ["exten => _X.,1,Return()", "", "[hotline-seat-signout]"]
+    for seat in center.seats_on(node.name):
+        lines.append(f"exten => {seat.id},1,NoOp(sign out {seat.id})")
+        for q in center.queues:
+            lines.append(f" same => n,RemoveQueueMember({q.name},PJSIP/{seat.id})")
+        lines.append(" same => n,Return()")
+    lines += ["exten => _X.,1,Return()"]
+    return "\n".join(lines) + "\n"
+
+
 def render_node(center: Center, node: Node, secrets: Secrets, paths: InstancePaths) -> dict[str, str]:
     """All config files of one node, by file name."""
     files = {
@@ -306,6 +340,7 @@ def render_node(center: Center, node: Node, secrets: Secrets, paths: InstancePat
         "queues.conf": queues_conf(center),
         "musiconhold.conf": musiconhold_conf(paths),
         "extensions.conf": extensions_conf(center, node, paths),
+        "extensions_features.conf": features_conf(center, node),
         "indications.conf": "[general]\ncountry = cn\n\n[cn]\ndescription = China\n"
                             "ringcadence = 1000,4000\ndial = 450\nbusy = 450/350,0/350\n"
                             "ring = 450/1000,0/4000\ncongestion = 450/700,0/700\n"

@@ -149,6 +149,75 @@ Content-Length: 0
     return "".join(parts)
 
 
+def seat_dial_scenario(hold_s: float = 15.0) -> str:
+    """A seat's phone dials a number (a feature code) with digest auth, and waits for
+    Asterisk to hang up after its confirmation prompt."""
+    invite = """INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:[$seat]@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag00[call_number]
+To: <sip:[service]@[remote_ip]:[remote_port]>
+Call-ID: [call_id]
+CSeq: {cseq} INVITE
+Contact: <sip:[$seat]@[local_ip]:[local_port]>
+Max-Forwards: 70
+{auth}Content-Type: application/sdp
+Content-Length: [len]
+
+""" + _SDP
+    ack_401 = """ACK sip:[service]@[remote_ip]:[remote_port] SIP/2.0
+[last_Via:]
+From: <sip:[$seat]@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag00[call_number]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 1 ACK
+Max-Forwards: 70
+Content-Length: 0
+"""
+    ack = """ACK [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[routes]
+From: <sip:[$seat]@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag00[call_number]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 2 ACK
+Max-Forwards: 70
+Content-Length: 0
+"""
+    ok = """SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+"""
+    bye = """BYE [next_url] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+[routes]
+From: <sip:[$seat]@[remote_ip]:[remote_port]>;tag=[pid]SIPpTag00[call_number]
+[last_To:]
+Call-ID: [call_id]
+CSeq: 3 BYE
+Max-Forwards: 70
+Content-Length: 0
+"""
+    return (_HEAD + '<scenario name="seat dials">\n'
+            '<nop><action><assignstr assign_to="seat" value="[field0]"/></action></nop>\n'
+            f'<send retrans="500">{_cdata(invite.format(cseq=1, auth=""))}</send>\n'
+            '<recv response="100" optional="true"/>\n<recv response="401" auth="true"/>\n'
+            f"<send>{_cdata(ack_401)}</send>\n"
+            f'<send retrans="500">{_cdata(invite.format(cseq=2, auth="[authentication]" + chr(10)))}'
+            '</send>\n'
+            '<recv response="100" optional="true"/>\n<recv response="180" optional="true"/>\n'
+            '<recv response="183" optional="true"/>\n<recv response="200" rrs="true"/>\n'
+            f"<send>{_cdata(ack)}</send>\n"
+            f'<recv request="BYE" timeout="{int(hold_s * 1000)}" ontimeout="hangup" '
+            'next="remote_bye"/>\n<label id="hangup"/>\n'
+            f'<send retrans="500">{_cdata(bye)}</send>\n<recv response="200"/>\n'
+            '<nop next="end"/>\n<label id="remote_bye"/>\n'
+            f"<send>{_cdata(ok)}</send>\n<label id=\"end\"/>\n</scenario>\n")
+
+
 def register_scenario(expires_s: int = 3600) -> str:
     reg = """REGISTER sip:[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -332,6 +401,19 @@ class Sipp:
         finally:
             p.stop()
             self.processes.remove(p)
+
+    def seat_dial(self, seat_id: str, password: str, number: str, timeout: float = 20.0) -> int:
+        """The seat's phone dials `number` (e.g. *21); SIPp's exit code (0 = completed)."""
+        port = free_ports(1)[0]
+        p = self._start(f"dial-{seat_id}-{number.replace('*', 's')}-{port}",
+                        seat_dial_scenario(),
+                        ["-s", number, "-au", seat_id, "-ap", password, "-m", "1",
+                         "-p", str(port), "-timeout", f"{int(timeout)}s", "-timeout_error"],
+                        injection=[seat_id])
+        try:
+            return p.wait(timeout + 5)
+        finally:
+            p.stop()
 
     def seat_pool(self, seats: dict[str, str], *, ring_s: float = 1.0, talk_s: float = 5.0,
                   timeout: float = 10.0) -> SippProcess:
