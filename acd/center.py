@@ -101,6 +101,7 @@ class Center:
     database_url: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = 8328
+    timezone: str = "Asia/Shanghai"  # the center's day: "today" on the wallboard, reports
     source: Path | None = None
 
     def queue(self, name: str) -> Queue:
@@ -240,7 +241,14 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
     """Validate a parsed TOML document and build the `Center`."""
     _unknown(data, {"center", "nodes", "queues", "seats", "busy_reasons", "handoffs", "engine"}, "")
     c = _table(data, "center")
-    _unknown(c, {"code", "name", "region", "hotline_number", "default_queue", "recording"}, "center")
+    _unknown(c, {"code", "name", "region", "hotline_number", "default_queue", "recording",
+                 "timezone"}, "center")
+    timezone = _str(c, "timezone", "center", "Asia/Shanghai")
+    try:
+        from zoneinfo import ZoneInfo
+        ZoneInfo(timezone)
+    except (KeyError, ValueError, OSError):
+        raise CenterError("center.timezone", f"unknown time zone {timezone!r}") from None
     nodes = tuple(_node(d, f"nodes[{i}]") for i, d in enumerate(_tables(data, "nodes")))
     names = [n.name for n in nodes]
     if len(set(names)) != len(names):
@@ -308,6 +316,7 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
         database_url=_str(e, "database_url", "engine", ""),
         http_host=_str(e, "http_host", "engine", "127.0.0.1"),
         http_port=_int(e, "http_port", "engine", 8328, 1024, 65535),
+        timezone=timezone,
         source=source,
     )
 

@@ -58,11 +58,40 @@ class Engine:
                                        queue_logs.get(n.name)) for n in center.nodes}
         first = next(iter(self.links.values())).ledger
         self.model = LiveModel(center, load_call=first.load_call)
+        self.load_today(sessions)
         self.live = LiveStore(redis_url, center.code) if redis_url else None
         self._tasks: list[asyncio.Task[None]] = []
         self.ready = asyncio.Event()
 
     # --- lifecycle -----------------------------------------------------------------------------
+
+    def load_today(self, sessions: sessionmaker[Session]) -> None:
+        """Today's counts per queue (the center's local day) from the ledger, so a restarted
+        engine's wallboard does not start from zero."""
+        from datetime import datetime, timedelta
+        from zoneinfo import ZoneInfo
+
+        from sqlalchemy import select
+
+        from acd.history.models import QueueCall
+
+        tz = ZoneInfo(self.center.timezone)
+        start = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0)
+        since = start.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+        with sessions() as s:
+            rows = s.execute(select(QueueCall.queue, QueueCall.outcome, QueueCall.wait_s)
+                             .where(QueueCall.entered_at >= since,
+                                    QueueCall.entered_at < since + timedelta(days=1))).all()
+        for queue, outcome, wait in rows:
+            today = self.model._today(queue)
+            today.offered += 1
+            if outcome in ("answered", "transferred"):
+                today.answered += 1
+                today.wait_sum += wait or 0.0
+                if (wait or 0.0) <= self.model._sl.get(queue, 10):
+                    today.answered_within_sl += 1
+            elif outcome == "abandoned":
+                today.abandoned += 1
 
     async def start(self) -> None:
         loop = asyncio.get_running_loop()

@@ -74,7 +74,8 @@ async def _seat_action(args: argparse.Namespace) -> int:
     from acd.seats.actions import SeatActionError, SeatActions
 
     center = _center(args)
-    node = center.node(args.node)
+    seat_node = next((s.node for s in center.seats if s.id == args.seat), None)
+    node = center.node(args.node or seat_node)
     secrets = secrets_mod.load_or_create(center, paths.state_dir())
     manager = Manager(host=node.bind, port=node.ami_port, username=node.ami_user,
                       secret=secrets.ami_secret(node.name), events="off",
@@ -137,7 +138,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                        ("end-wrapup", "end after-call work (整理态) now")):
         p = ssub.add_parser(name, help=text)
         p.add_argument("seat")
-        p.add_argument("--node", help="the node the seat's phone is on (default: the first)")
+        p.add_argument("--node", help="the node to act on (default: the seat's own node)")
         if name == "busy":
             p.add_argument("--reason", required=True)
         if name == "signin":

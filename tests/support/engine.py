@@ -16,7 +16,8 @@ from tests.support.rig import RunningPbx
 
 class EngineProcess:
     def __init__(self, pbx: RunningPbx, database_url: str, redis_url: str | None,
-                 log_path: Path) -> None:
+                 log_path: Path, extra_args: tuple[str, ...] = ()) -> None:
+        self.extra_args = extra_args
         self.pbx = pbx
         self.database_url = database_url
         self.redis_url = redis_url
@@ -26,8 +27,8 @@ class EngineProcess:
 
     def start(self, timeout: float = 20.0) -> None:
         cmd = [sys.executable, "-m", "acd.cli", "--center", str(self.pbx.center_file),
-               "engine", "run", "--instance", self.pbx.instance.name,
-               "--database", self.database_url]
+               "engine", "run", "--database", self.database_url,
+               *(self.extra_args or ("--instance", self.pbx.instance.name))]
         cmd += ["--redis", self.redis_url] if self.redis_url else ["--no-redis"]
         env = {**os.environ, "HOTLINE_VAR": str(self.pbx.state),
                "HOTLINE_ASTERISK_ROOT": str(self.pbx.instance.root)}
