@@ -141,21 +141,49 @@ class Engine:
         if not link.connected:
             link.ledger.outage_started(link.since, "not reachable since the engine started")
 
-    async def _consume(self, link: NodeLink) -> None:
+    async def _consume(self, link: NodeLink, batch_max: int = 500) -> None:
+        """Apply events in order; what is already queued is applied as one batch and written
+        in one transaction, so a burst costs one commit, not one per event."""
         while True:
-            item = await link.queue.get()
+            batch = [await link.queue.get()]
+            while len(batch) < batch_max:
+                try:
+                    batch.append(link.queue.get_nowait())
+                except asyncio.QueueEmpty:
+                    break
+            await self._handle_batch(link, batch)
+
+    async def _handle_batch(self, link: NodeLink, batch: list[Any]) -> None:
+        pending = Changes()
+        for item in batch:
             try:
-                if item == _CONNECTED:
-                    await self._on_connected(link)
-                elif isinstance(item, tuple) and item and item[0] == _LOST:
-                    await self._on_lost(link, item[1])
-                else:
-                    await self._on_event(link, item)
+                if item == _CONNECTED or (isinstance(item, tuple) and item and item[0] == _LOST):
+                    await self._commit(link, pending)
+                    pending = Changes()
+                    if item == _CONNECTED:
+                        await self._on_connected(link)
+                    else:
+                        await self._on_lost(link, item[1])
+                    continue
+                event = Event.parse(item, link.node.name)
+                link.events += 1
+                pending.merge(self.model.handle(event))
+                if link.events % 200 == 0:
+                    pending.cursor = event.timestamp - 60
             except asyncio.CancelledError:
                 raise
+            except MalformedEvent as exc:
+                link.malformed += 1
+                log.warning("malformed event skipped", node=link.node.name, problem=str(exc))
             except Exception:  # noqa: BLE001 - one bad event never stops the pipeline
                 link.malformed += 1
                 log.exception("event failed; skipped", node=link.node.name)
+        try:
+            await self._commit(link, pending)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - a failed write is logged; the next batch goes on
+            log.exception("ledger write failed", node=link.node.name)
 
     async def _on_connected(self, link: NodeLink) -> None:
         now = time.time()
@@ -207,25 +235,16 @@ class Engine:
                                                "Timestamp": str(now)}, link.node.name))
 
     async def _on_event(self, link: NodeLink, raw: Any) -> None:
-        try:
-            event = Event.parse(raw, link.node.name)
-            link.events += 1
-            await self._apply(link, event)
-        except MalformedEvent as exc:
-            link.malformed += 1
-            log.warning("malformed event skipped", node=link.node.name, problem=str(exc))
+        """One event on its own (a batch of one)."""
+        await self._handle_batch(link, [raw])
 
     async def _apply(self, link: NodeLink, event: Event) -> None:
-        changes = self.model.handle(event)
-        if changes:
-            await self._commit(link, changes)
-        if event.name not in ("QueueMember", "HotlineWrapupOver") and link.events % 50 == 0:
-            link.ledger.advance_cursor(event.timestamp - 60)
+        await self._commit(link, self.model.handle(event))
 
     async def _commit(self, link: NodeLink, changes: Changes) -> None:
-        link.ledger.write_calls(changes.calls)
-        for t in changes.seats:
-            link.ledger.seat_transition(t.seat, t.new, t.at, t.reason, t.queue, t.uniqueid)
+        if not changes and changes.cursor is None:
+            return
+        link.ledger.write(changes.calls, changes.seats, changes.cursor)
         loop = asyncio.get_running_loop()
         for seat_id, due in changes.wrapup_timers:
             delay = max(0.0, due - time.time())
@@ -236,8 +255,8 @@ class Engine:
             now = time.time()
             for name in sorted(changes.queues):
                 await self.live.change("queue", name, self.model.queue_view(name, now))
-            for t in changes.seats:
-                await self.live.change("seat", t.seat, self.model.seats[t.seat].snapshot())
+            for seat_id in dict.fromkeys(t.seat for t in changes.seats):
+                await self.live.change("seat", seat_id, self.model.seats[seat_id].snapshot())
 
     async def _publish_node(self, link: NodeLink) -> None:
         if self.live is not None:

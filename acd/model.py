@@ -37,9 +37,19 @@ class Changes:
     seats: list[SeatTransition] = field(default_factory=list)
     queues: set[str] = field(default_factory=set)
     wrapup_timers: list[tuple[str, float]] = field(default_factory=list)  # (seat, due at)
+    cursor: float | None = None  # replay queue_log from here after a restart
 
     def __bool__(self) -> bool:
-        return bool(self.calls or self.seats or self.queues)
+        return bool(self.calls or self.seats or self.queues or self.wrapup_timers)
+
+    def merge(self, other: Changes) -> None:
+        """Add another event's changes after these (calls are written in their last state)."""
+        self.calls.extend(other.calls)
+        self.seats.extend(other.seats)
+        self.queues |= other.queues
+        self.wrapup_timers.extend(other.wrapup_timers)
+        if other.cursor is not None:
+            self.cursor = other.cursor
 
 
 @dataclass

@@ -8,6 +8,7 @@ writer does not know (None, "") never overwrite what is already there.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -36,17 +37,32 @@ class Ledger:
         self.center = center
         self.node = node
 
+    def write(self, calls: list[CallState], seats: list[Any], cursor: float | None) -> None:
+        """A batch of changes in one transaction: calls (each in its last state), seat
+        transitions in order, and the replay cursor."""
+        if not calls and not seats and cursor is None:
+            return
+        with self.sessions.begin() as s:
+            self._write_calls(s, calls)
+            for t in seats:
+                self._seat_transition(s, t.seat, t.new, t.at, t.reason, t.queue, t.uniqueid)
+            if cursor is not None:
+                self._advance_cursor(s, cursor)
+
     # --- calls ---------------------------------------------------------------------------------
 
     def write_calls(self, calls: list[CallState]) -> None:
         if not calls:
             return
         with self.sessions.begin() as s:
-            seen: set[str] = set()
-            for call in calls:
-                if call.uniqueid not in seen:
-                    seen.add(call.uniqueid)
-                    self._write_call(s, call)
+            self._write_calls(s, calls)
+
+    def _write_calls(self, s: Session, calls: list[CallState]) -> None:
+        seen: set[str] = set()
+        for call in reversed(calls):  # the same object may come several times: write it once
+            if call.uniqueid not in seen:
+                seen.add(call.uniqueid)
+                self._write_call(s, call)
 
     def _write_call(self, s: Session, call: CallState) -> None:
         row = s.get(Call, call.uniqueid)
@@ -111,21 +127,25 @@ class Ledger:
     def seat_transition(self, seat: str, new: SeatState, at: float, reason: str = "",
                         queue: str = "", uniqueid: str = "") -> None:
         """Close the seat's open interval at `at` and open one in the new state."""
-        when = utc(at)
         with self.sessions.begin() as s:
-            s.execute(update(SeatInterval)
-                      .where(SeatInterval.seat_id == seat, SeatInterval.ended_at.is_(None),
-                             SeatInterval.started_at <= when)
-                      .values(ended_at=when))
-            if new is SeatState.SIGNED_OUT:
-                return
-            exists = s.scalars(select(SeatInterval.id).where(
-                SeatInterval.seat_id == seat, SeatInterval.started_at == when,
-                SeatInterval.state == new.value)).first()
-            if exists is None:
-                s.add(SeatInterval(seat_id=seat, center=self.center, state=new.value,
-                                   reason=reason[:40], queue=queue[:40],
-                                   uniqueid=uniqueid[:64], started_at=when))
+            self._seat_transition(s, seat, new, at, reason, queue, uniqueid)
+
+    def _seat_transition(self, s: Session, seat: str, new: SeatState, at: float,
+                         reason: str = "", queue: str = "", uniqueid: str = "") -> None:
+        when = utc(at)
+        s.execute(update(SeatInterval)
+                  .where(SeatInterval.seat_id == seat, SeatInterval.ended_at.is_(None),
+                         SeatInterval.started_at <= when)
+                  .values(ended_at=when))
+        if new is SeatState.SIGNED_OUT:
+            return
+        exists = s.scalars(select(SeatInterval.id).where(
+            SeatInterval.seat_id == seat, SeatInterval.started_at == when,
+            SeatInterval.state == new.value)).first()
+        if exists is None:
+            s.add(SeatInterval(seat_id=seat, center=self.center, state=new.value,
+                               reason=reason[:40], queue=queue[:40],
+                               uniqueid=uniqueid[:64], started_at=when))
 
     # --- outages and the replay cursor -----------------------------------------------------------
 
@@ -149,11 +169,14 @@ class Ledger:
 
     def advance_cursor(self, at: float) -> None:
         with self.sessions.begin() as s:
-            row = s.get(EngineCursor, self.node)
-            if row is None:
-                s.add(EngineCursor(node=self.node, last_event_at=utc(at)))
-            elif utc(at) > row.last_event_at:
-                row.last_event_at = utc(at)
+            self._advance_cursor(s, at)
+
+    def _advance_cursor(self, s: Session, at: float) -> None:
+        row = s.get(EngineCursor, self.node)
+        if row is None:
+            s.add(EngineCursor(node=self.node, last_event_at=utc(at)))
+        elif utc(at) > row.last_event_at:
+            row.last_event_at = utc(at)
 
 
 def _epoch(dt: datetime) -> float:
