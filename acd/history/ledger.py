@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import case, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.ami.events import utc
@@ -44,8 +44,7 @@ class Ledger:
             return
         with self.sessions.begin() as s:
             self._write_calls(s, calls)
-            for t in seats:
-                self._seat_transition(s, t.seat, t.new, t.at, t.reason, t.queue, t.uniqueid)
+            self._seat_transitions(s, seats)
             if cursor is not None:
                 self._advance_cursor(s, cursor)
 
@@ -58,14 +57,22 @@ class Ledger:
             self._write_calls(s, calls)
 
     def _write_calls(self, s: Session, calls: list[CallState]) -> None:
-        seen: set[str] = set()
-        for call in reversed(calls):  # the same object may come several times: write it once
-            if call.uniqueid not in seen:
-                seen.add(call.uniqueid)
-                self._write_call(s, call)
+        # The same call may come several times in a batch: write its last state once. The
+        # rows of every call of the batch are read in two queries, not two per call.
+        latest = {c.uniqueid: c for c in calls}
+        if not latest:
+            return
+        ids = list(latest)
+        with s.no_autoflush:
+            rows = {r.uniqueid: r for r in s.scalars(select(Call).where(Call.uniqueid.in_(ids)))}
+            stays: dict[tuple[str, str], QueueCall] = {
+                (r.uniqueid, r.queue): r
+                for r in s.scalars(select(QueueCall).where(QueueCall.uniqueid.in_(ids)))}
+            for uid, call in latest.items():
+                self._write_call(s, call, rows.get(uid), stays)
 
-    def _write_call(self, s: Session, call: CallState) -> None:
-        row = s.get(Call, call.uniqueid)
+    def _write_call(self, s: Session, call: CallState, row: Call | None,
+                    stays: dict[tuple[str, str], QueueCall]) -> None:
         if row is None:
             row = Call(uniqueid=call.uniqueid, linkedid=call.linkedid or call.uniqueid,
                        node=self.node, center=self.center, started_at=utc(call.started))
@@ -86,15 +93,16 @@ class Ledger:
         if call.started and (row.started_at is None or utc(call.started) < row.started_at):
             row.started_at = utc(call.started)
         for stay in ordered:
-            self._write_stay(s, call.uniqueid, stay)
+            self._write_stay(s, call.uniqueid, stay, stays)
 
-    def _write_stay(self, s: Session, uniqueid: str, stay: Stay) -> None:
-        row = s.scalars(select(QueueCall).where(QueueCall.uniqueid == uniqueid,
-                                                QueueCall.queue == stay.queue)).first()
+    def _write_stay(self, s: Session, uniqueid: str, stay: Stay,
+                    stays: dict[tuple[str, str], QueueCall]) -> None:
+        row = stays.get((uniqueid, stay.queue))
         if row is None:
             row = QueueCall(uniqueid=uniqueid, center=self.center, queue=stay.queue,
                             entered_at=utc(stay.entered), position=stay.position)
             s.add(row)
+            stays[(uniqueid, stay.queue)] = row
         _set(row, left_at=_t(stay.left), seat_id=stay.seat, answered_at=_t(stay.answered),
              talk_s=stay.talk_s, ended_at=_t(stay.ended), wait_s=stay.wait_s)
         if stay.outcome is not QueueOutcome.WAITING or not row.outcome:
@@ -129,6 +137,33 @@ class Ledger:
         """Close the seat's open interval at `at` and open one in the new state."""
         with self.sessions.begin() as s:
             self._seat_transition(s, seat, new, at, reason, queue, uniqueid)
+
+    def _seat_transitions(self, s: Session, transitions: list[Any]) -> None:
+        """A batch's transitions: per seat, close what was open at its first change, write
+        the intervals the batch both opened and closed, leave the last one open."""
+        by_seat: dict[str, list[Any]] = {}
+        for t in transitions:
+            by_seat.setdefault(t.seat, []).append(t)
+        if not by_seat:
+            return
+        # One statement closes every seat's open interval, each at its own first change.
+        s.execute(update(SeatInterval)
+                  .where(SeatInterval.seat_id.in_(list(by_seat)),
+                         SeatInterval.ended_at.is_(None))
+                  .values(ended_at=case({seat: utc(ts[0].at) for seat, ts in by_seat.items()},
+                                        value=SeatInterval.seat_id))
+                  .execution_options(synchronize_session=False))
+        rows = []
+        for seat, ts in by_seat.items():
+            for t, nxt in zip(ts, [*ts[1:], None]):
+                if t.new is SeatState.SIGNED_OUT:
+                    continue
+                rows.append({"seat_id": seat, "center": self.center, "state": t.new.value,
+                             "reason": t.reason[:40], "queue": t.queue[:40],
+                             "uniqueid": t.uniqueid[:64], "started_at": utc(t.at),
+                             "ended_at": utc(nxt.at) if nxt is not None else None})
+        if rows:
+            s.execute(insert(SeatInterval), rows)
 
     def _seat_transition(self, s: Session, seat: str, new: SeatState, at: float,
                          reason: str = "", queue: str = "", uniqueid: str = "") -> None:

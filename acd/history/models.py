@@ -108,8 +108,10 @@ class SeatInterval(Base):
     """A seat in one state for a time: "how long was 8003 busy today, and why" is a query."""
 
     __tablename__ = "seat_intervals"
-    __table_args__ = (UniqueConstraint("seat_id", "started_at", "state"),
-                      Index("ix_seat_intervals_seat_started", "seat_id", "started_at"))
+    # Append-only, written by the engine alone: no unique key, so no write of a batch can
+    # fail on two changes of one seat in the same instant.
+    __table_args__ = (Index("ix_seat_intervals_seat_started", "seat_id", "started_at"),
+                      Index("ix_seat_intervals_seat_open", "seat_id", "ended_at"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     seat_id: Mapped[str] = mapped_column(String(20))
