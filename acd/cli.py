@@ -15,6 +15,7 @@ COMMAND_MODULES = (
     "asterisk_conf.cli",
     "acd.demo",
     "acd.engine_cli",
+    "acd.history.cli",
 )
 
 

@@ -44,12 +44,18 @@ def db_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:  # 
         return
     url = request.getfixturevalue("postgres_url")
     engine = db.make_engine(url)
-    from acd.history.models import Base
-    Base.metadata.drop_all(engine)
+    _empty_postgres(engine)
     db.create_schema(engine)
     yield engine
-    Base.metadata.drop_all(engine)
+    _empty_postgres(engine)
     engine.dispose()
+
+
+def _empty_postgres(engine: Engine) -> None:
+    from sqlalchemy import text
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
 
 
 @pytest.fixture(scope="session")

@@ -31,10 +31,25 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def create_schema(engine: Engine) -> None:
-    """Create every table of the project (ledger, work orders, ...) that does not exist yet."""
+def all_metadata():  # type: ignore[no-untyped-def]
+    """The metadata of every table of the project (ledger, work orders, users, ...): each
+    feature's models module is imported here so that one schema holds them all."""
+    import importlib
+
     from acd.history.models import Base
-    Base.metadata.create_all(engine)
+    for module in MODEL_MODULES:
+        importlib.import_module(module)
+    return Base.metadata
+
+
+# Models on the shared Base that live outside acd.history.models (added by each feature).
+MODEL_MODULES: tuple[str, ...] = ()
+
+
+def create_schema(engine: Engine) -> None:
+    """Bring the database to the current schema with the project's Alembic migrations."""
+    from acd.history.migrate import upgrade
+    upgrade(engine)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

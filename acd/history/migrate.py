@@ -1,0 +1,30 @@
+"""Schema migrations (Alembic), run by `hotline db upgrade` and by the engine at start."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine
+
+HERE = Path(__file__).resolve().parent / "migrations"
+
+
+def config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(HERE))
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    cfg = config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+
+
+def revision(url: str, message: str) -> None:
+    """Autogenerate a new revision against a database at head (for developers)."""
+    command.revision(config(url), message=message, autogenerate=True)
