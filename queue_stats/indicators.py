@@ -1,0 +1,132 @@
+"""The call indicators, computed from the engine's ledger. Each formula is written here once and
+in docs/indicators.md with its exact numerator and denominator.
+
+Every indicator is a `Ratio` or a `Mean`: the numerator and the denominator travel with the
+value, so a figure can be checked by hand, and "no data" (a zero denominator) is never shown
+as 0 % or 100 %.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Engine, and_, func, select
+
+from acd.history.models import Call, QueueCall, SeatInterval
+
+
+@dataclass(frozen=True)
+class Ratio:
+    numerator: float
+    denominator: float
+
+    @property
+    def value(self) -> float | None:
+        return None if not self.denominator else self.numerator / self.denominator
+
+    def __str__(self) -> str:
+        v = self.value
+        return "no data" if v is None else f"{100 * v:.2f} %"
+
+
+@dataclass(frozen=True)
+class Mean:
+    total: float
+    count: int
+
+    @property
+    def value(self) -> float | None:
+        return None if not self.count else self.total / self.count
+
+    def __str__(self) -> str:
+        v = self.value
+        return "no data" if v is None else f"{v:.1f} s"
+
+
+@dataclass(frozen=True)
+class Options:
+    """Choices centers differ on, with the defaults this project ships."""
+
+    short_abandon_s: float = 0.0   # abandoned within this many seconds: not counted at all
+    wait_from: str = "queue"       # "queue": from entering the queue; "call": from dialling
+    answer_within_s: float = 10.0  # the 10-second answer rate's threshold
+
+
+@dataclass(frozen=True)
+class CallIndicators:
+    queued: int                           # calls that queued for a seat (after exclusions)
+    answered: int
+    abandoned: int
+    manual_connection_rate: Ratio         # 人工接通率
+    average_wait_s: Mean                  # 平均等待时长
+    answered_within_10s_rate: Ratio       # 10 秒接通率
+    abandon_rate: Ratio
+    average_handle_time_s: Mean           # talk + wrap-up per answered call
+
+    def as_dict(self) -> dict[str, float | int | None]:
+        return {"queued": self.queued, "answered": self.answered, "abandoned": self.abandoned,
+                "manual_connection_rate": self.manual_connection_rate.value,
+                "average_wait_s": self.average_wait_s.value,
+                "answered_within_10s_rate": self.answered_within_10s_rate.value,
+                "abandon_rate": self.abandon_rate.value,
+                "average_handle_time_s": self.average_handle_time_s.value}
+
+
+ANSWERED = ("answered", "transferred")
+
+
+def call_indicators(engine: Engine, since: datetime, until: datetime, center: str | None = None,
+                    queue: str | None = None, seat: str | None = None,
+                    options: Options = Options()) -> CallIndicators:
+    """Indicators of the calls whose first queue entry is in [since, until) (UTC)."""
+    first_entry = (select(QueueCall.uniqueid, func.min(QueueCall.entered_at).label("entered"))
+                   .group_by(QueueCall.uniqueid).subquery())
+    q = (select(Call.uniqueid, Call.outcome, Call.wait_s, Call.talk_s, Call.started_at,
+                Call.answered_at, first_entry.c.entered)
+         .join(first_entry, first_entry.c.uniqueid == Call.uniqueid)
+         .where(first_entry.c.entered >= since, first_entry.c.entered < until))
+    if center:
+        q = q.where(Call.center == center)
+    if queue:
+        q = q.where(Call.final_queue == queue)
+    if seat:
+        q = q.where(Call.seat_id == seat)
+    wrapups = dict(_wrapup_by_call(engine, since, until))
+    queued = answered = abandoned = within = 0
+    wait_total = handle_total = 0.0
+    handled = 0
+    with engine.connect() as conn:
+        for uid, outcome, wait_s, talk_s, started, answered_at, entered in conn.execute(q):
+            if outcome == "abandoned" and (wait_s or 0.0) < options.short_abandon_s:
+                continue
+            queued += 1
+            if outcome in ANSWERED:
+                answered += 1
+                if options.wait_from == "call" and answered_at is not None:
+                    wait = (answered_at - started).total_seconds()
+                else:
+                    wait = wait_s or 0.0
+                wait_total += wait
+                if wait <= options.answer_within_s:
+                    within += 1
+                if talk_s is not None:
+                    handle_total += talk_s + wrapups.get(uid, 0.0)
+                    handled += 1
+            elif outcome == "abandoned":
+                abandoned += 1
+    return CallIndicators(
+        queued=queued, answered=answered, abandoned=abandoned,
+        manual_connection_rate=Ratio(answered, queued),
+        average_wait_s=Mean(wait_total, answered),
+        answered_within_10s_rate=Ratio(within, answered),
+        abandon_rate=Ratio(abandoned, queued),
+        average_handle_time_s=Mean(handle_total, handled))
+
+
+def _wrapup_by_call(engine: Engine, since: datetime, until: datetime) -> list[tuple[str, float]]:
+    q = (select(SeatInterval.uniqueid, SeatInterval.started_at, SeatInterval.ended_at)
+         .where(and_(SeatInterval.state == "wrapup", SeatInterval.uniqueid != "",
+                     SeatInterval.ended_at.is_not(None), SeatInterval.started_at >= since)))
+    with engine.connect() as conn:
+        return [(uid, (end - start).total_seconds()) for uid, start, end in conn.execute(q)]

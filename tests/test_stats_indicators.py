@@ -1,0 +1,106 @@
+"""Call indicators against figures computed by hand, on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sqlalchemy.orm import Session
+
+from acd.history.models import Call, QueueCall, SeatInterval
+from queue_stats.indicators import Options, call_indicators
+
+T0 = datetime(2026, 1, 31, 23, 0, 0)
+
+
+def add_call(s: Session, uid: str, entered: datetime, outcome: str, wait: float,
+             talk: float | None = None, ivr: float = 5.0, queue: str = "highway",
+             seat: str = "8001", center: str = "shenyang") -> None:
+    started = entered - timedelta(seconds=ivr)
+    answered = entered + timedelta(seconds=wait) if outcome == "answered" else None
+    s.add(Call(uniqueid=uid, linkedid=uid, node="pbx1", center=center, started_at=started,
+               outcome=outcome, wait_s=wait, talk_s=talk, answered_at=answered,
+               first_queue=queue, final_queue=queue,
+               seat_id=seat if outcome == "answered" else ""))
+    s.add(QueueCall(uniqueid=uid, center=center, queue=queue, entered_at=entered,
+                    outcome=outcome, wait_s=wait, talk_s=talk, answered_at=answered,
+                    seat_id=seat if outcome == "answered" else ""))
+
+
+def test_no_calls_is_no_data_not_zero(db_engine) -> None:
+    ind = call_indicators(db_engine, T0, T0 + timedelta(days=1))
+    assert ind.queued == 0
+    assert ind.manual_connection_rate.value is None
+    assert str(ind.average_wait_s) == "no data"
+
+
+def test_hand_computed_mix(db_engine) -> None:
+    with Session(db_engine) as s, s.begin():
+        add_call(s, "a", T0, "answered", wait=4, talk=60)
+        add_call(s, "b", T0 + timedelta(minutes=1), "answered", wait=12, talk=30)
+        add_call(s, "c", T0 + timedelta(minutes=2), "abandoned", wait=3)
+        add_call(s, "d", T0 + timedelta(minutes=3), "abandoned", wait=40)
+        # wrap-up of call a: 10 s
+        s.add(SeatInterval(seat_id="8001", center="shenyang", state="wrapup", uniqueid="a",
+                           started_at=T0 + timedelta(seconds=64),
+                           ended_at=T0 + timedelta(seconds=74)))
+    ind = call_indicators(db_engine, T0, T0 + timedelta(hours=1))
+    assert (ind.queued, ind.answered, ind.abandoned) == (4, 2, 2)
+    assert ind.manual_connection_rate.value == pytest.approx(2 / 4)
+    assert ind.average_wait_s.value == pytest.approx((4 + 12) / 2)
+    assert ind.answered_within_10s_rate.value == pytest.approx(1 / 2)
+    assert ind.abandon_rate.value == pytest.approx(2 / 4)
+    assert ind.average_handle_time_s.value == pytest.approx((60 + 10 + 30) / 2)
+    # Short abandons (under 5 s) left out: c does not count at all.
+    ind = call_indicators(db_engine, T0, T0 + timedelta(hours=1), options=Options(short_abandon_s=5))
+    assert (ind.queued, ind.abandoned) == (3, 1)
+    assert ind.manual_connection_rate.value == pytest.approx(2 / 3)
+    # Wait from dialling: the 5 s of IVR count too.
+    ind = call_indicators(db_engine, T0, T0 + timedelta(hours=1), options=Options(wait_from="call"))
+    assert ind.average_wait_s.value == pytest.approx((9 + 17) / 2)
+
+
+def test_all_abandoned(db_engine) -> None:
+    with Session(db_engine) as s, s.begin():
+        for i in range(3):
+            add_call(s, f"x{i}", T0 + timedelta(minutes=i), "abandoned", wait=20)
+    ind = call_indicators(db_engine, T0, T0 + timedelta(hours=1))
+    assert ind.manual_connection_rate.value == 0.0
+    assert ind.average_wait_s.value is None
+    assert ind.answered_within_10s_rate.value is None
+
+
+def test_a_call_across_midnight_and_a_month_boundary_counts_where_it_queued(db_engine) -> None:
+    entered = datetime(2026, 1, 31, 23, 59, 50)
+    with Session(db_engine) as s, s.begin():
+        add_call(s, "m", entered, "answered", wait=15, talk=100)  # answered in February
+    january = call_indicators(db_engine, datetime(2026, 1, 1), datetime(2026, 2, 1))
+    february = call_indicators(db_engine, datetime(2026, 2, 1), datetime(2026, 3, 1))
+    assert (january.queued, january.answered) == (1, 1)
+    assert february.queued == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["answered", "abandoned", "timeout"]),
+                          st.floats(0, 300), st.sampled_from(["shenyang", "huludao"])),
+                max_size=25))
+def test_rates_stay_in_range_and_centers_sum_to_the_province(tmp_path_factory, calls) -> None:
+    from acd.history import db
+    engine = db.make_engine(f"sqlite:///{tmp_path_factory.mktemp('p') / 'x.sqlite'}")
+    db.create_schema(engine)
+    with Session(engine) as s, s.begin():
+        for i, (outcome, wait, center) in enumerate(calls):
+            add_call(s, f"c{i}", T0 + timedelta(seconds=i), outcome, wait,
+                     talk=30 if outcome == "answered" else None, center=center)
+    span = (T0, T0 + timedelta(days=1))
+    total = call_indicators(engine, *span)
+    parts = [call_indicators(engine, *span, center=c) for c in ("shenyang", "huludao")]
+    for ind in [total, *parts]:
+        for r in (ind.manual_connection_rate, ind.answered_within_10s_rate, ind.abandon_rate):
+            assert r.value is None or 0.0 <= r.value <= 1.0
+    assert total.queued == sum(p.queued for p in parts)
+    assert total.answered == sum(p.answered for p in parts)
+    assert total.abandoned == sum(p.abandoned for p in parts)
+    engine.dispose()
