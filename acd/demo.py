@@ -1,20 +1,26 @@
 """`hotline demo`: a simulated shift on the real Asterisk.
 
-Brings up Asterisk (and Redis, the engine and the IVR where they are part of the build), signs
-in SIPp seats, lets SIPp callers arrive at random (Poisson), shows a progress line, and at the
-end prints what happened, as Asterisk's own queue_log tells it, then shuts everything down.
+Brings up Asterisk, Redis and the engine, signs SIPp seats in (they answer, talk for a random
+time, do wrap-up and now and then go busy with a reason), lets SIPp callers arrive at random
+(Poisson, some hanging up while they wait), shows a progress line, and at the end prints the
+indicators from the engine's ledger, reconciled call by call with Asterisk's queue_log; then
+shuts everything down.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import shutil
 import signal
+import subprocess
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -84,28 +90,57 @@ def read_queue_log(path: Path, since: int) -> dict[str, CallView]:
     return calls
 
 
-def summarize(calls: dict[str, CallView]) -> dict[str, Any]:
-    offered = len(calls)
-    answered = [c for c in calls.values() if c.outcome in ("answered", "talking")]
-    abandoned = [c for c in calls.values() if c.outcome == "abandoned"]
-    waits = [c.wait_s for c in answered if c.wait_s is not None]
-    return {
-        "calls": {"offered": offered, "answered": len(answered), "abandoned": len(abandoned)},
-        "indicators": {
-            "manual_connection_rate": round(len(answered) / offered, 4) if offered else None,
-            "average_wait_s": round(sum(waits) / len(waits), 2) if waits else None,
-            "answered_within_10s_rate":
-                round(sum(1 for w in waits if w <= 10) / len(waits), 4) if waits else None,
-        },
-    }
-
-
 def _progress(calls: dict[str, CallView], placed: int) -> str:
     by = {"waiting": 0, "talking": 0, "answered": 0, "abandoned": 0, "left": 0}
     for c in calls.values():
         by[c.outcome] += 1
     return (f"placed {placed:3d}  waiting {by['waiting']:3d}  talking {by['talking']:3d}  "
             f"answered {by['answered'] + by['talking']:3d}  abandoned {by['abandoned']:3d}")
+
+
+class Services:
+    """The processes of a shift, started in order and always stopped in reverse."""
+
+    def __init__(self) -> None:
+        self.procs: list[subprocess.Popen[bytes]] = []
+        self.logs: list[Any] = []
+
+    def start(self, name: str, args: list[str], log_dir: Path, env: dict[str, str]) -> None:
+        log_file = open(log_dir / f"{name}.log", "ab")
+        self.logs.append(log_file)
+        self.procs.append(subprocess.Popen(args, stdout=log_file, stderr=subprocess.STDOUT,
+                                           env=env, start_new_session=True))
+
+    def stop(self) -> None:
+        for proc in reversed(self.procs):
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
+        for f in self.logs:
+            f.close()
+
+
+def _hotline(*args: str) -> list[str]:
+    exe = Path(sys.executable).parent / "hotline"
+    return [str(exe) if exe.exists() else "hotline", *args]
+
+
+def _busy_now_and_then(center: Center, seats: list[str], rng: random.Random, env: dict[str, str],
+                       center_file: str, stop: threading.Event) -> None:
+    """Now and then a seat goes busy for a while, with a reason, then back to ready."""
+    while not stop.wait(rng.uniform(20, 40)):
+        seat = rng.choice(seats)
+        reason = rng.choice(center.busy_reasons)
+        base = _hotline("--center", center_file, "--log-level", "WARNING", "seat")
+        subprocess.run([*base, "busy", seat, "--reason", reason], env=env,
+                       capture_output=True, timeout=30)
+        if stop.wait(rng.uniform(5, 15)):
+            break
+        subprocess.run([*base, "ready", seat], env=env, capture_output=True, timeout=30)
 
 
 def run_demo(center: Center, args: argparse.Namespace) -> dict[str, Any]:
@@ -118,8 +153,19 @@ def run_demo(center: Center, args: argparse.Namespace) -> dict[str, Any]:
     if inst.running():
         inst.down()
     shutil.rmtree(inst.base, ignore_errors=True)
+    state = paths.state_dir()
+    (state / "demo").mkdir(parents=True, exist_ok=True)
+    db_path = state / "demo" / "ledger.sqlite"
+    for leftover in state.glob("demo/ledger.sqlite*"):
+        leftover.unlink()
+    database = f"sqlite:///{db_path}"
+    center_file = str(center.source or center_mod.EXAMPLE)
+    env = {**os.environ, "HOTLINE_VAR": str(state),
+           "HOTLINE_ASTERISK_ROOT": str(root)}
     redis: RedisServer | None = None
+    services = Services()
     sipp = Sipp("127.0.0.1", inst.node.sip_port)
+    stop_busy = threading.Event()
     stopping = False
 
     def _stop(*_: Any) -> None:
@@ -130,18 +176,31 @@ def run_demo(center: Center, args: argparse.Namespace) -> dict[str, Any]:
     try:
         print(f"==> Asterisk {rig.asterisk_version(root)} ({inst.name})", file=sys.stderr)
         inst.up()
-        if not center.redis_url:
-            redis = RedisServer(center.redis_port, paths.state_dir() / "redis")
+        redis_url = center.redis_url
+        if not redis_url:
+            redis = RedisServer(center.redis_port, state / "redis")
             redis.start()
-            print(f"==> Redis {redis.url}", file=sys.stderr)
-        seats = center.seats_on(inst.node.name)[: args.seats]
-        for seat in seats:
-            sipp.seat(seat.id, inst.secrets.seats[seat.id], ring_s=1.0, talk_s=args.talk)
-            for q in seat.queues:
-                inst.cli(f"queue add member PJSIP/{seat.id} to {q} penalty 0 as {seat.id}")
-        print(f"==> {len(seats)} seats signed in: {', '.join(s.id for s in seats)}",
-              file=sys.stderr)
+            redis_url = redis.url
+        print(f"==> Redis {redis_url}", file=sys.stderr)
+        services.start("engine", _hotline("--center", center_file, "engine", "run",
+                                          "--instance", inst.name, "--database", database,
+                                          "--redis", redis_url), state / "demo", env)
+        _wait_for_log(state / "demo" / "engine.log", "ami connected", 30)
+        print(f"==> engine following {inst.name}; ledger {database}", file=sys.stderr)
+        seats = [s.id for s in center.seats_on(inst.node.name)][: args.seats]
+        talk = args.talk
+        for seat_id in seats:
+            sipp.seat(seat_id, inst.secrets.seats[seat_id], ring_s=1.0,
+                      talk_s=max(1.0, rng.uniform(0.5 * talk, 1.5 * talk)))
+            subprocess.run(_hotline("--center", center_file, "--log-level", "WARNING", "seat",
+                                    "signin", seat_id), env=env, check=True,
+                           capture_output=True, timeout=30)
+        print(f"==> {len(seats)} seats signed in: {', '.join(seats)}", file=sys.stderr)
+        busy = threading.Thread(target=_busy_now_and_then, daemon=True,
+                                args=(center, seats, rng, env, center_file, stop_busy))
+        busy.start()
         since = int(time.time()) - 1
+        started = time.time()
         callers: list[SippProcess] = []
         next_at = time.monotonic()
         placed = 0
@@ -156,30 +215,67 @@ def run_demo(center: Center, args: argparse.Namespace) -> dict[str, Any]:
                                             rate=1))
                 placed += 1
                 next_at = now + rng.expovariate(args.rate)
-            calls = read_queue_log(inst.queue_log, since)
             if now - last_line >= 1.0:
+                calls = read_queue_log(inst.queue_log, since)
                 print("\r" + _progress(calls, placed), end="", file=sys.stderr, flush=True)
                 last_line = now
             if placed == args.calls and all(not c.running() for c in callers):
                 break
             time.sleep(0.1)
         print(file=sys.stderr)
-        calls = read_queue_log(inst.queue_log, since)
-        summary = summarize(calls)
-        summary["queue_log"] = str(inst.queue_log)
-        summary["recordings"] = str(inst.recordings)
-        return summary
+        stop_busy.set()
+        time.sleep(2.0)  # the engine writes the last hang-ups
+        ended = time.time()
+        return _summary(database, inst, center, started, ended)
     finally:
         signal.signal(signal.SIGINT, old)
+        stop_busy.set()
         sipp.close()
         try:
             inst.cli("channel request hangup all")
         except rig.RigError:
             pass
+        services.stop()
         inst.down()
         if redis is not None:
             redis.stop()
         shutil.rmtree(sipp.workdir, ignore_errors=True)
+
+
+def _wait_for_log(path: Path, text: str, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if path.exists() and text in path.read_text(errors="replace"):
+            return
+        time.sleep(0.1)
+    raise SystemExit(f"hotline demo: {path.name} never said {text!r}; see {path}")
+
+
+def _summary(database: str, inst: rig.Instance, center: Center, started: float,
+             ended: float) -> dict[str, Any]:
+    from acd.history import db
+    from queue_stats.indicators import call_indicators
+    from queue_stats.reconcile import differences
+
+    engine = db.make_engine(database)
+    try:
+        since = datetime.fromtimestamp(started - 2, UTC).replace(tzinfo=None)
+        until = datetime.fromtimestamp(ended + 1, UTC).replace(tzinfo=None)
+        ind = call_indicators(engine, since, until, center=center.code)
+        diff = differences(engine, inst.queue_log, started - 2, ended + 1)
+    finally:
+        engine.dispose()
+    values = ind.as_dict()
+    return {
+        "queue_log": str(inst.queue_log), "database": database,
+        "recordings": str(inst.recordings),
+        "calls": {"offered": ind.queued, "answered": ind.answered,
+                  "abandoned": ind.abandoned},
+        "indicators": {k: values[k] for k in ("manual_connection_rate", "average_wait_s",
+                                              "answered_within_10s_rate", "abandon_rate",
+                                              "average_handle_time_s")},
+        "reconciliation": {"differences": [str(d) for d in diff]},
+    }
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -191,18 +287,29 @@ def _demo(args: argparse.Namespace) -> int:
     def pct(x: float | None) -> str:
         return "no data" if x is None else f"{100 * x:.1f} %"
 
-    print(f"calls offered {calls['offered']}, answered {calls['answered']}, "
+    def sec(x: float | None) -> str:
+        return "no data" if x is None else f"{x:.1f} s"
+
+    print(f"calls queued {calls['offered']}, answered {calls['answered']}, "
           f"abandoned {calls['abandoned']}")
-    print(f"人工接通率 manual connection rate  {pct(ind['manual_connection_rate'])}  (target ≥ 95 %)")
-    wait = ind["average_wait_s"]
-    print(f"平均等待时长 average wait          {'no data' if wait is None else f'{wait:.1f} s'}"
-          "  (target ≤ 25 s)")
-    print(f"10秒接通率 answered within 10 s    {pct(ind['answered_within_10s_rate'])}")
+    print(f"人工接通率 manual connection rate   {pct(ind['manual_connection_rate']):>9}"
+          "   (target ≥ 95 %)")
+    print(f"平均等待时长 average wait           {sec(ind['average_wait_s']):>9}"
+          "   (target ≤ 25 s)")
+    print(f"10秒接通率 answered within 10 s     {pct(ind['answered_within_10s_rate']):>9}")
+    print(f"放弃率 abandon rate                 {pct(ind['abandon_rate']):>9}")
+    print(f"平均处理时长 average handle time    {sec(ind['average_handle_time_s']):>9}")
+    diffs = summary["reconciliation"]["differences"]
+    print(f"reconciled with Asterisk's queue_log: "
+          f"{'every call agrees' if not diffs else f'{len(diffs)} difference(s)'}")
+    for d in diffs[:10]:
+        print(f"  {d}")
     print(f"queue_log: {summary['queue_log']}")
+    print(f"ledger:    {summary['database']}")
     if args.json:
         Path(args.json).write_text(json.dumps(summary, indent=2, ensure_ascii=False))
-        print(f"summary: {args.json}")
-    return 0
+        print(f"summary:   {args.json}")
+    return 0 if not diffs else 1
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
