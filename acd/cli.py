@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from acd import logs
 from acd.center import CenterError
+from ivr.menu import MenuError
 
 # Every module here has `register(subparsers)`; each subcommand sets `func(args) -> int`.
 COMMAND_MODULES = (
@@ -16,6 +17,7 @@ COMMAND_MODULES = (
     "acd.demo",
     "acd.engine_cli",
     "acd.history.cli",
+    "ivr.cli",
 )
 
 
@@ -44,6 +46,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except CenterError as exc:
         print(f"hotline: center description: {exc}", file=sys.stderr)
+        return 2
+    except MenuError as exc:
+        print(f"hotline: menu: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

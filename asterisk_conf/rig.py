@@ -146,6 +146,8 @@ class Instance:
         os.chmod(etc / "manager.conf", 0o600)
         if system_hosts:
             _ensure_hostname_resolves(self.root)
+        from ivr.prompts import install as install_prompts
+        install_prompts(self.prompts)
         hold = self.host(self.inner.moh) / "hold.wav"
         if not hold.exists():
             _write_hold_music(hold)

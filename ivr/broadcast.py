@@ -1,0 +1,53 @@
+"""The emergency broadcast (e.g. "heavy snow: these highway sections are closed"): set and
+cleared by supervisors in Redis, read by the IVR on every call. Redis down: no broadcast,
+logged, never a failed call."""
+
+from __future__ import annotations
+
+import redis.asyncio as aioredis
+from redis.exceptions import RedisError
+
+from acd.logs import get_logger
+
+log = get_logger(__name__)
+
+
+def key(center: str) -> str:
+    return f"hotline:{center}:broadcast"
+
+
+class Broadcasts:
+    def __init__(self, url: str | None, center: str) -> None:
+        self.redis = aioredis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5) \
+            if url else None
+        self.key = key(center)
+
+    async def current(self, strict: bool = False) -> str | None:
+        """The broadcast, or None; Redis down is None too (logged) unless `strict`."""
+        if self.redis is None:
+            return None
+        try:
+            value = await self.redis.get(self.key)
+        except (RedisError, OSError) as exc:
+            if strict:
+                raise
+            log.warning("broadcast unavailable: redis", error=str(exc))
+            return None
+        return value.decode("utf-8") if value else None
+
+    async def set(self, text: str) -> None:
+        if self.redis is None:
+            raise RuntimeError("no Redis configured")
+        text = text.strip()
+        if not text or len(text) > 500:
+            raise ValueError("a broadcast is 1 to 500 characters")
+        await self.redis.set(self.key, text)
+
+    async def clear(self) -> None:
+        if self.redis is None:
+            raise RuntimeError("no Redis configured")
+        await self.redis.delete(self.key)
+
+    async def close(self) -> None:
+        if self.redis is not None:
+            await self.redis.aclose()

@@ -1,0 +1,145 @@
+"""The FastAGI server (panoramisk): routes `ivr` and `survey`, both `async def`.
+
+A route parses, walks the menu, and sets status variables; the dialplan branches on them. A
+failure inside a route sets HOTLINE_IVR_STATUS=error (the dialplan then sends the caller to
+the default queue); it is never swallowed silently. Routes are matched by exact name, with
+arguments after a comma: AGI(agi://127.0.0.1:PORT/ivr,${PROMPTS}).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from panoramisk.fast_agi import Application
+
+from acd.center import Center
+from acd.logs import get_logger, mask_number
+from ivr import flow, prompts
+from ivr.broadcast import Broadcasts
+from ivr.menu import Menu
+
+log = get_logger(__name__)
+KEYS_ALL = "0123456789*#"
+
+
+class AgiChannel:
+    """flow.Channel over a FastAGI request."""
+
+    def __init__(self, request: Any, inner_prompts: str, host_prompts: Path | None) -> None:
+        self.request = request
+        self.inner = inner_prompts.rstrip("/")
+        self.host = host_prompts
+        self.commands = 0
+
+    async def command(self, line: str) -> dict[str, Any]:
+        self.commands += 1
+        reply = await self.request.send_command(line)
+        error = reply.get("error")
+        if error == "AGIResultHangup":
+            raise flow.Hangup()
+        if error == "AGIAppError":
+            # -1: a hang-up, or a command that failed on a live channel (a missing file).
+            status = await self.request.send_command("CHANNEL STATUS")
+            if status.get("error"):
+                raise flow.Hangup()
+            log.warning("agi command failed on a live channel", command=line.split()[0:3])
+            return {"result": ("0", "")}
+        if error:
+            raise RuntimeError(f"AGI {line.split()[0]} failed: {reply.get('msg')}")
+        return reply
+
+    @staticmethod
+    def _key(reply: dict[str, Any]) -> str:
+        try:
+            code = int(reply.get("result", ("0", ""))[0] or 0)
+        except ValueError:
+            return ""
+        return chr(code) if 0 < code < 256 and chr(code) in KEYS_ALL else ""
+
+    async def play(self, prompt: str, keys: str = "") -> str:
+        reply = await self.command(f'STREAM FILE {self.inner}/{prompt} "{keys}"')
+        return self._key(reply) if keys else ""
+
+    async def wait_digit(self, timeout_s: float) -> str:
+        return self._key(await self.command(f"WAIT FOR DIGIT {int(timeout_s * 1000)}"))
+
+    async def play_text(self, text: str, keys: str = "") -> str:
+        if self.host is None:
+            return ""
+        name = await asyncio.to_thread(prompts.broadcast_prompt, text, self.host)
+        return await self.play(name, keys)
+
+    async def progress(self, result: flow.Result) -> None:
+        await self.set("HOTLINE_IVR_PATH", result.path_text)
+        await self.set("HOTLINE_BROADCAST", "1" if result.heard_broadcast else "")
+
+    async def set(self, name: str, value: str) -> None:
+        safe = value.replace('"', "").replace("\n", " ")
+        await self.command(f'SET VARIABLE {name} "{safe}"')
+
+
+class IvrServer:
+    def __init__(self, center: Center, menu: Menu, broadcasts: Broadcasts,
+                 host_prompts: Path | None) -> None:
+        self.center = center
+        self.menu = menu
+        self.broadcasts = broadcasts
+        self.host_prompts = host_prompts
+        self.calls = 0
+
+    def application(self) -> Application:
+        app = Application(loop=asyncio.get_running_loop())
+        app.add_route("ivr", self.ivr)
+        app.add_route("survey", self.survey)
+        return app
+
+    def _channel(self, request: Any) -> AgiChannel:
+        inner = request.headers.get("agi_arg_1") or ""
+        if not inner:
+            raise RuntimeError("the dialplan passed no prompts directory (agi_arg_1)")
+        return AgiChannel(request, inner, self.host_prompts)
+
+    async def ivr(self, request: Any) -> None:
+        self.calls += 1
+        uid = request.headers.get("agi_uniqueid", "")
+        caller = request.headers.get("agi_callerid", "")
+        try:
+            channel = self._channel(request)
+            text = await self.broadcasts.current()
+            result = await flow.walk(self.menu, channel, self.center.handoffs, text,
+                                     self.center.default_queue)
+            await channel.set("HOTLINE_IVR_PATH", result.path_text)
+            await channel.set("HOTLINE_BROADCAST", "1" if result.heard_broadcast else "")
+            await channel.set("HOTLINE_QUEUE", result.queue)
+            await channel.set("HOTLINE_HANDOFF", result.handoff)
+            await channel.set("HOTLINE_IVR_STATUS", result.status)
+            log.info("ivr", uniqueid=uid, caller=mask_number(caller), status=result.status,
+                     queue=result.queue, path=result.path_text, seconds=result.seconds)
+        except flow.Hangup:
+            log.info("caller hung up in the ivr", uniqueid=uid)
+        except Exception as exc:  # noqa: BLE001 - fail into the dialplan, explicitly
+            log.exception("ivr route failed; caller goes to the default queue", uniqueid=uid)
+            try:
+                await request.send_command('SET VARIABLE HOTLINE_IVR_STATUS "error"')
+            except Exception:  # noqa: BLE001 - the channel may be gone too
+                pass
+            del exc
+
+    async def survey(self, request: Any) -> None:
+        uid = request.headers.get("agi_uniqueid", "")
+        try:
+            channel = self._channel(request)
+            score = await flow.survey(channel)
+            await channel.set("HOTLINE_SURVEY", "" if score is None else str(score))
+            log.info("survey", uniqueid=uid, score=score)
+        except flow.Hangup:
+            log.info("caller hung up in the survey", uniqueid=uid)
+        except Exception:  # noqa: BLE001 - not rated, never "satisfied" by accident
+            log.exception("survey route failed; not rated", uniqueid=uid)
+
+
+async def serve(server: IvrServer, host: str, port: int) -> asyncio.base_events.Server:
+    app = server.application()
+    return await asyncio.start_server(app.handler, host, port)

@@ -1,0 +1,174 @@
+"""The Mandarin IVR on the real Asterisk: SIPp callers press keys (RFC 2833 for the first,
+SIP INFO after), the FastAGI server walks the menu, the dialplan routes and reports."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support.ami_tap import AmiTap
+from tests.support.rig import RunningPbx
+
+pytestmark = pytest.mark.asterisk
+
+
+class IvrProcess:
+    def __init__(self, pbx: RunningPbx, redis_url: str | None) -> None:
+        env = {**os.environ, "HOTLINE_VAR": str(pbx.state),
+               "HOTLINE_ASTERISK_ROOT": str(pbx.instance.root)}
+        base = [sys.executable, "-m", "acd.cli", "--center", str(pbx.center_file)]
+        subprocess.run([*base, "prompts", "build"], env=env, check=True, capture_output=True,
+                       timeout=120)
+        args = [*base, "ivr", "serve", "--instance", pbx.instance.name]
+        args += ["--redis", redis_url] if redis_url else ["--no-redis"]
+        self.env, self.base, self.redis_url = env, base, redis_url
+        self.proc = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
+        self.lines: list[str] = []
+        threading.Thread(target=self._read, daemon=True).start()
+        deadline = time.monotonic() + 20
+        while not any("ivr listening" in line for line in self.lines):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError("ivr did not start: " + "".join(self.lines))
+            time.sleep(0.05)
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append(line.decode(errors="replace"))
+
+    def hotline(self, *args: str) -> str:
+        out = subprocess.run([*self.base, *args], env=self.env, capture_output=True, text=True,
+                             timeout=30)
+        assert out.returncode == 0, out.stderr
+        return out.stdout
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        if self.proc.stderr is not None:
+            self.proc.stderr.close()
+
+
+@pytest.fixture
+def ivr(pbx: RunningPbx, redis_url: str) -> Iterator[IvrProcess]:
+    p = IvrProcess(pbx, redis_url)
+    try:
+        yield p
+    finally:
+        p.stop()
+
+
+def ivr_events(tap: AmiTap, numbers: dict[str, object], timeout: float) -> dict[str, dict[str, str]]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = {e["CallerIDNum"]: e for e in list(tap.events)
+               if e.get("UserEvent") == "HotlineIvr" and e.get("CallerIDNum") in numbers}
+        if len(got) == len(numbers):
+            return got
+        time.sleep(0.2)
+    return got
+
+
+# caller number -> (keys with the delay before each, expected status, queue, handoff, path);
+# each caller hangs up 8 s after its last key (20 s for the one that hears "invalid" twice).
+BRANCHES = {
+    "13800000011": ([(1.5, "1"), (2.0, "2")], "queue", "highway", "", "1>2"),
+    "13800000021": ([(4.0, "1"), (2.0, "2")], "queue", "highway", "", "1>2"),
+    "13800000012": ([(1.5, "2")], "queue", "urban", "", "2"),
+    "13800000013": ([(1.5, "3")], "queue", "road", "", "3"),
+    "13800000014": ([(1.5, "4"), (2.0, "1")], "queue", "waterway", "", "4>1"),
+    "13800000015": ([(1.5, "5")], "queue", "complaint", "", "5"),
+    "13800000016": ([(1.5, "6")], "queue", "suggestion", "", "6"),
+    "13800000017": ([(1.5, "0")], "queue", "manual", "", "0"),
+    "13800000018": ([(1.5, "9"), (2.0, "0")], "queue", "manual", "", "9>0"),
+    "13800000019": ([(1.5, "7"), (2.0, "1"), (7.0, "1")], "handoff", "", "12306", "7>1>1"),
+    "13800000020": ([(1.5, "8"), (7.0, "8"), (7.0, "8")], "queue", "manual", "", "8>8>8"),
+}
+
+
+def test_every_branch_of_the_default_menu(pbx: RunningPbx, sipp, ivr) -> None:
+    sipp.answerer("rail-hotline", pbx.pstn_port, ring_s=0.2, talk_s=1.0)
+    tap = AmiTap(**pbx.ami)
+    try:
+        for number, (digits, *_rest) in BRANCHES.items():
+            sipp.callers(f"b{number[-2:]}", [number], digits=digits,
+                         hold_s=20 if number.endswith("20") else 8)
+        got = ivr_events(tap, BRANCHES, timeout=60)
+    finally:
+        tap.close()
+    wrong = {}
+    for number, (_d, status, queue, handoff, path) in BRANCHES.items():
+        e = got.get(number, {})
+        seen = (e.get("Status"), e.get("Queue"), e.get("Handoff"), e.get("Path"),
+                e.get("AgiStatus"))
+        if seen != (status, queue, handoff, path, "SUCCESS"):
+            wrong[number] = seen
+    assert wrong == {}
+
+
+def test_no_key_replays_then_a_seat(pbx: RunningPbx, sipp, ivr) -> None:
+    tap = AmiTap(**pbx.ami)
+    try:
+        sipp.callers("silent", ["13800000031"], digits=[], hold_s=120)
+        got = ivr_events(tap, {"13800000031": 1}, timeout=150)
+    finally:
+        tap.close()
+    e = got["13800000031"]
+    assert (e["Status"], e["Queue"], e["Path"]) == ("queue", "manual", "->->-")
+
+
+def test_emergency_broadcast_plays_after_the_welcome(pbx: RunningPbx, sipp, ivr) -> None:
+    redis = ("--redis", ivr.redis_url or "")
+    ivr.hotline("ivr", "broadcast", "set", "大雪，沈阳绕城高速部分路段封闭。", *redis)
+    assert "沈阳绕城" in ivr.hotline("ivr", "broadcast", "show", *redis)
+    tap = AmiTap(**pbx.ami)
+    try:
+        # The first key falls in the broadcast (dropped: it is heard whole), the second one
+        # in the main menu; a third caller hangs up during the broadcast.
+        sipp.callers("heard", ["13800000041"], digits=[(1.0, "0"), (16.0, "0")], hold_s=20)
+        sipp.callers("gone", ["13800000043"], digits=[], hold_s=12)
+        first = ivr_events(tap, {"13800000041": 1, "13800000043": 1}, timeout=90)
+        ivr.hotline("ivr", "broadcast", "clear", *redis)
+        sipp.callers("after", ["13800000042"], digits=[(1.5, "0")], hold_s=8)
+        second = ivr_events(tap, {"13800000042": 1}, timeout=60)
+    finally:
+        tap.close()
+    assert first["13800000041"]["Broadcast"] == "1"
+    assert first["13800000041"]["Status"] == "queue"
+    assert first["13800000041"]["Path"] == "0"
+    assert (first["13800000043"]["Status"], first["13800000043"]["Broadcast"]) == \
+        ("abandoned_ivr", "1")
+    assert second["13800000042"]["Broadcast"] == ""
+    assert second["13800000042"]["Path"] == "0"
+
+
+@pytest.mark.parametrize("key", ["1", "4", ""])
+def test_survey_after_the_seat_hangs_up(pbx: RunningPbx, sipp, ivr, key: str) -> None:
+    sipp.seat("8001", pbx.seat_password("8001"), ring_s=0.2, talk_s=1.0)
+    pbx.instance.cli("queue add member PJSIP/8001 to manual penalty 0 as 8001")
+    number = f"1380000005{key or '0'}"
+    digits = [(1.5, "0")] + ([(5.0, key)] if key else [])
+    tap = AmiTap(**pbx.ami)
+    try:
+        sipp.callers("survey", [number], digits=digits, hold_s=40).wait(60)
+        deadline = time.monotonic() + 20
+        survey = None
+        while survey is None and time.monotonic() < deadline:
+            survey = next((e for e in list(tap.events) if e.get("UserEvent") == "HotlineSurvey"
+                           and e.get("CallerIDNum") == number), None)
+            time.sleep(0.2)
+    finally:
+        tap.close()
+    assert survey is not None
+    assert survey["Score"] == key and survey["Seat"] == "8001"
