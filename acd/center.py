@@ -102,6 +102,7 @@ class Center:
     http_host: str = "127.0.0.1"
     http_port: int = 8328
     timezone: str = "Asia/Shanghai"  # the center's day: "today" on the wallboard, reports
+    ivr: str = "fastagi"  # "fastagi" (the hotline ivr process) or "agi" (classic AGI scripts)
     source: Path | None = None
 
     def queue(self, name: str) -> Queue:
@@ -242,7 +243,7 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
     _unknown(data, {"center", "nodes", "queues", "seats", "busy_reasons", "handoffs", "engine"}, "")
     c = _table(data, "center")
     _unknown(c, {"code", "name", "region", "hotline_number", "default_queue", "recording",
-                 "timezone"}, "center")
+                 "timezone", "ivr"}, "center")
     timezone = _str(c, "timezone", "center", "Asia/Shanghai")
     try:
         from zoneinfo import ZoneInfo
@@ -317,6 +318,7 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
         http_host=_str(e, "http_host", "engine", "127.0.0.1"),
         http_port=_int(e, "http_port", "engine", 8328, 1024, 65535),
         timezone=timezone,
+        ivr=_str(c, "ivr", "center", "fastagi", choices=("fastagi", "agi")),
         source=source,
     )
 

@@ -31,6 +31,8 @@ from acd.logs import get_logger
 from acd.redis_server import RedisServer
 from acd.simulate.sipp import Sipp, SippProcess
 from asterisk_conf import rig
+from ivr import menu as menu_mod
+from ivr import prompts
 
 log = get_logger(__name__)
 
@@ -129,6 +131,43 @@ def _hotline(*args: str) -> list[str]:
     return [str(exe) if exe.exists() else "hotline", *args]
 
 
+# What callers press, shaped like the seeds' mix (seed 004: 96 % consultation, 3 % complaint,
+# under 1 % suggestion; 87 % about highways): (share, keys with the delay before each).
+MIX: tuple[tuple[float, list[tuple[float, str]]], ...] = (
+    (0.55, [(1.5, "1"), (2.0, "2")]),   # highway: ETC
+    (0.10, [(1.5, "1"), (2.0, "3")]),   # highway: tolls
+    (0.05, [(1.5, "1"), (2.0, "1")]),   # highway: road conditions read out, then a seat
+    (0.07, [(1.5, "2")]),               # urban transit
+    (0.05, [(1.5, "3")]),               # road transport
+    (0.03, [(1.5, "4"), (2.0, "1")]),   # waterway and maritime
+    (0.08, [(1.5, "0")]),               # a seat directly
+    (0.03, [(1.5, "5")]),               # complaint
+    (0.008, [(1.5, "6")]),              # suggestion
+    (0.012, [(1.5, "7"), (2.0, "1")]),  # rail: told 12306
+)
+
+
+def caller_plan(rng: random.Random, patience: float,
+                survey_share: float) -> tuple[list[tuple[float, str]], float]:
+    """One caller's keys and how long it holds on after them. A caller who will rate the
+    service presses its rating every 4 s once it is through the menu: keys are ignored while
+    it waits and talks, and the first one heard in the survey is its answer."""
+    roll, acc = rng.random(), 0.0
+    keys = MIX[-1][1]
+    for share, plan in MIX:
+        acc += share
+        if roll < acc:
+            keys = plan
+            break
+    keys = list(keys)
+    if rng.random() < survey_share:
+        rating = rng.choices("1234", weights=(60, 30, 7, 3))[0]
+        repeats = max(1, int(patience // 4))
+        keys += [(4.0, rating)] * repeats
+        return keys, max(1.0, patience - 4.0 * repeats) + 15.0
+    return keys, patience
+
+
 def _busy_now_and_then(center: Center, seats: list[str], rng: random.Random, env: dict[str, str],
                        center_file: str, stop: threading.Event) -> None:
     """Now and then a seat goes busy for a while, with a reason, then back to ready."""
@@ -175,6 +214,9 @@ def run_demo(center: Center, args: argparse.Namespace) -> dict[str, Any]:
     old = signal.signal(signal.SIGINT, _stop)
     try:
         print(f"==> Asterisk {rig.asterisk_version(root)} ({inst.name})", file=sys.stderr)
+        menu = menu_mod.load(menu_mod.DEFAULT, center)
+        built = prompts.build(menu.prompts)
+        print(f"==> {len(built)} Mandarin prompts ready (espeak-ng)", file=sys.stderr)
         inst.up()
         redis_url = center.redis_url
         if not redis_url:
@@ -187,6 +229,10 @@ def run_demo(center: Center, args: argparse.Namespace) -> dict[str, Any]:
                                           "--redis", redis_url), state / "demo", env)
         _wait_for_log(state / "demo" / "engine.log", "ami connected", 30)
         print(f"==> engine following {inst.name}; ledger {database}", file=sys.stderr)
+        services.start("ivr", _hotline("--center", center_file, "ivr", "serve", "--instance",
+                                       inst.name, "--redis", redis_url), state / "demo", env)
+        _wait_for_log(state / "demo" / "ivr.log", "ivr listening", 30)
+        print(f"==> IVR on FastAGI 127.0.0.1:{inst.node.fastagi_port}", file=sys.stderr)
         seats = [s.id for s in center.seats_on(inst.node.name)][: args.seats]
         talk = args.talk
         for seat_id in seats:
@@ -211,8 +257,9 @@ def run_demo(center: Center, args: argparse.Namespace) -> dict[str, Any]:
             if placed < args.calls and now >= next_at:
                 patience = rng.expovariate(1 / args.patience)
                 number = f"139{rng.randrange(10**8):08d}"
-                callers.append(sipp.callers(f"caller-{placed}", [number], hold_s=patience,
-                                            rate=1))
+                digits, hold = caller_plan(rng, patience, args.survey)
+                callers.append(sipp.callers(f"caller-{placed}", [number], digits=digits,
+                                            hold_s=hold, rate=1))
                 placed += 1
                 next_at = now + rng.expovariate(args.rate)
             if now - last_line >= 1.0:
@@ -266,7 +313,9 @@ def _summary(database: str, inst: rig.Instance, center: Center, started: float,
     finally:
         engine.dispose()
     values = ind.as_dict()
+    rated = _survey_counts(database, started, ended)
     return {
+        "survey": rated,
         "queue_log": str(inst.queue_log), "database": database,
         "recordings": str(inst.recordings),
         "calls": {"offered": ind.queued, "answered": ind.answered,
@@ -276,6 +325,28 @@ def _summary(database: str, inst: rig.Instance, center: Center, started: float,
                                               "average_handle_time_s")},
         "reconciliation": {"differences": [str(d) for d in diff]},
     }
+
+
+def _survey_counts(database: str, started: float, ended: float) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from acd.history import db
+    from acd.history.models import Call
+
+    engine = db.make_engine(database)
+    since = datetime.fromtimestamp(started - 2, UTC).replace(tzinfo=None)
+    until = datetime.fromtimestamp(ended + 1, UTC).replace(tzinfo=None)
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(select(Call.survey_score, func.count())
+                                .where(Call.started_at >= since, Call.started_at < until,
+                                       Call.seat_id != "")
+                                .group_by(Call.survey_score)).all()
+    finally:
+        engine.dispose()
+    names = {1: "very_satisfied", 2: "satisfied", 3: "basic", 4: "unsatisfied",
+             None: "not_rated"}
+    return {names[score]: n for score, n in rows}
 
 
 def _demo(args: argparse.Namespace) -> int:
@@ -299,6 +370,8 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"10秒接通率 answered within 10 s     {pct(ind['answered_within_10s_rate']):>9}")
     print(f"放弃率 abandon rate                 {pct(ind['abandon_rate']):>9}")
     print(f"平均处理时长 average handle time    {sec(ind['average_handle_time_s']):>9}")
+    print("满意度 survey of answered calls    " + ", ".join(
+        f"{k.replace('_', ' ')} {v}" for k, v in sorted(summary["survey"].items())))
     diffs = summary["reconciliation"]["differences"]
     print(f"reconciled with Asterisk's queue_log: "
           f"{'every call agrees' if not diffs else f'{len(diffs)} difference(s)'}")
@@ -322,5 +395,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                    help="mean seconds a caller waits before hanging up (25)")
     p.add_argument("--max-seconds", type=float, default=300.0, help="stop the shift after this")
     p.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable shift")
+    p.add_argument("--survey", type=float, default=0.6,
+                   help="share of callers who rate the service (0.6)")
     p.add_argument("--json", help="write a machine-readable summary here")
     p.set_defaults(func=_demo)

@@ -173,6 +173,30 @@ class LiveModel:
         changes.calls.append(call)
         changes.queues.add(stay.queue)
 
+    def on_user_HotlineQueueResult(self, event: Event, changes: Changes) -> None:
+        """Queue() returned and the caller is still there: it did not abandon."""
+        status = event.get("Status")
+        outcome = {"TIMEOUT": QueueOutcome.TIMEOUT, "LEAVEEMPTY": QueueOutcome.EXIT_EMPTY,
+                   "JOINEMPTY": QueueOutcome.EXIT_EMPTY, "LEAVEUNAVAIL": QueueOutcome.EXIT_EMPTY,
+                   "JOINUNAVAIL": QueueOutcome.EXIT_EMPTY, "FULL": QueueOutcome.EXIT_EMPTY,
+                   }.get(status)
+        if outcome is None:
+            return
+        call = self._call(event)
+        assert call is not None
+        stay = self._stay(event, call)
+        if stay is None or stay.answered is not None:
+            return
+        if stay.outcome is QueueOutcome.ABANDONED:
+            self._today(stay.queue).abandoned -= 1
+        if stay.outcome in (QueueOutcome.ABANDONED, QueueOutcome.WAITING):
+            stay.outcome = outcome
+            stay.left = stay.left or event.timestamp
+            if call.hangup_by == "caller":
+                call.hangup_by = ""
+            changes.calls.append(call)
+            changes.queues.add(stay.queue)
+
     def on_QueueCallerLeave(self, event: Event, changes: Changes) -> None:
         call = self._call(event)
         assert call is not None

@@ -263,6 +263,8 @@ def extensions_conf(center: Center, node: Node, p: InstancePaths) -> str:
         f"DEFAULT_QUEUE = {center.default_queue}",
         f"RECORDING = {'yes' if center.recording else 'no'}",
         f"PROMPTS = {p.prompts}",
+        f"IVR_MODE = {center.ivr}",
+        "CLASSIC_AGI = /opt/hotline/agi_scripts/hotline_ivr.py",
         "HANDOFF_TRANSFER = " + ("yes" if center.handoffs.transfer_enabled and node.pstn_gateway
                                  else "no"),
         "",

@@ -148,6 +148,11 @@ class Instance:
             _ensure_hostname_resolves(self.root)
         from ivr.prompts import install as install_prompts
         install_prompts(self.prompts)
+        if self.center.ivr == "agi":  # Asterisk runs the IVR scripts itself, in the root
+            from acd.center import EXAMPLE
+            from agi_scripts.classic import install_into_root
+            from ivr.menu import DEFAULT
+            install_into_root(self.root, self.center.source or EXAMPLE, DEFAULT)
         hold = self.host(self.inner.moh) / "hold.wav"
         if not hold.exists():
             _write_hold_music(hold)

@@ -35,14 +35,16 @@ from asterisk_conf import rig  # noqa: E402
 TALK_S = 2.0
 RING_S = 0.2
 
-# (a): the same shape of call, all in dialplan: a menu key, the queue, a survey key.
+# (a): the same call in dialplan alone, with the same prompts: welcome and main menu (a key
+# interrupts them), the queue, the survey (two tries of 6 s), thanks.
 PURE_DIALPLAN = """
 [hotline-inbound-local]
 exten => 12329,1,Answer()
- same => n,Read(KEY,beep,1,,1,3)
+ same => n,Read(KEY,${PROMPTS}/welcome&${PROMPTS}/main_menu,1,,3,5)
  same => n,Set(HOTLINE_QUEUE=manual)
  same => n,Queue(manual,c,,,600)
- same => n,Read(SURVEY,beep,1,,1,3)
+ same => n,Read(SURVEY,${PROMPTS}/survey,1,,2,6)
+ same => n,ExecIf($["${SURVEY}" != ""]?Playback(${PROMPTS}/survey_thanks))
  same => n,Hangup(16)
 """
 
@@ -108,7 +110,8 @@ def python_side(mode: str, inst: rig.Instance, center_file: Path, env: dict[str,
         return []
     hotline = shutil.which("hotline") or str(Path(sys.executable).parent / "hotline")
     procs = []
-    for args in (["ivr", "serve"], ["engine", "run"]):
+    for args in (["ivr", "serve", "--instance", inst.name, "--no-redis"],
+                 ["engine", "run", "--instance", inst.name, "--no-redis"]):
         procs.append(subprocess.Popen([hotline, "--center", str(center_file), "--log-level",
                                        "WARNING", *args], env=env, stdout=subprocess.DEVNULL,
                                       stderr=subprocess.DEVNULL, start_new_session=True))
@@ -131,8 +134,11 @@ def run_step(mode: str, cps: float, seconds: float, tmp: Path) -> dict[str, Any]
     if mode == "dialplan":
         inst.extra_config["extensions_local.conf"] = PURE_DIALPLAN
     shutil.rmtree(inst.base, ignore_errors=True)
-    inst.up()
     env = {**os.environ, "HOTLINE_VAR": str(state)}
+    hotline = shutil.which("hotline") or str(Path(sys.executable).parent / "hotline")
+    subprocess.run([hotline, "prompts", "build"], env=env, check=True, capture_output=True)
+    os.environ["HOTLINE_VAR"] = str(state)  # the rig installs the prompts from there
+    inst.up()
     procs: list[subprocess.Popen[bytes]] = []
     sipp = Sipp("127.0.0.1", inst.node.sip_port, workdir=tmp / f"sipp-{mode}-{cps}")
     try:

@@ -42,7 +42,7 @@ async def _serve(args: argparse.Namespace) -> int:
     host_prompts = _host_prompts(center, args.instance)
     prompts.install(host_prompts)
     broadcasts = Broadcasts(None if args.no_redis else _redis(center, args.redis), center.code)
-    server = IvrServer(center, menu, broadcasts, host_prompts)
+    server = IvrServer(center, menu, broadcasts, host_prompts, node.name)
     srv = await serve(server, "127.0.0.1", node.fastagi_port)
     print(f"ivr listening on 127.0.0.1:{node.fastagi_port} (routes ivr, survey)",
           file=sys.stderr, flush=True)

@@ -9,6 +9,7 @@ arguments after a comma: AGI(agi://127.0.0.1:PORT/ivr,${PROMPTS}).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -82,12 +83,17 @@ class AgiChannel:
 
 class IvrServer:
     def __init__(self, center: Center, menu: Menu, broadcasts: Broadcasts,
-                 host_prompts: Path | None) -> None:
+                 host_prompts: Path | None, node: str | None = None) -> None:
         self.center = center
         self.menu = menu
         self.broadcasts = broadcasts
         self.host_prompts = host_prompts
         self.calls = 0
+        # A transfer is offered only where the node can dial out (a PSTN gateway is set).
+        node_ = center.node(node)
+        self.handoffs = dataclasses.replace(
+            center.handoffs,
+            transfer_enabled=center.handoffs.transfer_enabled and bool(node_.pstn_gateway))
 
     def application(self) -> Application:
         app = Application(loop=asyncio.get_running_loop())
@@ -108,7 +114,7 @@ class IvrServer:
         try:
             channel = self._channel(request)
             text = await self.broadcasts.current()
-            result = await flow.walk(self.menu, channel, self.center.handoffs, text,
+            result = await flow.walk(self.menu, channel, self.handoffs, text,
                                      self.center.default_queue)
             await channel.set("HOTLINE_IVR_PATH", result.path_text)
             await channel.set("HOTLINE_BROADCAST", "1" if result.heard_broadcast else "")

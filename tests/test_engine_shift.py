@@ -164,3 +164,51 @@ def test_reconcile_finds_a_removed_record(pbx: RunningPbx, sipp, ledger, tmp_pat
         s.delete(victim)
     found = differences(engine, pbx.instance.queue_log, started - 2, time.time())
     assert [(d.callid, d.what) for d in found] == [(callid, "missing_in_ledger")]
+
+
+def test_overflow_to_another_queue_is_recorded(tmp_path, ledger) -> None:
+    """A queue whose wait passes its limit sends the caller on to its overflow queue; the
+    ledger keeps both stays (overflowed, then answered) and queue_log agrees."""
+    import os
+
+    from acd.simulate.sipp import Sipp
+    from tests.support.rig import example_center_data, running_pbx
+
+    url, engine = ledger
+    data = example_center_data()
+    highway = next(q for q in data["queues"] if q["name"] == "highway")
+    highway.update(overflow_to="manual", overflow_after_s=3)
+    with running_pbx(tmp_path, f"overflow-{os.getpid()}", data) as pbx:
+        proc = EngineProcess(pbx, url, None, tmp_path / "engine.log")
+        sipp = Sipp("127.0.0.1", pbx.node.sip_port)
+        router = subprocess.Popen([sys.executable, "-m", "tests.support.agi_router",
+                                   str(pbx.node.fastagi_port), "queue:highway"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        try:
+            assert router.stdout is not None and router.stdout.readline().strip() == b"ready"
+            proc.start()
+            # The only seat is in manual, not in highway: highway's callers overflow.
+            sipp.seat("8004", pbx.seat_password("8004"), ring_s=0.2, talk_s=1.0)
+            hotline(pbx, "seat", "signin", "8004", "--queue", "manual")
+            started = time.time()
+            sipp.callers("over", ["13983000001"], hold_s=30).wait(40)
+            wait_until(lambda: any(s.talk_s is not None for s in stays(engine, ["13983000001"])),
+                       20, lambda: stays(engine, ["13983000001"]))
+        finally:
+            router.kill()
+            router.wait()
+            if router.stdout is not None:
+                router.stdout.close()
+            sipp.close()
+            proc.stop()
+        found = differences(engine, pbx.instance.queue_log, started - 2, time.time())
+    mine = stays(engine, ["13983000001"])
+    assert [(s.queue, s.outcome) for s in mine] == [("highway", "overflowed"),
+                                                   ("manual", "answered")]
+    assert 2.5 <= mine[0].wait_s <= 4.5
+    with Session(engine) as s:
+        call = s.scalars(select(Call).where(Call.caller_number == "13983000001")).one()
+    assert (call.first_queue, call.final_queue, call.outcome) == ("highway", "manual", "answered")
+    # queue_log says EXITWITHTIMEOUT then ENTERQUEUE elsewhere: the reconciler reads it as
+    # an overflow too, and the two agree.
+    assert found == []

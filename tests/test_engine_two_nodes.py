@@ -59,6 +59,8 @@ def test_one_engine_gives_one_view_of_two_nodes(tmp_path, ledger, redis_url) -> 
             one.close()
             two.close()
             second.down()
+            import shutil
+            shutil.rmtree(second.base, ignore_errors=True)
     with Session(engine) as s:
         calls = {c.caller_number: c for c in s.scalars(select(Call))}
     assert calls["13990000001"].node == "pbx1" and calls["13990000001"].seat_id == "8001"

@@ -172,3 +172,42 @@ def test_survey_after_the_seat_hangs_up(pbx: RunningPbx, sipp, ivr, key: str) ->
         tap.close()
     assert survey is not None
     assert survey["Score"] == key and survey["Seat"] == "8001"
+
+
+def test_the_same_menu_walk_over_classic_agi(tmp_path, redis_url) -> None:
+    """Asterisk runs agi_scripts/hotline_ivr.py itself (pyst2, inside its root)."""
+    from acd.simulate.sipp import Sipp
+    from tests.support.rig import example_center_data, running_pbx
+
+    data = example_center_data()
+    data["center"]["ivr"] = "agi"
+    env = {**os.environ, "HOTLINE_VAR": str(tmp_path)}
+    subprocess.run([sys.executable, "-m", "acd.cli", "prompts", "build"], env=env, check=True,
+                   capture_output=True, timeout=120)
+    old = os.environ.get("HOTLINE_VAR")
+    os.environ["HOTLINE_VAR"] = str(tmp_path)  # the rig installs prompts from here
+    try:
+        with running_pbx(tmp_path, f"classic-{os.getpid()}", data) as pbx:
+            sipp = Sipp("127.0.0.1", pbx.node.sip_port)
+            tap = AmiTap(**pbx.ami)
+            chosen = {n: BRANCHES[n] for n in ("13800000011", "13800000014", "13800000018",
+                                               "13800000019")}
+            try:
+                for number, (digits, *_rest) in chosen.items():
+                    sipp.callers(f"c{number[-2:]}", [number], digits=digits, hold_s=8)
+                got = ivr_events(tap, chosen, timeout=60)
+            finally:
+                tap.close()
+                sipp.close()
+    finally:
+        if old is None:
+            os.environ.pop("HOTLINE_VAR", None)
+        else:
+            os.environ["HOTLINE_VAR"] = old
+    for number, (_d, status, queue, handoff, path) in chosen.items():
+        e = got.get(number, {})
+        # The rail caller's transfer is dialled to the test's gateway port, where nothing
+        # answers in this test: the IVR's report is what is checked here.
+        assert (e.get("Status"), e.get("Queue"), e.get("Path"), e.get("AgiStatus")) == \
+            (status, queue, path, "SUCCESS"), (number, e)
+        assert e.get("Handoff") == handoff

@@ -114,6 +114,7 @@ def running_pbx(state: Path, name: str, data: dict[str, Any] | None = None) -> I
     center_file = state / f"center-{name}.toml"
     center_file.write_text(dump_toml(data), encoding="utf-8")
     assert center_mod.load(center_file) == dataclasses.replace(center, source=center_file)
+    center = center_mod.load(center_file)
     inst = rig.instance(center, name=name, root=root, state=state)
     shutil.rmtree(inst.base, ignore_errors=True)
     inst.up()
