@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import signal
 import sys
 from pathlib import Path
@@ -54,6 +55,10 @@ async def _serve(args: argparse.Namespace) -> int:
     srv.close()
     await srv.wait_closed()
     await broadcasts.close()
+    from ivr import fastagi
+    if fastagi.TIMINGS is not None:
+        Path(os.environ["HOTLINE_AGI_TIMINGS"]).write_text(
+            "\n".join(f"{t:.6f}" for t in fastagi.TIMINGS))
     return 0
 
 

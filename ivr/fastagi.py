@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,9 @@ from ivr.menu import Menu
 
 log = get_logger(__name__)
 KEYS_ALL = "0123456789*#"
+# Round trips of AGI commands that return at once (SET VARIABLE, CHANNEL STATUS), in seconds,
+# kept when $HOTLINE_AGI_TIMINGS names a file to write them to at exit (bench/ivr_agi.py).
+TIMINGS: list[float] | None = [] if os.environ.get("HOTLINE_AGI_TIMINGS") else None
 
 
 class AgiChannel:
@@ -36,7 +41,10 @@ class AgiChannel:
 
     async def command(self, line: str) -> dict[str, Any]:
         self.commands += 1
+        started = time.perf_counter()
         reply = await self.request.send_command(line)
+        if TIMINGS is not None and line.startswith("SET VARIABLE"):
+            TIMINGS.append(time.perf_counter() - started)
         error = reply.get("error")
         if error == "AGIResultHangup":
             raise flow.Hangup()
