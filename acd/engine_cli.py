@@ -58,11 +58,43 @@ async def _run(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     await engine.start()
+    runner = None
+    if not args.no_http:
+        from aiohttp import web
+
+        from acd.api.http import make_app
+        runner = web.AppRunner(make_app(engine, center, db.session_factory(engine_db)),
+                               access_log=None)
+        await runner.setup()
+        port = args.http_port or center.http_port
+        await web.TCPSite(runner, center.http_host, port).start()
+        print(f"engine API on http://{center.http_host}:{port}/api", file=sys.stderr,
+              flush=True)
     print(f"engine running for {center.code} ({', '.join(engine.links)})", file=sys.stderr,
           flush=True)
     await stop.wait()
+    if runner is not None:
+        await runner.cleanup()
     await engine.stop()
     engine_db.dispose()
+    return 0
+
+
+def _token_add(args: argparse.Namespace) -> int:
+    from acd.api import tokens
+
+    center = _center(args)
+    engine_db = db.make_engine(args.database or db.database_url(center))
+    db.create_schema(engine_db)
+    try:
+        token = tokens.create(db.session_factory(engine_db), args.name, args.role, center.code,
+                              args.seat or "")
+    except ValueError as exc:
+        print(f"hotline engine token add: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine_db.dispose()
+    print(token)
     return 0
 
 
@@ -127,7 +159,17 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     run.add_argument("--instance", help="the rig instance name, for a one-node center")
     run.add_argument("--queue-log", action="append", metavar="NODE=PATH",
                      help="where a node's queue_log is (default: the rig's layout)")
+    run.add_argument("--no-http", action="store_true", help="serve no HTTP API")
+    run.add_argument("--http-port", type=int, help="API port (default: the center's http_port)")
     run.set_defaults(func=_engine_run)
+    tok = esub.add_parser("token", help="API tokens: add NAME --role seat|supervisor|admin")
+    tsub = tok.add_subparsers(dest="token_command", metavar="ACTION", required=True)
+    add = tsub.add_parser("add", help="make a token (printed once)")
+    add.add_argument("name")
+    add.add_argument("--role", required=True, choices=("seat", "supervisor", "admin"))
+    add.add_argument("--seat", help="the seat a seat token acts for")
+    add.add_argument("--database")
+    add.set_defaults(func=_token_add)
 
     seat = sub.add_parser("seat", help="act on a seat: signin, signout, busy, ready, end-wrapup")
     ssub = seat.add_subparsers(dest="seat_command", metavar="ACTION", required=True)

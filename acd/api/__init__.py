@@ -1,0 +1,1 @@
+"""The engine's HTTP API: live state and seat actions, for the CLI, the web and other systems."""

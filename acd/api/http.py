@@ -1,0 +1,109 @@
+"""The engine's HTTP API (aiohttp), served by `hotline engine run`.
+
+    GET  /api/live                          the live snapshot (queues, seats, nodes)
+    POST /api/seats/{seat}/signin           {"queues": [...]} optional
+    POST /api/seats/{seat}/signout
+    POST /api/seats/{seat}/busy             {"reason": "meal"}
+    POST /api/seats/{seat}/ready
+    POST /api/seats/{seat}/end-wrapup
+
+Every request carries `Authorization: Bearer <token>` (`hotline engine token add`). A seat
+acts on itself only; a supervisor on any seat of its center. Errors are JSON:
+`{"error": "..."}` with 400 (bad input), 401 (no or unknown token), 403 (not allowed),
+404 (no such seat), 502 (Asterisk refused or did not answer).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy.orm import Session, sessionmaker
+
+from acd.api import tokens
+from acd.center import Center
+from acd.logs import get_logger
+from acd.seats.actions import SeatActionError, SeatActions
+
+log = get_logger(__name__)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+ACTIONS = ("signin", "signout", "busy", "ready", "end-wrapup")
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+def make_app(engine: Any, center: Center, sessions: sessionmaker[Session]) -> web.Application:
+    @web.middleware
+    async def auth(request: web.Request, handler: Handler) -> web.StreamResponse:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            return _error(401, "an Authorization: Bearer <token> header is required")
+        caller = tokens.lookup(sessions, header[7:].strip())
+        if caller is None or caller.center != center.code:
+            return _error(401, "unknown token")
+        request["caller"] = caller
+        return await handler(request)
+
+    async def live(request: web.Request) -> web.Response:
+        return web.json_response(engine.snapshot())
+
+    async def seat_action(request: web.Request) -> web.Response:
+        caller: tokens.Caller = request["caller"]
+        seat_id, action = request.match_info["seat"], request.match_info["action"]
+        if action not in ACTIONS:
+            return _error(404, f"no action {action!r}; one of {', '.join(ACTIONS)}")
+        seat = next((s for s in center.seats if s.id == seat_id), None)
+        if seat is None:
+            return _error(404, f"no seat {seat_id!r} in center {center.code}")
+        if caller.role == "seat" and caller.seat_id != seat_id:
+            return _error(403, "a seat acts on itself only")
+        if caller.role not in ("seat", "supervisor", "admin"):
+            return _error(403, f"role {caller.role!r} may not act on seats")
+        body: dict[str, Any] = {}
+        if request.can_read_body:
+            try:
+                body = await request.json()
+            except (json.JSONDecodeError, UnicodeDecodeError):
+                return _error(400, "the body is not JSON")
+            if not isinstance(body, dict):
+                return _error(400, "the body must be a JSON object")
+        link = engine.links.get(seat.node)
+        if link is None or link.manager is None or not link.connected:
+            return _error(502, f"Asterisk node {seat.node} is not connected")
+        actions = SeatActions(center, link.manager)
+        try:
+            if action == "signin":
+                queues = body.get("queues", [])
+                if not isinstance(queues, list) or not all(isinstance(q, str) for q in queues):
+                    return _error(400, "queues must be a list of queue names")
+                known = {q.name for q in center.queues}
+                if set(queues) - known:
+                    return _error(400, f"unknown queue(s): {sorted(set(queues) - known)}")
+                await actions.sign_in(seat_id, tuple(queues))
+            elif action == "signout":
+                await actions.sign_out(seat_id)
+            elif action == "busy":
+                reason = body.get("reason")
+                if not isinstance(reason, str) or reason not in center.busy_reasons:
+                    return _error(400, f"reason must be one of {', '.join(center.busy_reasons)}")
+                await actions.busy(seat_id, reason)
+            elif action == "ready":
+                await actions.ready(seat_id)
+            else:
+                state = engine.model.seats.get(seat_id)
+                if state is None or state.state.value != "wrapup":
+                    return _error(400, "the seat is not in wrap-up")
+                await actions.end_wrapup(seat_id, tuple(sorted(state.queues)))
+        except SeatActionError as exc:
+            return _error(502, str(exc))
+        log.info("seat action", seat=seat_id, action=action, by=caller.name)
+        return web.json_response({"seat": seat_id, "action": action, "done": True})
+
+    app = web.Application(middlewares=[auth])
+    app.router.add_get("/api/live", live)
+    app.router.add_post("/api/seats/{seat}/{action}", seat_action)
+    return app

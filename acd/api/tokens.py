@@ -1,0 +1,64 @@
+"""API tokens: who may call the engine's HTTP API, with which role.
+
+A token is shown once, when it is made; only its SHA-256 is stored. Roles: `seat` (acts on
+its own seat only), `supervisor` (any seat of its center), `admin`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import DateTime, String, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from acd.history.models import Base
+
+ROLES = ("seat", "supervisor", "admin")
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    role: Mapped[str] = mapped_column(String(20))
+    seat_id: Mapped[str] = mapped_column(String(20), default="")
+    center: Mapped[str] = mapped_column(String(40))
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+@dataclass(frozen=True)
+class Caller:
+    name: str
+    role: str
+    seat_id: str
+    center: str
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create(sessions: sessionmaker[Session], name: str, role: str, center: str,
+           seat_id: str = "") -> str:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if role == "seat" and not seat_id:
+        raise ValueError("a seat token names its seat (--seat)")
+    token = secrets.token_urlsafe(24)
+    with sessions.begin() as s:
+        if s.get(ApiToken, name) is not None:
+            raise ValueError(f"a token named {name!r} exists already")
+        s.add(ApiToken(name=name, role=role, seat_id=seat_id, center=center,
+                       token_sha256=_digest(token),
+                       created_at=datetime.now(UTC).replace(tzinfo=None)))
+    return token
+
+
+def lookup(sessions: sessionmaker[Session], token: str) -> Caller | None:
+    with sessions() as s:
+        row = s.scalars(select(ApiToken).where(ApiToken.token_sha256 == _digest(token))).first()
+        return None if row is None else Caller(row.name, row.role, row.seat_id, row.center)

@@ -1,0 +1,83 @@
+"""The engine's HTTP API against the real Asterisk: seat actions with role checks, clear
+errors for bad requests, the live snapshot."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+import pytest
+
+from acd.simulate.ports import free_ports
+from tests.support.engine import EngineProcess
+from tests.support.rig import RunningPbx
+from tests.test_engine_shift import intervals, ledger, wait_until  # noqa: F401
+
+pytestmark = pytest.mark.asterisk
+
+
+def call(port: int, method: str, path: str, token: str | None, body: object = None,
+         raw: bytes | None = None) -> tuple[int, dict]:  # type: ignore[type-arg]
+    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, method=method)
+    if token:
+        req.add_header("Authorization", f"Bearer {token}")
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+def token(pbx: RunningPbx, url: str, name: str, role: str, seat: str = "") -> str:
+    env = {**os.environ, "HOTLINE_VAR": str(pbx.state)}
+    args = [sys.executable, "-m", "acd.cli", "--center", str(pbx.center_file), "engine", "token",
+            "add", name, "--role", role, "--database", url] + (["--seat", seat] if seat else [])
+    out = subprocess.run(args, env=env, capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+    return out.stdout.strip()
+
+
+def test_seat_actions_over_http_with_roles(pbx: RunningPbx, ledger, tmp_path) -> None:
+    url, engine = ledger
+    port = free_ports(1)[0]
+    mine = token(pbx, url, "seat-8002", "seat", "8002")
+    boss = token(pbx, url, "leader", "supervisor")
+    proc = EngineProcess(pbx, url, None, tmp_path / "engine.log",
+                         extra_args=("--instance", pbx.instance.name, "--http-port", str(port)))
+    proc.start()
+    try:
+        assert call(port, "GET", "/api/live", None)[0] == 401
+        assert call(port, "GET", "/api/live", "forged")[0] == 401
+        status, body = call(port, "POST", "/api/seats/8002/signin", mine)
+        assert (status, body["done"]) == (200, True)
+        assert "PJSIP/8002" in pbx.instance.cli("queue show manual")
+        assert call(port, "POST", "/api/seats/8001/signin", mine)[0] == 403  # not its seat
+        assert call(port, "POST", "/api/seats/8001/signin", boss)[0] == 200  # supervisor may
+        status, body = call(port, "POST", "/api/seats/8002/busy", mine, {"reason": "nap"})
+        assert status == 400 and "reason must be one of" in body["error"]
+        assert call(port, "POST", "/api/seats/8002/busy", mine, raw=b"{not json")[0] == 400
+        assert call(port, "POST", "/api/seats/9999/busy", boss, {"reason": "meal"})[0] == 404
+        assert call(port, "POST", "/api/seats/8002/dance", mine)[0] == 404
+        assert call(port, "POST", "/api/seats/8002/end-wrapup", mine)[0] == 400
+        assert call(port, "POST", "/api/seats/8002/busy", mine, {"reason": "meeting"})[0] == 200
+        wait_until(lambda: call(port, "GET", "/api/live", boss)[1]["seats"]["8002"]["state"]
+                   == "busy", 10)
+        live = call(port, "GET", "/api/live", boss)[1]
+        assert live["seats"]["8002"]["reason"] == "meeting"
+        assert live["nodes"]["pbx1"]["ami"] == "up"
+        assert call(port, "POST", "/api/seats/8002/ready", mine)[0] == 200
+        assert call(port, "POST", "/api/seats/8002/signout", mine)[0] == 200
+        assert call(port, "POST", "/api/seats/8001/signout", boss)[0] == 200
+        wait_until(lambda: [i.state for i in intervals(engine, "8002")] ==
+                   ["ready", "busy", "ready"], 10, lambda: intervals(engine, "8002"))
+    finally:
+        proc.stop()
+    busy = [i for i in intervals(engine, "8002") if i.state == "busy"]
+    assert busy[0].reason == "meeting"
