@@ -1,0 +1,1 @@
+"""Work orders (工单): lifecycle, deadlines in Chinese working days, revisits, knowledge base."""

@@ -1,0 +1,69 @@
+"""The knowledge base (知识库) with Chinese full-text search.
+
+Every entry's title and body are cut into words by jieba (search mode, which also yields the
+shorter words inside long ones) and indexed in `kb_tokens`; a query is cut the same way and
+entries are ranked by how many of its words they hold. A word in the middle of a text is found
+as well as one at its start, on SQLite and PostgreSQL alike (no LIKE, no database extension).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import date
+
+import jieba
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from acd.orders.models import KnowledgeEntry, KnowledgeToken
+
+jieba.setLogLevel(logging.WARNING)
+_STOP = set(" ，。、；：！？（）()《》“”\"',.;:!?-—\n\t的了和与或及在是")
+
+
+def words(text: str) -> set[str]:
+    return {w.strip().lower() for w in jieba.cut_for_search(text)
+            if w.strip() and not all(ch in _STOP for ch in w)}
+
+
+def add(s: Session, title: str, body: str, domain: str = "other", for_ivr: bool = False,
+        valid_from: date | None = None, valid_to: date | None = None) -> KnowledgeEntry:
+    if not title.strip() or not body.strip():
+        raise ValueError("an entry has a title and a body")
+    if valid_from and valid_to and valid_to < valid_from:
+        raise ValueError("valid_to is before valid_from")
+    entry = KnowledgeEntry(title=title.strip(), body=body.strip(), domain=domain,
+                           for_ivr=for_ivr, valid_from=valid_from, valid_to=valid_to)
+    s.add(entry)
+    s.flush()
+    s.add_all(KnowledgeToken(entry_id=entry.id, token=w[:60])
+              for w in words(entry.title + " " + entry.body))
+    return entry
+
+
+def search(s: Session, query: str, today: date | None = None,
+           limit: int = 10) -> list[KnowledgeEntry]:
+    wanted = words(query)
+    if not wanted:
+        return []
+    hits = Counter(s.scalars(select(KnowledgeToken.entry_id)
+                             .where(KnowledgeToken.token.in_(sorted(wanted)))).all())
+    if not hits:
+        return []
+    today = today or date.today()
+    entries = {e.id: e for e in s.scalars(select(KnowledgeEntry)
+                                          .where(KnowledgeEntry.id.in_(list(hits))))}
+    valid = [e for e in entries.values()
+             if (e.valid_from is None or e.valid_from <= today)
+             and (e.valid_to is None or today <= e.valid_to)]
+    valid.sort(key=lambda e: (-hits[e.id], -e.usage_count, e.id))
+    return valid[:limit]
+
+
+def used(s: Session, entry_id: int) -> None:
+    """A seat answered on the call with this entry: count it."""
+    entry = s.get(KnowledgeEntry, entry_id)
+    if entry is None:
+        raise ValueError(f"no knowledge entry {entry_id}")
+    entry.usage_count += 1

@@ -1,0 +1,103 @@
+"""Work orders, their append-only history, revisits and the knowledge base (SQLAlchemy 2)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from acd.history.models import Base
+
+
+class WorkOrder(Base):
+    __tablename__ = "work_orders"
+    __table_args__ = (Index("ix_work_orders_center_status", "center", "status"),
+                      Index("ix_work_orders_accepted", "accepted_at"))
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    center: Mapped[str] = mapped_column(String(40))
+    call_uniqueid: Mapped[str | None] = mapped_column(String(64), index=True)  # None: no call
+    source: Mapped[str] = mapped_column(String(20), default="call")  # call/12345/web/import/...
+    type: Mapped[str] = mapped_column(String(20))        # complaint / consultation / suggestion
+    domain: Mapped[str] = mapped_column(String(20))      # highway ... other
+    sub_item: Mapped[str] = mapped_column(String(60), default="")
+    caller_number: Mapped[str] = mapped_column(String(40), default="")
+    caller_name: Mapped[str] = mapped_column(String(60), default="")
+    subject: Mapped[str] = mapped_column(String(200), default="")  # who is complained about
+    content: Mapped[str] = mapped_column(Text, default="")
+    seat_id: Mapped[str] = mapped_column(String(20), default="")
+    answered_on_call: Mapped[bool] = mapped_column(Boolean, default=False)
+    handling_unit: Mapped[str] = mapped_column(String(100), default="")
+    cross_region: Mapped[bool] = mapped_column(Boolean, default=False)
+    region: Mapped[str] = mapped_column(String(60), default="")
+    status: Mapped[str] = mapped_column(String(20), default="accepted")
+    refusal: Mapped[str] = mapped_column(String(40), default="")
+    accepted_at: Mapped[datetime] = mapped_column(DateTime)
+    transfer_due: Mapped[date] = mapped_column(Date)     # transfer within 3 working days
+    due: Mapped[date] = mapped_column(Date)              # handling deadline (5/10/30 wd)
+    extended_days: Mapped[int] = mapped_column(Integer, default=0)
+    calendar_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
+    transferred_at: Mapped[datetime | None] = mapped_column(DateTime)
+    replied_at: Mapped[datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reply: Mapped[str] = mapped_column(Text, default="")
+
+    history: Mapped[list[OrderEvent]] = relationship(back_populates="order",
+                                                     order_by="OrderEvent.id")
+
+
+class OrderEvent(Base):
+    """Who did what to an order, when: append-only."""
+
+    __tablename__ = "work_order_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    at: Mapped[datetime] = mapped_column(DateTime)
+    by: Mapped[str] = mapped_column(String(60))
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
+
+    order: Mapped[WorkOrder] = relationship(back_populates="history")
+
+
+class Revisit(Base):
+    """抽查回访: a sampled order called back."""
+
+    __tablename__ = "revisits"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
+    sampled_on: Mapped[date] = mapped_column(Date)
+    done_at: Mapped[datetime | None] = mapped_column(DateTime)
+    reached: Mapped[bool | None] = mapped_column(Boolean)
+    satisfaction: Mapped[int | None] = mapped_column(Integer)  # 1 very satisfied .. 4 not
+    notes: Mapped[str] = mapped_column(Text, default="")
+    by: Mapped[str] = mapped_column(String(60), default="")
+
+
+class KnowledgeEntry(Base):
+    __tablename__ = "kb_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    domain: Mapped[str] = mapped_column(String(20), default="other")
+    valid_from: Mapped[date | None] = mapped_column(Date)
+    valid_to: Mapped[date | None] = mapped_column(Date)
+    for_ivr: Mapped[bool] = mapped_column(Boolean, default=False)
+    usage_count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class KnowledgeToken(Base):
+    """A word of an entry (jieba, search mode): the index Chinese full-text search uses."""
+
+    __tablename__ = "kb_tokens"
+    __table_args__ = (Index("ix_kb_tokens_token", "token"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("kb_entries.id"), index=True)
+    token: Mapped[str] = mapped_column(String(60))
