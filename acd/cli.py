@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "acd.engine_cli",
     "acd.history.cli",
     "ivr.cli",
+    "acd.orders.cli",
 )
 
 

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from urllib.parse import quote
 
 import pytest
 
@@ -81,3 +82,41 @@ def test_seat_actions_over_http_with_roles(pbx: RunningPbx, ledger, tmp_path) ->
         proc.stop()
     busy = [i for i in intervals(engine, "8002") if i.state == "busy"]
     assert busy[0].reason == "meeting"
+
+
+def test_work_orders_over_http(pbx: RunningPbx, ledger, tmp_path) -> None:
+    url, _ = ledger
+    port = free_ports(1)[0]
+    seat = token(pbx, url, "seat-8003", "seat", "8003")
+    boss = token(pbx, url, "boss", "supervisor")
+    proc = EngineProcess(pbx, url, None, tmp_path / "engine.log",
+                         extra_args=("--instance", pbx.instance.name, "--http-port", str(port)))
+    proc.start()
+    try:
+        status, order = call(port, "POST", "/api/orders", seat, {
+            "type": "complaint", "domain": "urban_transit", "content": "出租车绕路",
+            "subject": "辽A12345", "caller_number": "13912345678", "source": "web"})
+        assert status == 201 and order["status"] == "accepted"
+        assert order["caller_number"] == "13912345678"        # the seat's own order
+        assert call(port, "POST", "/api/orders", seat, {"type": "praise", "domain": "x",
+                                                        "content": "?"})[0] == 400
+        assert call(port, "POST", "/api/orders", seat, {"colour": "red"})[0] == 400
+        oid = order["id"]
+        assert call(port, "POST", f"/api/orders/{oid}/close", seat)[0] == 409  # not replied
+        assert call(port, "POST", f"/api/orders/{oid}/transfer", seat,
+                    {"unit": "沈阳市客运管理处"})[0] == 200
+        assert call(port, "POST", f"/api/orders/{oid}/extend", seat,
+                    {"days": 5, "reason": "x"})[0] == 403
+        assert call(port, "POST", f"/api/orders/{oid}/extend", boss,
+                    {"days": 5, "reason": "需调取录像"})[0] == 200
+        status, full = call(port, "GET", f"/api/orders/{oid}", boss)
+        assert [h["action"] for h in full["history"]] == ["accept", "transfer", "extend"]
+        assert call(port, "GET", "/api/orders/99999", boss)[0] == 404
+        assert call(port, "POST", "/api/kb", seat, {"title": "t", "body": "b"})[0] == 403
+        assert call(port, "POST", "/api/kb", boss, {"title": "出租车投诉",
+                                                    "body": "遇到绕路可以投诉"})[0] == 201
+        assert [e["title"] for e in call(port, "GET", "/api/kb?q=" + quote("绕路"), seat)[1]] == ["出租车投诉"]
+        spec = call(port, "GET", "/api/openapi.json", seat)[1]
+        assert spec["openapi"].startswith("3.") and "/api/orders" in spec["paths"]
+    finally:
+        proc.stop()

@@ -195,3 +195,33 @@ def test_conformity_and_retention(db_engine) -> None:
         assert plan == [old.id]                 # nothing younger than 5 years
         assert service.purge(s, plan + [recent.id, good.id], now) == 1
         assert s.get(WorkOrder, recent.id) is not None and s.get(WorkOrder, good.id) is not None
+
+
+def test_the_orders_commands(tmp_path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HOTLINE_VAR": str(tmp_path)}
+
+    def hotline(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "acd.cli", "--log-level", "WARNING",
+                               "orders", *args], env=env, capture_output=True, text=True,
+                              timeout=60)
+
+    made = hotline("create", "--type", "complaint", "--domain", "highway", "--content",
+                   "收费站多收费", "--caller", "13800001234", "--subject", "某站",
+                   "--source", "web")
+    assert made.returncode == 0 and "138****1234" in made.stdout  # masked in lists
+    assert hotline("transition", "1", "transfer", "--text", "高速集团").returncode == 0
+    refused = hotline("transition", "1", "close")
+    assert refused.returncode == 2 and "only from replied" in refused.stderr
+    csv_file = tmp_path / "in.csv"
+    csv_file.write_text("type,domain,content\nconsultation,highway,ETC\nbad,highway,x\n",
+                        encoding="utf-8")
+    bad = hotline("import-csv", str(csv_file))
+    assert bad.returncode == 2 and "line 3" in bad.stderr and "nothing imported" in bad.stderr
+    listed = hotline("list")
+    assert listed.stdout.count("#") == 1  # the failed import left nothing behind
+    shown = hotline("show", "1")
+    assert "accepted -> transferred 高速集团" in shown.stdout

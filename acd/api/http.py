@@ -10,7 +10,8 @@
 Every request carries `Authorization: Bearer <token>` (`hotline engine token add`). A seat
 acts on itself only; a supervisor on any seat of its center. Errors are JSON:
 `{"error": "..."}` with 400 (bad input), 401 (no or unknown token), 403 (not allowed),
-404 (no such seat), 502 (Asterisk refused or did not answer).
+404 (no such seat), 409 (a refused transition), 502 (Asterisk refused or did not answer).
+Work orders and the knowledge base: acd/orders/http.py.
 """
 
 from __future__ import annotations
@@ -106,4 +107,6 @@ def make_app(engine: Any, center: Center, sessions: sessionmaker[Session]) -> we
     app = web.Application(middlewares=[auth])
     app.router.add_get("/api/live", live)
     app.router.add_post("/api/seats/{seat}/{action}", seat_action)
+    from acd.orders.http import add_routes
+    add_routes(app, center, sessions)
     return app
