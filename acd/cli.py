@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "acd.history.cli",
     "ivr.cli",
     "acd.orders.cli",
+    "recordings.cli",
 )
 
 
