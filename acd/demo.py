@@ -230,7 +230,8 @@ def run_demo(center: Center, args: argparse.Namespace) -> dict[str, Any]:
         _wait_for_log(state / "demo" / "engine.log", "ami connected", 30)
         print(f"==> engine following {inst.name}; ledger {database}", file=sys.stderr)
         services.start("ivr", _hotline("--center", center_file, "ivr", "serve", "--instance",
-                                       inst.name, "--redis", redis_url), state / "demo", env)
+                                       inst.name, "--redis", redis_url, "--database", database),
+                       state / "demo", env)
         _wait_for_log(state / "demo" / "ivr.log", "ivr listening", 30)
         print(f"==> IVR on FastAGI 127.0.0.1:{inst.node.fastagi_port}", file=sys.stderr)
         seats = [s.id for s in center.seats_on(inst.node.name)][: args.seats]

@@ -43,7 +43,13 @@ async def _serve(args: argparse.Namespace) -> int:
     host_prompts = _host_prompts(center, args.instance)
     prompts.install(host_prompts)
     broadcasts = Broadcasts(None if args.no_redis else _redis(center, args.redis), center.code)
-    server = IvrServer(center, menu, broadcasts, host_prompts, node.name)
+    sessions = None
+    if not args.no_database:
+        from acd.history import db
+        engine = db.make_engine(args.database or db.database_url(center))
+        db.create_schema(engine)
+        sessions = db.session_factory(engine)
+    server = IvrServer(center, menu, broadcasts, host_prompts, node.name, sessions)
     srv = await serve(server, "127.0.0.1", node.fastagi_port)
     print(f"ivr listening on 127.0.0.1:{node.fastagi_port} (routes ivr, survey)",
           file=sys.stderr, flush=True)
@@ -120,6 +126,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     s.add_argument("--instance", help="the rig instance whose prompts directory to fill")
     s.add_argument("--redis", help="Redis URL for the emergency broadcast")
     s.add_argument("--no-redis", action="store_true")
+    s.add_argument("--database", help="the knowledge base's database (default: the center's)")
+    s.add_argument("--no-database", action="store_true", help="no knowledge base readouts")
     s.set_defaults(func=lambda a: asyncio.run(_serve(a)))
     c = isub.add_parser("check", help="validate a menu file against the center")
     c.add_argument("--menu")

@@ -91,7 +91,9 @@ class AgiChannel:
 
 class IvrServer:
     def __init__(self, center: Center, menu: Menu, broadcasts: Broadcasts,
-                 host_prompts: Path | None, node: str | None = None) -> None:
+                 host_prompts: Path | None, node: str | None = None,
+                 sessions: Any = None) -> None:
+        self.sessions = sessions  # the knowledge base, for info nodes with kb
         self.center = center
         self.menu = menu
         self.broadcasts = broadcasts
@@ -123,7 +125,7 @@ class IvrServer:
             channel = self._channel(request)
             text = await self.broadcasts.current()
             result = await flow.walk(self.menu, channel, self.handoffs, text,
-                                     self.center.default_queue)
+                                     self.center.default_queue, self.knowledge)
             await channel.set("HOTLINE_IVR_PATH", result.path_text)
             await channel.set("HOTLINE_BROADCAST", "1" if result.heard_broadcast else "")
             await channel.set("HOTLINE_QUEUE", result.queue)
@@ -140,6 +142,34 @@ class IvrServer:
             except Exception:  # noqa: BLE001 - the channel may be gone too
                 pass
             del exc
+
+    async def knowledge(self, title: str) -> str | None:
+        """The body of the valid knowledge entry with this title that is marked for the IVR;
+        None without a database, or when the database does not answer (logged)."""
+        if self.sessions is None:
+            return None
+
+        def lookup() -> str | None:
+            from datetime import date
+
+            from sqlalchemy import select
+
+            from acd.orders.models import KnowledgeEntry
+            today = date.today()
+            with self.sessions() as s:
+                for e in s.scalars(select(KnowledgeEntry).where(
+                        KnowledgeEntry.title == title, KnowledgeEntry.for_ivr.is_(True))
+                        .order_by(KnowledgeEntry.id.desc())):
+                    if (e.valid_from is None or e.valid_from <= today) and \
+                            (e.valid_to is None or today <= e.valid_to):
+                        return e.body
+            return None
+
+        try:
+            return await asyncio.to_thread(lookup)
+        except Exception:  # noqa: BLE001 - the prompt of the node plays instead
+            log.exception("knowledge base unavailable to the ivr")
+            return None
 
     async def survey(self, request: Any) -> None:
         uid = request.headers.get("agi_uniqueid", "")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 from acd.center import Handoffs
@@ -52,7 +53,10 @@ KEYS = "0123456789*#"  # a walk longer than this is a menu bug; the caller goes 
 
 
 async def walk(menu: Menu, channel: Channel, handoffs: Handoffs, broadcast: str | None,
-               default_queue: str) -> Result:
+               default_queue: str,
+               knowledge: Callable[[str], Awaitable[str | None]] | None = None) -> Result:
+    """`knowledge(title)`: the text of a knowledge entry marked for the IVR, or None; an info
+    node with `kb` reads it out, and falls back to its own prompt without one."""
     started = time.monotonic()
     result = Result(status="queue", queue=default_queue)
     name = menu.start
@@ -60,6 +64,12 @@ async def walk(menu: Menu, channel: Channel, handoffs: Handoffs, broadcast: str 
     ahead = ""  # a key pressed during a play/info prompt goes to the next menu (type-ahead)
     for _ in range(MAX_STEPS):
         node = menu.node(name)
+        if node.kind == "info" and node.kb and knowledge is not None:
+            text = await knowledge(node.kb)
+            if text:
+                ahead = await channel.play_text(text, KEYS) or ahead
+                name = node.next
+                continue
         if node.kind in ("play", "info"):
             ahead = await channel.play(node.prompt, KEYS) or ahead
             name = node.next

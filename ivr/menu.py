@@ -39,6 +39,7 @@ class Node:
     queue: str = ""
     hotline: str = ""
     offer_prompt: str = ""
+    kb: str = ""  # info: read out the knowledge entry with this title (marked for the IVR)
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class Menu:
 
 
 _ALLOWED = {
-    "play": {"prompt", "next"}, "broadcast": {"next"}, "info": {"prompt", "next"},
+    "play": {"prompt", "next"}, "broadcast": {"next"}, "info": {"prompt", "next", "kb"},
     "menu": {"prompt", "options", "timeout_s", "retries", "fallback"},
     "queue": {"queue"}, "handoff": {"hotline", "offer_prompt"}, "hangup": {"prompt"},
 }
@@ -102,7 +103,8 @@ def parse(data: Any, center: Center | None = None, source: Path | None = None) -
                     timeout_s=float(raw.get("timeout_s", timeout)),
                     retries=int(raw.get("retries", retries)),
                     fallback=raw.get("fallback", fallback), queue=raw.get("queue", ""),
-                    hotline=raw.get("hotline", ""), offer_prompt=raw.get("offer_prompt", ""))
+                    hotline=raw.get("hotline", ""), offer_prompt=raw.get("offer_prompt", ""),
+                    kb=str(raw.get("kb", "")))
         nodes[name] = node
     start = data.get("start")
     if start not in nodes:

@@ -140,3 +140,33 @@ def test_a_malformed_menu_names_the_node(change, where) -> None:
 def test_survey_answers_and_not_rated() -> None:
     for key, score in (("1", 1), ("2", 2), ("3", 3), ("4", 4), ("", None), ("9", None)):
         assert asyncio.run(flow.survey(FakeChannel([key, key]))) == score
+
+
+def test_an_info_node_reads_a_knowledge_entry_marked_for_the_ivr(tmp_path) -> None:
+    from datetime import date, timedelta
+
+    from sqlalchemy.orm import Session
+
+    from acd.history import db
+    from acd.orders import knowledge
+    from ivr.broadcast import Broadcasts
+    from ivr.fastagi import IvrServer
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'kb.sqlite'}")
+    db.create_schema(engine)
+    with Session(engine) as s, s.begin():
+        knowledge.add(s, "路况信息", "今日沈海高速畅通。", for_ivr=True)
+        knowledge.add(s, "路况信息", "旧的路况。", for_ivr=True,
+                      valid_to=date.today() - timedelta(days=1))
+    server = IvrServer(CENTER, MENU, Broadcasts(None, "shenyang"), None,
+                       sessions=db.session_factory(engine))
+    ch = FakeChannel(["1", "1"])
+    result = asyncio.run(flow.walk(MENU, ch, CENTER.handoffs, None, CENTER.default_queue,
+                                   server.knowledge))
+    assert "text:今日沈海高速畅通。" in ch.played and "road_conditions_info" not in ch.played
+    assert result.queue == "highway"
+    # Without an entry (or a database), the node's own prompt plays.
+    assert asyncio.run(server.knowledge("没有的条目")) is None
+    _, ch = walk(["1", "1"])
+    assert "road_conditions_info" in ch.played
+    engine.dispose()
