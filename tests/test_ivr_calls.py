@@ -94,6 +94,10 @@ BRANCHES = {
     "13800000018": ([(1.5, "9"), (2.0, "0")], "queue", "manual", "", "9>0"),
     "13800000019": ([(1.5, "7"), (2.0, "1"), (7.0, "1")], "handoff", "", "12306", "7>1>1"),
     "13800000020": ([(1.5, "8"), (7.0, "8"), (7.0, "8")], "queue", "manual", "", "8>8>8"),
+    "13800000022": ([(1.5, "7"), (2.0, "2"), (7.0, "1")], "handoff", "", "12326", "7>2>1"),
+    "13800000023": ([(1.5, "7"), (2.0, "3"), (7.0, "1")], "handoff", "", "12305", "7>3>1"),
+    "13800000024": ([(1.5, "1"), (6.0, "8"), (7.0, "1")], "handoff", "", "12122", "1>8>1"),
+    "13800000025": ([(1.5, "4"), (6.0, "8"), (7.0, "1")], "handoff", "", "12395", "4>8>1"),
 }
 
 
@@ -103,7 +107,7 @@ def test_every_branch_of_the_default_menu(pbx: RunningPbx, sipp, ivr) -> None:
     try:
         for number, (digits, *_rest) in BRANCHES.items():
             sipp.callers(f"b{number[-2:]}", [number], digits=digits,
-                         hold_s=20 if number.endswith("20") else 8)
+                         hold_s=20 if number.endswith("20") else 12)
         got = ivr_events(tap, BRANCHES, timeout=60)
     finally:
         tap.close()
@@ -153,7 +157,7 @@ def test_emergency_broadcast_plays_after_the_welcome(pbx: RunningPbx, sipp, ivr)
     assert second["13800000042"]["Path"] == "0"
 
 
-@pytest.mark.parametrize("key", ["1", "4", ""])
+@pytest.mark.parametrize("key", ["1", "2", "3", "4", ""])
 def test_survey_after_the_seat_hangs_up(pbx: RunningPbx, sipp, ivr, key: str) -> None:
     sipp.seat("8001", pbx.seat_password("8001"), ring_s=0.2, talk_s=1.0)
     pbx.instance.cli("queue add member PJSIP/8001 to manual penalty 0 as 8001")
