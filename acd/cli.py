@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "ivr.cli",
     "acd.orders.cli",
     "recordings.cli",
+    "queue_stats.cli",
 )
 
 

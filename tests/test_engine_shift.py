@@ -164,6 +164,14 @@ def test_reconcile_finds_a_removed_record(pbx: RunningPbx, sipp, ledger, tmp_pat
         s.delete(victim)
     found = differences(engine, pbx.instance.queue_log, started - 2, time.time())
     assert [(d.callid, d.what) for d in found] == [(callid, "missing_in_ledger")]
+    # The same from the command line: listed, and exit status 1.
+    from datetime import UTC, datetime
+    since = datetime.fromtimestamp(started - 2, UTC).replace(tzinfo=None).isoformat()
+    out = subprocess.run([sys.executable, "-m", "acd.cli", "--center", str(pbx.center_file),
+                          "stats", "reconcile", "--database", url, "--queue-log",
+                          str(pbx.instance.queue_log), "--since", since],
+                         capture_output=True, text=True, timeout=60)
+    assert out.returncode == 1 and f"{callid} manual: missing_in_ledger" in out.stdout
 
 
 def test_overflow_to_another_queue_is_recorded(tmp_path, ledger) -> None:
