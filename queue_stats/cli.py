@@ -54,6 +54,10 @@ def _calls(args: argparse.Namespace) -> int:
                          ("放弃率 abandon rate", ind.abandon_rate),
                          ("平均处理时长 average handle time", ind.average_handle_time_s)):
         print(f"{label:<36} {value}")
+    from queue_stats.indicators import broadcast_hangups
+    heard = broadcast_hangups(engine, since, until, center.code)
+    print(f"{'heard the broadcast, hung up before queueing':<36} "
+          f"{heard.numerator:g} of {heard.denominator:g}")
     return 0
 
 

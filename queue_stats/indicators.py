@@ -130,3 +130,19 @@ def _wrapup_by_call(engine: Engine, since: datetime, until: datetime) -> list[tu
                      SeatInterval.ended_at.is_not(None), SeatInterval.started_at >= since)))
     with engine.connect() as conn:
         return [(uid, (end - start).total_seconds()) for uid, start, end in conn.execute(q)]
+
+
+def broadcast_hangups(engine: Engine, since: datetime, until: datetime,
+                      center: str | None = None) -> Ratio:
+    """Callers who heard the emergency broadcast and hung up without queueing / callers who
+    heard it (calls started in [since, until))."""
+    q = (select(Call.uniqueid, func.count(QueueCall.id))
+         .outerjoin(QueueCall, QueueCall.uniqueid == Call.uniqueid)
+         .where(Call.heard_broadcast.is_(True), Call.started_at >= since,
+                Call.started_at < until)
+         .group_by(Call.uniqueid))
+    if center:
+        q = q.where(Call.center == center)
+    with engine.connect() as conn:
+        rows = conn.execute(q).all()
+    return Ratio(sum(1 for _, stays in rows if stays == 0), len(rows))

@@ -104,3 +104,16 @@ def test_rates_stay_in_range_and_centers_sum_to_the_province(tmp_path_factory, c
     assert total.answered == sum(p.answered for p in parts)
     assert total.abandoned == sum(p.abandoned for p in parts)
     engine.dispose()
+
+
+def test_broadcast_listeners_who_hung_up_without_queueing(db_engine) -> None:
+    from queue_stats.indicators import broadcast_hangups
+
+    with Session(db_engine) as s, s.begin():
+        add_call(s, "q", T0, "answered", wait=3, talk=10)      # heard it, then queued
+        s.get(Call, "q").heard_broadcast = True
+        for uid, heard in (("g1", True), ("g2", True), ("n", False)):
+            s.add(Call(uniqueid=uid, linkedid=uid, node="pbx1", center="shenyang",
+                       started_at=T0, heard_broadcast=heard, ivr_result="abandoned_ivr"))
+    r = broadcast_hangups(db_engine, T0 - timedelta(hours=1), T0 + timedelta(hours=1))
+    assert (r.numerator, r.denominator) == (2, 3)

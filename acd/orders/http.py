@@ -106,7 +106,17 @@ def add_routes(app: web.Application, center: Center, sessions: sessionmaker[Sess
             o = _find(s, request)
             if o is None:
                 return _error(404, "no such order")
-            return web.json_response(order_view(o, caller, history=True))
+            view = order_view(o, caller, history=True)
+            if o.call_uniqueid:
+                from acd.history.models import Call
+                c = s.get(Call, o.call_uniqueid)
+                view["call"] = None if c is None else {
+                    "uniqueid": c.uniqueid, "started_at": c.started_at.isoformat(),
+                    "ivr_path": c.ivr_path, "ivr_seconds": c.ivr_seconds,
+                    "queue": c.final_queue, "wait_s": c.wait_s, "talk_s": c.talk_s,
+                    "seat": c.seat_id, "recording": c.recording,
+                    "survey_score": c.survey_score}
+            return web.json_response(view)
 
     async def act(request: web.Request) -> web.Response:
         caller: Caller = request["caller"]
