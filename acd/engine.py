@@ -175,14 +175,14 @@ class Engine:
             except MalformedEvent as exc:
                 link.malformed += 1
                 log.warning("malformed event skipped", node=link.node.name, problem=str(exc))
-            except Exception:  # noqa: BLE001 - one bad event never stops the pipeline
+            except Exception:
                 link.malformed += 1
                 log.exception("event failed; skipped", node=link.node.name)
         try:
             await self._commit(link, pending)
         except asyncio.CancelledError:
             raise
-        except Exception:  # noqa: BLE001 - a failed write is logged; the next batch goes on
+        except Exception:
             log.exception("ledger write failed", node=link.node.name)
 
     async def _on_connected(self, link: NodeLink) -> None:

@@ -140,7 +140,7 @@ async def _seat_action(args: argparse.Namespace) -> int:
     except SeatActionError as exc:
         print(f"hotline seat: {exc}", file=sys.stderr)
         return 2
-    except (OSError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError) as exc:
         print(f"hotline seat: cannot reach AMI on {node.bind}:{node.ami_port}: {exc}",
               file=sys.stderr)
         return 1

@@ -328,10 +328,7 @@ class LiveModel:
 
     def _seat_event(self, event: Event, changes: Changes,
                     step: Callable[[Seat], SeatState]) -> Seat | None:
-        try:
-            seat = self._seat(event)
-        except MalformedEvent:
-            raise
+        seat = self._seat(event)
         if seat is None:
             return None
         old = seat.state

@@ -8,6 +8,6 @@ import sys
 
 sys.path[:0] = ["/opt/hotline/lib", "/opt/hotline"]
 
-from agi_scripts.classic import run  # noqa: E402
+from agi_scripts.classic import run
 
 sys.exit(run(sys.argv[1:]))

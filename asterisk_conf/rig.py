@@ -305,7 +305,7 @@ async def wait_for_ami(host: str, port: int, user: str, secret: str, timeout: fl
             raise RigError(f"asterisk exited with {proc.returncode} while starting")
         try:
             reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 2)
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             last = str(exc) or type(exc).__name__
             await asyncio.sleep(0.1)
             continue
@@ -327,7 +327,7 @@ async def wait_for_ami(host: str, port: int, user: str, secret: str, timeout: fl
             last = reply.decode(errors="replace").strip()
             if b"Authentication failed" in reply:
                 raise RigError(f"AMI refused the login of {user!r}: {last}")
-        except (OSError, asyncio.TimeoutError) as exc:
+        except (TimeoutError, OSError) as exc:
             last = str(exc) or type(exc).__name__
         finally:
             writer.close()

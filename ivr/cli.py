@@ -76,9 +76,9 @@ def _check(args: argparse.Namespace) -> int:
 
 
 async def _broadcast(args: argparse.Namespace) -> int:
-    from ivr.broadcast import Broadcasts
-
     from redis.exceptions import RedisError
+
+    from ivr.broadcast import Broadcasts
 
     center = _center(args)
     url = _redis(center, args.redis)

@@ -135,7 +135,7 @@ class IvrServer:
                      queue=result.queue, path=result.path_text, seconds=result.seconds)
         except flow.Hangup:
             log.info("caller hung up in the ivr", uniqueid=uid)
-        except Exception as exc:  # noqa: BLE001 - fail into the dialplan, explicitly
+        except Exception as exc:
             log.exception("ivr route failed; caller goes to the default queue", uniqueid=uid)
             try:
                 await request.send_command('SET VARIABLE HOTLINE_IVR_STATUS "error"')
@@ -167,7 +167,7 @@ class IvrServer:
 
         try:
             return await asyncio.to_thread(lookup)
-        except Exception:  # noqa: BLE001 - the prompt of the node plays instead
+        except Exception:
             log.exception("knowledge base unavailable to the ivr")
             return None
 
@@ -180,7 +180,7 @@ class IvrServer:
             log.info("survey", uniqueid=uid, score=score)
         except flow.Hangup:
             log.info("caller hung up in the survey", uniqueid=uid)
-        except Exception:  # noqa: BLE001 - not rated, never "satisfied" by accident
+        except Exception:
             log.exception("survey route failed; not rated", uniqueid=uid)
 
 

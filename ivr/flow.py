@@ -8,8 +8,8 @@ The path of keys and the time spent are returned for the ledger.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Protocol
 
 from acd.center import Handoffs
@@ -88,7 +88,7 @@ async def walk(menu: Menu, channel: Channel, handoffs: Handoffs, broadcast: str 
             result.status, result.queue = "hangup", ""
             break
         elif node.kind == "menu":
-            keys = "".join(node.options)
+            # Any key interrupts the prompt: one the menu does not know counts as a wrong key.
             key, ahead = (ahead, "") if ahead else (await channel.play(node.prompt, KEYS), "")
             if not key:
                 key = await channel.wait_digit(node.timeout_s)

@@ -76,8 +76,8 @@ def _staffing(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("stats", help="indicators from the ledger; reconcile with queue_log")
     ps = p.add_subparsers(dest="stats_command", metavar="ACTION", required=True)
-    for name, func, text in (("reconcile", _reconcile, "every call where the ledger and "
-                              "queue_log differ (exit 1 if any)"),
+    for name, func, text in (("reconcile", _reconcile,
+                              "every call where the ledger and queue_log differ (exit 1 if any)"),
                              ("calls", _calls, "the call indicators of a period")):
         c = ps.add_parser(name, help=text)
         c.add_argument("--since", help="ISO time, UTC (default: a day before --until)")

@@ -16,7 +16,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from acd.ami.events import utc
 from acd.calls.state import CallState, Stay
 from acd.history.models import (
-    Call, EngineCursor, Outage, QueueCall, QueueOutcome, SeatInterval, SeatState,
+    Call,
+    EngineCursor,
+    Outage,
+    QueueCall,
+    QueueOutcome,
+    SeatInterval,
+    SeatState,
 )
 
 

@@ -36,7 +36,7 @@ class SeatActions:
     async def _send(self, action: dict[str, Any], ok_if: tuple[str, ...] = ()) -> None:
         try:
             reply = await asyncio.wait_for(self.manager.send_action(action, as_list=False), 10)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise SeatActionError(f"Asterisk did not answer {action['Action']}") from None
         if isinstance(reply, list):
             reply = reply[0]

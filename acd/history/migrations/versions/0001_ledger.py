@@ -4,9 +4,8 @@ Revision ID: 7205f33541c7
 Revises: 
 Create Date: 2026-11-23 04:51:15.462220
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '7205f33541c7'
 down_revision = None

@@ -4,9 +4,8 @@ Revision ID: 441a66a08a5d
 Revises: 7205f33541c7
 Create Date: 2026-11-23 05:20:57.467516
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '441a66a08a5d'
 down_revision = '7205f33541c7'

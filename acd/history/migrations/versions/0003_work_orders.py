@@ -4,9 +4,8 @@ Revision ID: fe86ef7d4899
 Revises: 441a66a08a5d
 Create Date: 2026-11-23 05:22:57.849170
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'fe86ef7d4899'
 down_revision = '441a66a08a5d'
