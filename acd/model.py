@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from acd.ami.events import Event, MalformedEvent
+from acd.ami.events import Event
 from acd.calls.state import CallState, Stay
 from acd.center import Center
 from acd.history.models import QueueOutcome, SeatState
