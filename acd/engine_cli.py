@@ -63,13 +63,17 @@ async def _run(args: argparse.Namespace) -> int:
         from aiohttp import web
 
         from acd.api.http import make_app
-        runner = web.AppRunner(make_app(engine, center, db.session_factory(engine_db)),
-                               access_log=None)
+        from acd.web.app import secret_file, setup_web
+        app = make_app(engine, center, db.session_factory(engine_db))
+        setup_web(app, engine, center, db.session_factory(engine_db),
+                  None if args.no_redis else (args.redis or redis_url(center)),
+                  secret_file(paths.state_dir()))
+        runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         port = args.http_port or center.http_port
         await web.TCPSite(runner, center.http_host, port).start()
-        print(f"engine API on http://{center.http_host}:{port}/api", file=sys.stderr,
-              flush=True)
+        print(f"engine API on http://{center.http_host}:{port}/api, wallboard on "
+              f"http://{center.http_host}:{port}/wallboard", file=sys.stderr, flush=True)
     print(f"engine running for {center.code} ({', '.join(engine.links)})", file=sys.stderr,
           flush=True)
     await stop.wait()
@@ -148,7 +152,42 @@ async def _seat_action(args: argparse.Namespace) -> int:
         manager.close()
 
 
+def _user_add(args: argparse.Namespace) -> int:
+    from acd.web import users
+
+    center = _center(args)
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else args.password
+    if not password:
+        print("hotline web user add: give --password-stdin (or --password)", file=sys.stderr)
+        return 2
+    engine_db = db.make_engine(args.database or db.database_url(center))
+    db.create_schema(engine_db)
+    try:
+        users.add(db.session_factory(engine_db), args.name, args.role, center.code, password,
+                  args.seat or "")
+    except ValueError as exc:
+        print(f"hotline web user add: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine_db.dispose()
+    print(f"user {args.name} ({args.role}) added")
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    webp = sub.add_parser("web", help="web users (the pages are served by hotline engine run)")
+    wsub = webp.add_subparsers(dest="web_command", metavar="ACTION", required=True)
+    ua = wsub.add_parser("user", help="add a user: user add NAME --role R [--seat S]")
+    usub = ua.add_subparsers(dest="user_command", metavar="ACTION", required=True)
+    uadd = usub.add_parser("add")
+    uadd.add_argument("name")
+    uadd.add_argument("--role", required=True,
+                      choices=("seat", "supervisor", "inspector", "analyst", "admin"))
+    uadd.add_argument("--seat")
+    uadd.add_argument("--password-stdin", action="store_true")
+    uadd.add_argument("--password", help="(for scripts; prefer --password-stdin)")
+    uadd.add_argument("--database")
+    uadd.set_defaults(func=_user_add)
     eng = sub.add_parser("engine", help="the ACD engine: AMI in, ledger and live state out")
     esub = eng.add_subparsers(dest="engine_command", metavar="ACTION", required=True)
     run = esub.add_parser("run", help="follow every node of the center until stopped")

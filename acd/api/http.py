@@ -104,9 +104,11 @@ def make_app(engine: Any, center: Center, sessions: sessionmaker[Session]) -> we
         log.info("seat action", seat=seat_id, action=action, by=caller.name)
         return web.json_response({"seat": seat_id, "action": action, "done": True})
 
-    app = web.Application(middlewares=[auth])
-    app.router.add_get("/api/live", live)
-    app.router.add_post("/api/seats/{seat}/{action}", seat_action)
+    api = web.Application(middlewares=[auth])
+    api.router.add_get("/live", live)
+    api.router.add_post("/seats/{seat}/{action}", seat_action)
     from acd.orders.http import add_routes
-    add_routes(app, center, sessions)
+    add_routes(api, center, sessions)
+    app = web.Application()
+    app.add_subapp("/api", api)
     return app

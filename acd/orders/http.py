@@ -63,6 +63,7 @@ async def _body(request: web.Request) -> dict[str, Any] | web.Response:
 
 
 def add_routes(app: web.Application, center: Center, sessions: sessionmaker[Session]) -> None:
+    """Routes on the API sub-application (mounted at /api)."""
     async def list_orders(request: web.Request) -> web.Response:
         caller: Caller = request["caller"]
         with sessions() as s:
@@ -187,13 +188,13 @@ def add_routes(app: web.Application, center: Center, sessions: sessionmaker[Sess
     async def openapi(request: web.Request) -> web.Response:
         return web.json_response(OPENAPI)
 
-    app.router.add_get("/api/orders", list_orders)
-    app.router.add_post("/api/orders", create_order)
-    app.router.add_get("/api/orders/{id}", get_order)
-    app.router.add_post("/api/orders/{id}/{action}", act)
-    app.router.add_get("/api/kb", kb_search)
-    app.router.add_post("/api/kb", kb_add)
-    app.router.add_get("/api/openapi.json", openapi)
+    app.router.add_get("/orders", list_orders)
+    app.router.add_post("/orders", create_order)
+    app.router.add_get("/orders/{id}", get_order)
+    app.router.add_post("/orders/{id}/{action}", act)
+    app.router.add_get("/kb", kb_search)
+    app.router.add_post("/kb", kb_add)
+    app.router.add_get("/openapi.json", openapi)
 
 
 def _find(s: Session, request: web.Request) -> WorkOrder | None:

@@ -1,0 +1,177 @@
+"""The web pages in a real browser (Debian's chromium driven by Playwright) against the running
+stack with SIPp calls; the role matrix, CSRF and the login limit over plain HTTP."""
+
+from __future__ import annotations
+
+import http.cookiejar
+import json
+import os
+import shutil
+import subprocess
+import sys
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from acd.simulate.ports import free_ports
+from tests.support.engine import EngineProcess
+from tests.support.real import unavailable
+from tests.support.rig import RunningPbx
+from tests.test_engine_shift import ledger  # noqa: F401
+
+pytestmark = pytest.mark.asterisk
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM = "/usr/bin/chromium"
+ROLES = ("seat", "supervisor", "inspector", "analyst", "admin")
+
+
+def add_user(pbx: RunningPbx, url: str, name: str, role: str, seat: str = "") -> None:
+    env = {**os.environ, "HOTLINE_VAR": str(pbx.state)}
+    args = [sys.executable, "-m", "acd.cli", "--center", str(pbx.center_file), "web", "user",
+            "add", name, "--role", role, "--password-stdin", "--database", url]
+    out = subprocess.run(args + (["--seat", seat] if seat else []), input="correct horse\n",
+                         env=env, capture_output=True, text=True, timeout=30)
+    assert out.returncode == 0, out.stderr
+
+
+@pytest.fixture
+def stack(pbx: RunningPbx, ledger, redis_url, tmp_path) -> Iterator[tuple[int, RunningPbx]]:
+    url, _ = ledger
+    port = free_ports(1)[0]
+    for role in ROLES:
+        add_user(pbx, url, role, role, "8001" if role == "seat" else "")
+    proc = EngineProcess(pbx, url, redis_url, tmp_path / "engine.log",
+                         extra_args=("--instance", pbx.instance.name, "--http-port", str(port)))
+    proc.start()
+    try:
+        yield port, pbx
+    finally:
+        proc.stop()
+
+
+class Client:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.jar = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.jar))
+        self.csrf = ""
+
+    def login(self, name: str, password: str = "correct horse") -> int:
+        data = urllib.parse.urlencode({"name": name, "password": password}).encode()
+        try:
+            with self.opener.open(f"http://127.0.0.1:{self.port}/login", data=data) as r:
+                page = r.read().decode()
+                if 'name="csrf" content="' in page:
+                    self.csrf = page.split('name="csrf" content="')[1].split('"')[0]
+                return r.status
+        except urllib.error.HTTPError as err:
+            return err.code
+
+    def get(self, path: str) -> int:
+        try:
+            with self.opener.open(f"http://127.0.0.1:{self.port}{path}") as r:
+                return r.status
+        except urllib.error.HTTPError as err:
+            return err.code
+
+    def post(self, path: str, body: object, csrf: bool = True) -> int:
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}",
+                                     data=json.dumps(body).encode(), method="POST")
+        req.add_header("Content-Type", "application/json")
+        if csrf:
+            req.add_header("X-CSRF-Token", self.csrf)
+        try:
+            with self.opener.open(req) as r:
+                return r.status
+        except urllib.error.HTTPError as err:
+            return err.code
+
+
+def test_role_matrix_csrf_and_login_limit(stack) -> None:
+    port, _ = stack
+    # What each role gets on each route (a seat only on itself; 400 for a reason that is
+    # not in the list proves the request passed the role check).
+    expected = {
+        "seat": {"/wallboard": 403, "/seat": 200, "own": 400, "other": 403, "bcast": 403},
+        "supervisor": {"/wallboard": 200, "/seat": 403, "own": 400, "other": 400, "bcast": 200},
+        "inspector": {"/wallboard": 403, "/seat": 403, "own": 403, "other": 403, "bcast": 403},
+        "analyst": {"/wallboard": 403, "/seat": 403, "own": 403, "other": 403, "bcast": 403},
+        "admin": {"/wallboard": 200, "/seat": 403, "own": 400, "other": 400, "bcast": 200},
+    }
+    anonymous = Client(port)
+    assert anonymous.get("/wallboard") in (200, 302)  # redirected to the login page
+    assert anonymous.post("/web/seats/8001/busy", {"reason": "x"}) == 401
+    for role, want in expected.items():
+        c = Client(port)
+        assert c.login(role) == 200
+        got = {"/wallboard": c.get("/wallboard"), "/seat": c.get("/seat"),
+               "own": c.post("/web/seats/8001/busy", {"reason": "not-a-reason"}),
+               "other": c.post("/web/seats/8002/busy", {"reason": "not-a-reason"}),
+               "bcast": c.post("/web/broadcast", {"text": ""})}
+        assert got == want, role
+        # CSRF: the same request without the token is refused.
+        assert c.post("/web/broadcast", {"text": ""}, csrf=False) == 403
+    limited = Client(port)
+    codes = [limited.login("supervisor", "wrong") for _ in range(6)]
+    assert codes[:5] == [401] * 5 and codes[5] == 429
+    assert limited.login("supervisor") == 429  # still blocked for a minute
+
+
+def test_wallboard_live_in_chromium(stack, sipp) -> None:
+    if not Path(CHROMIUM).exists():
+        unavailable("Debian's chromium is not installed")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("the playwright package is not installed")
+    port, pbx = stack
+    ARTIFACTS.mkdir(exist_ok=True)
+    base = f"http://127.0.0.1:{port}"
+    sipp.seat("8002", pbx.seat_password("8002"), ring_s=0.3, talk_s=30)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            boss = browser.new_context(bypass_csp=True).new_page()
+            boss.goto(f"{base}/login")
+            boss.fill("input[name=name]", "supervisor")
+            boss.fill("input[name=password]", "correct horse")
+            boss.click("button[type=submit]")
+            boss.wait_for_url(f"{base}/wallboard")
+            boss.wait_for_selector("#queues tbody tr")
+            # A seat signs in and goes busy from its console...
+            seat = browser.new_context(bypass_csp=True).new_page()
+            seat.goto(f"{base}/login")
+            seat.fill("input[name=name]", "seat")
+            seat.fill("input[name=password]", "correct horse")
+            seat.click("button[type=submit]")
+            seat.wait_for_url(f"{base}/seat")
+            seat.click("#signin")
+            seat.wait_for_function("document.getElementById('state').textContent === '就绪'")
+            seat.select_option("#reasons", "meal")
+            seat.click("#busy")
+            # ...and the wallboard shows it within a second.
+            boss.wait_for_function("""() => { const r = document.querySelector(
+                '#seats tr[data-seat="8001"]'); return r && r.querySelector('.state').textContent
+                === '示忙' && r.querySelector('.reason').textContent === 'meal'; }""",
+                                   timeout=1000)
+            boss.screenshot(path=str(ARTIFACTS / "wallboard-seat-busy.png"), full_page=True)
+            # A caller appears in the queue (no seat ready)...
+            sipp.callers("web", ["13960000001"], hold_s=60)
+            boss.wait_for_selector("#waiting tr.waiting-call", timeout=15000)
+            boss.screenshot(path=str(ARTIFACTS / "wallboard-caller-waiting.png"), full_page=True)
+            # ...and is gone once a SIPp seat, signed in from the wallboard's API, answers.
+            boss.evaluate("post('/web/seats/8002/signin')")
+            boss.wait_for_function("!document.querySelector('#waiting tr.waiting-call')",
+                                   timeout=15000)
+            boss.wait_for_function("""() => { const r = document.querySelector(
+                '#seats tr[data-seat="8002"]'); return r && r.querySelector('.state')
+                .textContent === '通话'; }""", timeout=10000)
+            boss.screenshot(path=str(ARTIFACTS / "wallboard-call-answered.png"), full_page=True)
+        finally:
+            browser.close()
