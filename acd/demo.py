@@ -13,6 +13,7 @@ import argparse
 import json
 import os
 import random
+import secrets
 import shutil
 import signal
 import subprocess
@@ -229,6 +230,13 @@ def run_demo(center: Center, args: argparse.Namespace) -> dict[str, Any]:
                                           "--redis", redis_url), state / "demo", env)
         _wait_for_log(state / "demo" / "engine.log", "ami connected", 30)
         print(f"==> engine following {inst.name}; ledger {database}", file=sys.stderr)
+        password = secrets.token_urlsafe(9)
+        subprocess.run(_hotline("--center", center_file, "--log-level", "WARNING", "web", "user",
+                                "add", "demo", "--role", "supervisor", "--password-stdin",
+                                "--database", database), input=password + "\n", text=True,
+                       env=env, check=True, capture_output=True, timeout=60)
+        print(f"==> wallboard: http://{center.http_host}:{center.http_port}/wallboard "
+              f"(user demo, password {password})", file=sys.stderr)
         services.start("ivr", _hotline("--center", center_file, "ivr", "serve", "--instance",
                                        inst.name, "--redis", redis_url, "--database", database),
                        state / "demo", env)
