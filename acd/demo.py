@@ -30,6 +30,7 @@ from acd import paths
 from acd.center import Center
 from acd.logs import get_logger
 from acd.redis_server import RedisServer
+from acd.simulate.processes import stop
 from acd.simulate.sipp import Sipp, SippProcess
 from asterisk_conf import rig
 from ivr import menu as menu_mod
@@ -116,13 +117,7 @@ class Services:
 
     def stop(self) -> None:
         for proc in reversed(self.procs):
-            if proc.poll() is None:
-                proc.terminate()
-                try:
-                    proc.wait(10)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait()
+            stop(proc)
         for f in self.logs:
             f.close()
 

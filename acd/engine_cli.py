@@ -47,8 +47,7 @@ async def _run(args: argparse.Namespace) -> int:
     from acd.engine import Engine
 
     center = _center(args)
-    engine_db = db.make_engine(args.database or db.database_url(center))
-    db.create_schema(engine_db)
+    engine_db = db.open_database(center, args.database)
     secrets = secrets_mod.load_or_create(center, paths.state_dir())
     engine = Engine(center, db.session_factory(engine_db), secrets.ami,
                     None if args.no_redis else (args.redis or redis_url(center)),
@@ -88,8 +87,7 @@ def _token_add(args: argparse.Namespace) -> int:
     from acd.api import tokens
 
     center = _center(args)
-    engine_db = db.make_engine(args.database or db.database_url(center))
-    db.create_schema(engine_db)
+    engine_db = db.open_database(center, args.database)
     try:
         token = tokens.create(db.session_factory(engine_db), args.name, args.role, center.code,
                               args.seat or "")
@@ -160,8 +158,7 @@ def _user_add(args: argparse.Namespace) -> int:
     if not password:
         print("hotline web user add: give --password-stdin (or --password)", file=sys.stderr)
         return 2
-    engine_db = db.make_engine(args.database or db.database_url(center))
-    db.create_schema(engine_db)
+    engine_db = db.open_database(center, args.database)
     try:
         users.add(db.session_factory(engine_db), args.name, args.role, center.code, password,
                   args.seat or "")

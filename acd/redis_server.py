@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from acd.logs import get_logger
+from acd.simulate.processes import stop
 
 log = get_logger(__name__)
 
@@ -62,13 +63,7 @@ class RedisServer:
     def stop(self) -> None:
         if self.proc is None:
             return
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop(self.proc, 5)
         self.proc = None
 
 

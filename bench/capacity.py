@@ -29,6 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from acd import center as center_mod  # noqa: E402
 from acd.simulate.ports import free_ports  # noqa: E402
+from acd.simulate.processes import stop  # noqa: E402
 from acd.simulate.sipp import Sipp  # noqa: E402
 from asterisk_conf import rig  # noqa: E402
 
@@ -178,12 +179,7 @@ def run_step(mode: str, cps: float, seconds: float, tmp: Path) -> dict[str, Any]
     finally:
         sipp.close()
         for p in procs:
-            p.terminate()
-            try:
-                p.wait(5)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+            stop(p, 5)
         try:
             inst.cli("channel request hangup all")
         except rig.RigError:

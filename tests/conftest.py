@@ -110,3 +110,13 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield server.url
     finally:
         server.stop()
+
+
+@pytest.fixture
+def ledger(tmp_path):  # type: ignore[no-untyped-def]
+    """A fresh SQLite ledger for an engine process: (URL, SQLAlchemy engine)."""
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    engine = db.make_engine(url)
+    db.create_schema(engine)
+    yield url, engine
+    engine.dispose()

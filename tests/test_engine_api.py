@@ -16,7 +16,7 @@ import pytest
 from acd.simulate.ports import free_ports
 from tests.support.engine import EngineProcess
 from tests.support.rig import RunningPbx
-from tests.test_engine_shift import intervals, ledger, wait_until  # noqa: F401
+from tests.test_engine_shift import intervals, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.asterisk
 
@@ -45,7 +45,7 @@ def token(pbx: RunningPbx, url: str, name: str, role: str, seat: str = "") -> st
     return out.stdout.strip()
 
 
-def test_seat_actions_over_http_with_roles(pbx: RunningPbx, ledger, tmp_path) -> None:
+def test_seat_actions_over_http_with_roles(pbx: RunningPbx, tmp_path, ledger) -> None:
     url, engine = ledger
     port = free_ports(1)[0]
     mine = token(pbx, url, "seat-8002", "seat", "8002")
@@ -84,7 +84,7 @@ def test_seat_actions_over_http_with_roles(pbx: RunningPbx, ledger, tmp_path) ->
     assert busy[0].reason == "meeting"
 
 
-def test_work_orders_over_http(pbx: RunningPbx, ledger, tmp_path) -> None:
+def test_work_orders_over_http(pbx: RunningPbx, tmp_path, ledger) -> None:
     url, _ = ledger
     port = free_ports(1)[0]
     seat = token(pbx, url, "seat-8003", "seat", "8003")

@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.engine import EngineProcess
 from tests.support.rig import RunningPbx
-from tests.test_engine_shift import intervals, ledger, wait_until  # noqa: F401
+from tests.test_engine_shift import intervals, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.asterisk
 
@@ -17,7 +17,7 @@ def members(pbx: RunningPbx, queue: str) -> str:
     return pbx.instance.cli(f"queue show {queue}")
 
 
-def test_feature_codes_from_the_seats_phone(pbx: RunningPbx, sipp, ledger, tmp_path) -> None:
+def test_feature_codes_from_the_seats_phone(pbx: RunningPbx, sipp, tmp_path, ledger) -> None:
     url, engine = ledger
     proc = EngineProcess(pbx, url, None, tmp_path / "engine.log")
     proc.start()

@@ -16,7 +16,7 @@ from acd.redis_server import RedisServer
 from acd.simulate.ports import free_ports
 from tests.support.engine import EngineProcess
 from tests.support.rig import RunningPbx, running_pbx, example_center_data
-from tests.test_engine_shift import hotline, ledger, stays, wait_until  # noqa: F401
+from tests.test_engine_shift import hotline, stays, wait_until  # noqa: F401
 from tests.test_rig_calls import wait_for_outcomes
 
 pytestmark = pytest.mark.asterisk
@@ -26,7 +26,7 @@ def snapshot(url: str, center: str) -> dict:  # type: ignore[type-arg]
     return asyncio.run(read_snapshot(url, center))
 
 
-def test_redis_stops_and_returns_mid_shift(pbx: RunningPbx, sipp, ledger, tmp_path) -> None:
+def test_redis_stops_and_returns_mid_shift(pbx: RunningPbx, sipp, tmp_path, ledger) -> None:
     url, engine = ledger
     port = free_ports(1)[0]
     redis = RedisServer(port, tmp_path / "redis")
@@ -56,7 +56,7 @@ def test_redis_stops_and_returns_mid_shift(pbx: RunningPbx, sipp, ledger, tmp_pa
     assert snap["seats"]["8002"]["reason"] == "training"
     assert snap["seats"]["8001"]["state"] in ("ready", "wrapup")
     assert snap["nodes"]["pbx1"]["ami"] == "up"
-    # Every call of the outage is in the ledger, and the snapshot counts them.
+    # Every call of the outage is in the and the snapshot counts them.
     assert all(s.outcome == "answered" for s in stays(engine, numbers))
     assert snap["queues"]["manual"]["answered_today"] >= 4
 

@@ -11,7 +11,6 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from acd.history import db
 from acd.history.models import Call, QueueCall, SeatInterval
 from queue_stats.reconcile import differences
 from tests.support.engine import EngineProcess
@@ -27,15 +26,6 @@ def hotline(pbx: RunningPbx, *args: str) -> None:
     out = subprocess.run([sys.executable, "-m", "acd.cli", "--center", str(pbx.center_file),
                           *args], env=env, capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
-
-
-@pytest.fixture
-def ledger(tmp_path):  # type: ignore[no-untyped-def]
-    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
-    engine = db.make_engine(url)
-    db.create_schema(engine)
-    yield url, engine
-    engine.dispose()
 
 
 def stays(engine, numbers=None) -> list[QueueCall]:  # type: ignore[no-untyped-def]

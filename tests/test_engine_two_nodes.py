@@ -16,12 +16,12 @@ from acd.simulate.sipp import Sipp
 from asterisk_conf import rig
 from tests.support.engine import EngineProcess
 from tests.support.rig import example_center_data, running_pbx
-from tests.test_engine_shift import hotline, ledger, stays, wait_until  # noqa: F401
+from tests.test_engine_shift import hotline, stays, wait_until  # noqa: F401
 
 pytestmark = pytest.mark.asterisk
 
 
-def test_one_engine_gives_one_view_of_two_nodes(tmp_path, ledger, redis_url) -> None:
+def test_one_engine_gives_one_view_of_two_nodes(tmp_path, redis_url, ledger) -> None:
     url, engine = ledger
     data = example_center_data()
     sip, ami, agi, pstn = free_ports(4)

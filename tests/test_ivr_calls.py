@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from acd.simulate.processes import stop
 from tests.support.ami_tap import AmiTap
 from tests.support.rig import RunningPbx
 
@@ -50,12 +51,7 @@ class IvrProcess:
         return out.stdout
 
     def stop(self) -> None:
-        self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        stop(self.proc)
         if self.proc.stderr is not None:
             self.proc.stderr.close()
 

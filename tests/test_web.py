@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import os
-import shutil
 import subprocess
 import sys
 import urllib.error
@@ -21,7 +20,6 @@ from acd.simulate.ports import free_ports
 from tests.support.engine import EngineProcess
 from tests.support.real import unavailable
 from tests.support.rig import RunningPbx
-from tests.test_engine_shift import ledger  # noqa: F401
 
 pytestmark = pytest.mark.asterisk
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -39,7 +37,7 @@ def add_user(pbx: RunningPbx, url: str, name: str, role: str, seat: str = "") ->
 
 
 @pytest.fixture
-def stack(pbx: RunningPbx, ledger, redis_url, tmp_path) -> Iterator[tuple[int, RunningPbx]]:
+def stack(pbx: RunningPbx, redis_url, tmp_path, ledger) -> Iterator[tuple[int, RunningPbx]]:
     url, _ = ledger
     port = free_ports(1)[0]
     for role in ROLES:

@@ -10,9 +10,7 @@ from acd.history import db
 
 def _upgrade(args: argparse.Namespace) -> int:
     center = center_mod.load(args.center or center_mod.default_path())
-    url = args.database or db.database_url(center)
-    engine = db.make_engine(url)
-    db.create_schema(engine)
+    engine = db.open_database(center, args.database)
     engine.dispose()
     print(f"database at the current schema: {engine.url.render_as_string(hide_password=True)}")
     return 0

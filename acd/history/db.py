@@ -54,3 +54,10 @@ def create_schema(engine: Engine) -> None:
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def open_database(center: Center, url: str | None = None) -> Engine:
+    """The center's database (or `url`), at the current schema."""
+    engine = make_engine(url or database_url(center))
+    create_schema(engine)
+    return engine

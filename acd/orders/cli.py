@@ -20,8 +20,7 @@ from acd.orders.service import OrderError
 
 def _sessions(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     center = center_mod.load(args.center or center_mod.default_path())
-    engine = db.make_engine(args.database or db.database_url(center))
-    db.create_schema(engine)
+    engine = db.open_database(center, args.database)
     return center, db.session_factory(engine)
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import redis.asyncio as aioredis
-from aiohttp import WSMsgType, web
+from aiohttp import web
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session, sessionmaker
 

@@ -11,6 +11,7 @@ import threading
 import time
 from pathlib import Path
 
+from acd.simulate.processes import stop
 from tests.support.rig import RunningPbx
 
 
@@ -69,12 +70,6 @@ class EngineProcess:
             self.proc.stderr.close()
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop(self.proc)
         if self.proc is not None:
             self._close()
