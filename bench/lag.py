@@ -1,7 +1,7 @@
 """Lag from an AMI event to the wallboard's feed, under load.
 
 A rig instance, Redis, the engine (`hotline engine run`), a pool of SIPp seats and SIPp callers
-at `--cps` for `--seconds`. A subscriber on the Redis change channel (what the wallboard reads)
+at `--cps` for `--seconds`; the engine's peak RSS (VmHWM) is read at the end. A subscriber on the Redis change channel (what the wallboard reads)
 takes every seat change and measures now minus the change's `since`, which is the Timestamp
 Asterisk put on the AMI event that caused it. Baseline in the same run: a bare Redis publish
 to the same subscriber.
@@ -112,6 +112,9 @@ def main() -> int:
             r.publish(channel, json.dumps({"kind": "probe", "sent": time.time()}))
             time.sleep(0.05)
         time.sleep(2)
+        hwm = next((int(line.split()[1]) for line in
+                    Path(f"/proc/{engine.pid}/status").read_text().splitlines()
+                    if line.startswith("VmHWM")), 0)
     finally:
         stop.set()
         t.join(2)
@@ -130,7 +133,8 @@ def main() -> int:
            "lag_p50_ms": round(1000 * percentile(lags, 0.5), 2),
            "lag_p99_ms": round(1000 * percentile(lags, 0.99), 2),
            "redis_only_p50_ms": round(1000 * percentile(base, 0.5), 2),
-           "redis_only_p99_ms": round(1000 * percentile(base, 0.99), 2)}
+           "redis_only_p99_ms": round(1000 * percentile(base, 0.99), 2),
+           "engine_peak_rss_kb": hwm, "seats": seats}
     out["p99_ratio_to_redis_only"] = round(out["lag_p99_ms"] / out["redis_only_p99_ms"], 2) \
         if out["redis_only_p99_ms"] else None
     print(json.dumps(out, indent=2))
