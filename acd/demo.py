@@ -308,12 +308,16 @@ def _summary(database: str, inst: rig.Instance, center: Center, started: float,
     from queue_stats.indicators import call_indicators
     from queue_stats.reconcile import differences
 
+    from queue_stats import report
+
     engine = db.make_engine(database)
     try:
         since = datetime.fromtimestamp(started - 2, UTC).replace(tzinfo=None)
         until = datetime.fromtimestamp(ended + 1, UTC).replace(tzinfo=None)
         ind = call_indicators(engine, since, until, center=center.code)
         diff = differences(engine, inst.queue_log, started - 2, ended + 1)
+        files = report.write(engine, since, until, center.code, f"{center.name} 模拟值班报告",
+                             Path(database.removeprefix("sqlite:///")).parent / "report")
     finally:
         engine.dispose()
     values = ind.as_dict()
@@ -328,6 +332,7 @@ def _summary(database: str, inst: rig.Instance, center: Center, started: float,
                                               "answered_within_10s_rate", "abandon_rate",
                                               "average_handle_time_s")},
         "reconciliation": {"differences": [str(d) for d in diff]},
+        "reports": {k: str(v) for k, v in files.items()},
     }
 
 
@@ -381,6 +386,7 @@ def _demo(args: argparse.Namespace) -> int:
           f"{'every call agrees' if not diffs else f'{len(diffs)} difference(s)'}")
     for d in diffs[:10]:
         print(f"  {d}")
+    print(f"reports:   {summary['reports']['html']}  {summary['reports']['xlsx']}")
     print(f"queue_log: {summary['queue_log']}")
     print(f"ledger:    {summary['database']}")
     if args.json:

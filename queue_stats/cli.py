@@ -61,6 +61,18 @@ def _calls(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report(args: argparse.Namespace) -> int:
+    from queue_stats import report
+
+    center, engine = _engine(args)
+    since, until = _period(args)
+    title = args.title or f"{center.name} {since:%Y-%m-%d} — {until:%Y-%m-%d}"
+    files = report.write(engine, since, until, center.code, title, Path(args.out))
+    for kind, path in files.items():
+        print(f"{kind}: {path}")
+    return 0
+
+
 def _staffing(args: argparse.Namespace) -> int:
     from queue_stats.staffing import seats_needed
 
@@ -91,6 +103,13 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             c.add_argument("--seat")
             c.add_argument("--short-abandon", type=float, default=0.0)
             c.add_argument("--wait-from", choices=("queue", "call"), default="queue")
+    rp = sub.add_parser("report", help="report files (XLSX, HTML with charts) for a period")
+    rp.add_argument("--since", help="ISO time, UTC (default: a day before --until)")
+    rp.add_argument("--until", help="ISO time, UTC (default: now)")
+    rp.add_argument("--title", help="e.g. a special event's name")
+    rp.add_argument("--out", default="report", help="directory for the files")
+    rp.add_argument("--database")
+    rp.set_defaults(func=_report)
     st = sub.add_parser("staffing", help="Erlang C: seats needed for 95 %% answered, 25 s wait")
     st.add_argument("calls_per_hour", type=float)
     st.add_argument("handle_s", type=float, help="average handle time in seconds")

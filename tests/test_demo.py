@@ -32,4 +32,7 @@ def test_a_short_demo_shift(tmp_path) -> None:
     assert result["reconciliation"]["differences"] == []
     assert 0.0 <= result["indicators"]["manual_connection_rate"] <= 1.0
     assert os.path.exists(result["queue_log"])
+    from openpyxl import load_workbook
+    assert load_workbook(result["reports"]["xlsx"])["指标"]["A1"].value.endswith("模拟值班报告")
+    assert os.path.exists(result["reports"]["html"]) and os.path.exists(result["reports"]["png"])
     assert "人工接通率" in out.stdout
