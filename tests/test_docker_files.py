@@ -23,10 +23,10 @@ def apt_packages_of_run() -> set[str]:
 def test_compose_file_parses_and_wires_every_service() -> None:
     compose = yaml.safe_load((ROOT / "docker/compose.yaml").read_text())
     services = compose["services"]
-    assert set(services) >= {"render", "asterisk", "redis", "postgres", "engine", "ivr", "web"}
+    assert set(services) >= {"render", "asterisk", "redis", "postgres", "engine", "ivr"}
     assert services["asterisk"]["depends_on"]["render"]["condition"] == \
         "service_completed_successfully"
-    for name in ("render", "engine", "ivr", "web"):
+    for name in ("render", "engine", "ivr"):
         env = services[name]["environment"]
         assert env["HOTLINE_DATABASE_URL"].startswith("postgresql+psycopg://")
         assert "srv:/srv/hotline" in services[name]["volumes"]
