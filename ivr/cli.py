@@ -46,8 +46,8 @@ async def _serve(args: argparse.Namespace) -> int:
     sessions = None
     if not args.no_database:
         from acd.history import db
+        # Read-only use: the engine migrates the schema; two processes must not both do it.
         engine = db.make_engine(args.database or db.database_url(center))
-        db.create_schema(engine)
         sessions = db.session_factory(engine)
     server = IvrServer(center, menu, broadcasts, host_prompts, node.name, sessions)
     srv = await serve(server, "127.0.0.1", node.fastagi_port)
