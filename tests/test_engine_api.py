@@ -73,6 +73,13 @@ def test_seat_actions_over_http_with_roles(pbx: RunningPbx, tmp_path, ledger) ->
         live = call(port, "GET", "/api/live", boss)[1]
         assert live["seats"]["8002"]["reason"] == "meeting"
         assert live["nodes"]["pbx1"]["ami"] == "up"
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/api/metrics")
+        req.add_header("Authorization", f"Bearer {boss}")
+        with urllib.request.urlopen(req, timeout=10) as resp:
+            metrics = resp.read().decode()
+        assert 'hotline_seats{state="busy"} 1' in metrics
+        assert 'hotline_ami_up{node="pbx1"} 1' in metrics
+        assert 'hotline_calls_waiting{queue="manual"} 0' in metrics
         assert call(port, "POST", "/api/seats/8002/ready", mine)[0] == 200
         assert call(port, "POST", "/api/seats/8002/signout", mine)[0] == 200
         assert call(port, "POST", "/api/seats/8001/signout", boss)[0] == 200

@@ -1,6 +1,7 @@
 """The engine's HTTP API (aiohttp), served by `hotline engine run`.
 
     GET  /api/live                          the live snapshot (queues, seats, nodes)
+    GET  /api/metrics                       the same in Prometheus text format
     POST /api/seats/{seat}/signin           {"queues": [...]} optional
     POST /api/seats/{seat}/signout
     POST /api/seats/{seat}/busy             {"reason": "meal"}
@@ -104,7 +105,32 @@ def make_app(engine: Any, center: Center, sessions: sessionmaker[Session]) -> we
         log.info("seat action", seat=seat_id, action=action, by=caller.name)
         return web.json_response({"seat": seat_id, "action": action, "done": True})
 
+    async def metrics(request: web.Request) -> web.Response:
+        """Prometheus text format: waiting calls, seats by state, events, AMI connection."""
+        snap = engine.snapshot()
+        lines = ["# HELP hotline_calls_waiting Callers waiting in a queue now.",
+                 "# TYPE hotline_calls_waiting gauge"]
+        for name, q in sorted(snap["queues"].items()):
+            lines.append(f'hotline_calls_waiting{{queue="{name}"}} {q["waiting_count"]}')
+        lines += ["# HELP hotline_seats Seats by state.", "# TYPE hotline_seats gauge"]
+        states: dict[str, int] = {}
+        for seat in snap["seats"].values():
+            states[seat["state"]] = states.get(seat["state"], 0) + 1
+        for state, n in sorted(states.items()):
+            lines.append(f'hotline_seats{{state="{state}"}} {n}')
+        lines += ["# HELP hotline_ami_events_total AMI events processed.",
+                  "# TYPE hotline_ami_events_total counter"]
+        for name, node in sorted(snap["nodes"].items()):
+            lines.append(f'hotline_ami_events_total{{node="{name}"}} {node["events"]}')
+        lines += ["# HELP hotline_ami_up 1 while the AMI connection to the node is up.",
+                  "# TYPE hotline_ami_up gauge"]
+        for name, node in sorted(snap["nodes"].items()):
+            lines.append(f'hotline_ami_up{{node="{name}"}} {1 if node["ami"] == "up" else 0}')
+        return web.Response(text="\n".join(lines) + "\n",
+                            content_type="text/plain", charset="utf-8")
+
     api = web.Application(middlewares=[auth])
+    api.router.add_get("/metrics", metrics)
     api.router.add_get("/live", live)
     api.router.add_post("/seats/{seat}/{action}", seat_action)
     from acd.orders.http import add_routes

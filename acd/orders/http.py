@@ -227,6 +227,7 @@ OPENAPI: dict[str, Any] = {
     "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     "paths": {
         "/api/live": {"get": _op("the live snapshot: queues, seats, nodes")},
+        "/api/metrics": {"get": _op("Prometheus metrics: waiting calls, seats by state, AMI")},
         "/api/seats/{seat}/{action}": {"post": _op("signin, signout, busy, ready, end-wrapup",
                                                    True)},
         "/api/orders": {"get": _op("list work orders (status=, overdue=1)"),
