@@ -40,10 +40,21 @@ def _reconcile(args: argparse.Namespace) -> int:
 
 
 def _calls(args: argparse.Namespace) -> int:
-    from queue_stats.indicators import Options, call_indicators
+    from queue_stats.indicators import Options, call_indicators, call_indicators_by
 
     center, engine = _engine(args)
     since, until = _period(args)
+    if args.by != "all":
+        groups = call_indicators_by(engine, since, until, args.by, center.code, args.queue,
+                                    args.seat, Options(short_abandon_s=args.short_abandon,
+                                                       wait_from=args.wait_from),
+                                    timezone=center.timezone)
+        print(f"{args.by:<16} {'queued':>7} {'answered':>9} {'接通率':>9} {'平均等待':>9} "
+              f"{'10秒接通':>9}")
+        for key, g in groups.items():
+            print(f"{key:<16} {g.queued:>7} {g.answered:>9} {str(g.manual_connection_rate):>9} "
+                  f"{str(g.average_wait_s):>9} {str(g.answered_within_10s_rate):>9}")
+        return 0
     ind = call_indicators(engine, since, until, center=center.code, queue=args.queue,
                           seat=args.seat, options=Options(short_abandon_s=args.short_abandon,
                                                           wait_from=args.wait_from))
@@ -103,6 +114,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             c.add_argument("--seat")
             c.add_argument("--short-abandon", type=float, default=0.0)
             c.add_argument("--wait-from", choices=("queue", "call"), default="queue")
+            c.add_argument("--by", default="all",
+                           choices=("all", "hour", "day", "month", "quarter", "year", "center",
+                                    "queue", "seat"),
+                           help="one row per group (times in the center's time zone)")
     rp = sub.add_parser("report", help="report files (XLSX, HTML with charts) for a period")
     rp.add_argument("--since", help="ISO time, UTC (default: a day before --until)")
     rp.add_argument("--until", help="ISO time, UTC (default: now)")

@@ -80,10 +80,29 @@ def call_indicators(engine: Engine, since: datetime, until: datetime, center: st
                     queue: str | None = None, seat: str | None = None,
                     options: Options = Options()) -> CallIndicators:
     """Indicators of the calls whose first queue entry is in [since, until) (UTC)."""
+    by = call_indicators_by(engine, since, until, "all", center, queue, seat, options)
+    return by.get("all") or _Tally().result()
+
+
+GROUPINGS = ("all", "hour", "day", "month", "quarter", "year", "center", "queue", "seat")
+
+
+def call_indicators_by(engine: Engine, since: datetime, until: datetime, by: str,
+                       center: str | None = None, queue: str | None = None,
+                       seat: str | None = None, options: Options = Options(),
+                       timezone: str = "Asia/Shanghai") -> dict[str, CallIndicators]:
+    """The indicators per group: a time unit (in the center's time zone, of the call's first
+    queue entry), or a center, queue (the call's last) or seat. Groups add up to the total."""
+    if by not in GROUPINGS:
+        raise ValueError(f"group by one of {', '.join(GROUPINGS)}")
+    from zoneinfo import ZoneInfo
+
+    tz, utc = ZoneInfo(timezone), ZoneInfo("UTC")
     first_entry = (select(QueueCall.uniqueid, func.min(QueueCall.entered_at).label("entered"))
                    .group_by(QueueCall.uniqueid).subquery())
     q = (select(Call.uniqueid, Call.outcome, Call.wait_s, Call.talk_s, Call.started_at,
-                Call.answered_at, first_entry.c.entered)
+                Call.answered_at, first_entry.c.entered, Call.center, Call.final_queue,
+                Call.seat_id)
          .join(first_entry, first_entry.c.uniqueid == Call.uniqueid)
          .where(first_entry.c.entered >= since, first_entry.c.entered < until))
     if center:
@@ -92,36 +111,53 @@ def call_indicators(engine: Engine, since: datetime, until: datetime, center: st
         q = q.where(Call.final_queue == queue)
     if seat:
         q = q.where(Call.seat_id == seat)
+
+    def key(entered: datetime, c: str, qn: str, st: str) -> str:
+        local = entered.replace(tzinfo=utc).astimezone(tz)
+        return {"all": "all", "hour": f"{local:%Y-%m-%d %H}:00", "day": f"{local:%Y-%m-%d}",
+                "month": f"{local:%Y-%m}", "quarter": f"{local.year}-Q{(local.month - 1) // 3 + 1}",
+                "year": f"{local.year}", "center": c, "queue": qn, "seat": st or "-"}[by]
+
     wrapups = dict(_wrapup_by_call(engine, since, until))
-    queued = answered = abandoned = within = 0
-    wait_total = handle_total = 0.0
-    handled = 0
+    tallies: dict[str, _Tally] = {}
     with engine.connect() as conn:
-        for uid, outcome, wait_s, talk_s, started, answered_at, entered in conn.execute(q):
+        for uid, outcome, wait_s, talk_s, started, answered_at, entered, c, qn, st in \
+                conn.execute(q):
             if outcome == "abandoned" and (wait_s or 0.0) < options.short_abandon_s:
                 continue
-            queued += 1
-            if outcome in ANSWERED:
-                answered += 1
-                if options.wait_from == "call" and answered_at is not None:
-                    wait = (answered_at - started).total_seconds()
-                else:
-                    wait = wait_s or 0.0
-                wait_total += wait
-                if wait <= options.answer_within_s:
-                    within += 1
-                if talk_s is not None:
-                    handle_total += talk_s + wrapups.get(uid, 0.0)
-                    handled += 1
-            elif outcome == "abandoned":
-                abandoned += 1
-    return CallIndicators(
-        queued=queued, answered=answered, abandoned=abandoned,
-        manual_connection_rate=Ratio(answered, queued),
-        average_wait_s=Mean(wait_total, answered),
-        answered_within_10s_rate=Ratio(within, answered),
-        abandon_rate=Ratio(abandoned, queued),
-        average_handle_time_s=Mean(handle_total, handled))
+            wait = (answered_at - started).total_seconds() \
+                if options.wait_from == "call" and answered_at is not None else (wait_s or 0.0)
+            tallies.setdefault(key(entered, c, qn, st), _Tally()).add(
+                outcome, wait, talk_s, wrapups.get(uid, 0.0), options.answer_within_s)
+    return {k: t.result() for k, t in sorted(tallies.items())}
+
+
+class _Tally:
+    def __init__(self) -> None:
+        self.queued = self.answered = self.abandoned = self.within = self.handled = 0
+        self.wait_total = self.handle_total = 0.0
+
+    def add(self, outcome: str, wait: float, talk_s: float | None, wrapup: float,
+            within_s: float) -> None:
+        self.queued += 1
+        if outcome in ANSWERED:
+            self.answered += 1
+            self.wait_total += wait
+            self.within += wait <= within_s
+            if talk_s is not None:
+                self.handle_total += talk_s + wrapup
+                self.handled += 1
+        elif outcome == "abandoned":
+            self.abandoned += 1
+
+    def result(self) -> CallIndicators:
+        return CallIndicators(
+            queued=self.queued, answered=self.answered, abandoned=self.abandoned,
+            manual_connection_rate=Ratio(self.answered, self.queued),
+            average_wait_s=Mean(self.wait_total, self.answered),
+            answered_within_10s_rate=Ratio(self.within, self.answered),
+            abandon_rate=Ratio(self.abandoned, self.queued),
+            average_handle_time_s=Mean(self.handle_total, self.handled))
 
 
 def _wrapup_by_call(engine: Engine, since: datetime, until: datetime) -> list[tuple[str, float]]:

@@ -117,3 +117,26 @@ def test_broadcast_listeners_who_hung_up_without_queueing(db_engine) -> None:
                        started_at=T0, heard_broadcast=heard, ivr_result="abandoned_ivr"))
     r = broadcast_hangups(db_engine, T0 - timedelta(hours=1), T0 + timedelta(hours=1))
     assert (r.numerator, r.denominator) == (2, 3)
+
+
+def test_grouped_by_day_in_the_centers_time_zone_and_by_queue(db_engine) -> None:
+    from queue_stats.indicators import call_indicators_by
+
+    with Session(db_engine) as s, s.begin():
+        # 15:30 UTC on 31 Jan is 23:30 in Shanghai; 16:30 UTC is already 1 Feb there.
+        add_call(s, "d1", datetime(2026, 1, 31, 15, 30), "answered", wait=5, talk=30)
+        add_call(s, "d2", datetime(2026, 1, 31, 16, 30), "abandoned", wait=40, queue="urban")
+        add_call(s, "d3", datetime(2026, 2, 1, 2, 0), "answered", wait=15, talk=20,
+                 queue="urban")
+    span = (datetime(2026, 1, 1), datetime(2026, 3, 1))
+    days = call_indicators_by(db_engine, *span, "day")
+    assert {k: (v.queued, v.answered) for k, v in days.items()} == \
+        {"2026-01-31": (1, 1), "2026-02-01": (2, 1)}
+    months = call_indicators_by(db_engine, *span, "month")
+    assert sorted(months) == ["2026-01", "2026-02"]
+    queues = call_indicators_by(db_engine, *span, "queue")
+    assert queues["urban"].manual_connection_rate.value == 0.5
+    total = call_indicators(db_engine, *span)
+    assert total.queued == sum(v.queued for v in days.values()) == 3
+    with pytest.raises(ValueError):
+        call_indicators_by(db_engine, *span, "weekday")
