@@ -4,11 +4,12 @@ Scenarios are written here, per use, rather than kept as fixed XML: a caller's d
 it holds on, and a seat's ring and talk times are part of the scenario. Every SIPp runs on
 loopback on its own port and is always stopped by `stop()` (also when a test fails).
 
-- `Caller`: UAC to the hotline number with RTP (G.711 A-law from SIPp's pcap), the first digit
-  as RFC 2833 from SIPp's pcaps (they carry fixed sequence numbers, so only one per call), later
-  digits as SIP INFO; it hangs up after `hold_s` unless Asterisk hangs up first.
-- `register()`: a seat's REGISTER with digest authentication.
-- `Seat`: UAS that answers after `ring_s`, talks `talk_s`, then hangs up; it handles the caller
+- `callers()`: UAC to the hotline number with RTP (G.711 A-law from SIPp's pcap) and keys as
+  SIP INFO (RFC 2833 from SIPp's pcaps optionally, for the first key only); each caller hangs
+  up `hold_s` after its last key unless Asterisk hangs up first.
+- `register()`: a seat's REGISTER with digest authentication; `seat_dial()`: a seat's phone
+  dialling a feature code.
+- `seat()` / `seat_pool()` / `answerer()`: UAS that answers after `ring_s`, talks `talk_s`, then hangs up; it handles the caller
   hanging up first (BYE) and a call withdrawn while ringing (CANCEL).
 """
 
