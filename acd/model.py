@@ -104,6 +104,8 @@ class LiveModel:
         call = self._call(event)
         assert call is not None
         call.caller = event.get("CallerIDNum")
+        name = event.get("CallerIDName")
+        call.caller_name = "" if name in ("", "<unknown>", call.caller) else name[:80]
         call.dialed = event.get("Exten")
         call.started = event.timestamp
         changes.calls.append(call)

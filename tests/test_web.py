@@ -173,3 +173,41 @@ def test_wallboard_live_in_chromium(stack, sipp) -> None:
             boss.screenshot(path=str(ARTIFACTS / "wallboard-call-answered.png"), full_page=True)
         finally:
             browser.close()
+
+
+def test_the_seat_console_shows_its_call_and_markup_stays_text(stack, sipp) -> None:
+    """A caller whose name is markup: the seat console shows the markup as text, runs none."""
+    if not Path(CHROMIUM).exists():
+        unavailable("Debian's chromium is not installed")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("the playwright package is not installed")
+    port, pbx = stack
+    base = f"http://127.0.0.1:{port}"
+    evil = "<img src=x onerror=window.__xss=1>"
+    sipp.seat("8001", pbx.seat_password("8001"), ring_s=2.0, talk_s=20)
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        try:
+            page = browser.new_context(bypass_csp=True).new_page()
+            page.goto(f"{base}/login")
+            page.fill("input[name=name]", "seat")
+            page.fill("input[name=password]", "correct horse")
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base}/seat")
+            page.click("#signin")
+            page.wait_for_function("() => document.getElementById('state').textContent === '就绪'")
+            sipp.callers("xss", ["13970000001"], names=[evil], hold_s=30)
+            page.wait_for_function(
+                "() => document.getElementById('c-caller').textContent === '13970000001'",
+                timeout=15000)
+            assert page.text_content("#c-name") == evil
+            assert page.evaluate("window.__xss") is None
+            assert page.locator("#call img").count() == 0
+            page.screenshot(path=str(ARTIFACTS / "seat-console-call.png"), full_page=True)
+        finally:
+            browser.close()

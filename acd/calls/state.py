@@ -34,6 +34,7 @@ class CallState:
     uniqueid: str
     linkedid: str
     caller: str = ""
+    caller_name: str = ""
     dialed: str = ""
     started: float = 0.0
     ended: float | None = None

@@ -85,7 +85,8 @@ class Ledger:
             s.add(row)
         answered = call.answered_stay
         ordered = sorted(call.stays.values(), key=lambda st: st.entered)
-        _set(row, caller_number=call.caller[:40], dialed=call.dialed[:40],
+        _set(row, caller_number=call.caller[:40], caller_name=call.caller_name[:80],
+             dialed=call.dialed[:40],
              ended_at=_t(call.ended), ivr_path=call.ivr_path, ivr_seconds=call.ivr_seconds,
              ivr_result=call.ivr_result, handoff_to=call.handoff_to,
              heard_broadcast=call.heard_broadcast or None, recording=call.recording,
@@ -121,7 +122,8 @@ class Ledger:
             if row is None:
                 return None
             call = CallState(uniqueid=row.uniqueid, linkedid=row.linkedid,
-                             caller=row.caller_number, dialed=row.dialed,
+                             caller=row.caller_number, caller_name=row.caller_name,
+                             dialed=row.dialed,
                              started=_epoch(row.started_at), ivr_path=row.ivr_path,
                              ivr_seconds=row.ivr_seconds, ivr_result=row.ivr_result,
                              handoff_to=row.handoff_to, heard_broadcast=row.heard_broadcast,

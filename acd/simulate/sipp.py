@@ -71,7 +71,7 @@ def caller_scenario(digits: list[tuple[float, str]], hold_s: float, rtp: bool = 
     parts = [_HEAD, '<scenario name="hotline caller">\n']
     invite = f"""INVITE sip:[service]@[remote_ip]:[remote_port] SIP/2.0
 Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: "[field0]" <sip:[field0]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+From: "[field1]" <sip:[field0]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
 To: <sip:[service]@[remote_ip]:[remote_port]>
 Call-ID: [call_id]
 CSeq: 1 INVITE
@@ -389,15 +389,19 @@ class Sipp:
 
     def callers(self, name: str, numbers: list[str], *, digits: list[tuple[float, str]] = (),
                 hold_s: float = 30.0, rate: float = 5.0, service: str = "12328",
-                rtp: bool = True) -> SippProcess:
-        """Place one call per number, `rate` per second, each behaving the same."""
+                rtp: bool = True, names: list[str] | None = None) -> SippProcess:
+        """Place one call per number, `rate` per second, each behaving the same; `names`: the
+        callers' display names (default: their numbers)."""
+        shown = names or numbers
+        if len(shown) != len(numbers) or any(";" in n or '"' in n for n in shown):
+            raise SippError("one display name per number, without ; or \"")
         port, media = free_ports(2)
         return self._start(
             name, caller_scenario(list(digits), hold_s, rtp=rtp),
             ["-s", service, "-m", str(len(numbers)), "-r", str(rate), "-rp", "1000",
              "-l", str(max(1, len(numbers))), "-p", str(port), "-mp", str(media),
              "-recv_timeout", str(int((hold_s + 600) * 1000))],
-            injection=numbers)
+            injection=[f"{n};{m}" for n, m in zip(numbers, shown)])
 
     def register(self, seat_id: str, password: str, port: int, timeout: float = 10.0) -> int:
         """REGISTER seat_id with digest auth; the exit code (0 = registered)."""

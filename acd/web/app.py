@@ -46,6 +46,7 @@ ROLES: dict[str, tuple[str, ...]] = {
     "/ws": ("seat", "supervisor", "admin"),
     "/web/seats/{seat}/{action}": ("seat", "supervisor", "admin"),
     "/web/broadcast": ("supervisor", "admin"),
+    "/web/calls/{uniqueid}": ("seat", "supervisor", "admin"),
 }
 
 
@@ -244,6 +245,33 @@ def setup_web(app: web.Application, engine: Any, center: Center,
             return web.json_response({"error": str(exc)}, status=status)
         return web.json_response({"seat": seat_id, "action": action, "done": True})
 
+    async def call_detail(request: web.Request) -> web.Response:
+        """The call a seat is on: caller, wait, IVR path, earlier orders of the same number."""
+        user: WebUser = request["user"]
+        uid = request.match_info["uniqueid"]
+        if user.role == "seat":
+            mine = engine.model.seats.get(user.seat_id)
+            if mine is None or mine.uniqueid != uid:
+                return web.json_response({"error": "not your call"}, status=403)
+        call = engine.model.calls.get(uid) or engine.links[center.nodes[0].name].ledger \
+            .load_call(uid)
+        if call is None:
+            return web.json_response({"error": "no such call"}, status=404)
+        from sqlalchemy import select
+
+        from acd.orders.models import WorkOrder
+        with sessions() as s:
+            earlier = [{"id": o.id, "type": o.type, "status": o.status,
+                        "accepted": f"{o.accepted_at:%Y-%m-%d}", "content": o.content[:60]}
+                       for o in s.scalars(select(WorkOrder).where(
+                           WorkOrder.caller_number == call.caller, WorkOrder.center == center.code)
+                           .order_by(WorkOrder.id.desc()).limit(5))] if call.caller else []
+        stay = call.answered_stay or call.current
+        return web.json_response({
+            "uniqueid": call.uniqueid, "caller": call.caller, "name": call.caller_name,
+            "queue": stay.queue if stay else "", "wait_s": call.wait_s,
+            "ivr_path": call.ivr_path, "earlier_orders": earlier})
+
     async def broadcast(request: web.Request) -> web.Response:
         from ivr.broadcast import Broadcasts
         try:
@@ -281,4 +309,5 @@ def setup_web(app: web.Application, engine: Any, center: Center,
     app.router.add_post("/web/seats/{seat}/{action}",
                         guarded("/web/seats/{seat}/{action}", seat_action))
     app.router.add_post("/web/broadcast", guarded("/web/broadcast", broadcast))
+    app.router.add_get("/web/calls/{uniqueid}", guarded("/web/calls/{uniqueid}", call_detail))
     app.router.add_static("/static", STATIC)
