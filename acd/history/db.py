@@ -43,7 +43,8 @@ def all_metadata():  # type: ignore[no-untyped-def]
 
 
 # Models on the shared Base that live outside acd.history.models (added by each feature).
-MODEL_MODULES: tuple[str, ...] = ("acd.api.tokens", "acd.orders.models", "acd.web.users")
+MODEL_MODULES: tuple[str, ...] = ("acd.api.tokens", "acd.orders.models", "acd.web.users",
+                                  "queue_stats.models")
 
 
 def create_schema(engine: Engine) -> None:
