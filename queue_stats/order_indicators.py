@@ -1,7 +1,9 @@
 """The work-order indicators (seed 002 article 6-7), from the work-order tables. Each is a
 `Ratio` with its numerator and denominator (docs/indicators.md); no orders: no data.
 
-An order belongs to the period in which it was accepted.
+An order belongs to the period in which it was accepted. Everything is counted by SQL
+aggregation (three GROUP BY queries), never by loading orders into Python, so a province's
+half year (a million orders) takes seconds; the same SQL runs on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -9,15 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, and_, case, exists, func, not_, or_, select
 
 from acd.history.models import Call
 from acd.orders.models import Revisit, WorkOrder
-from acd.orders.service import conformity
-from queue_stats.indicators import Ratio
+from acd.orders.service import DOMAINS, REFUSALS, TYPES
+from queue_stats.indicators import Grouping, Ratio
 
 SATISFIED = (1, 2)  # very satisfied, satisfied
+GROUPINGS = ("all", "hour", "day", "month", "quarter", "year", "center")
 
 
 @dataclass(frozen=True)
@@ -35,46 +37,147 @@ class OrderIndicators:
 
 def order_indicators(engine: Engine, since: datetime, until: datetime,
                      center: str | None = None) -> OrderIndicators:
-    with Session(engine) as s:
-        q = select(WorkOrder).where(WorkOrder.accepted_at >= since, WorkOrder.accepted_at < until)
-        if center:
-            q = q.where(WorkOrder.center == center)
-        orders = list(s.scalars(q))
-        ids = [o.id for o in orders]
-        scores = dict(s.execute(select(Call.uniqueid, Call.survey_score).where(
-            Call.uniqueid.in_([o.call_uniqueid for o in orders if o.call_uniqueid]))).all())
-        revisits = list(s.scalars(select(Revisit).where(Revisit.order_id.in_(ids)))) if ids else []
-        cq = select(Call.uniqueid).where(Call.started_at >= since, Call.started_at < until,
-                                         Call.outcome.in_(("answered", "transferred")))
-        if center:
-            cq = cq.where(Call.center == center)
-        answered_calls = set(s.scalars(cq))
-        with_order = set(s.scalars(select(WorkOrder.call_uniqueid).where(
-            WorkOrder.call_uniqueid.in_(list(answered_calls))))) if answered_calls else set()
+    """The indicators of the orders accepted in [since, until) (UTC)."""
+    return order_indicators_by(engine, since, until, "all", center).get("all") or _empty()
 
-    consult = [o for o in orders if o.type == "consultation"]
-    transferred = [o for o in orders if o.transferred_at is not None]
-    cross = [o for o in transferred if o.cross_region]
 
-    def in_time(os: list[WorkOrder]) -> Ratio:
-        return Ratio(sum(1 for o in os if o.closed_at is not None and o.closed_at.date() <= o.due),
-                     len(os))
+def order_indicators_by(engine: Engine, since: datetime, until: datetime, by: str,
+                        center: str | None = None,
+                        timezone: str = "Asia/Shanghai") -> dict[str, OrderIndicators]:
+    """The indicators per group: all, a time unit (in the center's time zone, of the order's
+    acceptance; for the order generation rate, of the call's start) or a center. Groups add up
+    to the total; a group appears when it has an order or an answered call."""
+    if by not in GROUPINGS:
+        raise ValueError(f"group by one of {', '.join(GROUPINGS)}")
+    dialect = engine.dialect.name
+    g = Grouping(by, timezone, dialect, since, until)
+    with engine.connect() as conn:
+        orders = {g.key(r.g): r for r in conn.execute(_orders_query(g, since, until, center,
+                                                                    dialect))}
+        revisits = {g.key(r.g): r for r in conn.execute(_revisits_query(g, since, until,
+                                                                        center))}
+        calls = {g.key(r.g): r for r in conn.execute(_calls_query(g, since, until, center))}
+    result = {}
+    for k in sorted(set(orders) | set(calls)):
+        o, r, c = orders.get(k), revisits.get(k), calls.get(k)
+        if not (o and o.orders) and not (c and c.answered):
+            continue
+        n = (lambda name, row=o: int(getattr(row, name) or 0) if row is not None else 0)
+        rv = (lambda name, row=r: int(getattr(row, name) or 0) if row is not None else 0)
+        result[k] = OrderIndicators(
+            orders=n("orders"),
+            instant_answer_rate=Ratio(n("consult_instant"), n("consult")),
+            closed_in_time=Ratio(n("transferred_in_time"), n("transferred")),
+            cross_region_closed_in_time=Ratio(n("cross_in_time"), n("cross")),
+            instant_answer_satisfaction=Ratio(n("rated_satisfied"), n("rated")),
+            revisit_rate=Ratio(rv("revisited"), n("closed_transferred")),
+            revisit_satisfaction=Ratio(rv("revisits_satisfied"), rv("revisits_rated")),
+            order_generation_rate=Ratio(int(c.with_order or 0) if c else 0,
+                                        int(c.answered or 0) if c else 0),
+            data_conformity=Ratio(n("conforming"), n("orders")))
+    return result
 
-    instant = [o for o in orders if o.answered_on_call]
-    rated = [scores.get(o.call_uniqueid) for o in instant if scores.get(o.call_uniqueid)]
-    closed_transferred = {o.id for o in transferred if o.status in ("closed", "archived")}
-    done = [r for r in revisits if r.done_at is not None]
-    revisited = {r.order_id for r in done} & closed_transferred
-    revisit_rated = [r.satisfaction for r in done if r.satisfaction is not None]
-    return OrderIndicators(
-        orders=len(orders),
-        instant_answer_rate=Ratio(sum(1 for o in consult if o.answered_on_call), len(consult)),
-        closed_in_time=in_time(transferred),
-        cross_region_closed_in_time=in_time(cross),
-        instant_answer_satisfaction=Ratio(sum(1 for x in rated if x in SATISFIED), len(rated)),
-        revisit_rate=Ratio(len(revisited), len(closed_transferred)),
-        revisit_satisfaction=Ratio(sum(1 for x in revisit_rated if x in SATISFIED),
-                                   len(revisit_rated)),
-        order_generation_rate=Ratio(len(with_order & answered_calls), len(answered_calls)),
-        data_conformity=Ratio(sum(1 for o in orders if not conformity(o)), len(orders)),
-    )
+
+def _empty() -> OrderIndicators:
+    none = Ratio(0, 0)
+    return OrderIndicators(0, none, none, none, none, none, none, none, none)
+
+
+def _count(cond):  # type: ignore[no-untyped-def]
+    return func.sum(case((cond, 1), else_=0))
+
+
+def _in_period(since: datetime, until: datetime, center: str | None):  # type: ignore[no-untyped-def]
+    cond = and_(WorkOrder.accepted_at >= since, WorkOrder.accepted_at < until)
+    return and_(cond, WorkOrder.center == center) if center else cond
+
+
+TRANSFERRED = WorkOrder.transferred_at.is_not(None)
+# closed on or before the deadline day (date() is SQLite's text date and PostgreSQL's cast)
+IN_TIME = and_(WorkOrder.closed_at.is_not(None), func.date(WorkOrder.closed_at) <= WorkOrder.due)
+CLOSED_TRANSFERRED = and_(TRANSFERRED, WorkOrder.status.in_(("closed", "archived")))
+
+
+def _orders_query(g: Grouping, since: datetime, until: datetime, center: str | None,
+                  dialect: str):  # type: ignore[no-untyped-def]
+    rated = and_(WorkOrder.answered_on_call.is_(True), Call.survey_score.is_not(None),
+                 Call.survey_score != 0)
+    q = (select(func.count().label("orders"),
+                _count(WorkOrder.type == "consultation").label("consult"),
+                _count(and_(WorkOrder.type == "consultation",
+                            WorkOrder.answered_on_call.is_(True))).label("consult_instant"),
+                _count(TRANSFERRED).label("transferred"),
+                _count(and_(TRANSFERRED, IN_TIME)).label("transferred_in_time"),
+                _count(and_(TRANSFERRED, WorkOrder.cross_region.is_(True))).label("cross"),
+                _count(and_(TRANSFERRED, WorkOrder.cross_region.is_(True), IN_TIME))
+                .label("cross_in_time"),
+                _count(rated).label("rated"),
+                _count(and_(rated, Call.survey_score.in_(SATISFIED))).label("rated_satisfied"),
+                _count(CLOSED_TRANSFERRED).label("closed_transferred"),
+                _count(conforming(dialect)).label("conforming"))
+         .select_from(WorkOrder)
+         .outerjoin(Call, Call.uniqueid == WorkOrder.call_uniqueid)
+         .where(_in_period(since, until, center)))
+    return g.query(q, g.expr(WorkOrder.accepted_at, WorkOrder.center))
+
+
+def _revisits_query(g: Grouping, since: datetime, until: datetime,
+                    center: str | None):  # type: ignore[no-untyped-def]
+    done = Revisit.done_at.is_not(None)
+    rated = and_(done, Revisit.satisfaction.is_not(None))
+    q = (select(func.count(func.distinct(case((and_(done, CLOSED_TRANSFERRED), Revisit.order_id))))
+                .label("revisited"),
+                _count(rated).label("revisits_rated"),
+                _count(and_(rated, Revisit.satisfaction.in_(SATISFIED)))
+                .label("revisits_satisfied"))
+         .select_from(Revisit).join(WorkOrder, WorkOrder.id == Revisit.order_id)
+         .where(_in_period(since, until, center)))
+    return g.query(q, g.expr(WorkOrder.accepted_at, WorkOrder.center))
+
+
+def _calls_query(g: Grouping, since: datetime, until: datetime,
+                 center: str | None):  # type: ignore[no-untyped-def]
+    has_order = exists().where(WorkOrder.call_uniqueid == Call.uniqueid)
+    q = (select(func.count().label("answered"), _count(has_order).label("with_order"))
+         .where(Call.started_at >= since, Call.started_at < until,
+                Call.outcome.in_(("answered", "transferred"))))
+    if center:
+        q = q.where(Call.center == center)
+    return g.query(q, g.expr(Call.started_at, Call.center))
+
+
+# --- data conformity, as SQL ---------------------------------------------------------------------
+
+# What Python's str.strip() removes in practice (ASCII whitespace, no-break and ideographic space).
+_SPACE = " \t\n\r\x0b\x0c\u00a0\u3000"
+# acd.orders.service.PHONE, ^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{5,6})$, spelled for each database
+# (ASCII digits).
+_PHONE_PG = r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}|[0-9]{5,6})$"
+_D = "[0-9]"
+_PHONE_GLOBS = ([f"1[3-9]{_D * 9}"]
+                + [f"0{_D * a}{dash}{_D * b}" for a in (2, 3) for dash in ("", "-") for b in (7, 8)]
+                + [_D * 5, _D * 6])
+
+
+def _blank(col, dialect: str):  # type: ignore[no-untyped-def]
+    trimmed = func.btrim(col, _SPACE) if dialect == "postgresql" else func.trim(col, _SPACE)
+    return trimmed == ""
+
+
+def _phone_ok(col, dialect: str):  # type: ignore[no-untyped-def]
+    if dialect == "postgresql":
+        return col.op("~")(_PHONE_PG)
+    return or_(*[col.op("GLOB")(p) for p in _PHONE_GLOBS])
+
+
+def conforming(dialect: str):  # type: ignore[no-untyped-def]
+    """`acd.orders.service.conformity(order) == []` as a SQL condition (tested against it)."""
+    o = WorkOrder
+    return and_(
+        o.type.in_(tuple(TYPES)), o.domain.in_(DOMAINS),
+        not_(_blank(o.content, dialect)),
+        not_(and_(o.source == "call", or_(o.call_uniqueid.is_(None), o.call_uniqueid == ""))),
+        or_(o.caller_number == "", _phone_ok(o.caller_number, dialect)),
+        not_(and_(o.type == "complaint", _blank(o.subject, dialect))),
+        not_(and_(o.status.in_(("transferred", "replied")), o.handling_unit == "")),
+        not_(and_(o.status == "not_accepted", o.refusal.not_in(tuple(REFUSALS)))))

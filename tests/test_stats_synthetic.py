@@ -1,0 +1,140 @@
+"""The synthetic half year (queue_stats/synthetic.py) and the grouped, SQL-computed work-order
+indicators it is benchmarked with, on SQLite and on a real PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from acd.history.models import Call
+from acd.orders import service
+from acd.orders.models import Revisit, WorkOrder
+from queue_stats.order_indicators import (
+    OrderIndicators,
+    order_indicators,
+    order_indicators_by,
+)
+
+# 31 Jan 15:30 UTC is 23:30 in Shanghai (January); 16:30 UTC is 1 Feb there.
+JAN, FEB = datetime(2026, 1, 31, 15, 30), datetime(2026, 1, 31, 16, 30)
+SPAN = (datetime(2026, 1, 1), datetime(2026, 3, 1))
+FIELDS = ("instant_answer_rate", "closed_in_time", "cross_region_closed_in_time",
+          "instant_answer_satisfaction", "revisit_rate", "revisit_satisfaction",
+          "order_generation_rate", "data_conformity")
+
+
+def _fill(s: Session) -> None:
+    """Two centers, two local months: instant answers (rated or not), transferred orders
+    closed in time or late, cross-region, revisits, an answered call without an order."""
+    n = 0
+    for center in ("shenyang", "huludao"):
+        for at in (JAN, FEB):
+            for kind, score in (("instant", 1), ("instant", 3), ("instant", None),
+                                ("plain", None), ("late", None), ("ok", None), ("none", 2)):
+                n += 1
+                uid = f"{center}-{n}"
+                s.add(Call(uniqueid=uid, linkedid=uid, node="pbx1", center=center,
+                           started_at=at, outcome="answered", survey_score=score))
+                if kind == "none":
+                    continue            # answered, but no order
+                o = service.create(s, center=center, type="consultation" if kind in
+                                   ("instant", "plain") else "complaint", domain="highway",
+                                   content="x", subject="y", call_uniqueid=uid,
+                                   accepted_at=at, cross_region=kind == "late")
+                if kind == "instant":
+                    service.answer_on_call(s, o, "x")
+                if kind in ("late", "ok"):
+                    days = 80 if kind == "late" else 1
+                    service.transfer(s, o, "x", "unit", at=at)
+                    service.reply(s, o, "unit", "r", at=at + timedelta(days=days))
+                    service.close(s, o, "x", at=at + timedelta(days=days))
+                    s.add(Revisit(order_id=o.id, sampled_on=at.date(),
+                                  done_at=at + timedelta(days=days + 1), reached=True,
+                                  satisfaction=1 if kind == "ok" else 4))
+
+
+def _pairs(ind: OrderIndicators) -> dict[str, tuple[float, float]]:
+    return {f: (getattr(ind, f).numerator, getattr(ind, f).denominator) for f in FIELDS}
+
+
+@pytest.mark.parametrize("by", ["month", "center", "day"])
+def test_order_groups_add_up_to_the_total(db_engine, by: str) -> None:
+    with Session(db_engine) as s, s.begin():
+        _fill(s)
+    total = order_indicators(db_engine, *SPAN)
+    assert total.orders == 24
+    groups = order_indicators_by(db_engine, *SPAN, by)
+    assert len(groups) == 2
+    assert sum(g.orders for g in groups.values()) == total.orders
+    for f, (num, den) in _pairs(total).items():
+        assert sum(_pairs(g)[f][0] for g in groups.values()) == num, f
+        assert sum(_pairs(g)[f][1] for g in groups.values()) == den, f
+    assert order_indicators_by(db_engine, *SPAN, "all") == {"all": total}
+
+
+def test_order_indicators_by_month_by_hand(db_engine) -> None:
+    with Session(db_engine) as s, s.begin():
+        _fill(s)
+    months = order_indicators_by(db_engine, *SPAN, "month")
+    assert sorted(months) == ["2026-01", "2026-02"]   # local months, not UTC
+    jan = months["2026-01"]
+    assert jan.orders == 12
+    assert _pairs(jan) == {
+        "instant_answer_rate": (6, 8),           # 3 instant of 4 consultations, per center
+        "closed_in_time": (2, 4),
+        "cross_region_closed_in_time": (0, 2),
+        "instant_answer_satisfaction": (2, 4),   # rated 1 and 3; one not rated
+        "revisit_rate": (4, 4),
+        "revisit_satisfaction": (2, 4),
+        "order_generation_rate": (12, 14),       # the "none" calls have no order
+        "data_conformity": (12, 12)}
+    shenyang = order_indicators_by(db_engine, *SPAN, "center", center="shenyang")
+    assert list(shenyang) == ["shenyang"] and shenyang["shenyang"].orders == 12
+    with pytest.raises(ValueError):
+        order_indicators_by(db_engine, *SPAN, "weekday")
+
+
+BAD_ORDERS = [
+    {"type": "enquiry"}, {"domain": "rail"}, {"content": "  \n\u3000 "},
+    {"source": "call", "call_uniqueid": None}, {"source": "call", "call_uniqueid": ""},
+    {"caller_number": "12345678901"}, {"caller_number": "024-1234"},
+    {"caller_number": "1381234567a"}, {"caller_number": "13812345678x"},
+    {"type": "complaint", "subject": " \t"},
+    {"status": "transferred", "handling_unit": ""}, {"status": "replied", "handling_unit": ""},
+    {"status": "not_accepted", "refusal": "bored"},
+]
+GOOD_ORDERS = [
+    {}, {"caller_number": "13812345678"}, {"caller_number": "024-12345678"},
+    {"caller_number": "02412345678"}, {"caller_number": "0411-1234567"},
+    {"caller_number": "12328"}, {"caller_number": "123456"}, {"source": "web"},
+    {"type": "complaint", "subject": "某客运站"}, {"status": "transferred", "handling_unit": "u"},
+    {"status": "not_accepted", "refusal": "out_of_remit"}, {"content": " 有内容 "},
+]
+
+
+def test_data_conformity_in_sql_is_the_python_rule(db_engine) -> None:
+    """The SQL spelling of `service.conformity` agrees with it, order by order."""
+    from queue_stats.order_indicators import conforming
+
+    at = datetime(2026, 3, 2, 9)
+    with Session(db_engine) as s, s.begin():
+        for i, kw in enumerate(BAD_ORDERS + GOOD_ORDERS):
+            fields = {"center": "c", "type": "consultation", "domain": "highway",
+                      "content": "x", "source": "call", "call_uniqueid": f"u{i}",
+                      "accepted_at": at, "transfer_due": date(2026, 3, 5),
+                      "due": date(2026, 3, 9), "caller_number": "", "subject": "",
+                      "handling_unit": "", "refusal": "", "status": "accepted"}
+            fields.update(kw)
+            s.add(WorkOrder(**fields))
+    with Session(db_engine) as s:
+        orders = s.scalars(select(WorkOrder).order_by(WorkOrder.id)).all()
+        python = {o.id for o in orders if not service.conformity(o)}
+        sql = set(s.scalars(select(WorkOrder.id).where(conforming(db_engine.dialect.name))))
+    assert python == sql
+    assert len(python) == len(GOOD_ORDERS)
+    ind = order_indicators(db_engine, at, at + timedelta(hours=1))
+    assert (ind.data_conformity.numerator, ind.data_conformity.denominator) == \
+        (len(GOOD_ORDERS), len(BAD_ORDERS) + len(GOOD_ORDERS))
