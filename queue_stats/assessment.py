@@ -1,0 +1,339 @@
+"""The monthly assessment (seed 000 annex 4; seed 002 articles 9-10): every center's
+indicators for a month against their targets, a score under configurable rules, a rank (ties
+broken by the manual connection rate), and quarterly and annual roll-ups of the months.
+
+The rules are a TOML file (`queue_stats/scoring/henan.toml`, Henan's 67-point base, is the
+default); `Rules.load` refuses a malformed one naming the field. The figures are those of
+`queue_stats.indicators`, `queue_stats.order_indicators` and `queue_stats.reporting`, so every
+cell can be traced to its numerator and denominator.
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, select
+
+from acd.history.models import Call, Outage
+from acd.orders.models import WorkOrder
+from queue_stats.indicators import Mean, Ratio, call_indicators_by
+from queue_stats.order_indicators import order_indicators_by
+from queue_stats.reporting import call_record_reporting_by_center, timely_reporting_by_center
+
+DEFAULT_RULES = Path(__file__).resolve().parent / "scoring" / "henan.toml"
+
+# key -> Chinese label, in annex 4's column order
+LABELS: dict[str, str] = {
+    "orders": "工单数量",
+    "manual_connection_rate": "人工接通率",
+    "instant_answer_rate": "信息咨询类即时答复率",
+    "average_wait_s": "平均等待时长",
+    "closed_in_time": "限时办结率",
+    "cross_region_closed_in_time": "跨省(地市)工单办结率",
+    "instant_answer_satisfaction": "即时答复满意率",
+    "revisit_rate": "抽查回访率",
+    "revisit_satisfaction": "抽查回访满意率",
+    "order_generation_rate": "电话工单生成率",
+    "call_record_reporting_rate": "通话记录报送率",
+    "timely_reporting_rate": "数据报送及时率",
+    "data_conformity": "数据规范率",
+    "outage_count": "断网次数",
+    "outage_hours": "断网时长",
+}
+SCORABLE = tuple(k for k in LABELS if k not in ("orders", "outage_count", "outage_hours"))
+
+
+class RulesError(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class IndicatorRule:
+    key: str
+    target: float
+    better: str  # "higher" / "lower"
+    points: float
+    step: float
+    deduct: float
+
+    def score(self, value: float | None, no_data: str) -> float:
+        if value is None:
+            return self.points if no_data == "full" else 0.0
+        short = self.target - value if self.better == "higher" else value - self.target
+        if short <= 1e-12:
+            return self.points
+        steps = math.ceil(round(short / self.step, 9))
+        return max(0.0, self.points - steps * self.deduct)
+
+    def met(self, value: float | None) -> bool | None:
+        if value is None:
+            return None
+        return value >= self.target if self.better == "higher" else value <= self.target
+
+
+@dataclass(frozen=True)
+class OutageRule:
+    max_count: int = 4
+    deduct_per_count: float = 0.0
+    max_hours: float = 4.0
+    deduct_per_hour: float = 0.0
+    max_deduction: float = 0.0
+
+    def deduction(self, count: int, hours: float) -> float:
+        d = max(0, count - self.max_count) * self.deduct_per_count + \
+            max(0.0, hours - self.max_hours) * self.deduct_per_hour
+        return min(d, self.max_deduction)
+
+
+@dataclass(frozen=True)
+class Rules:
+    name: str
+    base: float
+    no_data: str
+    indicators: tuple[IndicatorRule, ...]
+    outages: OutageRule
+
+    @classmethod
+    def load(cls, path: Path = DEFAULT_RULES) -> Rules:
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise RulesError(f"{path}: {exc}") from exc
+        return cls.parse(data, str(path))
+
+    @classmethod
+    def parse(cls, data: dict[str, Any], where: str = "rules") -> Rules:
+        def need(d: dict[str, Any], k: str, kind: type | tuple[type, ...], at: str) -> Any:
+            v = d.get(k)
+            if isinstance(v, bool) or not isinstance(v, kind):
+                raise RulesError(f"{where}: {at}{k}: expected {getattr(kind, '__name__', 'a number')}"
+                                 f", got {v!r}")
+            return v
+
+        num = (int, float)
+        base = float(need(data, "base", num, ""))
+        no_data = data.get("no_data", "full")
+        if no_data not in ("full", "zero"):
+            raise RulesError(f"{where}: no_data: must be 'full' or 'zero', got {no_data!r}")
+        items, seen = [], set()
+        raw = data.get("indicator")
+        if not isinstance(raw, list) or not raw:
+            raise RulesError(f"{where}: indicator: a list of [[indicator]] tables is required")
+        for i, d in enumerate(raw):
+            at = f"indicator[{i}]."
+            key = need(d, "key", str, at)
+            if key not in SCORABLE:
+                raise RulesError(f"{where}: {at}key: {key!r} is not one of {', '.join(SCORABLE)}")
+            if key in seen:
+                raise RulesError(f"{where}: {at}key: {key!r} appears twice")
+            seen.add(key)
+            better = d.get("better")
+            if better not in ("higher", "lower"):
+                raise RulesError(f"{where}: {at}better: must be 'higher' or 'lower', got {better!r}")
+            rule = IndicatorRule(key, float(need(d, "target", num, at)), better,
+                                 float(need(d, "points", num, at)), float(need(d, "step", num, at)),
+                                 float(need(d, "deduct", num, at)))
+            if rule.points < 0 or rule.step <= 0 or rule.deduct < 0:
+                raise RulesError(f"{where}: {at}: points and deduct must be >= 0, step > 0")
+            items.append(rule)
+        total = sum(r.points for r in items)
+        if abs(total - base) > 1e-9:
+            raise RulesError(f"{where}: base: the indicators' points add up to {total:g}, "
+                             f"not the base {base:g}")
+        o = data.get("outages", {})
+        if not isinstance(o, dict):
+            raise RulesError(f"{where}: outages: expected a table")
+        outages = OutageRule(**{k: need(o, k, num, "outages.") for k in o
+                                if k in OutageRule.__dataclass_fields__})
+        unknown = set(o) - set(OutageRule.__dataclass_fields__)
+        if unknown:
+            raise RulesError(f"{where}: outages: unknown field(s) {', '.join(sorted(unknown))}")
+        return cls(str(data.get("name", where)), base, no_data, tuple(items), outages)
+
+
+@dataclass
+class CenterRow:
+    center: str
+    values: dict[str, Ratio | Mean | int | float]  # key -> figure (Ratio/Mean carry num/den)
+    scores: dict[str, float] = field(default_factory=dict)
+    deduction: float = 0.0
+    score: float = 0.0
+    rank: int = 0
+
+    def value(self, key: str) -> float | None:
+        v = self.values.get(key)
+        if isinstance(v, (Ratio, Mean)):
+            return v.value
+        return None if v is None else float(v)
+
+
+@dataclass
+class Table:
+    title: str
+    since: datetime   # local time of the province, end exclusive
+    until: datetime
+    rules: Rules
+    rows: list[CenterRow]
+
+
+def _local_to_utc(t: datetime, tz: ZoneInfo) -> datetime:
+    return t.replace(tzinfo=tz).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
+
+
+def centers_in(engine: Engine, since: datetime, until: datetime) -> list[str]:
+    """Every center with a call or an order in [since, until) (UTC)."""
+    with engine.connect() as conn:
+        calls = conn.execute(select(Call.center).where(
+            Call.started_at >= since, Call.started_at < until).distinct()).scalars()
+        orders = conn.execute(select(WorkOrder.center).where(
+            WorkOrder.accepted_at >= since, WorkOrder.accepted_at < until).distinct()).scalars()
+        return sorted(set(calls) | set(orders))
+
+
+def outages_by_center(engine: Engine, since: datetime, until: datetime) -> dict[str, tuple[int, float]]:
+    """(count, hours) per center of the outages that started in [since, until); an outage still
+    open counts up to `until`; hours are clipped to the period."""
+    q = select(Outage.center, Outage.started_at, Outage.ended_at).where(
+        Outage.started_at >= since, Outage.started_at < until)
+    out: dict[str, tuple[int, float]] = {}
+    with engine.connect() as conn:
+        for c, start, end in conn.execute(q):
+            n, h = out.get(c, (0, 0.0))
+            out[c] = (n + 1, h + (min(end or until, until) - start).total_seconds() / 3600)
+    return out
+
+
+def monthly_table(engine: Engine, year: int, month: int, rules: Rules | None = None,
+                  timezone: str = "Asia/Shanghai", centers: list[str] | None = None) -> Table:
+    if not 1 <= month <= 12:
+        raise ValueError(f"month must be 1-12, got {month}")
+    lo = datetime(year, month, 1)
+    hi = (lo.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return period_table(engine, lo, hi, f"{year}年{month}月", rules, timezone, centers)
+
+
+def period_table(engine: Engine, lo: datetime, hi: datetime, title: str,
+                 rules: Rules | None = None, timezone: str = "Asia/Shanghai",
+                 centers: list[str] | None = None) -> Table:
+    """The assessment table of [lo, hi) in local time: indicators, scores and ranks."""
+    rules = rules or Rules.load()
+    tz = ZoneInfo(timezone)
+    since, until = _local_to_utc(lo, tz), _local_to_utc(hi, tz)
+    names = centers if centers is not None else centers_in(engine, since, until)
+    calls = call_indicators_by(engine, since, until, "center", timezone=timezone)
+    orders = order_indicators_by(engine, since, until, "center", timezone=timezone)
+    uploads = call_record_reporting_by_center(engine, since, until)
+    timely = timely_reporting_by_center(engine, since, until, names, timezone)
+    outages = outages_by_center(engine, since, until)
+    rows = []
+    for c in names:
+        ci, oi = calls.get(c), orders.get(c)
+        none = Ratio(0, 0)
+        n_out, h_out = outages.get(c, (0, 0.0))
+        values: dict[str, Ratio | Mean | int | float] = {
+            "orders": oi.orders if oi else 0,
+            "manual_connection_rate": ci.manual_connection_rate if ci else none,
+            "average_wait_s": ci.average_wait_s if ci else Mean(0, 0),
+            "outage_count": n_out, "outage_hours": round(h_out, 2),
+            "call_record_reporting_rate": uploads.get(c, none),
+            "timely_reporting_rate": timely.get(c, none),
+        }
+        for k in ("instant_answer_rate", "closed_in_time", "cross_region_closed_in_time",
+                  "instant_answer_satisfaction", "revisit_rate", "revisit_satisfaction",
+                  "order_generation_rate", "data_conformity"):
+            values[k] = getattr(oi, k) if oi else none
+        rows.append(score_row(CenterRow(c, values), rules))
+    rank(rows)
+    return Table(title, lo, hi, rules, rows)
+
+
+def score_row(row: CenterRow, rules: Rules) -> CenterRow:
+    row.scores = {r.key: r.score(row.value(r.key), rules.no_data) for r in rules.indicators}
+    row.deduction = rules.outages.deduction(int(row.value("outage_count") or 0),
+                                            row.value("outage_hours") or 0.0)
+    row.score = round(sum(row.scores.values()) - row.deduction, 2)
+    return row
+
+
+def rank(rows: list[CenterRow]) -> None:
+    """Highest score first; a tie goes to the higher manual connection rate (no data last);
+    a tie on both shares the rank."""
+    def key(r: CenterRow) -> tuple[float, float]:
+        mcr = r.value("manual_connection_rate")
+        return (-r.score, -(mcr if mcr is not None else -1.0))
+
+    rows.sort(key=lambda r: (key(r), r.center))
+    for i, r in enumerate(rows):
+        r.rank = rows[i - 1].rank if i and key(rows[i - 1]) == key(r) else i + 1
+
+
+@dataclass
+class RollUp:
+    """A quarter or a year: the mean of the months' scores (plus the year's adjustments),
+    ranked; ties broken by the period's own manual connection rate."""
+    title: str
+    months: list[Table]
+    rows: list[CenterRow]
+
+
+def roll_up(engine: Engine, months: list[Table], title: str,
+            adjustments: dict[str, float] | None = None,
+            timezone: str = "Asia/Shanghai") -> RollUp:
+    if not months:
+        raise ValueError("a roll-up needs at least one month")
+    tz = ZoneInfo(timezone)
+    lo, hi = months[0].since, months[-1].until
+    calls = call_indicators_by(engine, _local_to_utc(lo, tz), _local_to_utc(hi, tz), "center",
+                               timezone=timezone)
+    scores: dict[str, list[float]] = {}
+    for t in months:
+        for r in t.rows:
+            scores.setdefault(r.center, []).append(r.score)
+    rows = []
+    for c, s in scores.items():
+        ci = calls.get(c)
+        row = CenterRow(c, {"manual_connection_rate": ci.manual_connection_rate if ci
+                            else Ratio(0, 0), "months": len(s)})
+        row.deduction = -(adjustments or {}).get(c, 0.0)
+        row.score = round(sum(s) / len(s) - row.deduction, 2)
+        rows.append(row)
+    rank(rows)
+    return RollUp(title, months, rows)
+
+
+def quarter_tables(engine: Engine, year: int, quarter: int, rules: Rules | None = None,
+                   timezone: str = "Asia/Shanghai") -> RollUp:
+    if quarter not in (1, 2, 3, 4):
+        raise ValueError(f"quarter must be 1-4, got {quarter}")
+    months = [monthly_table(engine, year, m, rules, timezone)
+              for m in range(3 * quarter - 2, 3 * quarter + 1)]
+    return roll_up(engine, [t for t in months if t.rows], f"{year}年第{quarter}季度",
+                   timezone=timezone)
+
+
+def load_adjustments(path: Path) -> dict[str, float]:
+    """The year's 加减分 (honours, criticism, inspections; seed 002 art. 8): a TOML file of
+    [[adjustment]] center = "...", points = 1.5, reason = "..." (reasons are required)."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    out: dict[str, float] = {}
+    for i, a in enumerate(data.get("adjustment", [])):
+        c, p, why = a.get("center"), a.get("points"), a.get("reason")
+        if not isinstance(c, str) or isinstance(p, bool) or not isinstance(p, (int, float)) \
+                or not isinstance(why, str) or not why.strip():
+            raise RulesError(f"{path}: adjustment[{i}]: needs center (text), points (a number)"
+                             f" and a reason, got {a!r}")
+        out[c] = out.get(c, 0.0) + float(p)
+    return out
+
+
+def year_tables(engine: Engine, year: int, rules: Rules | None = None,
+                adjustments: dict[str, float] | None = None,
+                timezone: str = "Asia/Shanghai") -> RollUp:
+    months = [monthly_table(engine, year, m, rules, timezone) for m in range(1, 13)]
+    return roll_up(engine, [t for t in months if t.rows], f"{year}年度", adjustments, timezone)

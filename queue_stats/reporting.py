@@ -1,0 +1,145 @@
+"""Reporting upward to the provincial platform, and the two indicators that measure it.
+
+- 通话记录报送率 call-record reporting rate = calls (started in the period) whose record was
+  written into an upload file / calls started in the period.
+- 数据报送及时率 timely reporting = reports due in the period that were submitted by their due
+  time / reports due in the period. A monthly report is due before the 3rd of the next month,
+  an annual report before 10 January, a special-event report within 2 days after the event
+  (seed 001, DOMAIN.md). Every month of a center with calls is due whether or not a report was
+  made; special events count once a report for them exists.
+Times are UTC in the ledger; due dates are the center's local midnights.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, func, insert, select
+
+from acd.history.models import Call
+from queue_stats.indicators import Ratio
+from queue_stats.models import CallRecordUpload, ReportSubmission
+
+KINDS = ("month", "year", "special")
+
+
+def due_at(kind: str, period_start: datetime, period_end: datetime) -> datetime:
+    """When a report of a period (local times; end exclusive) is due, local time."""
+    if kind == "month":
+        return period_end.replace(day=3, hour=0, minute=0, second=0, microsecond=0)
+    if kind == "year":
+        return period_end.replace(month=1, day=10, hour=0, minute=0, second=0, microsecond=0)
+    if kind == "special":
+        return period_end + timedelta(days=2)
+    raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+
+
+def submit(engine: Engine, center: str, kind: str, title: str, period_start: datetime,
+           period_end: datetime, at: datetime | None = None) -> ReportSubmission:
+    """Record that a report was handed in (by `hotline report --submit`)."""
+    row = ReportSubmission(center=center, kind=kind, title=title, period_start=period_start,
+                           period_end=period_end, due_at=due_at(kind, period_start, period_end),
+                           submitted_at=at or datetime.now(UTC).replace(tzinfo=None))
+    from sqlalchemy.orm import Session
+    with Session(engine, expire_on_commit=False) as s:
+        s.add(row)
+        s.commit()
+    return row
+
+
+@dataclass(frozen=True)
+class Upload:
+    path: Path
+    records: int
+
+
+FIELDS = ("uniqueid", "center", "caller_number", "dialed", "started_at", "ended_at",
+          "final_queue", "outcome", "seat_id", "wait_s", "talk_s", "survey_score")
+
+
+def upload(engine: Engine, since: datetime, until: datetime, out_dir: Path,
+           center: str | None = None, now: datetime | None = None) -> Upload:
+    """Write the call records of [since, until) not yet uploaded into one JSON-lines file for
+    the platform, and record each as uploaded. Ended calls only: a call still going is sent
+    by the next upload."""
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    done = select(CallRecordUpload.uniqueid)
+    q = (select(*(getattr(Call, f) for f in FIELDS))
+         .where(Call.started_at >= since, Call.started_at < until, Call.ended_at.is_not(None),
+                Call.uniqueid.not_in(done)).order_by(Call.started_at))
+    if center:
+        q = q.where(Call.center == center)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"calls-{now:%Y%m%dT%H%M%S}.jsonl"
+    n = 0
+    with engine.begin() as conn, path.open("w", encoding="utf-8") as f:
+        rows = conn.execute(q).all()
+        for row in rows:
+            rec = dict(zip(FIELDS, row, strict=True))
+            for k in ("started_at", "ended_at"):
+                rec[k] = rec[k].isoformat() + "Z" if rec[k] else None
+            f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+        for i in range(0, len(rows), 5000):
+            conn.execute(insert(CallRecordUpload), [
+                {"uniqueid": r[0], "uploaded_at": now, "batch": path.name}
+                for r in rows[i:i + 5000]])
+        n = len(rows)
+    return Upload(path, n)
+
+
+def call_record_reporting_by_center(engine: Engine, since: datetime,
+                                    until: datetime) -> dict[str, Ratio]:
+    q = (select(Call.center, func.count(Call.uniqueid), func.count(CallRecordUpload.uniqueid))
+         .outerjoin(CallRecordUpload, CallRecordUpload.uniqueid == Call.uniqueid)
+         .where(Call.started_at >= since, Call.started_at < until).group_by(Call.center))
+    with engine.connect() as conn:
+        return {c: Ratio(up, total) for c, total, up in conn.execute(q)}
+
+
+def _months(since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
+    out, m = [], since.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    while m < until:
+        nxt = (m.replace(day=28) + timedelta(days=4)).replace(day=1)
+        out.append((m, nxt))
+        m = nxt
+    return out
+
+
+def timely_reporting_by_center(engine: Engine, since: datetime, until: datetime,
+                               centers: list[str],
+                               timezone: str = "Asia/Shanghai") -> dict[str, Ratio]:
+    """Reports due in [since, until) (UTC), per center: the monthly report of every month
+    whose due time falls in the period, plus annual and special reports made with a due time
+    in the period."""
+    tz = ZoneInfo(timezone)
+
+    def local(t: datetime) -> datetime:
+        return t.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
+
+    lo, hi = local(since), local(until)
+    with engine.connect() as conn:
+        subs = conn.execute(select(ReportSubmission.center, ReportSubmission.kind,
+                                   ReportSubmission.period_start, ReportSubmission.due_at,
+                                   ReportSubmission.submitted_at)).all()
+    out: dict[str, Ratio] = {}
+    for c in centers:
+        mine = [s for s in subs if s.center == c]
+        due = on_time = 0
+        # The monthly reports due in the period: months that end up to a month before it.
+        for start, end in _months(lo - timedelta(days=31), hi):
+            d = due_at("month", start, end)
+            if not lo <= d < hi:
+                continue
+            due += 1
+            made = [s.submitted_at for s in mine if s.kind == "month" and s.period_start == start]
+            on_time += any(local_submitted <= d for local_submitted in map(local, made))
+        for s in mine:
+            if s.kind != "month" and lo <= s.due_at < hi:
+                due += 1
+                on_time += local(s.submitted_at) <= s.due_at
+        out[c] = Ratio(on_time, due)
+    return out
