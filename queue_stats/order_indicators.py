@@ -16,7 +16,7 @@ from sqlalchemy import Engine, and_, case, exists, func, not_, or_, select
 from acd.history.models import Call
 from acd.orders.models import Revisit, WorkOrder
 from acd.orders.service import DOMAINS, REFUSALS, TYPES
-from queue_stats.indicators import Grouping, Ratio
+from queue_stats.indicators import Grouping, Ratio, count_if
 
 SATISFIED = (1, 2)  # very satisfied, satisfied
 GROUPINGS = ("all", "hour", "day", "month", "quarter", "year", "center")
@@ -83,10 +83,6 @@ def _empty() -> OrderIndicators:
     return OrderIndicators(0, none, none, none, none, none, none, none, none)
 
 
-def _count(cond):  # type: ignore[no-untyped-def]
-    return func.sum(case((cond, 1), else_=0))
-
-
 def _in_period(since: datetime, until: datetime, center: str | None):  # type: ignore[no-untyped-def]
     cond = and_(WorkOrder.accepted_at >= since, WorkOrder.accepted_at < until)
     return and_(cond, WorkOrder.center == center) if center else cond
@@ -103,18 +99,18 @@ def _orders_query(g: Grouping, since: datetime, until: datetime, center: str | N
     rated = and_(WorkOrder.answered_on_call.is_(True), Call.survey_score.is_not(None),
                  Call.survey_score != 0)
     q = (select(func.count().label("orders"),
-                _count(WorkOrder.type == "consultation").label("consult"),
-                _count(and_(WorkOrder.type == "consultation",
+                count_if(WorkOrder.type == "consultation").label("consult"),
+                count_if(and_(WorkOrder.type == "consultation",
                             WorkOrder.answered_on_call.is_(True))).label("consult_instant"),
-                _count(TRANSFERRED).label("transferred"),
-                _count(and_(TRANSFERRED, IN_TIME)).label("transferred_in_time"),
-                _count(and_(TRANSFERRED, WorkOrder.cross_region.is_(True))).label("cross"),
-                _count(and_(TRANSFERRED, WorkOrder.cross_region.is_(True), IN_TIME))
+                count_if(TRANSFERRED).label("transferred"),
+                count_if(and_(TRANSFERRED, IN_TIME)).label("transferred_in_time"),
+                count_if(and_(TRANSFERRED, WorkOrder.cross_region.is_(True))).label("cross"),
+                count_if(and_(TRANSFERRED, WorkOrder.cross_region.is_(True), IN_TIME))
                 .label("cross_in_time"),
-                _count(rated).label("rated"),
-                _count(and_(rated, Call.survey_score.in_(SATISFIED))).label("rated_satisfied"),
-                _count(CLOSED_TRANSFERRED).label("closed_transferred"),
-                _count(conforming(dialect)).label("conforming"))
+                count_if(rated).label("rated"),
+                count_if(and_(rated, Call.survey_score.in_(SATISFIED))).label("rated_satisfied"),
+                count_if(CLOSED_TRANSFERRED).label("closed_transferred"),
+                count_if(conforming(dialect)).label("conforming"))
          .select_from(WorkOrder)
          .outerjoin(Call, Call.uniqueid == WorkOrder.call_uniqueid)
          .where(_in_period(since, until, center)))
@@ -127,8 +123,8 @@ def _revisits_query(g: Grouping, since: datetime, until: datetime,
     rated = and_(done, Revisit.satisfaction.is_not(None))
     q = (select(func.count(func.distinct(case((and_(done, CLOSED_TRANSFERRED), Revisit.order_id))))
                 .label("revisited"),
-                _count(rated).label("revisits_rated"),
-                _count(and_(rated, Revisit.satisfaction.in_(SATISFIED)))
+                count_if(rated).label("revisits_rated"),
+                count_if(and_(rated, Revisit.satisfaction.in_(SATISFIED)))
                 .label("revisits_satisfied"))
          .select_from(Revisit).join(WorkOrder, WorkOrder.id == Revisit.order_id)
          .where(_in_period(since, until, center)))
@@ -138,7 +134,7 @@ def _revisits_query(g: Grouping, since: datetime, until: datetime,
 def _calls_query(g: Grouping, since: datetime, until: datetime,
                  center: str | None):  # type: ignore[no-untyped-def]
     has_order = exists().where(WorkOrder.call_uniqueid == Call.uniqueid)
-    q = (select(func.count().label("answered"), _count(has_order).label("with_order"))
+    q = (select(func.count().label("answered"), count_if(has_order).label("with_order"))
          .where(Call.started_at >= since, Call.started_at < until,
                 Call.outcome.in_(("answered", "transferred"))))
     if center:

@@ -138,3 +138,28 @@ def test_data_conformity_in_sql_is_the_python_rule(db_engine) -> None:
     ind = order_indicators(db_engine, at, at + timedelta(hours=1))
     assert (ind.data_conformity.numerator, ind.data_conformity.denominator) == \
         (len(GOOD_ORDERS), len(BAD_ORDERS) + len(GOOD_ORDERS))
+
+
+def test_call_groups_in_a_half_hour_time_zone_and_by_seat(db_engine) -> None:
+    """Kolkata is UTC+5:30: 18:20 UTC is 23:50 there, 18:31 UTC is already the next day."""
+    from acd.history.models import QueueCall
+    from queue_stats.indicators import call_indicators, call_indicators_by
+
+    with Session(db_engine) as s, s.begin():
+        for uid, at, seat in (("k1", datetime(2026, 5, 1, 18, 20), "8001"),
+                              ("k2", datetime(2026, 5, 1, 18, 31), "8001"),
+                              ("k3", datetime(2026, 5, 1, 18, 45), "8002")):
+            s.add(Call(uniqueid=uid, linkedid=uid, node="pbx1", center="c", started_at=at,
+                       outcome="answered", wait_s=4.0, talk_s=20.0, seat_id=seat,
+                       final_queue="q"))
+            s.add(QueueCall(uniqueid=uid, center="c", queue="q", entered_at=at,
+                            outcome="answered", wait_s=4.0, seat_id=seat))
+    span = (datetime(2026, 5, 1), datetime(2026, 5, 3))
+    days = call_indicators_by(db_engine, *span, "day", timezone="Asia/Kolkata")
+    assert {k: v.queued for k, v in days.items()} == {"2026-05-01": 1, "2026-05-02": 2}
+    hours = call_indicators_by(db_engine, *span, "hour", timezone="Asia/Kolkata")
+    assert {k: v.queued for k, v in hours.items()} == {"2026-05-01 23:00": 1,
+                                                        "2026-05-02 00:00": 2}
+    seats = call_indicators_by(db_engine, *span, "seat")
+    assert {k: v.answered for k, v in seats.items()} == {"8001": 2, "8002": 1}
+    assert call_indicators(db_engine, *span).average_handle_time_s.value == 20.0
