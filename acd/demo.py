@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from acd import center as center_mod
 from acd import paths
@@ -316,8 +317,15 @@ def _summary(database: str, inst: rig.Instance, center: Center, started: float,
         until = datetime.fromtimestamp(ended + 1, UTC).replace(tzinfo=None)
         ind = call_indicators(engine, since, until, center=center.code)
         diff = differences(engine, inst.queue_log, started - 2, ended + 1)
-        files = report.write(engine, since, until, center.code, f"{center.name} 模拟值班报告",
-                             Path(database.removeprefix("sqlite:///")).parent / "report")
+        tz = ZoneInfo(center.timezone)
+
+        def local(t: datetime) -> datetime:
+            return t.replace(tzinfo=UTC).astimezone(tz).replace(tzinfo=None)
+
+        shift = report.Period.special(f"{center.name} 模拟值班报告", local(since), local(until),
+                                      center.timezone)
+        files = report.write(engine, shift, Path(database.removeprefix("sqlite:///")).parent
+                             / "report", center.code)
     finally:
         engine.dispose()
     values = ind.as_dict()

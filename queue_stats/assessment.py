@@ -285,8 +285,8 @@ class RollUp:
 def roll_up(engine: Engine, months: list[Table], title: str,
             adjustments: dict[str, float] | None = None,
             timezone: str = "Asia/Shanghai") -> RollUp:
-    if not months:
-        raise ValueError("a roll-up needs at least one month")
+    if not months:  # no center had a call or an order: nothing to rank
+        return RollUp(title, [], [])
     tz = ZoneInfo(timezone)
     lo, hi = months[0].since, months[-1].until
     calls = call_indicators_by(engine, _local_to_utc(lo, tz), _local_to_utc(hi, tz), "center",

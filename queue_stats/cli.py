@@ -52,8 +52,8 @@ def _calls(args: argparse.Namespace) -> int:
         print(f"{args.by:<16} {'queued':>7} {'answered':>9} {'接通率':>9} {'平均等待':>9} "
               f"{'10秒接通':>9}")
         for key, g in groups.items():
-            print(f"{key:<16} {g.queued:>7} {g.answered:>9} {str(g.manual_connection_rate):>9} "
-                  f"{str(g.average_wait_s):>9} {str(g.answered_within_10s_rate):>9}")
+            print(f"{key:<16} {g.queued:>7} {g.answered:>9} {g.manual_connection_rate!s:>9} "
+                  f"{g.average_wait_s!s:>9} {g.answered_within_10s_rate!s:>9}")
         return 0
     ind = call_indicators(engine, since, until, center=center.code, queue=args.queue,
                           seat=args.seat, options=Options(short_abandon_s=args.short_abandon,
@@ -72,15 +72,110 @@ def _calls(args: argparse.Namespace) -> int:
     return 0
 
 
+def _report_period(args: argparse.Namespace, timezone: str):  # type: ignore[no-untyped-def]
+    from queue_stats.report import Period
+
+    try:
+        if args.month:
+            year, month = (int(x) for x in args.month.split("-"))
+            return Period.month(year, month, timezone)
+        if args.year:
+            return Period.year(int(args.year), timezone)
+        if args.event:
+            if not (args.since and args.until):
+                raise ValueError("a special event needs --since and --until")
+            return Period.special(args.event, datetime.fromisoformat(args.since),
+                                  datetime.fromisoformat(args.until), timezone)
+    except ValueError as exc:
+        raise SystemExit(f"hotline: {exc}") from None
+    raise SystemExit("hotline: say --month YYYY-MM, --year YYYY or --event TITLE "
+                     "--since ... --until ...")
+
+
+def _rules(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from queue_stats import assessment
+
+    try:
+        rules = assessment.Rules.load(Path(args.rules)) if args.rules else assessment.Rules.load()
+        adjustments = assessment.load_adjustments(Path(args.adjustments)) \
+            if args.adjustments else None
+    except (OSError, ValueError) as exc:
+        raise SystemExit(f"hotline: {exc}") from None
+    return rules, adjustments
+
+
 def _report(args: argparse.Namespace) -> int:
-    from queue_stats import report
+    from queue_stats import report, reporting
+
+    center, engine = _engine(args)
+    p = _report_period(args, center.timezone)
+    rules, adjustments = _rules(args)
+    files = report.write(engine, p, Path(args.out), args.only_center, rules, adjustments)
+    for kind, path in files.items():
+        print(f"{kind}: {path}")
+    if args.submit:
+        sub = reporting.submit(engine, args.only_center or center.code, p.kind, p.title,
+                               p.lo, p.hi)
+        late = "on time" if sub.submitted_at <= p.utc(sub.due_at) else "LATE"
+        print(f"submitted {p.kind} report {p.title!r}: due {sub.due_at:%Y-%m-%d %H:%M} "
+              f"({center.timezone}), {late}")
+    return 0
+
+
+def _assess(args: argparse.Namespace) -> int:
+    from queue_stats import assessment
+
+    center, engine = _engine(args)
+    rules, adjustments = _rules(args)
+    try:
+        if args.month:
+            year, month = (int(x) for x in args.month.split("-"))
+            t = assessment.monthly_table(engine, year, month, rules, center.timezone)
+            rows, title = t.rows, t.title
+        elif args.quarter:
+            year, q = args.quarter.upper().split("-Q")
+            r = assessment.quarter_tables(engine, int(year), int(q), rules, center.timezone)
+            rows, title = r.rows, r.title
+        elif args.year:
+            r = assessment.year_tables(engine, int(args.year), rules, adjustments,
+                                       center.timezone)
+            rows, title = r.rows, r.title
+        else:
+            raise ValueError("which period?")
+    except ValueError as exc:
+        raise SystemExit(f"hotline: {exc} (say --month 2026-10, --quarter 2026-Q3 or "
+                         "--year 2026)") from None
+    print(f"{title} · {rules.name} · base {rules.base:g}")
+    print(f"{'rank':>4} {'score':>7} {'人工接通率':>9}  center")
+    for row in rows:
+        mcr = row.values.get("manual_connection_rate")
+        print(f"{row.rank:>4} {row.score:>7.2f} {str(mcr) if mcr is not None else '':>10}  "
+              f"{row.center}")
+    return 0
+
+
+def _seats(args: argparse.Namespace) -> int:
+    from queue_stats.seats import seat_report
 
     center, engine = _engine(args)
     since, until = _period(args)
-    title = args.title or f"{center.name} {since:%Y-%m-%d} — {until:%Y-%m-%d}"
-    files = report.write(engine, since, until, center.code, title, Path(args.out))
-    for kind, path in files.items():
-        print(f"{kind}: {path}")
+    print(f"{'seat':<6} {'day':<10} {'signed in':>9} {'busy':>7} {'wrap-up':>7} {'calls':>5} "
+          f"{'AHT':>7}  busy by reason (hours)")
+    for d in seat_report(engine, since, until, args.only_center, center.timezone):
+        reasons = ", ".join(f"{k} {v / 3600:.2f}" for k, v in sorted(d.busy_s.items()))
+        print(f"{d.seat:<6} {d.day:<10} {d.signed_in_s / 3600:>8.2f}h {d.busy_total_s / 3600:>6.2f}h "
+              f"{d.wrapup_s / 3600:>6.2f}h {d.answered:>5} {d.average_handle_time_s!s:>7}  "
+              f"{reasons}")
+    return 0
+
+
+def _upload(args: argparse.Namespace) -> int:
+    from queue_stats.reporting import upload
+
+    center, engine = _engine(args)
+    since, until = _period(args)
+    up = upload(engine, since, until, Path(args.out), args.only_center)
+    print(f"{up.records} call record(s) written to {up.path}")
     return 0
 
 
@@ -96,18 +191,37 @@ def _staffing(args: argparse.Namespace) -> int:
     return 0
 
 
+def _period_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--month", help="YYYY-MM")
+    p.add_argument("--year", help="YYYY")
+    p.add_argument("--center-code", dest="only_center", metavar="CODE",
+                   help="one center's figures (default: every center in the database)")
+    p.add_argument("--rules", help="scoring rules, TOML (default: queue_stats/scoring/henan.toml)")
+    p.add_argument("--adjustments", help="the year's 加减分, TOML")
+    p.add_argument("--database")
+
+
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("stats", help="indicators from the ledger; reconcile with queue_log")
     ps = p.add_subparsers(dest="stats_command", metavar="ACTION", required=True)
     for name, func, text in (("reconcile", _reconcile,
                               "every call where the ledger and queue_log differ (exit 1 if any)"),
-                             ("calls", _calls, "the call indicators of a period")):
+                             ("calls", _calls, "the call indicators of a period"),
+                             ("seats", _seats, "per seat and day: signed in, busy by reason, "
+                              "wrap-up, calls, average handle time"),
+                             ("upload", _upload, "write the period's call records not yet "
+                              "uploaded into a file for the provincial platform")):
         c = ps.add_parser(name, help=text)
         c.add_argument("--since", help="ISO time, UTC (default: a day before --until)")
         c.add_argument("--until", help="ISO time, UTC (default: now)")
         c.add_argument("--database")
         c.set_defaults(func=func)
-        if name == "reconcile":
+        if name in ("seats", "upload"):
+            c.add_argument("--center-code", dest="only_center", metavar="CODE",
+                           help="one center's records only (default: all in the database)")
+            if name == "upload":
+                c.add_argument("--out", default="uploads", help="directory for the file")
+        elif name == "reconcile":
             c.add_argument("--queue-log", help="default: the rig instance's queue_log")
         else:
             c.add_argument("--queue")
@@ -118,13 +232,21 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                            choices=("all", "hour", "day", "month", "quarter", "year", "center",
                                     "queue", "seat"),
                            help="one row per group (times in the center's time zone)")
-    rp = sub.add_parser("report", help="report files (XLSX, HTML with charts) for a period")
-    rp.add_argument("--since", help="ISO time, UTC (default: a day before --until)")
-    rp.add_argument("--until", help="ISO time, UTC (default: now)")
-    rp.add_argument("--title", help="e.g. a special event's name")
+    rp = sub.add_parser("report", help="report files (XLSX, HTML with charts) for a month, "
+                        "a year or a special event")
+    _period_args(rp)
+    rp.add_argument("--event", help="a special event's title (with --since and --until)")
+    rp.add_argument("--since", help="special event: local start, ISO (e.g. 2026-01-20)")
+    rp.add_argument("--until", help="special event: local end, exclusive")
+    rp.add_argument("--submit", action="store_true",
+                    help="record the report as handed in now (timely-reporting rate)")
     rp.add_argument("--out", default="report", help="directory for the files")
-    rp.add_argument("--database")
     rp.set_defaults(func=_report)
+    ap = sub.add_parser("assess", help="the monthly assessment table, or a quarter's or "
+                        "year's ranking")
+    _period_args(ap)
+    ap.add_argument("--quarter", help="YYYY-QN")
+    ap.set_defaults(func=_assess)
     st = sub.add_parser("staffing", help="Erlang C: seats needed for 95 %% answered, 25 s wait")
     st.add_argument("calls_per_hour", type=float)
     st.add_argument("handle_s", type=float, help="average handle time in seconds")

@@ -1,23 +1,96 @@
-"""Report files for a period: a Chinese XLSX workbook and an HTML page with PNG charts.
+"""Report files for a month, a year or a special event: a Chinese XLSX workbook and an HTML
+page with PNG charts, reproducing the kind of figures in seed 000 (volume by type,
+year on year, the domain breakdown, the centers' ranking) plus the seat report.
 
-The figures are those of `queue_stats.indicators` (and the work-order indicators where there
-are orders), with numerator and denominator, so the report can be checked by hand.
+Every figure comes from `queue_stats.indicators`, `order_indicators`, `assessment` and `seats`,
+with numerator and denominator where it is a rate, so the report can be checked by hand.
 """
 
 from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, func, select
 
 from acd.history.models import QueueCall
+from acd.orders.models import WorkOrder
+from acd.orders.service import DOMAINS, TYPES
+from queue_stats import assessment
 from queue_stats.indicators import Mean, Ratio, call_indicators
 from queue_stats.order_indicators import order_indicators
+from queue_stats.seats import seat_report
 
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
+TYPE_ZH = {"consultation": "信息咨询", "complaint": "投诉举报", "suggestion": "意见建议"}
+DOMAIN_ZH = {"highway": "高速公路", "ordinary_road": "普通公路", "road_transport": "道路运输",
+             "urban_transit": "城市客运", "waterway": "水路", "maritime": "海事", "other": "其他"}
+
+
+@dataclass(frozen=True)
+class Period:
+    """What a report covers: local times of the province (end exclusive) and the same in UTC."""
+    kind: str  # month / year / special
+    title: str
+    lo: datetime
+    hi: datetime
+    timezone: str = "Asia/Shanghai"
+
+    @classmethod
+    def month(cls, year: int, month: int, timezone: str = "Asia/Shanghai") -> Period:
+        if not 1 <= month <= 12:
+            raise ValueError(f"month must be 1-12, got {month}")
+        lo = datetime(year, month, 1)
+        return cls("month", f"{year}年{month}月", lo,
+                   (lo.replace(day=28) + timedelta(days=4)).replace(day=1), timezone)
+
+    @classmethod
+    def year(cls, year: int, timezone: str = "Asia/Shanghai") -> Period:
+        return cls("year", f"{year}年度", datetime(year, 1, 1), datetime(year + 1, 1, 1), timezone)
+
+    @classmethod
+    def special(cls, title: str, lo: datetime, hi: datetime,
+                timezone: str = "Asia/Shanghai") -> Period:
+        if hi <= lo:
+            raise ValueError("a special event must end after it starts")
+        if not title.strip():
+            raise ValueError("a special event needs a title")
+        return cls("special", title, lo, hi, timezone)
+
+    def utc(self, t: datetime) -> datetime:
+        return t.replace(tzinfo=ZoneInfo(self.timezone)).astimezone(UTC).replace(tzinfo=None)
+
+    @property
+    def since(self) -> datetime:
+        return self.utc(self.lo)
+
+    @property
+    def until(self) -> datetime:
+        return self.utc(self.hi)
+
+    def steps(self) -> list[tuple[str, datetime, datetime]]:
+        """The chart's x axis: months of a year, days of a month or of a short event, weeks of
+        a longer one (label, local start, local end)."""
+        out, t = [], self.lo
+        while t < self.hi:
+            if self.kind == "year":
+                nxt = (t.replace(day=28) + timedelta(days=4)).replace(day=1)
+                label = f"{t.month}月"
+            elif (self.hi - self.lo).days <= 62:
+                nxt, label = t + timedelta(days=1), f"{t:%m-%d}"
+            else:
+                nxt, label = t + timedelta(days=7), f"{t:%m-%d}"
+            out.append((label, t, min(nxt, self.hi)))
+            t = nxt
+        return out
+
+    def a_year_earlier(self) -> Period:
+        def back(t: datetime) -> datetime:
+            return t.replace(year=t.year - 1, day=28 if (t.month, t.day) == (2, 29) else t.day)
+        return Period(self.kind, self.title, back(self.lo), back(self.hi), self.timezone)
 
 
 @dataclass(frozen=True)
@@ -29,9 +102,9 @@ class Row:
     target: str
 
 
-def _rows(engine: Engine, since: datetime, until: datetime, center: str) -> list[Row]:
-    calls = call_indicators(engine, since, until, center=center)
-    orders = order_indicators(engine, since, until, center=center)
+def _rows(engine: Engine, p: Period, center: str | None) -> list[Row]:
+    calls = call_indicators(engine, p.since, p.until, center=center)
+    orders = order_indicators(engine, p.since, p.until, center=center)
 
     def r(label: str, x: Ratio | Mean, target: str = "") -> Row:
         if isinstance(x, Ratio):
@@ -48,20 +121,40 @@ def _rows(engine: Engine, since: datetime, until: datetime, center: str) -> list
         Row("工单数量 work orders", str(orders.orders), "", "", ""),
         r("信息咨询类即时答复率 instant-answer rate", orders.instant_answer_rate, "≥ 95 %"),
         r("限时办结率 closed in time", orders.closed_in_time, "≥ 95 %"),
+        r("跨省(地市)工单办结率 cross-region closed in time", orders.cross_region_closed_in_time,
+          "≥ 90 %"),
         r("即时答复满意率 instant-answer satisfaction", orders.instant_answer_satisfaction,
           "≥ 90 %"),
+        r("抽查回访率 revisit rate", orders.revisit_rate, "≥ 30 %"),
+        r("抽查回访满意率 revisit satisfaction", orders.revisit_satisfaction, "≥ 90 %"),
         r("电话工单生成率 order generation rate", orders.order_generation_rate, "≥ 99.5 %"),
         r("数据规范率 data conformity", orders.data_conformity, "≥ 99 %"),
     ]
 
 
-def _by_queue(engine: Engine, since: datetime, until: datetime,
-              center: str) -> list[tuple[str, int, int]]:
+def order_counts(engine: Engine, p: Period, center: str | None
+                 ) -> list[tuple[str, dict[tuple[str, str], int]]]:
+    """Per step of the period: orders accepted by (type, domain). One grouped query per step,
+    each over the accepted_at index."""
+    out = []
+    with engine.connect() as conn:
+        for label, lo, hi in p.steps():
+            q = (select(WorkOrder.type, WorkOrder.domain, func.count())
+                 .where(WorkOrder.accepted_at >= p.utc(lo), WorkOrder.accepted_at < p.utc(hi))
+                 .group_by(WorkOrder.type, WorkOrder.domain))
+            if center:
+                q = q.where(WorkOrder.center == center)
+            out.append((label, {(t, d): n for t, d, n in conn.execute(q)}))
+    return out
+
+
+def _by_queue(engine: Engine, p: Period, center: str | None) -> list[tuple[str, int, int]]:
     """(queue, stays entered, stays answered) for the period."""
     q = (select(QueueCall.queue, QueueCall.outcome, func.count())
-         .where(QueueCall.entered_at >= since, QueueCall.entered_at < until,
-                QueueCall.center == center)
+         .where(QueueCall.entered_at >= p.since, QueueCall.entered_at < p.until)
          .group_by(QueueCall.queue, QueueCall.outcome))
+    if center:
+        q = q.where(QueueCall.center == center)
     totals: dict[str, list[int]] = {}
     with engine.connect() as conn:
         for queue, outcome, n in conn.execute(q):
@@ -72,7 +165,12 @@ def _by_queue(engine: Engine, since: datetime, until: datetime,
     return [(q, t[0], t[1]) for q, t in sorted(totals.items())]
 
 
-def _chart(by_queue: list[tuple[str, int, int]], path: Path, title: str) -> None:
+def change(now: int, before: int) -> str:
+    """Year-on-year change as seed 000 writes it; no orders a year earlier: no data."""
+    return "no data" if not before else f"{100 * (now - before) / before:+.2f}%"
+
+
+def _pyplot():  # type: ignore[no-untyped-def]
     import matplotlib
     matplotlib.use("Agg")
     from matplotlib import font_manager
@@ -81,35 +179,164 @@ def _chart(by_queue: list[tuple[str, int, int]], path: Path, title: str) -> None
     if CJK_FONT.exists():
         font_manager.fontManager.addfont(str(CJK_FONT))
         plt.rcParams["font.family"] = font_manager.FontProperties(fname=str(CJK_FONT)).get_name()
-    fig, ax = plt.subplots(figsize=(7, 3.5), dpi=100)
-    names = [q for q, _, _ in by_queue] or ["—"]
-    ax.bar(names, [t for _, t, _ in by_queue] or [0], label="排队 queued", color="#9bb7d4")
-    ax.bar(names, [a for _, _, a in by_queue] or [0], label="接通 answered", color="#2e6da4")
-    ax.set_title(title)
+    return plt
+
+
+def _charts(out: Path, steps: list[str], by_type: dict[str, list[int]], this: list[int],
+            last: list[int], domains: list[tuple[str, int]], ranking: list[tuple[str, float]],
+            by_queue: list[tuple[str, int, int]]) -> dict[str, Path]:
+    plt = _pyplot()
+    files = {}
+
+    def save(name: str, fig) -> None:  # type: ignore[no-untyped-def]
+        fig.tight_layout()
+        files[name] = out / f"{name}.png"
+        fig.savefig(files[name])
+        plt.close(fig)
+
+    x = list(range(len(steps)))
+    fig, ax = plt.subplots(figsize=(8, 3.6), dpi=100)
+    bottom = [0] * len(steps)
+    for (t, counts), color in zip(by_type.items(), ("#2e6da4", "#d9534f", "#5cb85c"),
+                                  strict=False):
+        ax.bar(x, counts, bottom=bottom, label=TYPE_ZH.get(t, t), color=color)
+        bottom = [a + b for a, b in zip(bottom, counts, strict=True)]
+    ax.set_xticks(x, steps, rotation=60 if len(steps) > 12 else 0, fontsize=7)
+    ax.set_title("工单量（按类型） orders by type")
     ax.legend()
-    fig.tight_layout()
-    fig.savefig(path)
-    plt.close(fig)
+    save("volume-by-type", fig)
+
+    fig, ax = plt.subplots(figsize=(8, 3.6), dpi=100)
+    w = 0.4
+    ax.bar([i - w / 2 for i in x], last, w, label="去年同期 a year earlier", color="#9bb7d4")
+    ax.bar([i + w / 2 for i in x], this, w, label="本期 this period", color="#2e6da4")
+    ax.set_xticks(x, steps, rotation=60 if len(steps) > 12 else 0, fontsize=7)
+    ax.set_title("工单量同比 year on year")
+    ax.legend()
+    save("year-on-year", fig)
+
+    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=100)
+    names = [DOMAIN_ZH.get(d, d) for d, _ in domains] or ["—"]
+    ax.barh(names[::-1], [n for _, n in domains][::-1] or [0], color="#2e6da4")
+    ax.set_title("各领域工单 orders by domain")
+    save("domains", fig)
+
+    fig, ax = plt.subplots(figsize=(7, max(3.0, 0.32 * len(ranking) + 1)), dpi=100)
+    ax.barh([c for c, _ in ranking][::-1] or ["—"], [s for _, s in ranking][::-1] or [0],
+            color="#5cb85c")
+    ax.set_title("各中心考核得分排名 centers ranked")
+    save("ranking", fig)
+
+    fig, ax = plt.subplots(figsize=(7, 3.5), dpi=100)
+    qn = [q for q, _, _ in by_queue] or ["—"]
+    ax.bar(qn, [t for _, t, _ in by_queue] or [0], label="排队 queued", color="#9bb7d4")
+    ax.bar(qn, [a for _, _, a in by_queue] or [0], label="接通 answered", color="#2e6da4")
+    ax.set_title("各队列来电 calls by queue")
+    ax.legend()
+    save("calls-by-queue", fig)
+    return files
 
 
-def write(engine: Engine, since: datetime, until: datetime, center: str, title: str,
-          out_dir: Path) -> dict[str, Path]:
-    """Write report.xlsx, report.html and calls-by-queue.png into out_dir."""
+def _fmt(v: Ratio | Mean | float | None) -> str:
+    if isinstance(v, Ratio):
+        return "no data" if v.value is None else f"{100 * v.value:.2f}%"
+    if isinstance(v, Mean):
+        return "no data" if v.value is None else f"{v.value:.0f}"
+    return "" if v is None else f"{v:g}"
+
+
+def _cell(v: Ratio | Mean | float | None) -> str | float:
+    """A spreadsheet cell: counts stay numbers, rates and means are shown as in seed 000."""
+    return v if isinstance(v, (int, float)) and not isinstance(v, bool) else _fmt(v)
+
+
+def _hours(s: float) -> str:
+    return f"{s / 3600:.2f}"
+
+
+def write(engine: Engine, p: Period, out_dir: Path, center: str | None = None,
+          rules: assessment.Rules | None = None,
+          adjustments: dict[str, float] | None = None,
+          now: datetime | None = None) -> dict[str, Path]:
+    """Write report.xlsx, report.html and the charts (PNG) into out_dir."""
     from openpyxl import Workbook
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows = _rows(engine, since, until, center)
-    by_queue = _by_queue(engine, since, until, center)
-    period = f"{since:%Y-%m-%d %H:%M} — {until:%Y-%m-%d %H:%M} (UTC)"
+    rows = _rows(engine, p, center)
+    steps = order_counts(engine, p, center)
+    earlier = order_counts(engine, p.a_year_earlier(), center)
+    labels = [s for s, _ in steps]
+    by_type = {t: [sum(n for (tt, _), n in c.items() if tt == t) for _, c in steps]
+               for t in TYPES}
+    this = [sum(c.values()) for _, c in steps]
+    last = [sum(c.values()) for _, c in earlier] + [0] * (len(steps) - len(earlier))
+    total_last = sum(last)
+    domains_now = {d: sum(n for _, c in steps for (_, dd), n in c.items() if dd == d)
+                   for d in DOMAINS}
+    domains_before = {d: sum(n for _, c in earlier for (_, dd), n in c.items() if dd == d)
+                      for d in DOMAINS}
+    total = sum(this)
+    domains = sorted(((d, n) for d, n in domains_now.items()), key=lambda x: -x[1])
+    if p.kind == "month":
+        table = assessment.monthly_table(engine, p.lo.year, p.lo.month, rules, p.timezone)
+        ranked: list[assessment.CenterRow] = table.rows
+        rollup = None
+    elif p.kind == "year":
+        rollup = assessment.year_tables(engine, p.lo.year, rules, adjustments, p.timezone)
+        table = assessment.period_table(engine, p.lo, p.hi, p.title, rules, p.timezone)
+        ranked = rollup.rows
+    else:
+        table = assessment.period_table(engine, p.lo, p.hi, p.title, rules, p.timezone)
+        ranked, rollup = table.rows, None
+    seats = seat_report(engine, p.since, p.until, center, p.timezone, now)
+    by_queue = _by_queue(engine, p, center)
+    charts = _charts(out_dir, labels, by_type, this, last, domains,
+                     [(r.center, r.score) for r in ranked], by_queue)
+    scope = f"中心 {center}" if center else "全省 all centers"
+    period = f"{p.lo:%Y-%m-%d} — {p.hi - timedelta(seconds=1):%Y-%m-%d}"
+    keys = list(assessment.LABELS)
 
+    # --- XLSX ---
     wb = Workbook()
     ws = wb.active
     ws.title = "指标"
-    ws.append([title])
-    ws.append([f"中心 {center}", period])
+    ws.append([p.title])
+    ws.append([scope, period])
     ws.append(["指标", "数值", "分子", "分母", "目标"])
     for r in rows:
         ws.append([r.label, r.value, r.numerator, r.denominator, r.target])
+    at = wb.create_sheet("考核表")
+    at.append([f"{table.title} 运行服务质量考核表（{table.rules.name}，基本分 {table.rules.base:g}）"])
+    at.append(["城市", "排名", "总分"] + [assessment.LABELS[k] for k in keys] + ["扣分"])
+    for r in table.rows:
+        at.append([r.center, r.rank, r.score] + [_cell(r.values.get(k)) for k in keys]
+                  + [r.deduction])
+    if rollup is not None:
+        rs = wb.create_sheet("年度排名")
+        rs.append([rollup.title, "月度得分平均，加减分后排名；并列按人工接通率"])
+        rs.append(["城市", "排名", "得分", "月数", "人工接通率"])
+        for r in rollup.rows:
+            rs.append([r.center, r.rank, r.score, r.values.get("months"),
+                       _fmt(r.values.get("manual_connection_rate"))])
+    ts = wb.create_sheet("类型")
+    ts.append(["时段"] + [TYPE_ZH[t] for t in TYPES] + ["合计", "去年同期", "同比"])
+    for i, label in enumerate(labels):
+        ts.append([label] + [by_type[t][i] for t in TYPES] + [this[i], last[i],
+                                                              change(this[i], last[i])])
+    ts.append(["合计"] + [sum(by_type[t]) for t in TYPES] + [total, total_last,
+                                                            change(total, total_last)])
+    ds = wb.create_sheet("领域")
+    ds.append(["领域", "工单量", "占比", "去年同期", "同比"])
+    for d, n in domains:
+        ds.append([DOMAIN_ZH.get(d, d), n, f"{100 * n / total:.2f}%" if total else "no data",
+                   domains_before[d], change(n, domains_before[d])])
+    ss = wb.create_sheet("座席")
+    ss.append(["座席", "日期", "签入(时)", "示忙(时)", "示忙原因", "整理(时)", "接听", "平均处理(秒)"])
+    for sd in seats:
+        ss.append([sd.seat, sd.day, float(_hours(sd.signed_in_s)), float(_hours(sd.busy_total_s)),
+                   "; ".join(f"{k} {_hours(v)}" for k, v in sorted(sd.busy_s.items())),
+                   float(_hours(sd.wrapup_s)), sd.answered,
+                   _fmt(sd.average_handle_time_s)])
     qs = wb.create_sheet("队列")
     qs.append(["队列", "排队", "接通"])
     for q in by_queue:
@@ -117,17 +344,52 @@ def write(engine: Engine, since: datetime, until: datetime, center: str, title: 
     xlsx = out_dir / "report.xlsx"
     wb.save(xlsx)
 
-    png = out_dir / "calls-by-queue.png"
-    _chart(by_queue, png, "各队列来电 calls by queue")
+    # --- HTML ---
     esc = html.escape
-    body = "".join(f"<tr><td>{esc(r.label)}</td><td>{esc(r.value)}</td><td>{esc(r.numerator)}"
-                   f"</td><td>{esc(r.denominator)}</td><td>{esc(r.target)}</td></tr>"
-                   for r in rows)
+
+    def tr(cells: list[object], th: bool = False) -> str:
+        tag = "th" if th else "td"
+        return "<tr>" + "".join(f"<{tag}>{esc(str(c))}</{tag}>" for c in cells) + "</tr>"
+
+    def img(name: str, alt: str) -> str:
+        return f'<p><img src="{charts[name].name}" alt="{esc(alt)}"></p>'
+
+    parts = [
+        "<h2>指标 indicators</h2><table>", tr(["指标", "数值", "分子", "分母", "目标"], True),
+        *(tr([r.label, r.value, r.numerator, r.denominator, r.target]) for r in rows), "</table>",
+        f"<h2>考核表 assessment ({esc(table.title)})</h2><table class=wide>",
+        tr(["城市", "排名", "总分"] + [assessment.LABELS[k] for k in keys] + ["扣分"], True),
+        *(tr([r.center, r.rank, r.score] + [_fmt(r.values.get(k)) for k in keys]
+             + [r.deduction]) for r in table.rows), "</table>",
+    ]
+    if rollup is not None:
+        parts += [f"<h2>{esc(rollup.title)}排名 annual ranking</h2><table>",
+                  tr(["城市", "排名", "得分", "月数"], True),
+                  *(tr([r.center, r.rank, r.score, r.values.get("months")])
+                    for r in rollup.rows), "</table>"]
+    parts += [img("ranking", "各中心考核得分排名"),
+              "<h2>工单量 orders by type, year on year</h2>", img("volume-by-type", "工单量"),
+              img("year-on-year", "同比"),
+              "<table>", tr(["时段"] + [TYPE_ZH[t] for t in TYPES] + ["合计", "去年同期", "同比"], True),
+              tr(["合计"] + [sum(by_type[t]) for t in TYPES] + [total, total_last,
+                                                              change(total, total_last)]),
+              "</table>", "<h2>领域 domains</h2>", img("domains", "各领域工单"), "<table>",
+              tr(["领域", "工单量", "占比", "去年同期", "同比"], True),
+              *(tr([DOMAIN_ZH.get(d, d), n, f"{100 * n / total:.2f}%" if total else "no data",
+                    domains_before[d], change(n, domains_before[d])]) for d, n in domains),
+              "</table>", "<h2>座席 seats</h2><table>",
+              tr(["座席", "日期", "签入(时)", "示忙(时)", "示忙原因", "整理(时)", "接听",
+                  "平均处理(秒)"], True),
+              *(tr([sd.seat, sd.day, _hours(sd.signed_in_s), _hours(sd.busy_total_s),
+                    "; ".join(f"{k} {_hours(v)}" for k, v in sorted(sd.busy_s.items())),
+                    _hours(sd.wrapup_s), sd.answered, _fmt(sd.average_handle_time_s)])
+                for sd in seats), "</table>",
+              "<h2>队列 queues</h2>", img("calls-by-queue", "各队列来电")]
     page = out_dir / "report.html"
     page.write_text(f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
-<title>{esc(title)}</title><style>body{{font-family:"Noto Sans CJK SC",sans-serif;margin:2rem}}
-table{{border-collapse:collapse}}td,th{{border:1px solid #ccd;padding:.3rem .6rem}}</style>
-</head><body><h1>{esc(title)}</h1><p>中心 {esc(center)} · {esc(period)}</p>
-<table><tr><th>指标</th><th>数值</th><th>分子</th><th>分母</th><th>目标</th></tr>{body}</table>
-<p><img src="{png.name}" alt="各队列来电"></p></body></html>""", encoding="utf-8")
-    return {"xlsx": xlsx, "html": page, "png": png}
+<title>{esc(p.title)}</title><style>body{{font-family:"Noto Sans CJK SC",sans-serif;margin:2rem}}
+table{{border-collapse:collapse;margin:.5rem 0}}td,th{{border:1px solid #ccd;padding:.3rem .6rem}}
+table.wide{{font-size:.75rem}}</style></head><body><h1>{esc(p.title)}</h1>
+<p>{esc(scope)} · {esc(period)} ({esc(p.timezone)})</p>{"".join(parts)}</body></html>""",
+                    encoding="utf-8")
+    return {"xlsx": xlsx, "html": page, **charts}

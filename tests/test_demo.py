@@ -34,5 +34,5 @@ def test_a_short_demo_shift(tmp_path) -> None:
     assert os.path.exists(result["queue_log"])
     from openpyxl import load_workbook
     assert load_workbook(result["reports"]["xlsx"])["指标"]["A1"].value.endswith("模拟值班报告")
-    assert os.path.exists(result["reports"]["html"]) and os.path.exists(result["reports"]["png"])
+    assert os.path.exists(result["reports"]["html"]) and os.path.exists(result["reports"]["calls-by-queue"])
     assert "人工接通率" in out.stdout

@@ -138,6 +138,7 @@ def test_quarter_and_year_roll_ups(db_engine, tmp_path: Path) -> None:
                    "answered", wait=5)
     q1 = assessment.quarter_tables(db_engine, 2026, 1)
     assert [t.title for t in q1.months] == ["2026年1月", "2026年3月"]  # February had nothing
+    assert assessment.quarter_tables(db_engine, 2026, 3).rows == []  # nothing to rank
     jan = {r.center: r.score for r in q1.months[0].rows}
     mar = {r.center: r.score for r in q1.months[1].rows}
     by = {r.center: r for r in q1.rows}
