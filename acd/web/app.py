@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from acd.center import Center
 from acd.logs import get_logger
 from acd.seats.actions import SeatActionError, SeatActions
+from acd.web.console import Console
 from acd.web.users import WebUser, check_password
 
 log = get_logger(__name__)
@@ -47,6 +48,10 @@ ROLES: dict[str, tuple[str, ...]] = {
     "/web/seats/{seat}/{action}": ("seat", "supervisor", "admin"),
     "/web/broadcast": ("supervisor", "admin"),
     "/web/calls/{uniqueid}": ("seat", "supervisor", "admin"),
+    "/web/orders": ("seat",),
+    "/web/kb": ("seat", "supervisor", "admin"),
+    "/web/kb/{id}/used": ("seat",),
+    "/web/calls/{uniqueid}/survey": ("seat",),
 }
 
 
@@ -310,4 +315,10 @@ def setup_web(app: web.Application, engine: Any, center: Center,
                         guarded("/web/seats/{seat}/{action}", seat_action))
     app.router.add_post("/web/broadcast", guarded("/web/broadcast", broadcast))
     app.router.add_get("/web/calls/{uniqueid}", guarded("/web/calls/{uniqueid}", call_detail))
+    console = Console(engine, center, sessions)
+    app.router.add_post("/web/orders", guarded("/web/orders", console.create_order))
+    app.router.add_get("/web/kb", guarded("/web/kb", console.kb_search))
+    app.router.add_post("/web/kb/{id}/used", guarded("/web/kb/{id}/used", console.kb_used))
+    app.router.add_post("/web/calls/{uniqueid}/survey",
+                        guarded("/web/calls/{uniqueid}/survey", console.to_survey))
     app.router.add_static("/static", STATIC)

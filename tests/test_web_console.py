@@ -1,0 +1,295 @@
+"""The seat console's work order, knowledge search and "to the survey", end to end: SIPp callers
+reach a SIPp seat on the real Asterisk, the engine serves the console, Debian's chromium fills
+the form; the rules (400 per bad field, 403 for another seat's call or without CSRF) over HTTP."""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from acd.history.models import Call, SeatInterval
+from acd.orders import knowledge, service
+from acd.orders.models import KnowledgeEntry, WorkOrder
+from acd.web.console import check_order
+from tests.support.ami_tap import AmiTap
+from tests.support.real import unavailable
+from tests.test_ivr_calls import ivr  # noqa: F401 - the FastAGI IVR and survey, as a fixture
+from tests.test_web import ARTIFACTS, CHROMIUM, Client, add_user, stack  # noqa: F401
+
+STATIC = Path(__file__).resolve().parent.parent / "acd" / "web" / "static"
+
+
+# --- fast checks -------------------------------------------------------------------------------
+
+def good_form(**change: Any) -> dict[str, Any]:
+    form = {"uniqueid": "pbx1-1.1", "type": "consultation", "domain": "highway",
+            "sub_item": "ETC", "subject": "", "content": "问 ETC 退费", "answered": True,
+            "reply": "30 日内可申请", "unit": ""}
+    form.update(change)
+    return form
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"type": "praise"}, "type must be one of"),
+    ({"domain": "rail"}, "domain must be one of"),
+    ({"content": "  "}, "content is required"),
+    ({"uniqueid": ""}, "uniqueid (the call) is required"),
+    ({"type": "complaint", "subject": ""}, "a complaint names its subject"),
+    ({"answered": "yes"}, "answered must be true or false"),
+    ({"answered": True, "reply": ""}, "records the reply given"),
+    ({"answered": False, "unit": " "}, "name the handling unit"),
+    ({"content": 5}, "content must be text"),
+    ({"sub_item": "x" * 61}, "sub_item is too long"),
+    ({"seat_id": "8002"}, "unknown field(s): seat_id"),
+])
+def test_each_bad_field_has_its_message(change: dict[str, Any], message: str) -> None:
+    out = check_order(good_form(**change))
+    assert isinstance(out, str) and message in out
+
+
+def test_a_good_form_is_trimmed() -> None:
+    out = check_order(good_form(content="  问 ETC 退费 "))
+    assert isinstance(out, dict) and out["content"] == "问 ETC 退费" and out["answered"] is True
+
+
+def test_the_page_offers_exactly_the_types_and_domains_the_server_takes() -> None:
+    html = (STATIC / "seat.html").read_text(encoding="utf-8")
+
+    def options(select_id: str) -> list[str]:
+        part = html.split(f'id="{select_id}"')[1].split("</select>")[0]
+        return [chunk.split('"')[0] for chunk in part.split('value="')[1:]]
+    assert sorted(options("o-type")) == sorted(service.TYPES)
+    assert sorted(options("o-domain")) == sorted(service.DOMAINS)
+
+
+# --- helpers for the real stack ----------------------------------------------------------------
+
+def wait_for(what: str, check: Callable[[], Any], timeout: float) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        got = check()
+        if got:
+            return got
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def answered_call(db: Any, number: str, seat: str) -> str:
+    """The uniqueid of `number`'s call once the ledger shows `seat` answered it."""
+    def check() -> str | None:
+        with Session(db) as s:
+            return s.scalars(select(Call.uniqueid).where(
+                Call.caller_number == number, Call.seat_id == seat,
+                Call.answered_at.is_not(None))).first()
+    return str(wait_for(f"{seat} to answer {number}", check, 40))
+
+
+def send(client: Client, method: str, path: str, body: object = None,
+         csrf: bool = True) -> tuple[int, dict[str, Any] | list[Any]]:
+    """(status, JSON body): the error messages are part of what is tested."""
+    req = urllib.request.Request(f"http://127.0.0.1:{client.port}{path}", method=method,
+                                 data=None if body is None else json.dumps(body).encode())
+    req.add_header("Content-Type", "application/json")
+    if csrf:
+        req.add_header("X-CSRF-Token", client.csrf)
+    try:
+        with client.opener.open(req) as r:
+            return r.status, json.loads(r.read())
+    except urllib.error.HTTPError as err:
+        return err.code, json.loads(err.read())
+
+
+# --- over HTTP ---------------------------------------------------------------------------------
+
+def test_order_rules_over_http(stack, sipp, ledger) -> None:  # noqa: F811
+    port, pbx = stack
+    url, db = ledger
+    add_user(pbx, url, "seat2", "seat", "8002")
+    with Session(db) as s, s.begin():
+        knowledge.add(s, "ETC 通行费退费", "多扣的通行费 30 日内可申请退费。", "highway")
+    me, other, boss = Client(port), Client(port), Client(port)
+    assert me.login("seat") == 200 and other.login("seat2") == 200
+    assert boss.login("supervisor") == 200
+    sipp.seat("8001", pbx.seat_password("8001"), ring_s=0.3, talk_s=10)
+    assert send(me, "POST", "/web/seats/8001/signin", {})[0] == 200
+    number = "13980000001"
+    sipp.callers("http", [number], hold_s=40)
+    uid = answered_call(db, number, "8001")
+
+    # 400: each bad field, with its message, while the seat is on the call.
+    for change, message in [({"content": ""}, "content is required"),
+                            ({"domain": "rail"}, "domain must be one of"),
+                            ({"answered": False, "unit": ""}, "name the handling unit"),
+                            ({"type": "complaint"}, "a complaint names its subject")]:
+        status, out = send(me, "POST", "/web/orders", good_form(uniqueid=uid, **change))
+        assert (status, message in out["error"]) == (400, True), (change, out)  # type: ignore[call-overload]
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/web/orders", data=b"{not json",
+                                 method="POST", headers={"X-CSRF-Token": me.csrf})
+    with pytest.raises(urllib.error.HTTPError) as bad_json:
+        me.opener.open(req)
+    assert bad_json.value.code == 400
+    # 403: another seat's call, a call that is nobody's, no CSRF token, a role without the route.
+    assert send(other, "POST", "/web/orders", good_form(uniqueid=uid))[0] == 403
+    assert send(me, "POST", "/web/orders", good_form(uniqueid=uid + "9"))[0] == 403
+    assert send(me, "POST", "/web/orders", good_form(uniqueid=uid), csrf=False)[0] == 403
+    assert send(boss, "POST", "/web/orders", good_form(uniqueid=uid))[0] == 403
+    assert send(other, "POST", f"/web/calls/{uid}/survey", {})[0] == 403
+    # The knowledge base: an empty search is refused, a real one finds the entry.
+    assert send(me, "GET", "/web/kb?q=%20")[0] == 400
+    status, hits = send(me, "GET", "/web/kb?q=" + urllib.parse.quote("退费"))
+    assert status == 200 and [h["title"] for h in hits] == ["ETC 通行费退费"]  # type: ignore[index]
+    assert send(me, "POST", "/web/kb/999999/used", {})[0] == 404
+    assert send(me, "POST", "/web/kb/abc/used", {})[0] == 400
+    assert send(me, "POST", f"/web/kb/{hits[0]['id']}/used", {})[0] == 200  # type: ignore[index]
+    # Nothing of the refused requests was written.
+    with Session(db) as s:
+        assert s.scalars(select(WorkOrder)).all() == []
+        assert s.scalars(select(KnowledgeEntry.usage_count)).one() == 1
+
+    # The seat hangs up (talk 10 s) and its 5 s of wrap-up run out: the call is the seat's
+    # last one, so the order can still be filed, and only once.
+    def ready_again() -> bool:
+        with Session(db) as s:
+            last = s.scalars(select(SeatInterval).where(SeatInterval.seat_id == "8001")
+                             .order_by(SeatInterval.id.desc())).first()
+            return last is not None and last.state == "ready" and last.uniqueid == "" and \
+                s.scalars(select(SeatInterval.id).where(SeatInterval.seat_id == "8001",
+                                                        SeatInterval.state == "wrapup")).first() \
+                is not None
+    wait_for("8001 to be ready after its wrap-up", ready_again, 40)
+    assert send(me, "POST", f"/web/calls/{uid}/survey", {})[0] in (403, 409)  # not on the call
+    status, out = send(me, "POST", "/web/orders",
+                       good_form(uniqueid=uid, answered=False, reply="", unit="省高速公路管理局"))
+    assert status == 201, out
+    assert send(me, "POST", "/web/orders", good_form(uniqueid=uid))[0] == 409
+    with Session(db) as s:
+        order = s.scalars(select(WorkOrder)).one()
+        assert (order.call_uniqueid, order.seat_id, order.caller_number, order.status,
+                order.handling_unit, order.source) == \
+            (uid, "8001", number, "transferred", "省高速公路管理局", "call")
+        assert [e.by for e in order.history] == ["seat", "seat"]
+
+
+# --- in chromium -------------------------------------------------------------------------------
+
+def test_console_files_the_order_and_sends_the_caller_to_the_survey(
+        stack, sipp, ledger, ivr) -> None:  # noqa: F811
+    if not Path(CHROMIUM).exists():
+        unavailable("Debian's chromium is not installed")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        unavailable("the playwright package is not installed")
+    port, pbx = stack
+    _, db = ledger
+    evil = "<img src=x onerror=window.__kbxss=1>"
+    with Session(db) as s, s.begin():
+        entry_id = knowledge.add(s, "ETC 通行费退费", f"多扣的通行费 30 日内可申请退费。{evil}",
+                                 "highway").id
+    base = f"http://127.0.0.1:{port}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    # The seat talks for two minutes: the survey, not the seat's phone, ends its leg.
+    sipp.seat("8001", pbx.seat_password("8001"), ring_s=0.5, talk_s=120)
+    number, key = "13980000002", "3"
+    tap = AmiTap(**pbx.ami)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run"])
+            try:
+                page = browser.new_context(bypass_csp=True).new_page()
+                page.goto(f"{base}/login")
+                page.fill("input[name=name]", "seat")
+                page.fill("input[name=password]", "correct horse")
+                page.click("button[type=submit]")
+                page.wait_for_url(f"{base}/seat")
+                page.click("#signin")
+                page.wait_for_function("document.getElementById('state').textContent === '就绪'")
+                # "0" for a seat in the IVR; from 12 s on (the seat has answered by then) the
+                # caller presses the survey key every 2 s: the bridge passes them to the seat's
+                # phone, which ignores them, and the first one after the redirect is the score.
+                sipp.callers("console", [number], hold_s=10,
+                             digits=[(1.5, "0")] + [(12.0, key)] + [(2.0, key)] * 40)
+                started = time.monotonic()
+                page.wait_for_function(
+                    f"document.getElementById('c-caller').textContent === '{number}'",
+                    timeout=30000)
+                uid = answered_call(db, number, "8001")
+                page.wait_for_function(
+                    f"document.getElementById('o-call').textContent === '{uid}'")
+                page.wait_for_function("!document.getElementById('to-survey').disabled")
+
+                # The knowledge base: found, shown as text, used with a click.
+                page.fill("#kb-q", "ETC 退费")
+                page.click("#kb-go")
+                page.wait_for_selector(f"#kb-results li[data-entry='{entry_id}']")
+                assert evil in page.text_content("#kb-results .kb-body")
+                assert page.locator("#kb-results img").count() == 0
+                assert page.evaluate("window.__kbxss") is None
+                page.click(f"#kb-results li[data-entry='{entry_id}'] .kb-use")
+                page.wait_for_selector(f"#kb-results li.used[data-entry='{entry_id}']")
+                with Session(db) as s:
+                    assert s.get(KnowledgeEntry, entry_id).usage_count == 1  # type: ignore[union-attr]
+                assert page.input_value("#o-reply").startswith("多扣的通行费")
+
+                # To the survey (once the caller's keys have started): the seat's leg ends...
+                time.sleep(max(0.0, 14.0 - (time.monotonic() - started)))
+                page.click("#to-survey")
+                page.wait_for_function("document.getElementById('msg').textContent === '已转满意度评价'")
+                page.wait_for_function(
+                    "['整理', '就绪'].includes(document.getElementById('state').textContent)",
+                    timeout=15000)
+                page.screenshot(path=str(ARTIFACTS / "seat-console-survey.png"), full_page=True)
+
+                # ...and the form is still there for the call just ended: a bad submission
+                # shows the server's message, a good one files the order.
+                page.select_option("#o-type", "complaint")
+                page.fill("#o-content", "ETC 重复扣费")
+                page.click("#o-submit")
+                page.wait_for_function(
+                    "document.getElementById('order-msg').textContent.includes('subject')")
+                page.screenshot(path=str(ARTIFACTS / "seat-console-order-error.png"),
+                                full_page=True)
+                page.select_option("#o-type", "consultation")
+                page.select_option("#o-domain", "highway")
+                page.fill("#o-sub", "ETC")
+                page.click("#o-submit")
+                page.wait_for_function(
+                    "document.getElementById('order-msg').textContent.startsWith('工单 #')")
+                page.screenshot(path=str(ARTIFACTS / "seat-console-order-filed.png"),
+                                full_page=True)
+            finally:
+                browser.close()
+
+        with Session(db) as s:
+            order = s.scalars(select(WorkOrder)).one()
+            assert (order.call_uniqueid, order.seat_id, order.caller_number, order.type,
+                    order.domain, order.sub_item, order.content, order.status,
+                    order.answered_on_call) == \
+                (uid, "8001", number, "consultation", "highway", "ETC", "ETC 重复扣费",
+                 "closed", True)
+            assert order.reply.startswith("多扣的通行费")
+
+        # The caller's key is the call's score in the ledger, credited to the seat.
+        def scored() -> tuple[int | None, str] | None:
+            with Session(db) as s:
+                c = s.get(Call, uid)
+                return (c.survey_score, c.seat_id) if c and c.survey_score else None
+        assert wait_for("the survey score in the ledger", scored, 60) == (int(key), "8001")
+        survey = wait_for("the HotlineSurvey event", lambda: next(
+            (e for e in list(tap.events) if e.get("UserEvent") == "HotlineSurvey"
+             and e.get("CallerIDNum") == number), None), 10)
+        assert (survey["Score"], survey["Seat"]) == (key, "8001")
+    finally:
+        tap.close()
