@@ -79,12 +79,18 @@ class Engine:
         start = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0)
         since = start.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
         with sessions() as s:
-            rows = s.execute(select(QueueCall.queue, QueueCall.outcome, QueueCall.wait_s)
+            rows = s.execute(select(QueueCall.queue, QueueCall.outcome, QueueCall.wait_s,
+                                    QueueCall.entered_at, QueueCall.talk_s)
                              .where(QueueCall.entered_at >= since,
-                                    QueueCall.entered_at < since + timedelta(days=1))).all()
-        for queue, outcome, wait in rows:
+                                    QueueCall.entered_at < since + timedelta(days=1))
+                             .order_by(QueueCall.entered_at)).all()
+        utc = ZoneInfo("UTC")
+        for queue, outcome, wait, entered, talk in rows:
             today = self.model._today(queue)
-            today.offered += 1
+            today.entered(entered.replace(tzinfo=utc).timestamp())
+            if talk is not None:
+                today.talk_sum += talk
+                today.talked += 1
             if outcome in ("answered", "transferred"):
                 today.answered += 1
                 today.wait_sum += wait or 0.0

@@ -7,6 +7,7 @@ does no I/O; the engine applies the changes (ledger, Redis) in the same order.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -59,6 +60,18 @@ class QueueToday:
     abandoned: int = 0
     answered_within_sl: int = 0
     wait_sum: float = 0.0
+    talk_sum: float = 0.0
+    talked: int = 0
+    entries: deque[float] = field(default_factory=deque)  # queue entries of the last hour
+
+    def entered(self, at: float) -> None:
+        self.offered += 1
+        self.entries.append(at)
+
+    def last_hour(self, now: float) -> int:
+        while self.entries and self.entries[0] < now - 3600:
+            self.entries.popleft()
+        return len(self.entries)
 
 
 class LiveModel:
@@ -150,7 +163,7 @@ class LiveModel:
         if queue not in call.stays:
             call.stays[queue] = Stay(queue=queue, entered=event.timestamp,
                                      position=event.integer("Position"))
-            self._today(queue).offered += 1
+            self._today(queue).entered(event.timestamp)
         changes.calls.append(call)
         changes.queues.add(queue)
 
@@ -248,6 +261,9 @@ class LiveModel:
             stay.ended = event.timestamp
             stay.talk_s = float(event.integer("TalkTime")) if stay.answered is None else round(
                 max(0.0, event.timestamp - stay.answered), 3)
+            today = self._today(stay.queue)
+            today.talk_sum += stay.talk_s
+            today.talked += 1
             if reason == "transfer":
                 stay.outcome = QueueOutcome.TRANSFERRED
             call.hangup_by = {"agent": "seat", "caller": "caller"}.get(reason, reason)[:10]
@@ -387,4 +403,25 @@ class LiveModel:
             "service_level_today": round(t.answered_within_sl / t.answered, 4)
                 if t.answered else None,
             "seats": states,
+            "staffing": self.staffing(name, now),
         }
+
+    def staffing(self, name: str, now: float) -> dict[str, object]:
+        """Erlang C for this hour (queue_stats.staffing): the calls that entered the queue in
+        the last 60 minutes as the hour's arrivals, today's average talk time plus the queue's
+        wrap-up as the handle time; the seats needed for 95 % answered and a 25 s average
+        wait, beside the seats signed in. No talk time yet today: no advice."""
+        from queue_stats.staffing import seats_needed
+
+        t = self._today(name)
+        arrivals = t.last_hour(now)
+        signed_in = sum(1 for seat in self.seats.values()
+                        if name in seat.queues and seat.state is not SeatState.SIGNED_OUT)
+        if not t.talked:
+            return {"calls_last_hour": arrivals, "handle_s": None, "seats_needed": None,
+                    "signed_in": signed_in}
+        handle = t.talk_sum / t.talked + self._wrapup.get(name, 0)
+        advice = seats_needed(arrivals, max(handle, 1.0))
+        return {"calls_last_hour": arrivals, "handle_s": round(handle, 1),
+                "seats_needed": advice.seats if arrivals else 0, "signed_in": signed_in,
+                "average_wait_s": advice.average_wait_s if arrivals else 0.0}

@@ -129,7 +129,7 @@ def test_wallboard_live_in_chromium(stack, sipp) -> None:
     port, pbx = stack
     ARTIFACTS.mkdir(exist_ok=True)
     base = f"http://127.0.0.1:{port}"
-    sipp.seat("8002", pbx.seat_password("8002"), ring_s=0.3, talk_s=30)
+    sipp.seat("8002", pbx.seat_password("8002"), ring_s=0.3, talk_s=8)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=[
             "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -171,6 +171,12 @@ def test_wallboard_live_in_chromium(stack, sipp) -> None:
                 '#seats tr[data-seat="8002"]'); return r && r.querySelector('.state')
                 .textContent === '通话'; }""", timeout=10000)
             boss.screenshot(path=str(ARTIFACTS / "wallboard-call-answered.png"), full_page=True)
+            # The staffing advice for this hour: no talk time yet, no advice; once the call
+            # ends, Erlang C for 1 call in the last hour (1 seat) beside the 2 signed in.
+            row = "#queues tr[data-queue] .staffing"
+            assert "无数据" in " ".join(boss.locator(row).all_inner_texts())
+            boss.wait_for_function(f"""() => [...document.querySelectorAll('{row}')].some(
+                c => c.textContent.startsWith('需 1 在线 2（近1小时 1 通）'))""", timeout=20000)
         finally:
             browser.close()
 
