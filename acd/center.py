@@ -22,6 +22,9 @@ _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _SEAT_ID = re.compile(r"^[0-9]{3,8}$")
 _DIALSTRING = re.compile(r"^[0-9*#+]{2,20}$")
 _HOSTPORT = re.compile(r"^$|^[A-Za-z0-9.-]+:[0-9]{1,5}$")
+# A name shown on a phone's display: rendered inside quotes in pjsip.conf, so no quote,
+# backslash, semicolon (a comment there), angle bracket or line break.
+_DISPLAY = re.compile(r'^[^"\\;<>\r\n]{1,40}$')
 
 
 class CenterError(ValueError):
@@ -74,6 +77,16 @@ class Seat:
 
 
 @dataclass(frozen=True)
+class Supervisor:
+    """A supervisor's own SIP phone (班长): it listens in on, whispers to or barges into a
+    seat's call (ChanSpy), so it must register on the same node as the seats it watches."""
+
+    id: str
+    name: str
+    node: str
+
+
+@dataclass(frozen=True)
 class Handoffs:
     rail: str = "12306"
     civil_aviation: str = "12326"
@@ -96,6 +109,7 @@ class Center:
     seats: tuple[Seat, ...]
     busy_reasons: tuple[str, ...] = BUSY_REASONS_DEFAULT
     handoffs: Handoffs = field(default_factory=Handoffs)
+    supervisors: tuple[Supervisor, ...] = ()
     redis_url: str = ""
     redis_port: int = 16379
     database_url: str = ""
@@ -121,6 +135,9 @@ class Center:
 
     def seats_on(self, node: str) -> tuple[Seat, ...]:
         return tuple(s for s in self.seats if s.node == node)
+
+    def supervisors_on(self, node: str) -> tuple[Supervisor, ...]:
+        return tuple(s for s in self.supervisors if s.node == node)
 
 
 # --- field readers: each raises CenterError naming the dotted path ---------------------------
@@ -238,9 +255,38 @@ def _seat(d: dict[str, Any], path: str, default_node: str) -> Seat:
     )
 
 
+def _supervisors(data: dict[str, Any], nodes: tuple[Node, ...],
+                 seats: tuple[Seat, ...]) -> tuple[Supervisor, ...]:
+    """Optional [[supervisors]]: phones share PJSIP's endpoint names with the seats, so an id
+    may be neither a seat's nor another supervisor's."""
+    value = data.get("supervisors", [])
+    if not isinstance(value, list):
+        raise CenterError("supervisors", "must be a list of [[supervisors]] tables")
+    out: list[Supervisor] = []
+    seat_ids = {s.id for s in seats}
+    node_names = {n.name for n in nodes}
+    for i, d in enumerate(value):
+        path = f"supervisors[{i}]"
+        if not isinstance(d, dict):
+            raise CenterError(path, "must be a table")
+        _unknown(d, {"id", "name", "node"}, path)
+        sup_id = _str(d, "id", path, pattern=_SEAT_ID)
+        sup = Supervisor(id=sup_id, name=_str(d, "name", path, f"班长{sup_id}", pattern=_DISPLAY),
+                         node=_str(d, "node", path, nodes[0].name, pattern=_NAME))
+        if sup.id in seat_ids:
+            raise CenterError(f"{path}.id", f"{sup.id!r} is already a seat's id")
+        if any(o.id == sup.id for o in out):
+            raise CenterError(f"{path}.id", f"{sup.id!r} is already another supervisor's id")
+        if sup.node not in node_names:
+            raise CenterError(f"{path}.node", f"no node named {sup.node!r}")
+        out.append(sup)
+    return tuple(out)
+
+
 def parse(data: dict[str, Any], source: Path | None = None) -> Center:
     """Validate a parsed TOML document and build the `Center`."""
-    _unknown(data, {"center", "nodes", "queues", "seats", "busy_reasons", "handoffs", "engine"}, "")
+    _unknown(data, {"center", "nodes", "queues", "seats", "supervisors", "busy_reasons",
+                    "handoffs", "engine"}, "")
     c = _table(data, "center")
     _unknown(c, {"code", "name", "region", "hotline_number", "default_queue", "recording",
                  "timezone", "ivr"}, "center")
@@ -312,6 +358,7 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
         seats=seats,
         busy_reasons=tuple(reasons),
         handoffs=handoffs,
+        supervisors=_supervisors(data, nodes, seats),
         redis_url=_str(e, "redis_url", "engine", ""),
         redis_port=_int(e, "redis_port", "engine", 16379, 1024, 65535),
         database_url=_str(e, "database_url", "engine", ""),

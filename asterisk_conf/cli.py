@@ -83,6 +83,9 @@ def _credentials(args: argparse.Namespace) -> int:
     print(f"SIP registrar: {node.bind}:{node.sip_port} (UDP)")
     for seat in inst.center.seats_on(node.name):
         print(f"  seat {seat.id}: username {seat.id}  password {inst.secrets.seats[seat.id]}")
+    for sup in inst.center.supervisors_on(node.name):
+        print(f"  supervisor {sup.id}: username {sup.id}  "
+              f"password {inst.secrets.supervisors[sup.id]}")
     print(f"AMI: {node.bind}:{node.ami_port} user {node.ami_user} secret {inst.ami_secret}")
     return 0
 

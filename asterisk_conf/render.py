@@ -144,6 +144,39 @@ eventfilter(action(exclude),name(RTCPReceived)) =
 """
 
 
+def _sip_phone(note: str, user: str, name: str, context: str, node: Node, password: str) -> str:
+    """One registering phone (a seat's or a supervisor's): endpoint, digest auth, one contact.
+    The context decides what the phone may dial."""
+    return f"""; {note}
+[{user}]
+type = endpoint
+context = {context}
+callerid = "{name}" <{user}>
+disallow = all
+allow = ulaw,alaw,gsm
+dtmf_mode = rfc4733
+direct_media = no
+rtp_symmetric = yes
+media_address = {node.bind}
+force_rport = yes
+rewrite_contact = yes
+auth = {user}-auth
+aors = {user}
+
+[{user}-auth]
+type = auth
+auth_type = digest
+username = {user}
+password = {password}
+
+[{user}]
+type = aor
+max_contacts = 1
+remove_existing = yes
+default_expiration = 600
+"""
+
+
 def pjsip_conf(center: Center, node: Node, secrets: Secrets) -> str:
     parts = [f"""[global]
 type = global
@@ -178,34 +211,12 @@ endpoint = pstn
 match = {node.bind}
 """]
     for seat in center.seats_on(node.name):
-        parts.append(f"""; seat {seat.id} ({seat.name}): queues {', '.join(seat.queues)}
-[{seat.id}]
-type = endpoint
-context = seats
-callerid = "{seat.name}" <{seat.id}>
-disallow = all
-allow = ulaw,alaw,gsm
-dtmf_mode = rfc4733
-direct_media = no
-rtp_symmetric = yes
-media_address = {node.bind}
-force_rport = yes
-rewrite_contact = yes
-auth = {seat.id}-auth
-aors = {seat.id}
-
-[{seat.id}-auth]
-type = auth
-auth_type = digest
-username = {seat.id}
-password = {secrets.seats[seat.id]}
-
-[{seat.id}]
-type = aor
-max_contacts = 1
-remove_existing = yes
-default_expiration = 600
-""")
+        parts.append(_sip_phone(f"seat {seat.id} ({seat.name}): queues {', '.join(seat.queues)}",
+                                seat.id, seat.name, "seats", node, secrets.seats[seat.id]))
+    for sup in center.supervisors_on(node.name):
+        parts.append(_sip_phone(f"supervisor {sup.id} ({sup.name}): listen, whisper, barge",
+                                sup.id, sup.name, "supervisor-phones", node,
+                                secrets.supervisors[sup.id]))
     return "\n".join(parts)
 
 
