@@ -52,6 +52,9 @@ ROLES: dict[str, tuple[str, ...]] = {
     "/web/kb": ("seat", "supervisor", "admin"),
     "/web/kb/{id}/used": ("seat",),
     "/web/calls/{uniqueid}/survey": ("seat",),
+    # a supervisor's phone listens in on / whispers to / barges into a seat's call (acd/web/spy.py)
+    "/web/spy/phones": ("supervisor", "admin"),
+    "/web/spy/{seat}": ("supervisor", "admin"),
 }
 
 
@@ -321,4 +324,8 @@ def setup_web(app: web.Application, engine: Any, center: Center,
     app.router.add_post("/web/kb/{id}/used", guarded("/web/kb/{id}/used", console.kb_used))
     app.router.add_post("/web/calls/{uniqueid}/survey",
                         guarded("/web/calls/{uniqueid}/survey", console.to_survey))
+    from acd.web.spy import SpyRoutes
+    spy = SpyRoutes(engine, center)
+    app.router.add_get("/web/spy/phones", guarded("/web/spy/phones", spy.phones))
+    app.router.add_post("/web/spy/{seat}", guarded("/web/spy/{seat}", spy.spy))
     app.router.add_static("/static", STATIC)
