@@ -86,6 +86,8 @@ class Engine:
                              .order_by(QueueCall.entered_at)).all()
         utc = ZoneInfo("UTC")
         for queue, outcome, wait, entered, talk in rows:
+            if outcome == "overflowed":
+                continue  # counted in the queue it overflowed to
             today = self.model._today(queue)
             today.entered(entered.replace(tzinfo=utc).timestamp())
             if talk is not None:

@@ -159,6 +159,9 @@ class LiveModel:
             left_unanswered = stay.outcome is QueueOutcome.WAITING and stay.left is not None
             if stay.queue != queue and (left_unanswered or stay.outcome is QueueOutcome.TIMEOUT):
                 stay.outcome = QueueOutcome.OVERFLOWED
+                # The call now counts in the queue it overflowed to (as in the indicators,
+                # where a call belongs to its last queue).
+                self._today(stay.queue).offered -= 1
                 changes.queues.add(stay.queue)
         if queue not in call.stays:
             call.stays[queue] = Stay(queue=queue, entered=event.timestamp,
@@ -397,9 +400,9 @@ class LiveModel:
             "abandoned_today": t.abandoned,
             "answered_within_sl_today": t.answered_within_sl,
             "average_wait_today_s": round(t.wait_sum / t.answered, 2) if t.answered else None,
+            # As in docs/indicators.md: answered / queued (calls still waiting included).
             "manual_connection_rate_today":
-                round(t.answered / (t.answered + t.abandoned), 4)
-                if (t.answered + t.abandoned) else None,
+                round(t.answered / t.offered, 4) if t.offered > 0 else None,
             "service_level_today": round(t.answered_within_sl / t.answered, 4)
                 if t.answered else None,
             "seats": states,

@@ -32,3 +32,23 @@ def test_advice_follows_the_last_hour_and_todays_handle_time() -> None:
     assert advice["signed_in"] == 1
     assert today.offered == 121  # the day's count keeps every call
     assert model.staffing(queue.name, now + 7200)["seats_needed"] == 0  # a quiet hour
+
+
+def test_todays_connection_rate_counts_a_call_in_the_queue_it_ended_in() -> None:
+    """Live 'manual connection rate today' = answered / queued, as in docs/indicators.md; a
+    call that overflowed counts in the queue it overflowed to, not twice."""
+    from acd.ami.events import Event
+
+    model = LiveModel(CENTER)
+
+    def ev(**fields: str) -> None:
+        model.handle(Event.parse({"Timestamp": "1800000000.0", "Uniqueid": "pbx1-1.1",
+                                  "Linkedid": "pbx1-1.1", **fields}, "pbx1"))
+
+    ev(Event="QueueCallerJoin", Queue="highway", Position="1")
+    ev(Event="QueueCallerLeave", Queue="highway", Position="1")
+    ev(Event="UserEvent", UserEvent="HotlineQueueResult", Queue="highway", Status="TIMEOUT")
+    ev(Event="QueueCallerJoin", Queue="manual", Position="1")
+    highway, manual = model.queue_view("highway", 0), model.queue_view("manual", 0)
+    assert highway["offered_today"] == 0 and highway["manual_connection_rate_today"] is None
+    assert manual["offered_today"] == 1 and manual["manual_connection_rate_today"] == 0.0
