@@ -22,7 +22,7 @@ from acd.orders.service import DOMAINS, TYPES
 from queue_stats import assessment
 from queue_stats.indicators import Mean, Ratio, call_indicators
 from queue_stats.order_indicators import order_indicators
-from queue_stats.seats import seat_report
+from queue_stats.seats import occupancy, seat_report
 
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
 TYPE_ZH = {"consultation": "信息咨询", "complaint": "投诉举报", "suggestion": "意见建议"}
@@ -102,7 +102,7 @@ class Row:
     target: str
 
 
-def _rows(engine: Engine, p: Period, center: str | None) -> list[Row]:
+def _rows(engine: Engine, p: Period, center: str | None, seats: list) -> list[Row]:  # type: ignore[type-arg]
     calls = call_indicators(engine, p.since, p.until, center=center)
     orders = order_indicators(engine, p.since, p.until, center=center)
 
@@ -118,6 +118,7 @@ def _rows(engine: Engine, p: Period, center: str | None) -> list[Row]:
         r("10秒接通率 answered within 10 s", calls.answered_within_10s_rate),
         r("放弃率 abandon rate", calls.abandon_rate),
         r("平均处理时长 average handle time", calls.average_handle_time_s),
+        r("座席占用率 occupancy", occupancy(seats)),
         Row("工单数量 work orders", str(orders.orders), "", "", ""),
         r("信息咨询类即时答复率 instant-answer rate", orders.instant_answer_rate, "≥ 95 %"),
         r("限时办结率 closed in time", orders.closed_in_time, "≥ 95 %"),
@@ -262,7 +263,8 @@ def write(engine: Engine, p: Period, out_dir: Path, center: str | None = None,
     from openpyxl import Workbook
 
     out_dir.mkdir(parents=True, exist_ok=True)
-    rows = _rows(engine, p, center)
+    seats = seat_report(engine, p.since, p.until, center, p.timezone, now)
+    rows = _rows(engine, p, center, seats)
     steps = order_counts(engine, p, center)
     earlier = order_counts(engine, p.a_year_earlier(), center)
     labels = [s for s, _ in steps]
@@ -288,7 +290,6 @@ def write(engine: Engine, p: Period, out_dir: Path, center: str | None = None,
     else:
         table = assessment.period_table(engine, p.lo, p.hi, p.title, rules, p.timezone)
         ranked, rollup = table.rows, None
-    seats = seat_report(engine, p.since, p.until, center, p.timezone, now)
     by_queue = _by_queue(engine, p, center)
     charts = _charts(out_dir, labels, by_type, this, last, domains,
                      [(r.center, r.score) for r in ranked], by_queue)
@@ -331,12 +332,13 @@ def write(engine: Engine, p: Period, out_dir: Path, center: str | None = None,
         ds.append([DOMAIN_ZH.get(d, d), n, f"{100 * n / total:.2f}%" if total else "no data",
                    domains_before[d], change(n, domains_before[d])])
     ss = wb.create_sheet("座席")
-    ss.append(["座席", "日期", "签入(时)", "示忙(时)", "示忙原因", "整理(时)", "接听", "平均处理(秒)"])
+    ss.append(["座席", "日期", "签入(时)", "示忙(时)", "示忙原因", "整理(时)", "接听", "平均处理(秒)",
+               "占用率"])
     for sd in seats:
         ss.append([sd.seat, sd.day, float(_hours(sd.signed_in_s)), float(_hours(sd.busy_total_s)),
                    "; ".join(f"{k} {_hours(v)}" for k, v in sorted(sd.busy_s.items())),
                    float(_hours(sd.wrapup_s)), sd.answered,
-                   _fmt(sd.average_handle_time_s)])
+                   _fmt(sd.average_handle_time_s), _fmt(sd.occupancy)])
     qs = wb.create_sheet("队列")
     qs.append(["队列", "排队", "接通"])
     for q in by_queue:
@@ -379,10 +381,11 @@ def write(engine: Engine, p: Period, out_dir: Path, center: str | None = None,
                     domains_before[d], change(n, domains_before[d])]) for d, n in domains),
               "</table>", "<h2>座席 seats</h2><table>",
               tr(["座席", "日期", "签入(时)", "示忙(时)", "示忙原因", "整理(时)", "接听",
-                  "平均处理(秒)"], True),
+                  "平均处理(秒)", "占用率"], True),
               *(tr([sd.seat, sd.day, _hours(sd.signed_in_s), _hours(sd.busy_total_s),
                     "; ".join(f"{k} {_hours(v)}" for k, v in sorted(sd.busy_s.items())),
-                    _hours(sd.wrapup_s), sd.answered, _fmt(sd.average_handle_time_s)])
+                    _hours(sd.wrapup_s), sd.answered, _fmt(sd.average_handle_time_s),
+                    _fmt(sd.occupancy)])
                 for sd in seats), "</table>",
               "<h2>队列 queues</h2>", img("calls-by-queue", "各队列来电")]
     page = out_dir / "report.html"

@@ -8,6 +8,8 @@ intervals and calls.
 - calls answered: calls the seat answered (`answered_at` in the day).
 - average handle time: (talk time of those calls + the seat's wrap-up time in the day) /
   calls answered; "no data" with no calls.
+- occupancy: time on calls and in wrap-up / time available for calls (ready, ringing, on a
+  call, wrap-up; busy is not available); per seat-day, and for a period with `occupancy`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, or_, select
 
 from acd.history.models import Call, SeatInterval
-from queue_stats.indicators import Mean
+from queue_stats.indicators import Mean, Ratio
 
 
 @dataclass
@@ -30,12 +32,19 @@ class SeatDay:
     busy_s: dict[str, float] = field(default_factory=dict)
     wrapup_s: float = 0.0
     on_call_s: float = 0.0
+    ringing_s: float = 0.0
+    ready_s: float = 0.0
     answered: int = 0
     talk_s: float = 0.0
 
     @property
     def average_handle_time_s(self) -> Mean:
         return Mean(self.talk_s + self.wrapup_s, self.answered)
+
+    @property
+    def occupancy(self) -> Ratio:
+        working = self.on_call_s + self.wrapup_s
+        return Ratio(working, working + self.ready_s + self.ringing_s)
 
     @property
     def busy_total_s(self) -> float:
@@ -86,9 +95,19 @@ def seat_report(engine: Engine, since: datetime, until: datetime, center: str | 
                     sd.wrapup_s += secs
                 elif state == "on_call":
                     sd.on_call_s += secs
+                elif state == "ringing":
+                    sd.ringing_s += secs
+                elif state == "ready":
+                    sd.ready_s += secs
         for seat, answered_at, talk in conn.execute(c):
             local = answered_at.replace(tzinfo=UTC).astimezone(tz)
             sd = day(seat, f"{local:%Y-%m-%d}")
             sd.answered += 1
             sd.talk_s += talk or 0.0
     return [days[k] for k in sorted(days)]
+
+
+def occupancy(days: list[SeatDay]) -> Ratio:
+    """Occupancy of a set of seat days (e.g. a whole period's `seat_report`)."""
+    working = sum(d.on_call_s + d.wrapup_s for d in days)
+    return Ratio(working, working + sum(d.ready_s + d.ringing_s for d in days))

@@ -216,3 +216,9 @@ def test_seat_report_by_hand(db_engine) -> None:
     assert second.signed_in_s == pytest.approx(0.5 * 3600) and second.busy_s == {
         "meal": pytest.approx(1800)}
     assert second.average_handle_time_s.value is None
+    # Occupancy: on a call 6 min + wrap-up 3 min, of ready 1 h + 13.75 h + those 9 min.
+    working = 0.15 * 3600
+    assert first.occupancy.value == pytest.approx(working / (working + (1 + 13.75) * 3600))
+    from queue_stats.seats import occupancy
+    assert occupancy(rows).numerator == pytest.approx(working)
+    assert second.occupancy.value is None  # only busy: no time available for calls

@@ -77,7 +77,7 @@ def test_month_report(db_engine, tmp_path) -> None:
     assert domains["高速公路"][1:5] == (4, "80.00%", 2, "+100.00%")
     assert domains["城市客运"][1:5] == (1, "20.00%", 0, "no data")
     seats = list(wb["座席"].iter_rows(min_row=2, values_only=True))
-    assert seats[0][:6] == ("8001", "2026-03-10", 1.5, 0.5, "meal 0.50", 0.0)
+    assert seats[0] == ("8001", "2026-03-10", 1.5, 0.5, "meal 0.50", 0.0, 0, "no data", "0.00%")
     for name in ("volume-by-type", "year-on-year", "domains", "ranking", "calls-by-queue"):
         assert files[name].stat().st_size > 1000, name
     if db_engine.dialect.name != "sqlite":
