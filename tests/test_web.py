@@ -214,6 +214,10 @@ def test_the_seat_console_shows_its_call_and_markup_stays_text(stack, sipp) -> N
             assert page.text_content("#c-name") == evil
             assert page.evaluate("window.__xss") is None
             assert page.locator("#call img").count() == 0
+            # Once answered (the phone rang 2 s), the wait is shown: the 2 s of ringing at least.
+            page.wait_for_function(
+                "() => parseFloat(document.getElementById('c-wait').textContent) >= 1.5",
+                timeout=10000)
             page.screenshot(path=str(ARTIFACTS / "seat-console-call.png"), full_page=True)
         finally:
             browser.close()
