@@ -248,7 +248,7 @@ def _seat(d: dict[str, Any], path: str, default_node: str) -> Seat:
     seat_id = _str(d, "id", path, pattern=_SEAT_ID)
     return Seat(
         id=seat_id,
-        name=_str(d, "name", path, f"座席{seat_id}"),
+        name=_str(d, "name", path, f"座席{seat_id}", pattern=_DISPLAY),
         queues=tuple(queues),
         node=_str(d, "node", path, default_node, pattern=_NAME),
         penalty=_int(d, "penalty", path, 0, 0, 100),

@@ -33,6 +33,7 @@ def test_the_shipped_example_is_valid() -> None:
     (("queues", 1, "overflow_to"), "nowhere", "queues[1].overflow_to"),
     (("seats", 2, "queues"), ["highway", "ghost"], "seats[2].queues"),
     (("seats", 0, "id"), "eighty", "seats[0].id"),
+    (("seats", 1, "name"), "Li \"Boss\" Wang", "seats[1].name"),
     (("nodes", 0, "ami_port"), 80, "nodes[0].ami_port"),
     (("center", "default_queue"), "ghost", "center.default_queue"),
     (("center", "recording"), "yes", "center.recording"),
