@@ -51,29 +51,30 @@ def order_indicators_by(engine: Engine, since: datetime, until: datetime, by: st
         raise ValueError(f"group by one of {', '.join(GROUPINGS)}")
     dialect = engine.dialect.name
     g = Grouping(by, timezone, dialect, since, until)
+    sums: dict[str, dict[str, int]] = {}
     with engine.connect() as conn:
-        orders = {g.key(r.g): r for r in conn.execute(_orders_query(g, since, until, center,
-                                                                    dialect))}
-        revisits = {g.key(r.g): r for r in conn.execute(_revisits_query(g, since, until,
-                                                                        center))}
-        calls = {g.key(r.g): r for r in conn.execute(_calls_query(g, since, until, center))}
+        for q in (_orders_query(g, since, until, center, dialect),
+                  _revisits_query(g, since, until, center), _calls_query(g, since, until, center)):
+            for row in conn.execute(q):
+                # several SQL groups (UTC hours) can make one group here (a local day)
+                into = sums.setdefault(g.key(row.g), {})
+                for name, value in row._mapping.items():
+                    if name != "g":
+                        into[name] = into.get(name, 0) + int(value or 0)
     result = {}
-    for k in sorted(set(orders) | set(calls)):
-        o, r, c = orders.get(k), revisits.get(k), calls.get(k)
-        if not (o and o.orders) and not (c and c.answered):
+    for k, v in sorted(sums.items()):
+        n = (lambda name, v=v: v.get(name, 0))
+        if not n("orders") and not n("answered"):
             continue
-        n = (lambda name, row=o: int(getattr(row, name) or 0) if row is not None else 0)
-        rv = (lambda name, row=r: int(getattr(row, name) or 0) if row is not None else 0)
         result[k] = OrderIndicators(
             orders=n("orders"),
             instant_answer_rate=Ratio(n("consult_instant"), n("consult")),
             closed_in_time=Ratio(n("transferred_in_time"), n("transferred")),
             cross_region_closed_in_time=Ratio(n("cross_in_time"), n("cross")),
             instant_answer_satisfaction=Ratio(n("rated_satisfied"), n("rated")),
-            revisit_rate=Ratio(rv("revisited"), n("closed_transferred")),
-            revisit_satisfaction=Ratio(rv("revisits_satisfied"), rv("revisits_rated")),
-            order_generation_rate=Ratio(int(c.with_order or 0) if c else 0,
-                                        int(c.answered or 0) if c else 0),
+            revisit_rate=Ratio(n("revisited"), n("closed_transferred")),
+            revisit_satisfaction=Ratio(n("revisits_satisfied"), n("revisits_rated")),
+            order_generation_rate=Ratio(n("with_order"), n("answered")),
             data_conformity=Ratio(n("conforming"), n("orders")))
     return result
 

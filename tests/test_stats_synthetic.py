@@ -163,3 +163,122 @@ def test_call_groups_in_a_half_hour_time_zone_and_by_seat(db_engine) -> None:
     seats = call_indicators_by(db_engine, *span, "seat")
     assert {k: v.answered for k, v in seats.items()} == {"8001": 2, "8002": 1}
     assert call_indicators(db_engine, *span).average_handle_time_s.value == 20.0
+
+
+# --- the generator -------------------------------------------------------------------------------
+
+HALF_YEAR = (datetime(2020, 12, 31, 16), datetime(2021, 6, 30, 16))  # local 1 Jan - 1 Jul, UTC
+SCALE = 0.002
+
+
+def test_generator_counts_and_mixes_as_the_seed(db_engine) -> None:
+    """Orders by center and type exactly as annex 1 (scaled); the domain mix of annex 3;
+    every order has its answered call; the snow day carries several times a usual day."""
+    from sqlalchemy import func
+
+    from acd.history.models import QueueCall
+    from queue_stats.synthetic import CENTERS, generate
+
+    summary = generate(db_engine, seed=7, scale=SCALE)
+    with Session(db_engine) as s:
+        by = {(c, t): n for c, t, n in s.execute(
+            select(WorkOrder.center, WorkOrder.type, func.count()).group_by(
+                WorkOrder.center, WorkOrder.type))}
+        domains = dict(s.execute(select(WorkOrder.domain, func.count())
+                                 .group_by(WorkOrder.domain)).all())
+        orphans = s.scalar(select(func.count()).select_from(WorkOrder).outerjoin(
+            Call, Call.uniqueid == WorkOrder.call_uniqueid).where(
+            (Call.uniqueid.is_(None)) | (Call.outcome != "answered")))
+        stays = s.scalar(select(func.count()).select_from(QueueCall))
+    for f in CENTERS:
+        for t in ("complaint", "consultation", "suggestion"):
+            assert by.get((f.code, t), 0) == round(getattr(f, t) * SCALE), (f.code, t)
+    total = sum(by.values())
+    assert total == summary.orders == sum(round(getattr(f, t) * SCALE) for f in CENTERS
+                                          for t in ("complaint", "consultation", "suggestion"))
+    assert abs(sum(n for (_, t), n in by.items() if t == "consultation") / total - 0.9624) < 0.005
+    assert abs(domains["highway"] / total - 0.8745) < 0.02
+    assert orphans == 0
+    assert stays == summary.calls > total
+    days = order_indicators_by(db_engine, *HALF_YEAR, "day")
+    assert len(days) == 181
+    assert sum(d.orders for d in days.values()) == total   # local days from UTC hours
+    usual = sorted(d.orders for d in days.values())[90]
+    assert days["2021-01-26"].orders > 2.5 * usual
+
+
+def test_generator_lands_near_annex_4(tmp_path) -> None:
+    """At 1 % (11,000 orders), the biggest centers' figures computed from the generated
+    records are near their annex-4 rows, and the groups add up to the province."""
+    from acd.history import db
+    from queue_stats.indicators import call_indicators, call_indicators_by
+    from queue_stats.reporting import call_record_reporting_by_center
+    from queue_stats.synthetic import CENTERS, generate
+
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'h.sqlite'}")
+    db.create_schema(engine)
+    generate(engine, seed=1, scale=0.01)
+    calls = call_indicators_by(engine, *HALF_YEAR, "center")
+    orders = order_indicators_by(engine, *HALF_YEAR, "center")
+    uploads = call_record_reporting_by_center(engine, *HALF_YEAR)
+    for f in CENTERS[:2]:      # 省交投集团 and 沈阳市: enough orders to be close
+        c, o = calls[f.code], orders[f.code]
+        assert c.manual_connection_rate.value == pytest.approx(f.connection, abs=0.015)
+        assert c.average_wait_s.value == pytest.approx(f.wait_s, abs=1.5)
+        assert o.instant_answer_rate.value == pytest.approx(f.instant, abs=0.015)
+        assert o.order_generation_rate.value == pytest.approx(f.generation, abs=0.005)
+        assert o.instant_answer_satisfaction.value == pytest.approx(f.instant_satisfied,
+                                                                     abs=0.03)
+        assert o.data_conformity.value == 1.0
+        assert uploads[f.code].value == pytest.approx(f.upload, abs=0.003)
+    assert orders["shenyang"].closed_in_time.value == pytest.approx(0.9491, abs=0.04)
+    total = call_indicators(engine, *HALF_YEAR)
+    assert total.queued == sum(c.queued for c in calls.values())
+    assert total.answered == sum(c.answered for c in calls.values())
+    engine.dispose()
+
+
+def test_generator_is_deterministic_and_refuses_a_full_database(tmp_path) -> None:
+    from acd.history import db
+    from queue_stats.synthetic import GeneratorError, generate
+
+    def fill(name: str, seed: int) -> list[tuple]:
+        engine = db.make_engine(f"sqlite:///{tmp_path / name}")
+        db.create_schema(engine)
+        generate(engine, seed=seed, scale=0.001)
+        with engine.connect() as conn:
+            rows = conn.execute(select(Call.uniqueid, Call.started_at, Call.outcome,
+                                       Call.wait_s, Call.talk_s, Call.survey_score)
+                                .order_by(Call.uniqueid)).all()
+            orders = conn.execute(select(WorkOrder.call_uniqueid, WorkOrder.type,
+                                         WorkOrder.domain, WorkOrder.closed_at)
+                                  .order_by(WorkOrder.id)).all()
+        with pytest.raises(GeneratorError, match="calls already"):
+            generate(engine, seed=seed, scale=0.001)
+        with pytest.raises(GeneratorError, match="scale"):
+            generate(engine, seed=seed, scale=0)
+        engine.dispose()
+        return [tuple(r) for r in rows + orders]
+
+    first = fill("a.sqlite", 5)
+    assert first == fill("b.sqlite", 5)
+    assert first != fill("c.sqlite", 6)
+
+
+def test_hotline_stats_generate(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    url = f"sqlite:///{tmp_path / 'g.sqlite'}"
+    cmd = [sys.executable, "-m", "acd.cli", "stats", "generate", "--database", url,
+           "--scale", "0.001", "--seed", "3"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert "orders 1135" in done.stdout
+    again = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
+                           check=False)
+    assert again.returncode == 2 and "calls already" in again.stderr
+    bad = subprocess.run([*cmd[:-4], "--scale", "-1"], capture_output=True, text=True,
+                         timeout=300, check=False)
+    assert bad.returncode == 2 and "scale must be" in bad.stderr
