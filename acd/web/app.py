@@ -52,6 +52,10 @@ ROLES: dict[str, tuple[str, ...]] = {
     "/web/kb": ("seat", "supervisor", "admin"),
     "/web/kb/{id}/used": ("seat",),
     "/web/calls/{uniqueid}/survey": ("seat",),
+    # the quality inspector's view (acd/web/inspector.py); recordings are not for seats/analysts
+    "/inspect": ("inspector", "supervisor", "admin"),
+    "/web/inspect": ("inspector", "supervisor", "admin"),  # .../center|recordings|sample|timeline
+    "/web/recordings/{uniqueid}": ("inspector", "supervisor", "admin"),
     # a supervisor's phone listens in on / whispers to / barges into a seat's call (acd/web/spy.py)
     "/web/spy/phones": ("supervisor", "admin"),
     "/web/spy/{seat}": ("supervisor", "admin"),
@@ -184,7 +188,7 @@ def setup_web(app: web.Application, engine: Any, center: Center,
             return web.Response(status=401, text="wrong name or password")
         cookie, _ = cookies.issue(name)
         resp = web.HTTPFound({"supervisor": "/wallboard", "admin": "/wallboard",
-                              "seat": "/seat"}.get(role, "/"))
+                              "seat": "/seat", "inspector": "/inspect"}.get(role, "/"))
         resp.set_cookie(COOKIE, cookie, httponly=True, samesite="Strict", max_age=SESSION_S)
         raise resp
 
@@ -324,6 +328,16 @@ def setup_web(app: web.Application, engine: Any, center: Center,
     app.router.add_post("/web/kb/{id}/used", guarded("/web/kb/{id}/used", console.kb_used))
     app.router.add_post("/web/calls/{uniqueid}/survey",
                         guarded("/web/calls/{uniqueid}/survey", console.to_survey))
+    from acd.web.inspector import Inspector, recordings_dirs
+    inspect = Inspector(center, sessions, recordings_dirs(engine), secret)
+    app.router.add_get("/inspect", guarded("/inspect", page("inspector.html"), page=True))
+    app.router.add_get("/web/inspect/center", guarded("/web/inspect", inspect.info_handler))
+    app.router.add_get("/web/inspect/recordings",
+                       guarded("/web/inspect", inspect.recordings_handler))
+    app.router.add_get("/web/inspect/sample", guarded("/web/inspect", inspect.sample_handler))
+    app.router.add_get("/web/inspect/timeline", guarded("/web/inspect", inspect.timeline_handler))
+    app.router.add_get("/web/recordings/{uniqueid}",
+                       guarded("/web/recordings/{uniqueid}", inspect.audio_handler))
     from acd.web.spy import SpyRoutes
     spy = SpyRoutes(engine, center)
     app.router.add_get("/web/spy/phones", guarded("/web/spy/phones", spy.phones))
