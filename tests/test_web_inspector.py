@@ -137,7 +137,7 @@ def test_a_recording_is_served_only_from_inside_the_recordings_dir(inspector, tm
     good = rec / "shenyang/20260310/pbx1-5.1.wav"
     write_wav(good)
     assert inspector.recording_file("pbx1-5.1") == good.resolve()
-    assert [status(f"pbx1-5.{i}") for i in range(2, 9)] == [403, 403, 403, 403, 404, 404, 403]
+    assert [status(f"pbx1-5.{i}") for i in range(2, 9)] == [403, 403, 403, 403, 404, 404, 404]
     for bad in ("../etc/passwd", "..", "a/b", "", "x" * 65):
         assert status(bad) == 400, bad
 
@@ -245,8 +245,12 @@ def test_roles_traversal_and_bad_input_over_http(stack, ledger) -> None:
         assert code == 403 and b"root:" not in body and b"not under" in body
         assert get(c, "/web/recordings/pbx1-9.2")[0] == 404  # the file is missing
         assert get(c, "/web/recordings/pbx1-0.0")[0] == 404  # no such call
-        for path in ("/web/recordings/..%2F..%2F..%2Fetc%2Fpasswd",
-                     "/web/recordings/%2E%2E", "/web/recordings/../../../etc/passwd"):
+        # A name from the URL: the handler refuses what is not a call id (aiohttp hands it
+        # "../../../etc/passwd" decoded); what does not match the route is the router's 404.
+        code, body = get(c, "/web/recordings/..%2F..%2F..%2Fetc%2Fpasswd")
+        assert code == 400 and b"not a call id" in body, (code, body)
+        for path in ("/web/recordings/%2E%2E", "/web/recordings/../../../etc/passwd",
+                     "/web/recordings/%2E%2E%2F%2E%2E%2Fetc%2Fpasswd"):
             code, body = get(c, path)
             assert code in (400, 404) and b"root:" not in body, (path, code)
         for path, code in (("/web/inspect/recordings?date=2026-02-30", 400),

@@ -187,6 +187,9 @@ class Inspector:
                 raise InspectError(404, f"no call {uniqueid}")
             if not call.recording:
                 raise InspectError(404, f"call {uniqueid} has no recording")
+            if self.recordings.get(call.node) is None:
+                raise InspectError(404, f"the recordings directory of node {call.node!r} "
+                                   "is not known to this engine")
             path = self._resolve(call)
             if path is None:
                 log.warning("recording outside the recordings directory refused",
