@@ -76,6 +76,21 @@ class Client:
         except urllib.error.HTTPError as err:
             return err.code
 
+    def request(self, method: str, path: str) -> tuple[int, str]:
+        """Any route, with the CSRF token on POST and an empty JSON body; (status, body)."""
+        req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}", method=method,
+                                     data=b"{}" if method == "POST" else None)
+        req.add_header("Content-Type", "application/json")
+        if method == "POST":
+            req.add_header("X-CSRF-Token", self.csrf)
+        self.landed_on_login = False
+        try:
+            with self.opener.open(req, timeout=20) as r:
+                self.landed_on_login = r.url.endswith("/login")
+                return r.status, r.read(4096).decode(errors="replace")
+        except urllib.error.HTTPError as err:
+            return err.code, err.read(4096).decode(errors="replace")
+
     def post(self, path: str, body: object, csrf: bool = True) -> int:
         req = urllib.request.Request(f"http://127.0.0.1:{self.port}{path}",
                                      data=json.dumps(body).encode(), method="POST")
@@ -117,6 +132,85 @@ def test_role_matrix_csrf_and_login_limit(stack) -> None:
     codes = [limited.login("supervisor", "wrong") for _ in range(6)]
     assert codes[:5] == [401] * 5 and codes[5] == 429
     assert limited.login("supervisor") == 429  # still blocked for a minute
+
+
+PUBLIC = {"/login", "/logout", "/static"}  # the only routes without a role check
+
+
+def app_routes() -> list[tuple[str, str, tuple[str, ...]]]:
+    """Every (method, path, allowed roles) the web app serves, read from the app itself, so a
+    route added without a role check fails this test."""
+    from types import SimpleNamespace
+
+    from aiohttp import web
+
+    from acd.center import EXAMPLE, load
+    from acd.web.app import setup_web
+
+    app = web.Application()
+    setup_web(app, SimpleNamespace(links={}, model=None), load(EXAMPLE), None, None, b"k" * 32)
+    out = []
+    for route in app.router.routes():
+        path = route.resource.canonical if route.resource else ""
+        if route.method == "HEAD" or path in PUBLIC:
+            continue
+        roles = getattr(route.handler, "allowed_roles", None)
+        assert roles is not None, f"{route.method} {path} has no role check"
+        out.append((route.method, path, roles))
+    return out
+
+
+# The policy, written here independently of acd/web/app.py's ROLES: who may use what.
+EVERYONE = ("seat", "supervisor", "inspector", "analyst", "admin")
+POLICY: dict[str, tuple[str, ...]] = {
+    "/": EVERYONE,
+    "/wallboard": ("supervisor", "admin"),
+    "/seat": ("seat",),
+    "/ws": ("seat", "supervisor", "admin"),
+    "/web/seats/{seat}/{action}": ("seat", "supervisor", "admin"),
+    "/web/broadcast": ("supervisor", "admin"),
+    "/web/calls/{uniqueid}": ("seat", "supervisor", "admin"),
+    "/web/orders": ("seat",),
+    "/web/kb": ("seat", "supervisor", "admin"),
+    "/web/kb/{id}/used": ("seat",),
+    "/web/calls/{uniqueid}/survey": ("seat",),
+    "/inspect": ("inspector", "supervisor", "admin"),
+    "/web/inspect/center": ("inspector", "supervisor", "admin"),
+    "/web/inspect/recordings": ("inspector", "supervisor", "admin"),
+    "/web/inspect/sample": ("inspector", "supervisor", "admin"),
+    "/web/inspect/timeline": ("inspector", "supervisor", "admin"),
+    "/web/recordings/{uniqueid}": ("inspector", "supervisor", "admin"),  # not seats, analysts
+    "/web/spy/phones": ("supervisor", "admin"),
+    "/web/spy/{seat}": ("supervisor", "admin"),
+}
+
+
+def test_every_route_with_every_role(stack) -> None:
+    """Walk every route of the app with every role (and none): a role not allowed gets 403
+    from the role check, an allowed one never does; without a login, 401 or the login page."""
+    port, _ = stack
+    routes = app_routes()
+    assert {p: set(r) for _, p, r in routes} == {p: set(r) for p, r in POLICY.items()}
+    clients = {}
+    for role in ROLES:
+        clients[role] = Client(port)
+        assert clients[role].login(role) == 200
+    fill = {"{seat}": "8001", "{action}": "busy", "{uniqueid}": "pbx1-0.0", "{id}": "1"}
+    seen = []
+    for method, path, allowed in routes:
+        url = path
+        for k, v in fill.items():
+            url = url.replace(k, v)
+        anonymous = Client(port)
+        status, _ = anonymous.request(method, url)
+        assert status in (302, 401) or (status == 200 and anonymous.landed_on_login), \
+            (method, path, status)
+        for role, c in clients.items():
+            status, body = c.request(method, url)
+            refused = status == 403 and f"not for role {role}" in body
+            assert refused == (role not in allowed), (method, path, role, status, body)
+            seen.append((path, role, status))
+    assert {r for _, r, s in seen if s != 403} >= {"seat", "supervisor", "inspector", "admin"}
 
 
 def test_wallboard_live_in_chromium(stack, sipp) -> None:
