@@ -154,6 +154,7 @@ def setup_web(app: web.Application, engine: Any, center: Center,
                 return web.json_response({"error": "missing or wrong CSRF token"}, status=403)
             request["user"], request["csrf"] = user, data["csrf"]
             return await handler(request)
+        run.allowed_roles = allowed  # type: ignore[attr-defined]  # the role matrix test reads it
         return run
 
     def page(name: str) -> Handler:
