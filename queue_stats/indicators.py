@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, Float, and_, case, cast, func, literal_column, select
+from sqlalchemy import Engine, Float, and_, case, cast, exists, func, literal_column, or_, select
+from sqlalchemy.orm import aliased
 
 from acd.history.models import Call, QueueCall, SeatInterval
 
@@ -100,11 +101,13 @@ def call_indicators_by(engine: Engine, since: datetime, until: datetime, by: str
         raise ValueError(f"group by one of {', '.join(GROUPINGS)}")
     dialect = engine.dialect.name
     g = Grouping(by, timezone, dialect, since, until)
-    # A call's first queue entry decides its period: stays entered from `until` on cannot
-    # make the minimum, so they are skipped before grouping.
-    first = (select(QueueCall.uniqueid.label("uid"), func.min(QueueCall.entered_at).label("at"))
-             .where(QueueCall.entered_at < until).group_by(QueueCall.uniqueid)
-             .having(func.min(QueueCall.entered_at) >= since).subquery())
+    # A call's first queue entry decides its period: the stay with no earlier stay of the same
+    # call (ties by id). An anti-join rather than min() over every stay, so a month reads that
+    # month's stays only (by index) and PostgreSQL can run it in parallel.
+    stay, other = QueueCall, aliased(QueueCall)
+    earlier = (exists().where(other.uniqueid == stay.uniqueid)
+               .where(or_(other.entered_at < stay.entered_at,
+                          and_(other.entered_at == stay.entered_at, other.id < stay.id))))
     si = SeatInterval
     wrapup = (select(si.uniqueid.label("uid"),
                      func.sum(seconds_between(si.started_at, si.ended_at, dialect)).label("s"))
@@ -124,8 +127,9 @@ def call_indicators_by(engine: Engine, since: datetime, until: datetime, by: str
                 func.sum(case((handled, Call.talk_s + func.coalesce(wrapup.c.s, 0.0)),
                               else_=0.0)).label("handle_total"),
                 count_if(handled).label("handled"))
-         .select_from(Call).join(first, first.c.uid == Call.uniqueid)
-         .outerjoin(wrapup, wrapup.c.uid == Call.uniqueid))
+         .select_from(Call).join(stay, stay.uniqueid == Call.uniqueid)
+         .outerjoin(wrapup, wrapup.c.uid == Call.uniqueid)
+         .where(stay.entered_at >= since, stay.entered_at < until, ~earlier))
     if options.short_abandon_s > 0:
         q = q.where(~and_(Call.outcome == "abandoned",
                           func.coalesce(Call.wait_s, 0.0) < options.short_abandon_s))
@@ -135,7 +139,7 @@ def call_indicators_by(engine: Engine, since: datetime, until: datetime, by: str
         q = q.where(Call.final_queue == queue)
     if seat:
         q = q.where(Call.seat_id == seat)
-    q = g.query(q, g.expr(first.c.at, Call.center, Call.final_queue, Call.seat_id))
+    q = g.query(q, g.expr(stay.entered_at, Call.center, Call.final_queue, Call.seat_id))
     tallies: dict[str, _Tally] = {}
     with engine.connect() as conn:
         for row in conn.execute(q):
