@@ -9,10 +9,9 @@ as 0 % or 100 %.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, Float, and_, case, cast, exists, func, literal_column, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import Engine, Float, and_, case, cast, func, literal_column, select
 
 from acd.history.models import Call, QueueCall, SeatInterval
 
@@ -101,18 +100,11 @@ def call_indicators_by(engine: Engine, since: datetime, until: datetime, by: str
         raise ValueError(f"group by one of {', '.join(GROUPINGS)}")
     dialect = engine.dialect.name
     g = Grouping(by, timezone, dialect, since, until)
-    # A call's first queue entry decides its period: the stay with no earlier stay of the same
-    # call (ties by id). An anti-join rather than min() over every stay, so a month reads that
-    # month's stays only (by index) and PostgreSQL can run it in parallel.
-    stay, other = QueueCall, aliased(QueueCall)
-    earlier = (exists().where(other.uniqueid == stay.uniqueid)
-               .where(or_(other.entered_at < stay.entered_at,
-                          and_(other.entered_at == stay.entered_at, other.id < stay.id))))
     si = SeatInterval
     wrapup = (select(si.uniqueid.label("uid"),
                      func.sum(seconds_between(si.started_at, si.ended_at, dialect)).label("s"))
               .where(si.state == "wrapup", si.uniqueid != "", si.ended_at.is_not(None),
-                     si.started_at >= since)
+                     si.started_at >= since, si.started_at < until + timedelta(days=1))
               .group_by(si.uniqueid).subquery())
     answered = Call.outcome.in_(ANSWERED)
     wait = func.coalesce(Call.wait_s, 0.0)
@@ -127,9 +119,10 @@ def call_indicators_by(engine: Engine, since: datetime, until: datetime, by: str
                 func.sum(case((handled, Call.talk_s + func.coalesce(wrapup.c.s, 0.0)),
                               else_=0.0)).label("handle_total"),
                 count_if(handled).label("handled"))
-         .select_from(Call).join(stay, stay.uniqueid == Call.uniqueid)
+         .select_from(Call)
          .outerjoin(wrapup, wrapup.c.uid == Call.uniqueid)
-         .where(stay.entered_at >= since, stay.entered_at < until, ~earlier))
+         # A call's first queue entry decides its period (kept on the call by the ledger).
+         .where(Call.queued_at >= since, Call.queued_at < until))
     if options.short_abandon_s > 0:
         q = q.where(~and_(Call.outcome == "abandoned",
                           func.coalesce(Call.wait_s, 0.0) < options.short_abandon_s))
@@ -139,7 +132,7 @@ def call_indicators_by(engine: Engine, since: datetime, until: datetime, by: str
         q = q.where(Call.final_queue == queue)
     if seat:
         q = q.where(Call.seat_id == seat)
-    q = g.query(q, g.expr(stay.entered_at, Call.center, Call.final_queue, Call.seat_id))
+    q = g.query(q, g.expr(Call.queued_at, Call.center, Call.final_queue, Call.seat_id))
     tallies: dict[str, _Tally] = {}
     with engine.connect() as conn:
         for row in conn.execute(q):

@@ -88,6 +88,11 @@ def test_distribution_busy_wrapup_and_abandon_are_recorded(pbx: RunningPbx, sipp
     # Abandoned: recorded with its wait, matching the caller's patience.
     gone = by_caller["13961110000"]
     assert gone.outcome == "abandoned" and 1.0 <= gone.wait_s <= 2.5
+    # Each call carries its first queue entry (the indicators' period key).
+    by_uid = {c.uniqueid: c for c in by_caller.values()}
+    for r in rows:
+        assert by_uid[r.uniqueid].queued_at == min(x.entered_at for x in rows
+                                                   if x.uniqueid == r.uniqueid)
     # Wrap-up (5 s on the manual queue) is respected and recorded: a seat's next call comes
     # no sooner than 5 s after its last one ended, and each wrap-up is an interval.
     for seat in ("8001", "8002"):

@@ -25,7 +25,7 @@ def queued(s: Session, uid: str, center: str, at: datetime, outcome: str, wait: 
     s.add(Call(uniqueid=uid, linkedid=uid, node="pbx1", center=center,
                started_at=at - timedelta(seconds=5), ended_at=at + timedelta(minutes=3),
                outcome=outcome, wait_s=wait, talk_s=60 if answered else None,
-               answered_at=answered, first_queue="q", final_queue="q"))
+               answered_at=answered, first_queue="q", final_queue="q", queued_at=at))
     s.add(QueueCall(uniqueid=uid, center=center, queue="q", entered_at=at, outcome=outcome,
                     wait_s=wait, answered_at=answered))
 

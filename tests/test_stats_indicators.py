@@ -22,7 +22,7 @@ def add_call(s: Session, uid: str, entered: datetime, outcome: str, wait: float,
     answered = entered + timedelta(seconds=wait) if outcome == "answered" else None
     s.add(Call(uniqueid=uid, linkedid=uid, node="pbx1", center=center, started_at=started,
                outcome=outcome, wait_s=wait, talk_s=talk, answered_at=answered,
-               first_queue=queue, final_queue=queue,
+               first_queue=queue, final_queue=queue, queued_at=entered,
                seat_id=seat if outcome == "answered" else ""))
     s.add(QueueCall(uniqueid=uid, center=center, queue=queue, entered_at=entered,
                     outcome=outcome, wait_s=wait, talk_s=talk, answered_at=answered,

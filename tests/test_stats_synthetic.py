@@ -151,7 +151,7 @@ def test_call_groups_in_a_half_hour_time_zone_and_by_seat(db_engine) -> None:
                               ("k3", datetime(2026, 5, 1, 18, 45), "8002")):
             s.add(Call(uniqueid=uid, linkedid=uid, node="pbx1", center="c", started_at=at,
                        outcome="answered", wait_s=4.0, talk_s=20.0, seat_id=seat,
-                       final_queue="q"))
+                       final_queue="q", queued_at=at))
             s.add(QueueCall(uniqueid=uid, center="c", queue="q", entered_at=at,
                             outcome="answered", wait_s=4.0, seat_id=seat))
     span = (datetime(2026, 5, 1), datetime(2026, 5, 3))

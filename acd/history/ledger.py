@@ -99,6 +99,8 @@ class Ledger:
              talk_s=answered.talk_s if answered else None, wait_s=call.wait_s)
         if call.started and (row.started_at is None or utc(call.started) < row.started_at):
             row.started_at = utc(call.started)
+        if ordered and (row.queued_at is None or utc(ordered[0].entered) < row.queued_at):
+            row.queued_at = utc(ordered[0].entered)
         for stay in ordered:
             self._write_stay(s, call.uniqueid, stay, stays)
 

@@ -65,6 +65,9 @@ class Call(Base):
     ivr_result: Mapped[str] = mapped_column(String(40), default="")  # queue / handoff / hangup
     handoff_to: Mapped[str] = mapped_column(String(20), default="")
     heard_broadcast: Mapped[bool] = mapped_column(default=False)
+    # When the call first entered a queue (None: it never queued). Kept on the call so the
+    # indicators, which put a call in the period of its first queue entry, read one table.
+    queued_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     first_queue: Mapped[str] = mapped_column(String(40), default="")
     final_queue: Mapped[str] = mapped_column(String(40), default="")
     outcome: Mapped[str] = mapped_column(String(20), default="")  # final QueueOutcome, or "ivr"
