@@ -22,6 +22,7 @@ from sqlalchemy import Engine, select
 
 from acd.history.models import Call, Outage
 from acd.orders.models import WorkOrder
+from queue_stats import parallel
 from queue_stats.indicators import Mean, Ratio, call_indicators_by
 from queue_stats.order_indicators import order_indicators_by
 from queue_stats.reporting import call_record_reporting_by_center, timely_reporting_by_center
@@ -225,12 +226,16 @@ def period_table(engine: Engine, lo: datetime, hi: datetime, title: str,
     rules = rules or Rules.load()
     tz = ZoneInfo(timezone)
     since, until = _local_to_utc(lo, tz), _local_to_utc(hi, tz)
-    names = centers if centers is not None else centers_in(engine, since, until)
-    calls = call_indicators_by(engine, since, until, "center", timezone=timezone)
-    orders = order_indicators_by(engine, since, until, "center", timezone=timezone)
-    uploads = call_record_reporting_by_center(engine, since, until)
+    # The families are independent queries: run at once (queue_stats/parallel.py).
+    calls, orders, uploads, outages = parallel.run(
+        engine,
+        lambda: call_indicators_by(engine, since, until, "center", timezone=timezone),
+        lambda: order_indicators_by(engine, since, until, "center", timezone=timezone),
+        lambda: call_record_reporting_by_center(engine, since, until),
+        lambda: outages_by_center(engine, since, until))
+    # Every center with a call (uploads counts every call) or an order in the period.
+    names = centers if centers is not None else sorted(set(calls) | set(orders) | set(uploads))
     timely = timely_reporting_by_center(engine, since, until, names, timezone)
-    outages = outages_by_center(engine, since, until)
     rows = []
     for c in names:
         ci, oi = calls.get(c), orders.get(c)

@@ -8,8 +8,9 @@ as 0 % or 100 %.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Engine, Float, and_, case, cast, func, literal_column, select
 
@@ -74,6 +75,24 @@ class CallIndicators:
 
 
 ANSWERED = ("answered", "transferred")
+
+
+def add_up(groups: list[Any], empty: Any) -> Any:
+    """The sum of indicator groups (CallIndicators or OrderIndicators): counts, numerators and
+    denominators add up, so the province's figures are its centers' added together, exactly."""
+    if not groups:
+        return empty
+    total = {}
+    for f in fields(groups[0]):
+        values = [getattr(g, f.name) for g in groups]
+        if isinstance(values[0], Ratio):
+            total[f.name] = Ratio(sum(v.numerator for v in values),
+                                  sum(v.denominator for v in values))
+        elif isinstance(values[0], Mean):
+            total[f.name] = Mean(sum(v.total for v in values), sum(v.count for v in values))
+        else:
+            total[f.name] = sum(values)
+    return type(groups[0])(**total)
 
 
 def call_indicators(engine: Engine, since: datetime, until: datetime, center: str | None = None,

@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, and_, case, exists, func, not_, or_, select
+from sqlalchemy import Engine, and_, case, exists, func, select
 
 from acd.history.models import Call
 from acd.orders.models import Revisit, WorkOrder
-from acd.orders.service import DOMAINS, REFUSALS, TYPES
+from queue_stats import parallel
 from queue_stats.indicators import Grouping, Ratio, count_if
 
 SATISFIED = (1, 2)  # very satisfied, satisfied
@@ -52,15 +52,20 @@ def order_indicators_by(engine: Engine, since: datetime, until: datetime, by: st
     dialect = engine.dialect.name
     g = Grouping(by, timezone, dialect, since, until)
     sums: dict[str, dict[str, int]] = {}
-    with engine.connect() as conn:
-        for q in (_orders_query(g, since, until, center, dialect),
-                  _revisits_query(g, since, until, center), _calls_query(g, since, until, center)):
-            for row in conn.execute(q):
-                # several SQL groups (UTC hours) can make one group here (a local day)
-                into = sums.setdefault(g.key(row.g), {})
-                for name, value in row._mapping.items():
-                    if name != "g":
-                        into[name] = into.get(name, 0) + int(value or 0)
+
+    def fetch(q):  # type: ignore[no-untyped-def]
+        with engine.connect() as conn:
+            return conn.execute(q).all()
+
+    queries = (_orders_query(g, since, until, center, dialect),
+               _revisits_query(g, since, until, center), _calls_query(g, since, until, center))
+    for rows in parallel.run(engine, *(lambda q=q: fetch(q) for q in queries)):
+        for row in rows:
+            # several SQL groups (UTC hours) can make one group here (a local day)
+            into = sums.setdefault(g.key(row.g), {})
+            for name, value in row._mapping.items():
+                if name != "g":
+                    into[name] = into.get(name, 0) + int(value or 0)
     result = {}
     for k, v in sorted(sums.items()):
         n = (lambda name, v=v: v.get(name, 0))
@@ -97,8 +102,8 @@ CLOSED_TRANSFERRED = and_(TRANSFERRED, WorkOrder.status.in_(("closed", "archived
 
 def _orders_query(g: Grouping, since: datetime, until: datetime, center: str | None,
                   dialect: str):  # type: ignore[no-untyped-def]
-    rated = and_(WorkOrder.answered_on_call.is_(True), Call.survey_score.is_not(None),
-                 Call.survey_score != 0)
+    score = WorkOrder.survey_score  # the call's answer, kept on the order
+    rated = and_(WorkOrder.answered_on_call.is_(True), score.is_not(None), score != 0)
     q = (select(func.count().label("orders"),
                 count_if(WorkOrder.type == "consultation").label("consult"),
                 count_if(and_(WorkOrder.type == "consultation",
@@ -109,11 +114,10 @@ def _orders_query(g: Grouping, since: datetime, until: datetime, center: str | N
                 count_if(and_(TRANSFERRED, WorkOrder.cross_region.is_(True), IN_TIME))
                 .label("cross_in_time"),
                 count_if(rated).label("rated"),
-                count_if(and_(rated, Call.survey_score.in_(SATISFIED))).label("rated_satisfied"),
+                count_if(and_(rated, score.in_(SATISFIED))).label("rated_satisfied"),
                 count_if(CLOSED_TRANSFERRED).label("closed_transferred"),
-                count_if(conforming(dialect)).label("conforming"))
-         .select_from(WorkOrder)
-         .outerjoin(Call, Call.uniqueid == WorkOrder.call_uniqueid)
+                # the rules each order breaks are kept on it (acd/orders/service.py)
+                count_if(WorkOrder.nonconformity == "").label("conforming"))
          .where(_in_period(since, until, center)))
     return g.query(q, g.expr(WorkOrder.accepted_at, WorkOrder.center))
 
@@ -141,40 +145,3 @@ def _calls_query(g: Grouping, since: datetime, until: datetime,
     if center:
         q = q.where(Call.center == center)
     return g.query(q, g.expr(Call.started_at, Call.center))
-
-
-# --- data conformity, as SQL ---------------------------------------------------------------------
-
-# What Python's str.strip() removes in practice (ASCII whitespace, no-break and ideographic space).
-_SPACE = " \t\n\r\x0b\x0c\u00a0\u3000"
-# acd.orders.service.PHONE, ^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{5,6})$, spelled for each database
-# (ASCII digits).
-_PHONE_PG = r"^(1[3-9][0-9]{9}|0[0-9]{2,3}-?[0-9]{7,8}|[0-9]{5,6})$"
-_D = "[0-9]"
-_PHONE_GLOBS = ([f"1[3-9]{_D * 9}"]
-                + [f"0{_D * a}{dash}{_D * b}" for a in (2, 3) for dash in ("", "-") for b in (7, 8)]
-                + [_D * 5, _D * 6])
-
-
-def _blank(col, dialect: str):  # type: ignore[no-untyped-def]
-    trimmed = func.btrim(col, _SPACE) if dialect == "postgresql" else func.trim(col, _SPACE)
-    return trimmed == ""
-
-
-def _phone_ok(col, dialect: str):  # type: ignore[no-untyped-def]
-    if dialect == "postgresql":
-        return col.op("~")(_PHONE_PG)
-    return or_(*[col.op("GLOB")(p) for p in _PHONE_GLOBS])
-
-
-def conforming(dialect: str):  # type: ignore[no-untyped-def]
-    """`acd.orders.service.conformity(order) == []` as a SQL condition (tested against it)."""
-    o = WorkOrder
-    return and_(
-        o.type.in_(tuple(TYPES)), o.domain.in_(DOMAINS),
-        not_(_blank(o.content, dialect)),
-        not_(and_(o.source == "call", or_(o.call_uniqueid.is_(None), o.call_uniqueid == ""))),
-        or_(o.caller_number == "", _phone_ok(o.caller_number, dialect)),
-        not_(and_(o.type == "complaint", _blank(o.subject, dialect))),
-        not_(and_(o.status.in_(("transferred", "replied")), o.handling_unit == "")),
-        not_(and_(o.status == "not_accepted", o.refusal.not_in(tuple(REFUSALS)))))

@@ -315,6 +315,7 @@ def _center(rng: np.random.Generator, f: CenterFigures, scale: float, day_weight
                                     np.datetime_as_string(started[uploaded], unit="D"))}
     orders, revisits = _orders(rng, f, with_order, types, domains, uid, caller, seat, left,
                                ended, first_id)
+    orders["survey_score"] = calls["survey_score"][with_order]  # the call's answer, kept
     return {"calls": calls, "queue_calls": stays, "call_record_uploads": uploads,
             "work_orders": orders, "revisits": revisits, "outages": _outages(rng, f)}
 

@@ -222,3 +222,17 @@ def test_seat_report_by_hand(db_engine) -> None:
     from queue_stats.seats import occupancy
     assert occupancy(rows).numerator == pytest.approx(working)
     assert second.occupancy.value is None  # only busy: no time available for calls
+
+
+def test_the_province_is_its_centers_added_up(db_engine) -> None:
+    from queue_stats.indicators import CallIndicators, add_up, call_indicators, call_indicators_by
+    from queue_stats.order_indicators import order_indicators, order_indicators_by
+
+    fill_march(db_engine)
+    lo, hi = datetime(2026, 3, 1), datetime(2026, 4, 1)
+    by = call_indicators_by(db_engine, lo, hi, "center")
+    assert add_up(list(by.values()), None) == call_indicators(db_engine, lo, hi)
+    orders = order_indicators_by(db_engine, lo, hi, "center")
+    assert add_up(list(orders.values()), None) == order_indicators(db_engine, lo, hi)
+    assert add_up([], "nothing") == "nothing"
+    assert isinstance(add_up(list(by.values()), None), CallIndicators)

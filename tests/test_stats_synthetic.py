@@ -115,10 +115,9 @@ GOOD_ORDERS = [
 ]
 
 
-def test_data_conformity_in_sql_is_the_python_rule(db_engine) -> None:
-    """The SQL spelling of `service.conformity` agrees with it, order by order."""
-    from queue_stats.order_indicators import conforming
-
+def test_every_order_written_carries_the_rules_it_breaks(db_engine) -> None:
+    """The stored `nonconformity` is `service.conformity`, order by order, after the order is
+    written and again after it changes; the rate counts it."""
     at = datetime(2026, 3, 2, 9)
     with Session(db_engine) as s, s.begin():
         for i, kw in enumerate(BAD_ORDERS + GOOD_ORDERS):
@@ -131,13 +130,17 @@ def test_data_conformity_in_sql_is_the_python_rule(db_engine) -> None:
             s.add(WorkOrder(**fields))
     with Session(db_engine) as s:
         orders = s.scalars(select(WorkOrder).order_by(WorkOrder.id)).all()
-        python = {o.id for o in orders if not service.conformity(o)}
-        sql = set(s.scalars(select(WorkOrder.id).where(conforming(db_engine.dialect.name))))
-    assert python == sql
-    assert len(python) == len(GOOD_ORDERS)
+        assert [o.nonconformity for o in orders] == [
+            ",".join(service.conformity(o)) for o in orders]
+        assert sum(1 for o in orders if o.nonconformity == "") == len(GOOD_ORDERS)
     ind = order_indicators(db_engine, at, at + timedelta(hours=1))
     assert (ind.data_conformity.numerator, ind.data_conformity.denominator) == \
         (len(GOOD_ORDERS), len(BAD_ORDERS) + len(GOOD_ORDERS))
+    with Session(db_engine) as s, s.begin():  # a fix is seen at once
+        bad = s.scalars(select(WorkOrder).where(WorkOrder.domain == "rail")).one()
+        bad.domain = "highway"
+    assert order_indicators(db_engine, at, at + timedelta(hours=1)).data_conformity.numerator \
+        == len(GOOD_ORDERS) + 1
 
 
 def test_call_groups_in_a_half_hour_time_zone_and_by_seat(db_engine) -> None:
@@ -190,6 +193,16 @@ def test_generator_counts_and_mixes_as_the_seed(db_engine) -> None:
             Call, Call.uniqueid == WorkOrder.call_uniqueid).where(
             (Call.uniqueid.is_(None)) | (Call.outcome != "answered")))
         stays = s.scalar(select(func.count()).select_from(QueueCall))
+        # What the ledger and the order service keep on the rows, the generator keeps too.
+        mismatched = s.scalar(select(func.count()).select_from(WorkOrder).join(
+            Call, Call.uniqueid == WorkOrder.call_uniqueid).where(
+            func.coalesce(WorkOrder.survey_score, 0) != func.coalesce(Call.survey_score, 0)))
+        unqueued = s.scalar(select(func.count()).select_from(Call).where(
+            Call.queued_at.is_(None)))
+        sample = s.scalars(select(WorkOrder).limit(300)).all()
+        assert [o.nonconformity for o in sample] == [",".join(service.conformity(o))
+                                                     for o in sample]
+    assert mismatched == 0 and unqueued == 0
     for f in CENTERS:
         for t in ("complaint", "consultation", "suggestion"):
             assert by.get((f.code, t), 0) == round(getattr(f, t) * SCALE), (f.code, t)

@@ -291,5 +291,8 @@ def test_console_files_the_order_and_sends_the_caller_to_the_survey(
             (e for e in list(tap.events) if e.get("UserEvent") == "HotlineSurvey"
              and e.get("CallerIDNum") == number), None), 10)
         assert (survey["Score"], survey["Seat"]) == (key, "8001")
+        # The order keeps the caller's answer too (instant-answer satisfaction reads orders).
+        with Session(db) as s:
+            assert s.scalars(select(WorkOrder)).one().survey_score == int(key)
     finally:
         tap.close()

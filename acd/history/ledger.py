@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, insert, select, update
+from sqlalchemy import case, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.ami.events import utc
@@ -101,6 +101,15 @@ class Ledger:
             row.started_at = utc(call.started)
         if ordered and (row.queued_at is None or utc(ordered[0].entered) < row.queued_at):
             row.queued_at = utc(ordered[0].entered)
+        if call.survey_score is not None:
+            # The order filed for this call keeps the caller's answer too (the instant-answer
+            # satisfaction reads the orders alone); an order filed later copies it itself.
+            from acd.orders.models import WorkOrder
+            s.execute(update(WorkOrder).where(WorkOrder.call_uniqueid == call.uniqueid,
+                                              or_(WorkOrder.survey_score.is_(None),
+                                                  WorkOrder.survey_score != call.survey_score))
+                      .values(survey_score=call.survey_score)
+                      .execution_options(synchronize_session=False))
         for stay in ordered:
             self._write_stay(s, call.uniqueid, stay, stays)
 

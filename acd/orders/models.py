@@ -42,6 +42,12 @@ class WorkOrder(Base):
     replied_at: Mapped[datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[datetime | None] = mapped_column(DateTime)
     reply: Mapped[str] = mapped_column(Text, default="")
+    # Kept on the order so the monthly figures read one table (a province's half year is a
+    # million orders): the caller's survey answer for the order's call (written by the order's
+    # creation and by the engine when the answer comes), and the data-conformity rules the
+    # order breaks ("" = conforms; recomputed whenever the order is written, see service.py).
+    survey_score: Mapped[int | None] = mapped_column(Integer)
+    nonconformity: Mapped[str] = mapped_column(String(120), default="")
 
     history: Mapped[list[OrderEvent]] = relationship(back_populates="order",
                                                      order_by="OrderEvent.id")

@@ -19,9 +19,10 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from acd.history.models import Call
 from acd.orders.models import OrderEvent, Revisit, WorkOrder
 from acd.orders.workdays import add_working_days, working_days_between
 
@@ -65,7 +66,10 @@ def create(s: Session, *, center: str, type: str, domain: str, content: str,
     at = accepted_at or _now()
     transfer_due, est1 = add_working_days(at.date(), TRANSFER_DAYS)
     due, est2 = add_working_days(at.date(), TYPES[type])
+    score = s.scalar(select(Call.survey_score).where(Call.uniqueid == call_uniqueid)) \
+        if call_uniqueid else None
     order = WorkOrder(center=center, type=type, domain=domain, content=content.strip(),
+                      survey_score=score,
                       caller_number=caller_number, caller_name=caller_name,
                       call_uniqueid=call_uniqueid, source=source, sub_item=sub_item,
                       subject=subject, seat_id=seat_id, cross_region=cross_region,
@@ -214,6 +218,15 @@ def record_revisit(s: Session, revisit: Revisit, by: str, reached: bool,
 
 
 # --- data conformity ---------------------------------------------------------------------------
+
+@event.listens_for(Session, "before_flush")
+def _keep_conformity(s: Session, _context: object, _instances: object) -> None:
+    """Every order written through the ORM carries the rules it breaks, so the data-conformity
+    rate is a count, not a million rule checks."""
+    for obj in (*s.new, *s.dirty):
+        if isinstance(obj, WorkOrder):
+            obj.nonconformity = ",".join(conformity(obj))
+
 
 def conformity(order: WorkOrder) -> list[str]:
     """The field rules an order breaks (empty: it conforms)."""
