@@ -25,7 +25,7 @@ from acd.orders.models import WorkOrder
 from queue_stats import parallel
 from queue_stats.indicators import Mean, Ratio, call_indicators_by
 from queue_stats.order_indicators import order_indicators_by
-from queue_stats.reporting import call_record_reporting_by_center, timely_reporting_by_center
+from queue_stats.reporting import timely_reporting_by_center
 
 DEFAULT_RULES = Path(__file__).resolve().parent / "scoring" / "henan.toml"
 
@@ -227,14 +227,13 @@ def period_table(engine: Engine, lo: datetime, hi: datetime, title: str,
     tz = ZoneInfo(timezone)
     since, until = _local_to_utc(lo, tz), _local_to_utc(hi, tz)
     # The families are independent queries: run at once (queue_stats/parallel.py).
-    calls, orders, uploads, outages = parallel.run(
+    calls, orders, outages = parallel.run(
         engine,
         lambda: call_indicators_by(engine, since, until, "center", timezone=timezone),
         lambda: order_indicators_by(engine, since, until, "center", timezone=timezone),
-        lambda: call_record_reporting_by_center(engine, since, until),
         lambda: outages_by_center(engine, since, until))
-    # Every center with a call (uploads counts every call) or an order in the period.
-    names = centers if centers is not None else sorted(set(calls) | set(orders) | set(uploads))
+    # Every center with a call or an order in the period (the order figures count both).
+    names = centers if centers is not None else sorted(set(calls) | set(orders))
     timely = timely_reporting_by_center(engine, since, until, names, timezone)
     rows = []
     for c in names:
@@ -246,7 +245,7 @@ def period_table(engine: Engine, lo: datetime, hi: datetime, title: str,
             "manual_connection_rate": ci.manual_connection_rate if ci else none,
             "average_wait_s": ci.average_wait_s if ci else Mean(0, 0),
             "outage_count": n_out, "outage_hours": round(h_out, 2),
-            "call_record_reporting_rate": uploads.get(c, none),
+            "call_record_reporting_rate": oi.call_record_reporting if oi else none,
             "timely_reporting_rate": timely.get(c, none),
         }
         for k in ("instant_answer_rate", "closed_in_time", "cross_region_closed_in_time",

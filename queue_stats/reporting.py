@@ -1,7 +1,8 @@
 """Reporting upward to the provincial platform, and the two indicators that measure it.
 
 - 通话记录报送率 call-record reporting rate = calls (started in the period) whose record was
-  written into an upload file / calls started in the period.
+  written into an upload file / calls started in the period (counted with the order
+  indicators, in their pass over the calls: `OrderIndicators.call_record_reporting`).
 - 数据报送及时率 timely reporting = reports due in the period that were submitted by their due
   time / reports due in the period. A monthly report is due before the 3rd of the next month,
   an annual report before 10 January, a special-event report within 2 days after the event
@@ -18,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, func, insert, select
+from sqlalchemy import Engine, insert, select
 
 from acd.history.models import Call
 from queue_stats.indicators import Ratio
@@ -89,15 +90,6 @@ def upload(engine: Engine, since: datetime, until: datetime, out_dir: Path,
                 for r in rows[i:i + 5000]])
         n = len(rows)
     return Upload(path, n)
-
-
-def call_record_reporting_by_center(engine: Engine, since: datetime,
-                                    until: datetime) -> dict[str, Ratio]:
-    q = (select(Call.center, func.count(Call.uniqueid), func.count(CallRecordUpload.uniqueid))
-         .outerjoin(CallRecordUpload, CallRecordUpload.uniqueid == Call.uniqueid)
-         .where(Call.started_at >= since, Call.started_at < until).group_by(Call.center))
-    with engine.connect() as conn:
-        return {c: Ratio(up, total) for c, total, up in conn.execute(q)}
 
 
 def _months(since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:

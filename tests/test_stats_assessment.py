@@ -165,7 +165,9 @@ def test_uploads_and_timely_reports(db_engine, tmp_path: Path) -> None:
     lines = [json.loads(x) for x in up.path.read_text(encoding="utf-8").splitlines()]
     assert up.records == 4 and {x["uniqueid"] for x in lines} == {"d0", "d1", "d2", "d3"}
     assert reporting.upload(db_engine, lo, hi, tmp_path, center="大连市").records == 0  # once
-    rates = reporting.call_record_reporting_by_center(db_engine, lo, hi)
+    from queue_stats.order_indicators import order_indicators_by
+    rates = {c: o.call_record_reporting for c, o in order_indicators_by(db_engine, lo, hi,
+                                                                         "center").items()}
     assert rates["大连市"] == Ratio(4, 4) and rates["鞍山市"] == Ratio(0, 4)
     # February's report handed in on 2 March (on time), January's never: in March's table
     # only February's is due.

@@ -17,7 +17,8 @@ class WorkOrder(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     center: Mapped[str] = mapped_column(String(40))
-    call_uniqueid: Mapped[str | None] = mapped_column(String(64), index=True)  # None: no call
+    # One order per call (None: no call); unique, so counting calls with an order is a join.
+    call_uniqueid: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
     source: Mapped[str] = mapped_column(String(20), default="call")  # call/12345/web/import/...
     type: Mapped[str] = mapped_column(String(20))        # complaint / consultation / suggestion
     domain: Mapped[str] = mapped_column(String(20))      # highway ... other
