@@ -9,12 +9,12 @@ as 0 % or 100 %.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Engine, Float, and_, case, cast, func, literal_column, select
 
-from acd.history.models import Call, QueueCall, SeatInterval
+from acd.history.models import Call, QueueCall
 
 
 @dataclass(frozen=True)
@@ -119,12 +119,6 @@ def call_indicators_by(engine: Engine, since: datetime, until: datetime, by: str
         raise ValueError(f"group by one of {', '.join(GROUPINGS)}")
     dialect = engine.dialect.name
     g = Grouping(by, timezone, dialect, since, until)
-    si = SeatInterval
-    wrapup = (select(si.uniqueid.label("uid"),
-                     func.sum(seconds_between(si.started_at, si.ended_at, dialect)).label("s"))
-              .where(si.state == "wrapup", si.uniqueid != "", si.ended_at.is_not(None),
-                     si.started_at >= since, si.started_at < until + timedelta(days=1))
-              .group_by(si.uniqueid).subquery())
     answered = Call.outcome.in_(ANSWERED)
     wait = func.coalesce(Call.wait_s, 0.0)
     if options.wait_from == "call":
@@ -135,11 +129,11 @@ def call_indicators_by(engine: Engine, since: datetime, until: datetime, by: str
                 count_if(Call.outcome == "abandoned").label("abandoned"),
                 func.sum(case((answered, wait), else_=0.0)).label("wait_total"),
                 count_if(and_(answered, wait <= options.answer_within_s)).label("within"),
-                func.sum(case((handled, Call.talk_s + func.coalesce(wrapup.c.s, 0.0)),
+                # talk + the seat's wrap-up for the call (kept on the call by the ledger)
+                func.sum(case((handled, Call.talk_s + func.coalesce(Call.wrapup_s, 0.0)),
                               else_=0.0)).label("handle_total"),
                 count_if(handled).label("handled"))
          .select_from(Call)
-         .outerjoin(wrapup, wrapup.c.uid == Call.uniqueid)
          # A call's first queue entry decides its period (kept on the call by the ledger).
          .where(Call.queued_at >= since, Call.queued_at < until))
     if options.short_abandon_s > 0:

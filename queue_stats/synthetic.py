@@ -15,6 +15,11 @@ What is taken from the seed:
   4 May, restrictions in June, and the holidays: those days carry several times the volume.
   Calls follow a daytime curve (peaks mid-morning and mid-afternoon, quiet nights).
 
+What the ledger and the order service keep on their rows is written here too: each call's
+first queue entry and its wrap-up (gamma-distributed, mean 24 s), each order's survey answer
+and its conformity. Seat intervals are not generated (the seat report is not part of the
+benchmark).
+
 Deterministic from `seed` (numpy's PCG64). Rows go in by the driver's fastest path: one
 `executemany` per batch on SQLite, `COPY ... FROM STDIN` on PostgreSQL (psycopg 3). Times are
 UTC like the ledger's; days are the centers' local (Asia/Shanghai) days.
@@ -316,6 +321,8 @@ def _center(rng: np.random.Generator, f: CenterFigures, scale: float, day_weight
     orders, revisits = _orders(rng, f, with_order, types, domains, uid, caller, seat, left,
                                ended, first_id)
     orders["survey_score"] = calls["survey_score"][with_order]  # the call's answer, kept
+    # the seat's wrap-up after each answered call, as the ledger keeps it on the call
+    calls["wrapup_s"] = _nullable(np.round(rng.gamma(2.0, 12.0, queued_n), 3), ~answered)
     return {"calls": calls, "queue_calls": stays, "call_record_uploads": uploads,
             "work_orders": orders, "revisits": revisits, "outages": _outages(rng, f)}
 

@@ -103,6 +103,10 @@ def test_distribution_busy_wrapup_and_abandon_are_recorded(pbx: RunningPbx, sipp
         wraps = [i for i in intervals(engine, seat) if i.state == "wrapup"]
         assert len(wraps) == len(mine)
         assert all(abs((w.ended_at - w.started_at).total_seconds() - 5) < 1.0 for w in wraps)
+        # ...and the call carries it (the average handle time reads the calls alone).
+        for w in wraps:
+            assert by_uid[w.uniqueid].wrapup_s == pytest.approx(
+                (w.ended_at - w.started_at).total_seconds(), abs=0.01)
     busy = [i for i in intervals(engine, "8003") if i.state == "busy"]
     assert busy and busy[0].reason == "meal"
     # The ledger and Asterisk's queue_log agree call for call.

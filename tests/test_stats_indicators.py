@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
 
 from acd.history.models import Call, QueueCall, SeatInterval
 from queue_stats.indicators import Options, call_indicators
@@ -42,10 +43,17 @@ def test_hand_computed_mix(db_engine) -> None:
         add_call(s, "b", T0 + timedelta(minutes=1), "answered", wait=12, talk=30)
         add_call(s, "c", T0 + timedelta(minutes=2), "abandoned", wait=3)
         add_call(s, "d", T0 + timedelta(minutes=3), "abandoned", wait=40)
-        # wrap-up of call a: 10 s
-        s.add(SeatInterval(seat_id="8001", center="shenyang", state="wrapup", uniqueid="a",
-                           started_at=T0 + timedelta(seconds=64),
-                           ended_at=T0 + timedelta(seconds=74)))
+    # wrap-up of call a: 10 s, written as the ledger does (its interval, then on the call)
+    from acd.history.ledger import Ledger
+    from acd.history.models import SeatState
+    ledger = Ledger(sessionmaker(db_engine), "shenyang", "pbx1")
+    ledger.seat_transition("8001", SeatState.WRAPUP, (T0 + timedelta(seconds=64)).replace(
+        tzinfo=UTC).timestamp(), uniqueid="a")
+    ledger.seat_transition("8001", SeatState.READY, (T0 + timedelta(seconds=74)).replace(
+        tzinfo=UTC).timestamp())
+    with Session(db_engine) as s:
+        assert s.get(Call, "a").wrapup_s == pytest.approx(10)
+        assert [i.state for i in s.scalars(select(SeatInterval))] == ["wrapup", "ready"]
     ind = call_indicators(db_engine, T0, T0 + timedelta(hours=1))
     assert (ind.queued, ind.answered, ind.abandoned) == (4, 2, 2)
     assert ind.manual_connection_rate.value == pytest.approx(2 / 4)
@@ -140,3 +148,37 @@ def test_grouped_by_day_in_the_centers_time_zone_and_by_queue(db_engine) -> None
     assert total.queued == sum(v.queued for v in days.values()) == 3
     with pytest.raises(ValueError):
         call_indicators_by(db_engine, *span, "weekday")
+
+
+def test_the_ledger_keeps_each_calls_wrapup_however_the_batches_fall(db_engine) -> None:
+    """A wrap-up closed within one batch, or across two, or twice for one call (a seat that
+    went back to the call's notes): the call carries the sum, as the seat intervals say."""
+    from acd.history.ledger import Ledger
+    from acd.history.models import SeatState
+    from acd.model import SeatTransition
+
+    with Session(db_engine) as s, s.begin():
+        add_call(s, "w1", T0, "answered", wait=2, talk=30)
+        add_call(s, "w2", T0 + timedelta(minutes=5), "answered", wait=2, talk=30, seat="8002")
+    ledger = Ledger(sessionmaker(db_engine), "shenyang", "pbx1")
+    t0 = T0.replace(tzinfo=UTC).timestamp()
+
+    def tr(seat: str, old: SeatState, new: SeatState, at: float, uid: str = "") -> SeatTransition:
+        return SeatTransition(seat, old, new, t0 + at, uniqueid=uid)
+
+    W, R, C = SeatState.WRAPUP, SeatState.READY, SeatState.ON_CALL
+    # w1: wrap-up 7 s inside one batch, then 3 s more across two batches
+    ledger.write([], [tr("8001", C, W, 40, "w1"), tr("8001", W, R, 47)], None)
+    ledger.write([], [tr("8001", R, W, 50, "w1")], None)
+    ledger.write([], [tr("8001", W, R, 53)], None)
+    # w2: still in wrap-up: nothing yet
+    ledger.write([], [tr("8002", C, W, 340, "w2")], None)
+    with Session(db_engine) as s:
+        assert s.get(Call, "w1").wrapup_s == pytest.approx(10)
+        assert s.get(Call, "w2").wrapup_s is None
+        total = sum((i.ended_at - i.started_at).total_seconds() for i in s.scalars(
+            select(SeatInterval).where(SeatInterval.uniqueid == "w1",
+                                       SeatInterval.state == "wrapup")))
+    assert total == pytest.approx(10)
+    ind = call_indicators(db_engine, T0, T0 + timedelta(hours=1))
+    assert ind.average_handle_time_s.value == pytest.approx((30 + 10 + 30) / 2)

@@ -199,6 +199,9 @@ def test_generator_counts_and_mixes_as_the_seed(db_engine) -> None:
             func.coalesce(WorkOrder.survey_score, 0) != func.coalesce(Call.survey_score, 0)))
         unqueued = s.scalar(select(func.count()).select_from(Call).where(
             Call.queued_at.is_(None)))
+        wrapless = s.scalar(select(func.count()).select_from(Call).where(
+            Call.outcome == "answered", Call.wrapup_s.is_(None)))
+        assert wrapless == 0
         sample = s.scalars(select(WorkOrder).limit(300)).all()
         assert [o.nonconformity for o in sample] == [",".join(service.conformity(o))
                                                      for o in sample]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import case, insert, or_, select, update
+from sqlalchemy import case, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.ami.events import utc
@@ -165,6 +165,12 @@ class Ledger:
             by_seat.setdefault(t.seat, []).append(t)
         if not by_seat:
             return
+        # The wrap-ups this batch ends go onto their calls (before the intervals close).
+        closing = {seat: utc(ts[0].at) for seat, ts in by_seat.items()}
+        wrapups = [(uid, closing[seat] - start) for seat, uid, start in s.execute(
+            select(SeatInterval.seat_id, SeatInterval.uniqueid, SeatInterval.started_at)
+            .where(SeatInterval.seat_id.in_(list(by_seat)), SeatInterval.ended_at.is_(None),
+                   SeatInterval.state == SeatState.WRAPUP.value, SeatInterval.uniqueid != ""))]
         # One statement closes every seat's open interval, each at its own first change.
         s.execute(update(SeatInterval)
                   .where(SeatInterval.seat_id.in_(list(by_seat)),
@@ -181,12 +187,28 @@ class Ledger:
                              "reason": t.reason[:40], "queue": t.queue[:40],
                              "uniqueid": t.uniqueid[:64], "started_at": utc(t.at),
                              "ended_at": utc(nxt.at) if nxt is not None else None})
+                if t.new is SeatState.WRAPUP and t.uniqueid and nxt is not None:
+                    wrapups.append((t.uniqueid, utc(nxt.at) - utc(t.at)))
         if rows:
             s.execute(insert(SeatInterval), rows)
+        self._add_wrapups(s, wrapups)
+
+    @staticmethod
+    def _add_wrapups(s: Session, wrapups: list[tuple[str, Any]]) -> None:
+        for uid, length in wrapups:
+            seconds = max(0.0, length.total_seconds())
+            s.execute(update(Call).where(Call.uniqueid == uid)
+                      .values(wrapup_s=func.coalesce(Call.wrapup_s, 0.0) + seconds)
+                      .execution_options(synchronize_session=False))
 
     def _seat_transition(self, s: Session, seat: str, new: SeatState, at: float,
                          reason: str = "", queue: str = "", uniqueid: str = "") -> None:
         when = utc(at)
+        self._add_wrapups(s, [(uid, when - start) for uid, start in s.execute(
+            select(SeatInterval.uniqueid, SeatInterval.started_at).where(
+                SeatInterval.seat_id == seat, SeatInterval.ended_at.is_(None),
+                SeatInterval.started_at <= when, SeatInterval.state == SeatState.WRAPUP.value,
+                SeatInterval.uniqueid != ""))])
         s.execute(update(SeatInterval)
                   .where(SeatInterval.seat_id == seat, SeatInterval.ended_at.is_(None),
                          SeatInterval.started_at <= when)

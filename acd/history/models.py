@@ -75,6 +75,9 @@ class Call(Base):
     answered_at: Mapped[datetime | None] = mapped_column(DateTime)
     wait_s: Mapped[float | None] = mapped_column(Float)       # queue entry -> answer/leave, summed
     talk_s: Mapped[float | None] = mapped_column(Float)
+    # The seat's after-call work for this call, summed over its wrap-up intervals (kept here
+    # by the ledger as each one closes: the average handle time reads the calls alone).
+    wrapup_s: Mapped[float | None] = mapped_column(Float)
     hangup_by: Mapped[str] = mapped_column(String(10), default="")  # caller / seat / system
     recording: Mapped[str] = mapped_column(String(300), default="")
     survey_score: Mapped[int | None] = mapped_column(Integer)  # 1..4; None = not rated
