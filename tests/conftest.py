@@ -24,7 +24,7 @@ def postgres_url() -> Iterator[str]:
     try:
         cm = postgres_server(free_port())
         url = cm.__enter__()
-    except Exception as exc:  # noqa: BLE001 - any failure to start is "unavailable"
+    except Exception as exc:
         unavailable(f"PostgreSQL could not start: {exc}")
         raise
     try:
@@ -59,7 +59,7 @@ def _empty_postgres(engine: Engine) -> None:
 
 
 @pytest.fixture(scope="session")
-def pbx(tmp_path_factory: pytest.TempPathFactory) -> Iterator["RunningPbx"]:
+def pbx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPbx]:
     """The real Asterisk 22, running the example center on free ports, for the whole session."""
     import os
 
@@ -79,7 +79,7 @@ def pbx(tmp_path_factory: pytest.TempPathFactory) -> Iterator["RunningPbx"]:
 
 
 @pytest.fixture
-def sipp(pbx: "RunningPbx") -> Iterator["Sipp"]:
+def sipp(pbx: RunningPbx) -> Iterator[Sipp]:
     """SIPp callers and seats against the session's Asterisk; all stopped after the test,
     their leftover channels hung up and the queues emptied of members."""
     import shutil

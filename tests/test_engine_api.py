@@ -16,7 +16,7 @@ import pytest
 from acd.simulate.ports import free_ports
 from tests.support.engine import EngineProcess
 from tests.support.rig import RunningPbx
-from tests.test_engine_shift import intervals, wait_until  # noqa: F401
+from tests.test_engine_shift import intervals, wait_until
 
 pytestmark = pytest.mark.asterisk
 

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 from tests.support.engine import EngineProcess
 from tests.support.rig import RunningPbx
-from tests.test_engine_shift import intervals, wait_until  # noqa: F401
+from tests.test_engine_shift import intervals, wait_until
 
 pytestmark = pytest.mark.asterisk
 

@@ -15,8 +15,8 @@ from acd.live.store import read_snapshot
 from acd.redis_server import RedisServer
 from acd.simulate.ports import free_ports
 from tests.support.engine import EngineProcess
-from tests.support.rig import RunningPbx, running_pbx, example_center_data
-from tests.test_engine_shift import hotline, stays, wait_until  # noqa: F401
+from tests.support.rig import RunningPbx, example_center_data, running_pbx
+from tests.test_engine_shift import hotline, stays, wait_until
 from tests.test_rig_calls import wait_for_outcomes
 
 pytestmark = pytest.mark.asterisk

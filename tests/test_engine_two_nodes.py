@@ -16,7 +16,7 @@ from acd.simulate.sipp import Sipp
 from asterisk_conf import rig
 from tests.support.engine import EngineProcess
 from tests.support.rig import example_center_data, running_pbx
-from tests.test_engine_shift import hotline, stays, wait_until  # noqa: F401
+from tests.test_engine_shift import hotline, stays, wait_until
 
 pytestmark = pytest.mark.asterisk
 

@@ -13,7 +13,8 @@ from hypothesis import strategies as st
 
 from acd.center import EXAMPLE, Handoffs, load
 from ivr import flow
-from ivr.menu import DEFAULT, MenuError, load as load_menu, parse
+from ivr.menu import DEFAULT, MenuError, parse
+from ivr.menu import load as load_menu
 
 CENTER = load(EXAMPLE)
 MENU = load_menu(DEFAULT, CENTER)

@@ -6,7 +6,6 @@ domain breakdown, the seat report); the HTML renders in Debian's chromium with e
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -16,10 +15,9 @@ from acd.history.models import SeatInterval
 from acd.orders import service
 from queue_stats import report
 from queue_stats.report import Period, change
-from tests.support.real import unavailable
+from tests.support.browser import ARTIFACTS, launch, require_chromium
 from tests.test_stats_assessment import queued
 
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 MAR = datetime(2026, 3, 10, 2, 0)  # 10:00 in Shanghai
 
 
@@ -82,17 +80,10 @@ def test_month_report(db_engine, tmp_path) -> None:
         assert files[name].stat().st_size > 1000, name
     if db_engine.dialect.name != "sqlite":
         return
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("the playwright package is not installed")
-    if not Path("/usr/bin/chromium").exists():
-        unavailable("Debian's chromium is not installed")
-    ARTIFACTS.mkdir(exist_ok=True)
+    require_chromium()
+    from playwright.sync_api import sync_playwright
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = launch(p)
         try:
             page = browser.new_page()
             page.goto(files["html"].as_uri())

@@ -21,10 +21,10 @@ from acd.simulate.ports import free_ports
 from acd.web import spy as spy_mod
 from asterisk_conf import render, secrets
 from tests.support.ami_tap import AmiTap
+from tests.support.browser import launch, log_in, require_chromium
 from tests.support.engine import EngineProcess
-from tests.support.real import unavailable
 from tests.support.rig import RunningPbx
-from tests.test_web import CHROMIUM, Client, add_user
+from tests.test_web import Client, add_user
 
 # What each mode must run on the supervisor's channel: ChanSpy's options (see the template).
 OPTIONS = {"listen": "qdES", "whisper": "qdESw", "barge": "qdESB"}
@@ -282,12 +282,8 @@ def test_dial_codes_from_the_supervisors_own_phone(pbx: RunningPbx, sipp) -> Non
 
 @pytest.mark.asterisk
 def test_the_wallboard_buttons_in_chromium(spy_stack, sipp) -> None:
-    if not Path(CHROMIUM).exists():
-        unavailable("Debian's chromium is not installed")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("the playwright package is not installed")
+    require_chromium()
+    from playwright.sync_api import sync_playwright
     port, pbx = spy_stack
     phone = pbx.center.supervisors[0].id
     base = f"http://127.0.0.1:{port}"
@@ -296,16 +292,9 @@ def test_the_wallboard_buttons_in_chromium(spy_stack, sipp) -> None:
         sipp.seat(phone, pbx.instance.secrets.supervisors[phone], ring_s=0.5, talk_s=60)
         target = seat_on_a_call(pbx, sipp, "8001", "13900000004")
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run"])
+            browser = launch(p)
             try:
-                page = browser.new_context(bypass_csp=True).new_page()
-                page.goto(f"{base}/login")
-                page.fill("input[name=name]", "boss")
-                page.fill("input[name=password]", "correct horse")
-                page.click("button[type=submit]")
-                page.wait_for_url(f"{base}/wallboard")
+                page = log_in(browser, base, "boss", "/wallboard")
                 page.wait_for_function(f"document.getElementById('spyphone').value === '{phone}'")
                 # Only the seat on a call offers the buttons.
                 page.wait_for_selector('#seats tr[data-seat="8001"] button.spy[data-mode=barge]',

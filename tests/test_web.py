@@ -12,18 +12,15 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from acd.simulate.ports import free_ports
+from tests.support.browser import ARTIFACTS, launch, log_in, require_chromium
 from tests.support.engine import EngineProcess
-from tests.support.real import unavailable
 from tests.support.rig import RunningPbx
 
 pytestmark = pytest.mark.asterisk
-ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
-CHROMIUM = "/usr/bin/chromium"
 ROLES = ("seat", "supervisor", "inspector", "analyst", "admin")
 
 
@@ -214,35 +211,18 @@ def test_every_route_with_every_role(stack) -> None:
 
 
 def test_wallboard_live_in_chromium(stack, sipp) -> None:
-    if not Path(CHROMIUM).exists():
-        unavailable("Debian's chromium is not installed")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("the playwright package is not installed")
+    require_chromium()
+    from playwright.sync_api import sync_playwright
     port, pbx = stack
-    ARTIFACTS.mkdir(exist_ok=True)
     base = f"http://127.0.0.1:{port}"
     sipp.seat("8002", pbx.seat_password("8002"), ring_s=0.3, talk_s=8)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = launch(p)
         try:
-            boss = browser.new_context(bypass_csp=True).new_page()
-            boss.goto(f"{base}/login")
-            boss.fill("input[name=name]", "supervisor")
-            boss.fill("input[name=password]", "correct horse")
-            boss.click("button[type=submit]")
-            boss.wait_for_url(f"{base}/wallboard")
+            boss = log_in(browser, base, "supervisor", "/wallboard")
             boss.wait_for_selector("#queues tbody tr")
             # A seat signs in and goes busy from its console...
-            seat = browser.new_context(bypass_csp=True).new_page()
-            seat.goto(f"{base}/login")
-            seat.fill("input[name=name]", "seat")
-            seat.fill("input[name=password]", "correct horse")
-            seat.click("button[type=submit]")
-            seat.wait_for_url(f"{base}/seat")
+            seat = log_in(browser, base, "seat", "/seat")
             seat.click("#signin")
             seat.wait_for_function("document.getElementById('state').textContent === '就绪'")
             seat.select_option("#reasons", "meal")
@@ -277,28 +257,16 @@ def test_wallboard_live_in_chromium(stack, sipp) -> None:
 
 def test_the_seat_console_shows_its_call_and_markup_stays_text(stack, sipp) -> None:
     """A caller whose name is markup: the seat console shows the markup as text, runs none."""
-    if not Path(CHROMIUM).exists():
-        unavailable("Debian's chromium is not installed")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("the playwright package is not installed")
+    require_chromium()
+    from playwright.sync_api import sync_playwright
     port, pbx = stack
     base = f"http://127.0.0.1:{port}"
     evil = "<img src=x onerror=window.__xss=1>"
     sipp.seat("8001", pbx.seat_password("8001"), ring_s=2.0, talk_s=20)
-    ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run"])
+        browser = launch(p)
         try:
-            page = browser.new_context(bypass_csp=True).new_page()
-            page.goto(f"{base}/login")
-            page.fill("input[name=name]", "seat")
-            page.fill("input[name=password]", "correct horse")
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{base}/seat")
+            page = log_in(browser, base, "seat", "/seat")
             page.click("#signin")
             page.wait_for_function("() => document.getElementById('state').textContent === '就绪'")
             sipp.callers("xss", ["13970000001"], names=[evil], hold_s=30)

@@ -22,9 +22,9 @@ from acd.orders import knowledge, service
 from acd.orders.models import KnowledgeEntry, WorkOrder
 from acd.web.console import check_order
 from tests.support.ami_tap import AmiTap
-from tests.support.real import unavailable
+from tests.support.browser import ARTIFACTS, launch, log_in, require_chromium
 from tests.test_ivr_calls import ivr  # noqa: F401 - the FastAGI IVR and survey, as a fixture
-from tests.test_web import ARTIFACTS, CHROMIUM, Client, add_user, stack  # noqa: F401
+from tests.test_web import Client, add_user, stack  # noqa: F401
 
 STATIC = Path(__file__).resolve().parent.parent / "acd" / "web" / "static"
 
@@ -184,12 +184,8 @@ def test_order_rules_over_http(stack, sipp, ledger) -> None:  # noqa: F811
 
 def test_console_files_the_order_and_sends_the_caller_to_the_survey(
         stack, sipp, ledger, ivr) -> None:  # noqa: F811
-    if not Path(CHROMIUM).exists():
-        unavailable("Debian's chromium is not installed")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("the playwright package is not installed")
+    require_chromium()
+    from playwright.sync_api import sync_playwright
     port, pbx = stack
     _, db = ledger
     evil = "<img src=x onerror=window.__kbxss=1>"
@@ -197,23 +193,15 @@ def test_console_files_the_order_and_sends_the_caller_to_the_survey(
         entry_id = knowledge.add(s, "ETC 通行费退费", f"多扣的通行费 30 日内可申请退费。{evil}",
                                  "highway").id
     base = f"http://127.0.0.1:{port}"
-    ARTIFACTS.mkdir(exist_ok=True)
     # The seat talks for two minutes: the survey, not the seat's phone, ends its leg.
     sipp.seat("8001", pbx.seat_password("8001"), ring_s=0.5, talk_s=120)
     number, key = "13980000002", "3"
     tap = AmiTap(**pbx.ami)
     try:
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-                "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync", "--no-first-run"])
+            browser = launch(p)
             try:
-                page = browser.new_context(bypass_csp=True).new_page()
-                page.goto(f"{base}/login")
-                page.fill("input[name=name]", "seat")
-                page.fill("input[name=password]", "correct horse")
-                page.click("button[type=submit]")
-                page.wait_for_url(f"{base}/seat")
+                page = log_in(browser, base, "seat", "/seat")
                 page.click("#signin")
                 page.wait_for_function("document.getElementById('state').textContent === '就绪'")
                 # "0" for a seat in the IVR; from 12 s on (the seat has answered by then) the

@@ -22,8 +22,8 @@ from acd import center as center_mod
 from acd.history.models import Call, SeatInterval
 from acd.web.inspector import InspectError, Inspector
 from tests import test_web
-from tests.support.real import unavailable
-from tests.test_web import ARTIFACTS, CHROMIUM, Client
+from tests.support.browser import ARTIFACTS, launch, log_in, require_chromium
+from tests.test_web import Client
 
 stack = test_web.stack  # the running engine with its web users, as tests/test_web.py has it
 CENTER = center_mod.load(center_mod.EXAMPLE)
@@ -285,12 +285,8 @@ def wait_until(what: str, check, timeout: float = 60.0):  # type: ignore[no-unty
 @pytest.mark.asterisk
 def test_inspector_plays_a_recording_and_sees_the_sample_and_timeline(stack, sipp,
                                                                     ledger) -> None:
-    if not Path(CHROMIUM).exists():
-        unavailable("Debian's chromium is not installed")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        unavailable("the playwright package is not installed")
+    require_chromium()
+    from playwright.sync_api import sync_playwright
     port, pbx = stack
     _, engine = ledger
     assert pbx.center.recording, "the test center records its calls"
@@ -343,19 +339,11 @@ def test_inspector_plays_a_recording_and_sees_the_sample_and_timeline(stack, sip
     timeline = get_json(insp, "/web/inspect/timeline?seat=8002")
     assert timeline["totals"]["on_call"] > 0 and timeline["totals"]["wrapup"] > 0
 
-    ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-            "--disable-component-update", "--disable-sync", "--no-first-run",
-            "--autoplay-policy=no-user-gesture-required"])
+        browser = launch(p, "--autoplay-policy=no-user-gesture-required")
         try:
-            page = browser.new_context().new_page()  # the page's own CSP applies
-            page.goto(f"{base}/login")
-            page.fill("input[name=name]", "inspector")
-            page.fill("input[name=password]", "correct horse")
-            page.click("button[type=submit]")
-            page.wait_for_url(f"{base}/inspect")
+            # the page's own CSP applies
+            page = log_in(browser, base, "inspector", "/inspect", bypass_csp=False)
             page.wait_for_selector("body[data-ready='1']")
             assert page.text_content("#msg") == ""
             rows = page.locator("#recordings tbody tr")
