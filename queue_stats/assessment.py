@@ -13,17 +13,15 @@ from __future__ import annotations
 import math
 import tomllib
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, select
 
-from acd.history.models import Call, Outage
-from acd.orders.models import WorkOrder
+from acd.history.models import Outage
 from queue_stats import parallel
-from queue_stats.indicators import Mean, Ratio, call_indicators_by
+from queue_stats.indicators import Mean, Ratio, call_indicators_by, local_to_utc, next_month
 from queue_stats.order_indicators import order_indicators_by
 from queue_stats.reporting import timely_reporting_by_center
 
@@ -183,20 +181,6 @@ class Table:
     rows: list[CenterRow]
 
 
-def _local_to_utc(t: datetime, tz: ZoneInfo) -> datetime:
-    return t.replace(tzinfo=tz).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
-
-
-def centers_in(engine: Engine, since: datetime, until: datetime) -> list[str]:
-    """Every center with a call or an order in [since, until) (UTC)."""
-    with engine.connect() as conn:
-        calls = conn.execute(select(Call.center).where(
-            Call.started_at >= since, Call.started_at < until).distinct()).scalars()
-        orders = conn.execute(select(WorkOrder.center).where(
-            WorkOrder.accepted_at >= since, WorkOrder.accepted_at < until).distinct()).scalars()
-        return sorted(set(calls) | set(orders))
-
-
 def outages_by_center(engine: Engine, since: datetime, until: datetime) -> dict[str, tuple[int, float]]:
     """(count, hours) per center of the outages that started in [since, until); an outage still
     open counts up to `until`; hours are clipped to the period."""
@@ -215,8 +199,7 @@ def monthly_table(engine: Engine, year: int, month: int, rules: Rules | None = N
     if not 1 <= month <= 12:
         raise ValueError(f"month must be 1-12, got {month}")
     lo = datetime(year, month, 1)
-    hi = (lo.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return period_table(engine, lo, hi, f"{year}年{month}月", rules, timezone, centers)
+    return period_table(engine, lo, next_month(lo), f"{year}年{month}月", rules, timezone, centers)
 
 
 def period_table(engine: Engine, lo: datetime, hi: datetime, title: str,
@@ -224,8 +207,7 @@ def period_table(engine: Engine, lo: datetime, hi: datetime, title: str,
                  centers: list[str] | None = None) -> Table:
     """The assessment table of [lo, hi) in local time: indicators, scores and ranks."""
     rules = rules or Rules.load()
-    tz = ZoneInfo(timezone)
-    since, until = _local_to_utc(lo, tz), _local_to_utc(hi, tz)
+    since, until = local_to_utc(lo, timezone), local_to_utc(hi, timezone)
     # The families are independent queries: run at once (queue_stats/parallel.py).
     calls, orders, outages = parallel.run(
         engine,
@@ -291,9 +273,8 @@ def roll_up(engine: Engine, months: list[Table], title: str,
             timezone: str = "Asia/Shanghai") -> RollUp:
     if not months:  # no center had a call or an order: nothing to rank
         return RollUp(title, [], [])
-    tz = ZoneInfo(timezone)
     lo, hi = months[0].since, months[-1].until
-    calls = call_indicators_by(engine, _local_to_utc(lo, tz), _local_to_utc(hi, tz), "center",
+    calls = call_indicators_by(engine, local_to_utc(lo, timezone), local_to_utc(hi, timezone), "center",
                                timezone=timezone)
     scores: dict[str, list[float]] = {}
     for t in months:

@@ -9,7 +9,7 @@ as 0 % or 100 %.
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine, Float, and_, case, cast, func, literal_column, select
@@ -75,6 +75,18 @@ class CallIndicators:
 
 
 ANSWERED = ("answered", "transferred")
+
+
+def next_month(t: datetime) -> datetime:
+    """Midnight of the first day of the month after `t`'s."""
+    return (t.replace(day=28, hour=0, minute=0, second=0, microsecond=0)
+            + timedelta(days=4)).replace(day=1)
+
+
+def local_to_utc(t: datetime, timezone: str) -> datetime:
+    """A naive local time of `timezone` as the ledger's naive UTC."""
+    from zoneinfo import ZoneInfo
+    return t.replace(tzinfo=ZoneInfo(timezone)).astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
 
 
 def add_up(groups: list[Any], empty: Any) -> Any:

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, func, select
 
@@ -20,7 +19,7 @@ from acd.history.models import QueueCall
 from acd.orders.models import WorkOrder
 from acd.orders.service import DOMAINS, TYPES
 from queue_stats import assessment
-from queue_stats.indicators import Mean, Ratio, call_indicators
+from queue_stats.indicators import Mean, Ratio, call_indicators, local_to_utc, next_month
 from queue_stats.order_indicators import order_indicators
 from queue_stats.seats import occupancy, seat_report
 
@@ -44,8 +43,7 @@ class Period:
         if not 1 <= month <= 12:
             raise ValueError(f"month must be 1-12, got {month}")
         lo = datetime(year, month, 1)
-        return cls("month", f"{year}年{month}月", lo,
-                   (lo.replace(day=28) + timedelta(days=4)).replace(day=1), timezone)
+        return cls("month", f"{year}年{month}月", lo, next_month(lo), timezone)
 
     @classmethod
     def year(cls, year: int, timezone: str = "Asia/Shanghai") -> Period:
@@ -61,7 +59,7 @@ class Period:
         return cls("special", title, lo, hi, timezone)
 
     def utc(self, t: datetime) -> datetime:
-        return t.replace(tzinfo=ZoneInfo(self.timezone)).astimezone(UTC).replace(tzinfo=None)
+        return local_to_utc(t, self.timezone)
 
     @property
     def since(self) -> datetime:
@@ -77,8 +75,7 @@ class Period:
         out, t = [], self.lo
         while t < self.hi:
             if self.kind == "year":
-                nxt = (t.replace(day=28) + timedelta(days=4)).replace(day=1)
-                label = f"{t.month}月"
+                nxt, label = next_month(t), f"{t.month}月"
             elif (self.hi - self.lo).days <= 62:
                 nxt, label = t + timedelta(days=1), f"{t:%m-%d}"
             else:

@@ -20,9 +20,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, insert, select
+from sqlalchemy.orm import Session
 
 from acd.history.models import Call
-from queue_stats.indicators import Ratio
+from queue_stats.indicators import Ratio, next_month
 from queue_stats.models import CallRecordUpload, ReportSubmission
 
 KINDS = ("month", "year", "special")
@@ -45,7 +46,6 @@ def submit(engine: Engine, center: str, kind: str, title: str, period_start: dat
     row = ReportSubmission(center=center, kind=kind, title=title, period_start=period_start,
                            period_end=period_end, due_at=due_at(kind, period_start, period_end),
                            submitted_at=at or datetime.now(UTC).replace(tzinfo=None))
-    from sqlalchemy.orm import Session
     with Session(engine, expire_on_commit=False) as s:
         s.add(row)
         s.commit()
@@ -95,9 +95,8 @@ def upload(engine: Engine, since: datetime, until: datetime, out_dir: Path,
 def _months(since: datetime, until: datetime) -> list[tuple[datetime, datetime]]:
     out, m = [], since.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     while m < until:
-        nxt = (m.replace(day=28) + timedelta(days=4)).replace(day=1)
-        out.append((m, nxt))
-        m = nxt
+        out.append((m, next_month(m)))
+        m = next_month(m)
     return out
 
 

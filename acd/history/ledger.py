@@ -85,6 +85,7 @@ class Ledger:
             s.add(row)
         answered = call.answered_stay
         ordered = sorted(call.stays.values(), key=lambda st: st.entered)
+        new_score = call.survey_score is not None and call.survey_score != row.survey_score
         _set(row, caller_number=call.caller[:40], caller_name=call.caller_name[:80],
              dialed=call.dialed[:40],
              ended_at=_t(call.ended), ivr_path=call.ivr_path, ivr_seconds=call.ivr_seconds,
@@ -101,7 +102,7 @@ class Ledger:
             row.started_at = utc(call.started)
         if ordered and (row.queued_at is None or utc(ordered[0].entered) < row.queued_at):
             row.queued_at = utc(ordered[0].entered)
-        if call.survey_score is not None:
+        if new_score:
             # The order filed for this call keeps the caller's answer too (the instant-answer
             # satisfaction reads the orders alone); an order filed later copies it itself.
             from acd.orders.models import WorkOrder
@@ -175,8 +176,7 @@ class Ledger:
         s.execute(update(SeatInterval)
                   .where(SeatInterval.seat_id.in_(list(by_seat)),
                          SeatInterval.ended_at.is_(None))
-                  .values(ended_at=case({seat: utc(ts[0].at) for seat, ts in by_seat.items()},
-                                        value=SeatInterval.seat_id))
+                  .values(ended_at=case(closing, value=SeatInterval.seat_id))
                   .execution_options(synchronize_session=False))
         rows = []
         for seat, ts in by_seat.items():
