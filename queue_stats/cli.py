@@ -21,7 +21,7 @@ def _period(args: argparse.Namespace) -> tuple[datetime, datetime]:
 
 def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     center = center_mod.load(args.center or center_mod.default_path())
-    return center, db.make_engine(args.database or db.database_url(center))
+    return center, db.open_database(center, args.database)
 
 
 def _reconcile(args: argparse.Namespace) -> int:
@@ -173,7 +173,7 @@ def _seats(args: argparse.Namespace) -> int:
 def _upload(args: argparse.Namespace) -> int:
     from queue_stats.reporting import upload
 
-    center, engine = _engine(args)
+    _, engine = _engine(args)
     since, until = _period(args)
     up = upload(engine, since, until, Path(args.out), args.only_center)
     print(f"{up.records} call record(s) written to {up.path}")
@@ -223,10 +223,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     for name, func, text in (("reconcile", _reconcile,
                               "every call where the ledger and queue_log differ (exit 1 if any)"),
                              ("calls", _calls, "the call indicators of a period"),
-                             ("seats", _seats, "per seat and day: signed in, busy by reason, "
-                              "wrap-up, calls, average handle time"),
-                             ("upload", _upload, "write the period's call records not yet "
-                              "uploaded into a file for the provincial platform")):
+                             ("seats", _seats, ("per seat and day: signed in, busy by "
+                                                "reason, wrap-up, calls, average handle time")),
+                             ("upload", _upload, ("write the period's call records not yet "
+                                                  "uploaded into a file for the provincial "
+                                                  "platform"))):
         c = ps.add_parser(name, help=text)
         c.add_argument("--since", help="ISO time, UTC (default: a day before --until)")
         c.add_argument("--until", help="ISO time, UTC (default: now)")
