@@ -145,6 +145,8 @@ def _assess(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise SystemExit(f"hotline: {exc} (say --month 2026-10, --quarter 2026-Q3 or "
                          "--year 2026)") from None
+    if args.only_center:  # its row, ranked among all the centers
+        rows = [r for r in rows if r.center == args.only_center]
     print(f"{title} · {rules.name} · base {rules.base:g}")
     print(f"{'rank':>4} {'score':>7} {'人工接通率':>9}  center")
     for row in rows:
