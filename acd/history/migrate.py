@@ -5,6 +5,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+# Alembic's own steps (and the plugins it sets up on import) are not news to whoever runs a
+# command: quiet before the import, which is when the plugins log.
+logging.getLogger("alembic").setLevel(logging.WARNING)
+
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
@@ -20,7 +24,6 @@ def config(url: str) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    logging.getLogger("alembic").setLevel(logging.WARNING)  # each step is not news
     cfg = config(engine.url.render_as_string(hide_password=False))
     with engine.begin() as connection:
         cfg.attributes["connection"] = connection
