@@ -275,6 +275,13 @@ class Engine:
                 "since": round(link.since, 3), "events": link.events,
                 "malformed": link.malformed}
 
+    def manager(self, node: str) -> Any | None:
+        """The node's AMI connection while it is up (for actions), else None."""
+        link = self.links.get(node)
+        if link is None or link.manager is None or not link.connected:
+            return None
+        return link.manager
+
     # --- views ---------------------------------------------------------------------------------
 
     def snapshot(self) -> Snapshot:

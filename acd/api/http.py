@@ -73,10 +73,10 @@ def make_app(engine: Any, center: Center, sessions: sessionmaker[Session]) -> we
                 return _error(400, "the body is not JSON")
             if not isinstance(body, dict):
                 return _error(400, "the body must be a JSON object")
-        link = engine.links.get(seat.node)
-        if link is None or link.manager is None or not link.connected:
+        manager = engine.manager(seat.node)
+        if manager is None:
             return _error(502, f"Asterisk node {seat.node} is not connected")
-        actions = SeatActions(center, link.manager)
+        actions = SeatActions(center, manager)
         try:
             if action == "signin":
                 queues = body.get("queues", [])

@@ -238,10 +238,10 @@ def setup_web(app: web.Application, engine: Any, center: Center,
             body = await request.json() if request.can_read_body else {}
         except json.JSONDecodeError:
             return web.json_response({"error": "the body is not JSON"}, status=400)
-        link = engine.links.get(seat.node)
-        if link is None or link.manager is None or not link.connected:
+        manager = engine.manager(seat.node)
+        if manager is None:
             return web.json_response({"error": "Asterisk is not connected"}, status=502)
-        actions = SeatActions(center, link.manager)
+        actions = SeatActions(center, manager)
         try:
             if action == "signin":
                 await actions.sign_in(seat_id)

@@ -232,11 +232,11 @@ class Console:
             return _error(409, f"the call is not in progress (the seat is {seat.state.value})")
         node = next((s.node for s in self.center.seats if s.id == seat.id),
                     self.center.nodes[0].name)
-        link = self.engine.links.get(node)
-        if link is None or link.manager is None or not link.connected:
+        manager = self.engine.manager(node)
+        if manager is None:
             return _error(502, "Asterisk is not connected")
         try:
-            sent = await SurveyTransfer(link.manager).send(uid, seat.id)
+            sent = await SurveyTransfer(manager).send(uid, seat.id)
         except CallActionError as exc:
             return _error(502, str(exc))
         if not sent:

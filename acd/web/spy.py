@@ -153,10 +153,10 @@ class SpyRoutes:
             return web.json_response({"error": "the body is not JSON"}, status=400)
         try:
             req = read_request(self.center, seat_id, body)
-            link = self.engine.links.get(req.phone.node)
-            if link is None or link.manager is None or not link.connected:
+            manager = self.engine.manager(req.phone.node)
+            if manager is None:
                 raise SpyRefused(502, "Asterisk is not connected")
-            target = await start(SpyActions(link.manager), req)
+            target = await start(SpyActions(manager), req)
         except SpyRefused as exc:
             log.info("spy refused", seat=seat_id, status=exc.status, reason=str(exc))
             return web.json_response({"error": str(exc)}, status=exc.status)
