@@ -5,7 +5,6 @@ wallboard's spy action and the phone's own dial codes, on the real Asterisk with
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator
@@ -24,6 +23,7 @@ from tests.support.ami_tap import AmiTap
 from tests.support.browser import launch, log_in, require_chromium
 from tests.support.engine import EngineProcess
 from tests.support.rig import RunningPbx
+from tests.support.waiting import wait_for
 from tests.test_web import Client, add_user
 
 # What each mode must run on the supervisor's channel: ChanSpy's options (see the template).
@@ -140,18 +140,9 @@ def channels(pbx: RunningPbx) -> list[dict[str, str]]:
     return rows
 
 
-def wait_until(what: str, probe: Callable[[], Any], timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = probe()
-        if found:
-            return found
-        time.sleep(0.1)
-    raise AssertionError(f"never: {what}")
-
 
 def event_after(tap: AmiTap, start: int, timeout: float = 20.0, **match: str) -> dict[str, str]:
-    return wait_until(f"AMI event {match}", lambda: next(
+    return wait_for(f"AMI event {match}", lambda: next(
         (e for e in tap.events[start:] if all(e.get(k) == v for k, v in match.items())), None),
         timeout)
 
@@ -162,7 +153,7 @@ def seat_on_a_call(pbx: RunningPbx, sipp: Any, seat: str, caller: str) -> str:
     pbx.instance.cli(f"queue add member PJSIP/{seat} to {pbx.center.default_queue} "
                      f"penalty 0 as {seat} state_interface PJSIP/{seat}")
     sipp.callers(f"caller-{seat}", [caller], hold_s=120)
-    row = wait_until(f"seat {seat} talking", lambda: next(
+    row = wait_for(f"seat {seat} talking", lambda: next(
         (c for c in channels(pbx) if c["channel"].startswith(f"PJSIP/{seat}-")
          and c["state"] == "Up" and c["bridge"]), None), 30)
     return str(row["channel"])
@@ -176,7 +167,7 @@ def spying(pbx: RunningPbx, phone: str) -> dict[str, str] | None:
 def end_spy(pbx: RunningPbx, tap: AmiTap, spyer: str, start: int) -> None:
     pbx.instance.cli(f"channel request hangup {spyer}")
     event_after(tap, start, Event="ChanSpyStop", SpyerChannel=spyer)
-    wait_until(f"{spyer} gone", lambda: all(c["channel"] != spyer for c in channels(pbx)))
+    wait_for(f"{spyer} gone", lambda: all(c["channel"] != spyer for c in channels(pbx)))
 
 
 @pytest.mark.asterisk
@@ -197,7 +188,7 @@ def test_listen_whisper_and_barge_from_the_wallboard(spy_stack, sipp) -> None:
             began = event_after(tap, start, Event="ChanSpyStart", SpyeeChannel=target)
             spyer = began["SpyerChannel"]
             assert spyer.startswith(f"PJSIP/{phone}-")
-            row = wait_until("ChanSpy in the channel list", lambda: spying(pbx, phone))
+            row = wait_for("ChanSpy in the channel list", lambda: spying(pbx, phone))
             assert (row["channel"], row["context"], row["state"], row["data"]) == \
                 (spyer, "supervisor-spy", "Up", f"{target},{OPTIONS[mode]}")
             audit = event_after(tap, start, Event="UserEvent", UserEvent="HotlineSpy",
@@ -263,7 +254,7 @@ def test_dial_codes_from_the_supervisors_own_phone(pbx: RunningPbx, sipp) -> Non
                 dialled = pool.submit(sipp.seat_dial, phone, password, f"{code}8001", 30.0)
                 began = event_after(tap, start, Event="ChanSpyStart")
                 assert began["SpyeeChannel"] == target
-                row = wait_until("ChanSpy", lambda: spying(pbx, phone))
+                row = wait_for("ChanSpy", lambda: spying(pbx, phone))
                 # From the phone the prefix is the seat's (its one call), never a wider one.
                 assert row["data"] == f"PJSIP/8001-,{OPTIONS[mode]}"
                 end_spy(pbx, tap, began["SpyerChannel"], start)
@@ -305,7 +296,7 @@ def test_the_wallboard_buttons_in_chromium(spy_stack, sipp) -> None:
                 page.wait_for_function("document.getElementById('spymsg').textContent"
                                        ".includes('振铃')")
                 event_after(tap, start, Event="ChanSpyStart", SpyeeChannel=target)
-                assert wait_until("ChanSpy", lambda: spying(pbx, phone))["data"].endswith(",qdESB")
+                assert wait_for("ChanSpy", lambda: spying(pbx, phone))["data"].endswith(",qdESB")
             finally:
                 browser.close()
     finally:

@@ -9,7 +9,6 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from acd.orders.models import KnowledgeEntry, WorkOrder
 from acd.web.console import check_order
 from tests.support.ami_tap import AmiTap
 from tests.support.browser import ARTIFACTS, launch, log_in, require_chromium
+from tests.support.waiting import wait_for
 from tests.test_ivr_calls import ivr  # noqa: F401 - the FastAGI IVR and survey, as a fixture
 from tests.test_web import Client, add_user, stack  # noqa: F401
 
@@ -74,15 +74,6 @@ def test_the_page_offers_exactly_the_types_and_domains_the_server_takes() -> Non
 
 
 # --- helpers for the real stack ----------------------------------------------------------------
-
-def wait_for(what: str, check: Callable[[], Any], timeout: float) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = check()
-        if got:
-            return got
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def now() -> datetime:

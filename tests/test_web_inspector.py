@@ -6,7 +6,6 @@ the roles and the refusal of paths outside the recordings directory over plain H
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 from datetime import date, datetime, timedelta
@@ -23,6 +22,7 @@ from acd.history.models import Call, SeatInterval
 from acd.web.inspector import InspectError, Inspector
 from tests import test_web
 from tests.support.browser import ARTIFACTS, launch, log_in, require_chromium
+from tests.support.waiting import wait_for
 from tests.test_web import Client
 
 stack = test_web.stack  # the running engine with its web users, as tests/test_web.py has it
@@ -272,15 +272,6 @@ def test_roles_traversal_and_bad_input_over_http(stack, ledger) -> None:
         (rec_dir / pbx.center.code / "t/pbx1-9.3.wav").unlink()
 
 
-def wait_until(what: str, check, timeout: float = 60.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        got = check()
-        if got:
-            return got
-        time.sleep(0.3)
-    raise AssertionError(f"timed out waiting for {what}")
-
 
 @pytest.mark.asterisk
 def test_inspector_plays_a_recording_and_sees_the_sample_and_timeline(stack, sipp,
@@ -313,14 +304,14 @@ def test_inspector_plays_a_recording_and_sees_the_sample_and_timeline(stack, sip
     answered: list[Call] = []
     for count, number in enumerate(numbers, 1):
         sipp.callers(f"inspect-{count}", [number], hold_s=40)
-        answered = wait_until(f"call {count} answered, recorded, ended and wrapped up",
+        answered = wait_for(f"call {count} answered, recorded, ended and wrapped up",
                               partial(ended_with_wrapup, count), 60)
     files = {c.uniqueid: pbx.instance.recordings / c.recording for c in answered}
 
     def sizes() -> dict[str, int | None]:
         return {str(f): f.stat().st_size if f.is_file() else None for f in files.values()}
     try:
-        wait_until("the recordings on disk", lambda: all(
+        wait_for("the recordings on disk", lambda: all(
             (n or 0) > 44 for n in sizes().values()), 20)
     except AssertionError:
         raise AssertionError(f"recordings no longer than a WAV header: {sizes()}") from None
