@@ -19,13 +19,13 @@ from panoramisk import Manager
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.ami.events import Event, MalformedEvent
-from acd.center import Center, Node
 from acd.history.ledger import Ledger
 from acd.history.models import SeatState
+from acd.history.replay import replay
 from acd.live.store import LiveStore, Snapshot
-from acd.logs import get_logger
 from acd.model import Changes, LiveModel
-from acd.replay import replay
+from hotline.center import Center, Node
+from hotline.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 
 from acd.ami.events import Event
 from acd.calls.state import CallState, Stay
-from acd.center import Center
 from acd.history.models import QueueOutcome, SeatState
-from acd.logs import get_logger, mask_number
 from acd.seats.state import Seat, UnexpectedEvent
+from hotline.center import Center
+from hotline.logs import get_logger, mask_number
 
 log = get_logger(__name__)
 
@@ -410,11 +410,11 @@ class LiveModel:
         }
 
     def staffing(self, name: str, now: float) -> dict[str, object]:
-        """Erlang C for this hour (queue_stats.staffing): the calls that entered the queue in
+        """Erlang C for this hour (acd.live.staffing): the calls that entered the queue in
         the last 60 minutes as the hour's arrivals, today's average talk time plus the queue's
         wrap-up as the handle time; the seats needed for 95 % answered and a 25 s average
         wait, beside the seats signed in. No talk time yet today: no advice."""
-        from queue_stats.staffing import seats_needed
+        from acd.live.staffing import seats_needed
 
         t = self._today(name)
         arrivals = t.last_hour(now)

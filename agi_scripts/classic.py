@@ -56,7 +56,7 @@ def run(argv: list[str]) -> int:
     """The script's body: `ivr` or `survey`, the prompts directory."""
     from asterisk.agi import AGI
 
-    from acd.center import load as load_center
+    from hotline.center import load as load_center
     from ivr import flow
     from ivr.menu import load as load_menu
 
@@ -100,17 +100,17 @@ def install_into_root(root: Path, center_file: Path, menu_file: Path) -> Path:
     import six
     import yaml
 
-    import acd
+    import hotline
     import ivr
 
     base = root / INNER.lstrip("/")
     lib = base / "lib"
     if base.exists():
         shutil.rmtree(base)
-    (lib / "acd").mkdir(parents=True)
+    (lib / "hotline").mkdir(parents=True)
     (lib / "ivr" / "menus").mkdir(parents=True)
     for name in ("__init__.py", "center.py"):
-        shutil.copy(Path(acd.__file__).parent / name, lib / "acd" / name)
+        shutil.copy(Path(hotline.__file__).parent / name, lib / "hotline" / name)
     for name in ("__init__.py", "menu.py", "flow.py"):
         shutil.copy(Path(ivr.__file__).parent / name, lib / "ivr" / name)
     shutil.copytree(Path(pyst2.__file__).parent, lib / "asterisk",

@@ -7,10 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-from acd import center as center_mod
-from acd import paths
 from asterisk_conf import rig
-from asterisk_conf import secrets as secrets_mod
+from hotline import center as center_mod
+from hotline import paths
+from hotline import secrets as secrets_mod
 
 
 def _instance(args: argparse.Namespace) -> rig.Instance:

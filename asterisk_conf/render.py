@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from acd.center import Center, Node, Queue
-from asterisk_conf.secrets import Secrets
+from hotline.center import Center, Node, Queue
+from hotline.secrets import Secrets
 
 STATIC = Path(__file__).resolve().parent / "templates"
 

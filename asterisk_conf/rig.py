@@ -19,11 +19,11 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from acd import paths
-from acd.center import Center, Node
-from acd.logs import get_logger
-from asterisk_conf import secrets as secrets_mod
 from asterisk_conf.render import InstancePaths, render_node
+from hotline import paths
+from hotline import secrets as secrets_mod
+from hotline.center import Center, Node
+from hotline.logs import get_logger
 
 log = get_logger(__name__)
 
@@ -149,8 +149,8 @@ class Instance:
         from ivr.prompts import install as install_prompts
         install_prompts(self.prompts)
         if self.center.ivr == "agi":  # Asterisk runs the IVR scripts itself, in the root
-            from acd.center import EXAMPLE
             from agi_scripts.classic import install_into_root
+            from hotline.center import EXAMPLE
             from ivr.menu import DEFAULT
             install_into_root(self.root, self.center.source or EXAMPLE, DEFAULT)
         hold = self.host(self.inner.moh) / "hold.wav"

@@ -27,11 +27,11 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from acd import center as center_mod  # noqa: E402
-from acd.simulate.ports import free_ports  # noqa: E402
-from acd.simulate.processes import stop  # noqa: E402
-from acd.simulate.sipp import Sipp  # noqa: E402
-from asterisk_conf import rig  # noqa: E402
+from asterisk_conf import rig
+from hotline import center as center_mod
+from hotline.shell.simulate.ports import free_ports
+from hotline.shell.simulate.processes import stop
+from hotline.shell.simulate.sipp import Sipp
 
 TALK_S = 2.0
 RING_S = 0.2

@@ -33,10 +33,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from acd import center as center_mod  # noqa: E402
-from acd.simulate.ports import free_ports  # noqa: E402
-from acd.simulate.sipp import Sipp  # noqa: E402
-from asterisk_conf import rig  # noqa: E402
+from asterisk_conf import rig
+from hotline import center as center_mod
+from hotline.shell.simulate.ports import free_ports
+from hotline.shell.simulate.sipp import Sipp
 
 
 def bench_center(seats: int) -> center_mod.Center:

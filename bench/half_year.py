@@ -38,9 +38,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import Engine, text
 
-from acd import paths
 from acd.history import db
-from acd.simulate.ports import free_ports
+from hotline import paths
+from hotline.shell.simulate.ports import free_ports
 
 SINCE, UNTIL = datetime(2020, 12, 31, 16), datetime(2021, 6, 30, 16)  # local half year, in UTC
 
@@ -84,7 +84,7 @@ def sqlite_database(seed: int, scale: float, fresh: bool) -> Iterator[tuple[Engi
 @contextmanager
 def postgres_database(seed: int, scale: float, fresh: bool) -> Iterator[tuple[Engine, dict]]:
     """A PostgreSQL server on 127.0.0.1 whose data directory outlives the run (var/bench/)."""
-    from tests.support.postgres import _as_postgres, _bindir
+    from hotline.shell.postgres_server import _as_postgres, _bindir
 
     bindir = _bindir()
     if bindir is None:

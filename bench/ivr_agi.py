@@ -26,11 +26,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from acd import center as center_mod  # noqa: E402
-from acd.simulate.ports import free_ports  # noqa: E402
-from acd.simulate.sipp import Sipp  # noqa: E402
-from asterisk_conf import rig  # noqa: E402
-from tests.support.rig import dump_toml  # noqa: E402
+from asterisk_conf import rig
+from hotline import center as center_mod
+from hotline.shell.simulate.ports import free_ports
+from hotline.shell.simulate.sipp import Sipp
+from tests.support.rig import dump_toml
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -54,7 +54,7 @@ def run_mode(mode: str, calls: int, tmp: Path) -> dict[str, float]:
     center_file.write_text(dump_toml(data), encoding="utf-8")
     center = center_mod.load(center_file)
     env = {**os.environ, "HOTLINE_VAR": str(state)}
-    hotline = [sys.executable, "-m", "acd.cli", "--center", str(center_file)]
+    hotline = [sys.executable, "-m", "hotline.shell.cli", "--center", str(center_file)]
     subprocess.run([*hotline, "prompts", "build"], env=env, check=True, capture_output=True)
     os.environ["HOTLINE_VAR"] = str(state)
     inst = rig.instance(center, name=f"bench-ivr-{mode}", state=state)

@@ -26,14 +26,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import redis  # noqa: E402
+import redis
 
-from acd import center as center_mod  # noqa: E402
-from acd.redis_server import RedisServer  # noqa: E402
-from acd.simulate.ports import free_ports  # noqa: E402
-from acd.simulate.sipp import Sipp  # noqa: E402
-from asterisk_conf import rig  # noqa: E402
-from tests.support.rig import dump_toml  # noqa: E402
+from asterisk_conf import rig
+from hotline import center as center_mod
+from hotline.shell.redis_server import RedisServer
+from hotline.shell.simulate.ports import free_ports
+from hotline.shell.simulate.sipp import Sipp
+from tests.support.rig import dump_toml
 
 
 def percentile(xs: list[float], p: float) -> float:
@@ -91,7 +91,7 @@ def main() -> int:
 
     t = threading.Thread(target=listen, daemon=True)
     t.start()
-    engine = subprocess.Popen([sys.executable, "-m", "acd.cli", "--center", str(center_file),
+    engine = subprocess.Popen([sys.executable, "-m", "hotline.shell.cli", "--center", str(center_file),
                                "--log-level", "WARNING", "engine", "run", "--instance",
                                inst.name, "--redis", server.url, "--no-http"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

@@ -9,9 +9,9 @@ import signal
 import sys
 from pathlib import Path
 
-from acd import center as center_mod
-from acd import paths
-from acd.center import Center
+from hotline import center as center_mod
+from hotline import paths
+from hotline.center import Center
 from ivr import menu as menu_mod
 from ivr import prompts
 
@@ -34,7 +34,7 @@ def _host_prompts(center: Center, instance: str | None) -> Path:
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    from ivr.broadcast import Broadcasts
+    from acd.live.broadcast import Broadcasts
     from ivr.fastagi import IvrServer, serve
 
     center = _center(args)
@@ -78,7 +78,7 @@ def _check(args: argparse.Namespace) -> int:
 async def _broadcast(args: argparse.Namespace) -> int:
     from redis.exceptions import RedisError
 
-    from ivr.broadcast import Broadcasts
+    from acd.live.broadcast import Broadcasts
 
     center = _center(args)
     url = _redis(center, args.redis)

@@ -17,10 +17,10 @@ from typing import Any
 
 from panoramisk.fast_agi import Application
 
-from acd.center import Center
-from acd.logs import get_logger, mask_number
+from acd.live.broadcast import Broadcasts
+from hotline.center import Center
+from hotline.logs import get_logger, mask_number
 from ivr import flow, prompts
-from ivr.broadcast import Broadcasts
 from ivr.menu import Menu
 
 log = get_logger(__name__)

@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from acd.center import Handoffs
+from hotline.center import Handoffs
 from ivr.menu import Menu
 
 

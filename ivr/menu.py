@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from acd.center import Center
+from hotline.center import Center
 
 KINDS = ("play", "broadcast", "menu", "info", "queue", "handoff", "hangup")
 KEYS = set("0123456789*#")

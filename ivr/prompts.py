@@ -12,8 +12,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from acd import paths
-from acd.logs import get_logger
+from hotline import paths
+from hotline.logs import get_logger
 
 log = get_logger(__name__)
 

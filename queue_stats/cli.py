@@ -7,9 +7,9 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from acd import center as center_mod
 from acd.history import db
 from asterisk_conf import rig
+from hotline import center as center_mod
 
 
 def _period(args: argparse.Namespace) -> tuple[datetime, datetime]:
@@ -183,7 +183,7 @@ def _upload(args: argparse.Namespace) -> int:
 
 
 def _staffing(args: argparse.Namespace) -> int:
-    from queue_stats.staffing import seats_needed
+    from acd.live.staffing import seats_needed
 
     r = seats_needed(args.calls_per_hour, args.handle_s, args.answered, args.wait_s,
                      args.patience_s)

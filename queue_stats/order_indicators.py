@@ -14,10 +14,10 @@ from datetime import datetime
 from sqlalchemy import Engine, and_, case, exists, func, select
 
 from acd.history.models import Call
+from acd.history.upward import CallRecordUpload
 from acd.orders.models import Revisit, WorkOrder
 from queue_stats import parallel
 from queue_stats.indicators import Grouping, Ratio, count_if
-from queue_stats.models import CallRecordUpload
 
 SATISFIED = (1, 2)  # very satisfied, satisfied
 GROUPINGS = ("all", "hour", "day", "month", "quarter", "year", "center")

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from acd.history.models import QueueCall
-from queue_stats.queue_log import LogCall, read_file
+from acd.history.queue_log import LogCall, read_file
 
 # queue_log and the ledger name some outcomes differently; both sides are mapped to these.
 _SAME = {"exit_empty": "timeout", "exit_key": "timeout"}

@@ -23,8 +23,8 @@ from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
 from acd.history.models import Call
+from acd.history.upward import CallRecordUpload, ReportSubmission
 from queue_stats.indicators import Ratio, next_month
-from queue_stats.models import CallRecordUpload, ReportSubmission
 
 KINDS = ("month", "year", "special")
 

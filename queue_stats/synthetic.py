@@ -36,9 +36,9 @@ import numpy as np
 from sqlalchemy import Engine, func, select
 
 from acd.history.models import Call
+from acd.history.upward import ReportSubmission
 from acd.orders.service import TRANSFER_DAYS, TYPES
 from acd.orders.workdays import add_working_days
-from queue_stats.models import ReportSubmission
 
 
 @dataclass(frozen=True)

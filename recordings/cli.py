@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from acd import center as center_mod
 from asterisk_conf import rig
+from hotline import center as center_mod
 from recordings import retention
 
 

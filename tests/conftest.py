@@ -13,14 +13,14 @@ from acd.history import db
 from tests.support.real import free_port, unavailable
 
 if TYPE_CHECKING:
-    from acd.simulate.sipp import Sipp
+    from hotline.shell.simulate.sipp import Sipp
     from tests.support.rig import RunningPbx
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A real PostgreSQL server on loopback for the whole session."""
-    from tests.support.postgres import postgres_server
+    from hotline.shell.postgres_server import postgres_server
     try:
         cm = postgres_server(free_port())
         url = cm.__enter__()
@@ -99,7 +99,7 @@ def sipp(pbx: RunningPbx) -> Iterator[Sipp]:
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real redis-server on a free loopback port for the whole session."""
-    from acd.redis_server import RedisServer, RedisServerError
+    from hotline.shell.redis_server import RedisServer, RedisServerError
     server = RedisServer(free_port(), tmp_path_factory.mktemp("redis"))
     try:
         server.start()

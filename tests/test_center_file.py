@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from acd import center
-from acd.center import CenterError
+from hotline import center
+from hotline.center import CenterError
 
 
 def example() -> dict[str, Any]:
@@ -66,12 +66,12 @@ def test_the_command_line_names_the_bad_field(tmp_path: Path) -> None:
     bad = tmp_path / "center.toml"
     bad.write_text(center.EXAMPLE.read_text(encoding="utf-8").replace(
         "wrapup_s = 15", 'wrapup_s = "fifteen"'), encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "acd.cli", "--center", str(bad),
+    result = subprocess.run([sys.executable, "-m", "hotline.shell.cli", "--center", str(bad),
                              "pbx", "render"], capture_output=True, text=True)
     assert result.returncode == 2
     assert "queues[5].wrapup_s: must be an integer" in result.stderr
     broken = tmp_path / "broken.toml"
     broken.write_text("[center\n", encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "acd.cli", "--center", str(broken),
+    result = subprocess.run([sys.executable, "-m", "hotline.shell.cli", "--center", str(broken),
                              "pbx", "render"], capture_output=True, text=True)
     assert result.returncode == 2 and "not valid TOML" in result.stderr

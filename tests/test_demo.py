@@ -20,7 +20,7 @@ def test_a_short_demo_shift(tmp_path) -> None:
     center.write_text(dump_toml(example_center_data()), encoding="utf-8")
     summary = tmp_path / "summary.json"
     env = {**os.environ, "HOTLINE_VAR": str(tmp_path / "var")}
-    out = subprocess.run([sys.executable, "-m", "acd.cli", "--center", str(center),
+    out = subprocess.run([sys.executable, "-m", "hotline.shell.cli", "--center", str(center),
                           "--log-level", "WARNING", "demo", "--calls", "6", "--rate", "2",
                           "--talk", "2", "--patience", "60", "--seed", "7",
                           "--json", str(summary)],

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from acd import center
+from hotline import center
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -71,7 +71,7 @@ def test_rendering_for_a_deployment_uses_secrets_from_the_environment(tmp_path, 
     monkeypatch.setenv("HOTLINE_VAR", str(tmp_path / "var"))
     monkeypatch.setenv("HOTLINE_AMI_SECRET_PBX1", "from-the-environment")
     monkeypatch.setenv("HOTLINE_SEAT_SECRET_8001", "seat-secret-8001")
-    out = subprocess.run([sys.executable, "-m", "acd.cli", "pbx", "render", "--out",
+    out = subprocess.run([sys.executable, "-m", "hotline.shell.cli", "pbx", "render", "--out",
                           str(tmp_path / "deploy")], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     etc = tmp_path / "deploy/srv/hotline/shenyang-pbx1/etc"

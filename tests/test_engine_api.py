@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import pytest
 
-from acd.simulate.ports import free_ports
+from hotline.shell.simulate.ports import free_ports
 from tests.support.engine import EngineProcess
 from tests.support.rig import RunningPbx
 from tests.test_engine_shift import intervals, wait_until
@@ -38,7 +38,7 @@ def call(port: int, method: str, path: str, token: str | None, body: object = No
 
 def token(pbx: RunningPbx, url: str, name: str, role: str, seat: str = "") -> str:
     env = {**os.environ, "HOTLINE_VAR": str(pbx.state)}
-    args = [sys.executable, "-m", "acd.cli", "--center", str(pbx.center_file), "engine", "token",
+    args = [sys.executable, "-m", "hotline.shell.cli", "--center", str(pbx.center_file), "engine", "token",
             "add", name, "--role", role, "--database", url] + (["--seat", seat] if seat else [])
     out = subprocess.run(args, env=env, capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr

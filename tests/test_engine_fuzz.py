@@ -10,10 +10,10 @@ from hypothesis import strategies as st
 from panoramisk.message import Message
 
 from acd.ami.events import Event, MalformedEvent
-from acd.center import EXAMPLE, load
 from acd.engine import Engine
 from acd.history import db
 from acd.history.models import SeatState
+from hotline.center import EXAMPLE, load
 
 CENTER = load(EXAMPLE)
 NAMES = ["QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon", "AgentCalled",

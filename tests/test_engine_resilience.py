@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from acd.history.models import Call, Outage
 from acd.live.store import read_snapshot
-from acd.redis_server import RedisServer
-from acd.simulate.ports import free_ports
+from hotline.shell.redis_server import RedisServer
+from hotline.shell.simulate.ports import free_ports
 from tests.support.engine import EngineProcess
 from tests.support.rig import RunningPbx, example_center_data, running_pbx
 from tests.test_engine_shift import hotline, stays, wait_until
@@ -62,7 +62,7 @@ def test_redis_stops_and_returns_mid_shift(pbx: RunningPbx, sipp, tmp_path, ledg
 
 
 def test_asterisk_restart_is_an_outage_then_a_resync(tmp_path, ledger) -> None:
-    from acd.simulate.sipp import Sipp
+    from hotline.shell.simulate.sipp import Sipp
 
     url, engine = ledger
     data = example_center_data()

@@ -23,7 +23,7 @@ pytestmark = pytest.mark.asterisk
 def hotline(pbx: RunningPbx, *args: str) -> None:
     import os
     env = {**os.environ, "HOTLINE_VAR": str(pbx.state)}
-    out = subprocess.run([sys.executable, "-m", "acd.cli", "--center", str(pbx.center_file),
+    out = subprocess.run([sys.executable, "-m", "hotline.shell.cli", "--center", str(pbx.center_file),
                           *args], env=env, capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
 
@@ -166,7 +166,7 @@ def test_reconcile_finds_a_removed_record(pbx: RunningPbx, sipp, ledger, tmp_pat
     # The same from the command line: listed, and exit status 1.
     from datetime import UTC, datetime
     since = datetime.fromtimestamp(started - 2, UTC).replace(tzinfo=None).isoformat()
-    out = subprocess.run([sys.executable, "-m", "acd.cli", "--center", str(pbx.center_file),
+    out = subprocess.run([sys.executable, "-m", "hotline.shell.cli", "--center", str(pbx.center_file),
                           "stats", "reconcile", "--database", url, "--queue-log",
                           str(pbx.instance.queue_log), "--since", since],
                          capture_output=True, text=True, timeout=60)
@@ -178,7 +178,7 @@ def test_overflow_to_another_queue_is_recorded(tmp_path, ledger) -> None:
     ledger keeps both stays (overflowed, then answered) and queue_log agrees."""
     import os
 
-    from acd.simulate.sipp import Sipp
+    from hotline.shell.simulate.sipp import Sipp
     from tests.support.rig import example_center_data, running_pbx
 
     url, engine = ledger

@@ -11,9 +11,9 @@ from sqlalchemy.orm import Session
 
 from acd.history.models import Call
 from acd.live.store import read_snapshot
-from acd.simulate.ports import free_ports
-from acd.simulate.sipp import Sipp
 from asterisk_conf import rig
+from hotline.shell.simulate.ports import free_ports
+from hotline.shell.simulate.sipp import Sipp
 from tests.support.engine import EngineProcess
 from tests.support.rig import example_center_data, running_pbx
 from tests.test_engine_shift import hotline, stays, wait_until

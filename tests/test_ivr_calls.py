@@ -12,7 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from acd.simulate.processes import stop
+from hotline.shell.simulate.processes import stop
 from tests.support.ami_tap import AmiTap
 from tests.support.rig import RunningPbx
 
@@ -23,7 +23,7 @@ class IvrProcess:
     def __init__(self, pbx: RunningPbx, redis_url: str | None) -> None:
         env = {**os.environ, "HOTLINE_VAR": str(pbx.state),
                "HOTLINE_ASTERISK_ROOT": str(pbx.instance.root)}
-        base = [sys.executable, "-m", "acd.cli", "--center", str(pbx.center_file)]
+        base = [sys.executable, "-m", "hotline.shell.cli", "--center", str(pbx.center_file)]
         subprocess.run([*base, "prompts", "build"], env=env, check=True, capture_output=True,
                        timeout=120)
         args = [*base, "ivr", "serve", "--instance", pbx.instance.name]
@@ -176,13 +176,13 @@ def test_survey_after_the_seat_hangs_up(pbx: RunningPbx, sipp, ivr, key: str) ->
 
 def test_the_same_menu_walk_over_classic_agi(tmp_path, redis_url) -> None:
     """Asterisk runs agi_scripts/hotline_ivr.py itself (pyst2, inside its root)."""
-    from acd.simulate.sipp import Sipp
+    from hotline.shell.simulate.sipp import Sipp
     from tests.support.rig import example_center_data, running_pbx
 
     data = example_center_data()
     data["center"]["ivr"] = "agi"
     env = {**os.environ, "HOTLINE_VAR": str(tmp_path)}
-    subprocess.run([sys.executable, "-m", "acd.cli", "prompts", "build"], env=env, check=True,
+    subprocess.run([sys.executable, "-m", "hotline.shell.cli", "prompts", "build"], env=env, check=True,
                    capture_output=True, timeout=120)
     old = os.environ.get("HOTLINE_VAR")
     os.environ["HOTLINE_VAR"] = str(tmp_path)  # the rig installs prompts from here

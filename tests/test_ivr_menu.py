@@ -11,7 +11,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from acd.center import EXAMPLE, Handoffs, load
+from hotline.center import EXAMPLE, Handoffs, load
 from ivr import flow
 from ivr.menu import DEFAULT, MenuError, parse
 from ivr.menu import load as load_menu
@@ -149,8 +149,8 @@ def test_an_info_node_reads_a_knowledge_entry_marked_for_the_ivr(tmp_path) -> No
     from sqlalchemy.orm import Session
 
     from acd.history import db
+    from acd.live.broadcast import Broadcasts
     from acd.orders import knowledge
-    from ivr.broadcast import Broadcasts
     from ivr.fastagi import IvrServer
 
     engine = db.make_engine(f"sqlite:///{tmp_path / 'kb.sqlite'}")

@@ -4,10 +4,10 @@ the real stack)."""
 
 from __future__ import annotations
 
-from acd.center import EXAMPLE, load
 from acd.history.models import SeatState
+from acd.live.staffing import seats_needed
 from acd.model import LiveModel
-from queue_stats.staffing import seats_needed
+from hotline.center import EXAMPLE, load
 
 CENTER = load(EXAMPLE)
 

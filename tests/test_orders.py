@@ -205,7 +205,7 @@ def test_the_orders_commands(tmp_path) -> None:
     env = {**os.environ, "HOTLINE_VAR": str(tmp_path)}
 
     def hotline(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "acd.cli", "--log-level", "WARNING",
+        return subprocess.run([sys.executable, "-m", "hotline.shell.cli", "--log-level", "WARNING",
                                "orders", *args], env=env, capture_output=True, text=True,
                               timeout=60)
 

@@ -23,7 +23,7 @@ def test_only_recordings_older_than_a_year_go(tmp_path) -> None:
     assert retention.plan(tmp_path, now=now).files == [old]
     with pytest.raises(ValueError, match="at least 365 days"):
         retention.plan(tmp_path, keep_days=30)
-    dry = subprocess.run([sys.executable, "-m", "acd.cli", "recordings", "retention", "--dir",
+    dry = subprocess.run([sys.executable, "-m", "hotline.shell.cli", "recordings", "retention", "--dir",
                           str(tmp_path)], capture_output=True, text=True)
     assert "1 recording(s)" in dry.stdout and "dry run" in dry.stdout and old.exists()
     assert retention.delete(tmp_path, now=now) == 1

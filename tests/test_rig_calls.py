@@ -92,7 +92,7 @@ def test_twenty_calls_three_seats_queue_log_shows_every_outcome(pbx: RunningPbx,
 
 
 def test_seat_with_wrong_password_is_refused(pbx: RunningPbx, sipp) -> None:
-    from acd.simulate.ports import free_ports
+    from hotline.shell.simulate.ports import free_ports
 
     port = free_ports(1)[0]
     assert sipp.register("8004", "not-the-password", port, timeout=4) != 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from queue_stats.staffing import erlang_c, seats_needed
+from acd.live.staffing import erlang_c, seats_needed
 
 
 def test_erlang_c_textbook_value() -> None:

@@ -285,7 +285,7 @@ def test_hotline_stats_generate(tmp_path) -> None:
     import sys
 
     url = f"sqlite:///{tmp_path / 'g.sqlite'}"
-    cmd = [sys.executable, "-m", "acd.cli", "stats", "generate", "--database", url,
+    cmd = [sys.executable, "-m", "hotline.shell.cli", "stats", "generate", "--database", url,
            "--scale", "0.001", "--seed", "3"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300,
                           check=False)

@@ -14,11 +14,12 @@ from typing import Any
 
 import pytest
 
-from acd import center as center_mod
-from acd.center import CenterError
-from acd.simulate.ports import free_ports
 from acd.web import spy as spy_mod
-from asterisk_conf import render, secrets
+from asterisk_conf import render
+from hotline import center as center_mod
+from hotline import secrets
+from hotline.center import CenterError
+from hotline.shell.simulate.ports import free_ports
 from tests.support.ami_tap import AmiTap
 from tests.support.browser import launch, log_in, require_chromium
 from tests.support.engine import EngineProcess

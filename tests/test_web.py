@@ -15,7 +15,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from acd.simulate.ports import free_ports
+from hotline.shell.simulate.ports import free_ports
 from tests.support.browser import ARTIFACTS, launch, log_in, require_chromium
 from tests.support.engine import EngineProcess
 from tests.support.rig import RunningPbx
@@ -26,7 +26,7 @@ ROLES = ("seat", "supervisor", "inspector", "analyst", "admin")
 
 def add_user(pbx: RunningPbx, url: str, name: str, role: str, seat: str = "") -> None:
     env = {**os.environ, "HOTLINE_VAR": str(pbx.state)}
-    args = [sys.executable, "-m", "acd.cli", "--center", str(pbx.center_file), "web", "user",
+    args = [sys.executable, "-m", "hotline.shell.cli", "--center", str(pbx.center_file), "web", "user",
             "add", name, "--role", role, "--password-stdin", "--database", url]
     out = subprocess.run(args + (["--seat", seat] if seat else []), input="correct horse\n",
                          env=env, capture_output=True, text=True, timeout=30)
@@ -141,8 +141,8 @@ def app_routes() -> list[tuple[str, str, tuple[str, ...]]]:
 
     from aiohttp import web
 
-    from acd.center import EXAMPLE, load
     from acd.web.app import setup_web
+    from hotline.center import EXAMPLE, load
 
     app = web.Application()
     setup_web(app, SimpleNamespace(links={}, model=None), load(EXAMPLE), None, None, b"k" * 32)

@@ -17,9 +17,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
-from acd import center as center_mod
 from acd.history.models import Call, SeatInterval
 from acd.web.inspector import InspectError, Inspector
+from hotline import center as center_mod
 from tests import test_web
 from tests.support.browser import ARTIFACTS, launch, log_in, require_chromium
 from tests.support.waiting import wait_for

@@ -25,9 +25,9 @@ from aiohttp import web
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.api import tokens
-from acd.center import Center
-from acd.logs import get_logger
 from acd.seats.actions import SeatActionError, SeatActions
+from hotline.center import Center
+from hotline.logs import get_logger
 
 log = get_logger(__name__)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

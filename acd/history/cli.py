@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import argparse
 
-from acd import center as center_mod
 from acd.history import db
+from hotline import center as center_mod
 
 
 def _upgrade(args: argparse.Namespace) -> int:

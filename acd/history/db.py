@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from acd import paths
-from acd.center import Center
+from hotline import paths
+from hotline.center import Center
 
 
 def database_url(center: Center | None = None) -> str:
@@ -44,7 +44,7 @@ def all_metadata():  # type: ignore[no-untyped-def]
 
 # Models on the shared Base that live outside acd.history.models (added by each feature).
 MODEL_MODULES: tuple[str, ...] = ("acd.api.tokens", "acd.orders.models", "acd.web.users",
-                                  "queue_stats.models")
+                                  "acd.history.upward")
 
 
 def create_schema(engine: Engine) -> None:

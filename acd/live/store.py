@@ -22,7 +22,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from acd.logs import get_logger
+from hotline.logs import get_logger
 
 log = get_logger(__name__)
 

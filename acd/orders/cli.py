@@ -10,12 +10,12 @@ from datetime import date
 
 from sqlalchemy import select
 
-from acd import center as center_mod
 from acd.history import db
-from acd.logs import mask_number
 from acd.orders import knowledge, service
 from acd.orders.models import WorkOrder
 from acd.orders.service import OrderError
+from hotline import center as center_mod
+from hotline.logs import mask_number
 
 
 def _sessions(args: argparse.Namespace):  # type: ignore[no-untyped-def]

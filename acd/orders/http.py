@@ -21,11 +21,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.api.tokens import Caller
-from acd.center import Center
-from acd.logs import mask_number
 from acd.orders import knowledge, service
 from acd.orders.models import WorkOrder
 from acd.orders.service import OrderError
+from hotline.center import Center
+from hotline.logs import mask_number
 
 SEES_NUMBERS = ("supervisor", "admin")
 

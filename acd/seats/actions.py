@@ -12,8 +12,8 @@ from typing import Any
 
 from panoramisk import Manager
 
-from acd.center import Center, Seat
-from acd.logs import get_logger
+from hotline.center import Center, Seat
+from hotline.logs import get_logger
 
 log = get_logger(__name__)
 

@@ -27,11 +27,11 @@ from aiohttp import web
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session, sessionmaker
 
-from acd.center import Center
-from acd.logs import get_logger
 from acd.seats.actions import SeatActionError, SeatActions
 from acd.web.console import Console
 from acd.web.users import WebUser, check_password
+from hotline.center import Center
+from hotline.logs import get_logger
 
 log = get_logger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
@@ -286,7 +286,7 @@ def setup_web(app: web.Application, engine: Any, center: Center,
             "ivr_path": call.ivr_path, "earlier_orders": earlier})
 
     async def broadcast(request: web.Request) -> web.Response:
-        from ivr.broadcast import Broadcasts
+        from acd.live.broadcast import Broadcasts
         try:
             body = await request.json()
         except json.JSONDecodeError:

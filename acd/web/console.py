@@ -24,13 +24,13 @@ from panoramisk import Manager
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from acd.center import Center
 from acd.history.models import Call, SeatState
-from acd.logs import get_logger
 from acd.orders import knowledge, service
 from acd.orders.models import WorkOrder
 from acd.orders.service import OrderError
 from acd.web.users import WebUser
+from hotline.center import Center
+from hotline.logs import get_logger
 
 log = get_logger(__name__)
 SURVEY = ("hotline-survey", "s", "1")  # extensions_hotline.conf

@@ -27,10 +27,10 @@ from aiohttp import web
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from acd.center import Center
 from acd.history.models import Call, SeatInterval, SeatState
-from acd.logs import get_logger, mask_number
 from asterisk_conf.render import InstancePaths
+from hotline.center import Center
+from hotline.logs import get_logger, mask_number
 
 log = get_logger(__name__)
 UTC = ZoneInfo("UTC")

@@ -21,8 +21,8 @@ from typing import Any
 from aiohttp import web
 from panoramisk import Manager
 
-from acd.center import Center, Supervisor
-from acd.logs import get_logger
+from hotline.center import Center, Supervisor
+from hotline.logs import get_logger
 
 log = get_logger(__name__)
 

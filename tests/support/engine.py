@@ -11,7 +11,7 @@ import threading
 import time
 from pathlib import Path
 
-from acd.simulate.processes import stop
+from hotline.shell.simulate.processes import stop
 from tests.support.rig import RunningPbx
 
 
@@ -27,7 +27,7 @@ class EngineProcess:
         self.lines: list[str] = []
 
     def start(self, timeout: float = 20.0) -> None:
-        cmd = [sys.executable, "-m", "acd.cli", "--center", str(self.pbx.center_file),
+        cmd = [sys.executable, "-m", "hotline.shell.cli", "--center", str(self.pbx.center_file),
                "engine", "run", "--database", self.database_url,
                *(self.extra_args or ("--instance", self.pbx.instance.name))]
         cmd += ["--redis", self.redis_url] if self.redis_url else ["--no-redis"]

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from acd import center as center_mod
-from acd.center import Center
-from acd.simulate.ports import free_ports
-from acd.simulate.sipp import Sipp
 from asterisk_conf import rig
+from hotline import center as center_mod
+from hotline.center import Center
+from hotline.shell.simulate.ports import free_ports
+from hotline.shell.simulate.sipp import Sipp
 
 
 def example_center_data(**engine: Any) -> dict[str, Any]:

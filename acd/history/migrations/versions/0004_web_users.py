@@ -4,9 +4,8 @@ Revision ID: 03679193fad5
 Revises: fe86ef7d4899
 Create Date: 2026-11-23 05:35:11.122417
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '03679193fad5'
 down_revision = 'fe86ef7d4899'

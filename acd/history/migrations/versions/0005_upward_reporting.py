@@ -4,9 +4,8 @@ Revision ID: bed452342423
 Revises: 03679193fad5
 Create Date: 2026-11-23 10:57:44.774489
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'bed452342423'
 down_revision = '03679193fad5'

@@ -4,9 +4,8 @@ Revision ID: d10459e6a3b1
 Revises: bed452342423
 Create Date: 2026-11-23 11:21:37.119956
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'd10459e6a3b1'
 down_revision = 'bed452342423'

@@ -5,9 +5,8 @@ Revision ID: 781687d4411e
 Revises: d10459e6a3b1
 Create Date: 2026-11-23 11:26:43.749504
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '781687d4411e'
 down_revision = 'd10459e6a3b1'

@@ -5,8 +5,6 @@ Revises: 781687d4411e
 Create Date: 2026-11-23 11:36:05.392826
 """
 from alembic import op
-import sqlalchemy as sa
-
 
 revision = 'f34da86f2eec'
 down_revision = '781687d4411e'

@@ -5,9 +5,8 @@ Revision ID: f29fffa0c745
 Revises: f34da86f2eec
 Create Date: 2026-11-23 11:39:47.867465
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'f29fffa0c745'
 down_revision = 'f34da86f2eec'

@@ -26,14 +26,14 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from acd import center as center_mod
-from acd import paths
-from acd.center import Center
-from acd.logs import get_logger
-from acd.redis_server import RedisServer
-from acd.simulate.processes import stop
-from acd.simulate.sipp import Sipp, SippProcess
 from asterisk_conf import rig
+from hotline import center as center_mod
+from hotline import paths
+from hotline.center import Center
+from hotline.logs import get_logger
+from hotline.shell.redis_server import RedisServer
+from hotline.shell.simulate.processes import stop
+from hotline.shell.simulate.sipp import Sipp, SippProcess
 from ivr import menu as menu_mod
 from ivr import prompts
 
@@ -306,10 +306,9 @@ def _wait_for_log(path: Path, text: str, timeout: float) -> None:
 def _summary(database: str, inst: rig.Instance, center: Center, started: float,
              ended: float) -> dict[str, Any]:
     from acd.history import db
+    from queue_stats import report
     from queue_stats.indicators import call_indicators
     from queue_stats.reconcile import differences
-
-    from queue_stats import report
 
     engine = db.make_engine(database)
     try:

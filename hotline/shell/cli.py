@@ -7,15 +7,15 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from acd import logs
-from acd.center import CenterError
+from hotline import logs
+from hotline.center import CenterError
 from ivr.menu import MenuError
 
 # Every module here has `register(subparsers)`; each subcommand sets `func(args) -> int`.
 COMMAND_MODULES = (
     "asterisk_conf.cli",
-    "acd.demo",
-    "acd.engine_cli",
+    "hotline.shell.demo",
+    "hotline.shell.engine_cli",
     "acd.history.cli",
     "ivr.cli",
     "acd.orders.cli",

@@ -9,8 +9,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from acd.logs import get_logger
-from acd.simulate.processes import stop
+from hotline.logs import get_logger
+from hotline.shell.simulate.processes import stop
 
 log = get_logger(__name__)
 

@@ -12,7 +12,7 @@ import secrets as _random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from acd.center import Center
+from hotline.center import Center
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from acd.simulate.ports import free_ports
+from hotline.shell.simulate.ports import free_ports
 
 PCAP_DIR = Path("/usr/share/sip-tester")
 DTMF_PCAP = {**{str(d): f"dtmf_2833_{d}.pcap" for d in range(10)},

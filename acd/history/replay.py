@@ -12,8 +12,8 @@ from pathlib import Path
 from acd.calls.state import CallState, Stay
 from acd.history.ledger import Ledger
 from acd.history.models import QueueOutcome
-from acd.logs import get_logger
-from queue_stats.queue_log import LogCall, ParseReport, read_file
+from acd.history.queue_log import LogCall, ParseReport, read_file
+from hotline.logs import get_logger
 
 log = get_logger(__name__)
 

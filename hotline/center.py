@@ -387,7 +387,7 @@ def load(path: str | os.PathLike[str]) -> Center:
     return dataclasses.replace(center, **overrides) if overrides else center
 
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "asterisk_conf" / "center.example.toml"
+EXAMPLE = Path(__file__).resolve().parent / "center.example.toml"
 
 
 def default_path() -> Path:

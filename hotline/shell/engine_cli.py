@@ -10,11 +10,11 @@ from pathlib import Path
 
 from panoramisk import Manager
 
-from acd import center as center_mod
-from acd import paths
-from acd.center import Center
 from acd.history import db
-from asterisk_conf import secrets as secrets_mod
+from hotline import center as center_mod
+from hotline import paths
+from hotline import secrets as secrets_mod
+from hotline.center import Center
 
 
 def _center(args: argparse.Namespace) -> Center:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from acd.logs import get_logger
+from hotline.logs import get_logger
 
 log = get_logger(__name__)
 
