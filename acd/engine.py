@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from acd.ami.events import Event, MalformedEvent
 from acd.history.ledger import Ledger
-from acd.history.models import SeatState
+from acd.history.models import QueueCall, SeatState
 from acd.history.replay import replay
 from acd.live.store import LiveStore, Snapshot
 from acd.model import Changes, LiveModel
@@ -73,7 +73,6 @@ class Engine:
 
         from sqlalchemy import select
 
-        from acd.history.models import QueueCall
 
         tz = ZoneInfo(self.center.timezone)
         start = datetime.now(tz).replace(hour=0, minute=0, second=0, microsecond=0)

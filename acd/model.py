@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from acd.ami.events import Event
 from acd.calls.state import CallState, Stay
 from acd.history.models import QueueOutcome, SeatState
+from acd.live.staffing import seats_needed
 from acd.seats.state import Seat, UnexpectedEvent
 from hotline.center import Center
 from hotline.logs import get_logger, mask_number
@@ -414,7 +415,6 @@ class LiveModel:
         the last 60 minutes as the hour's arrivals, today's average talk time plus the queue's
         wrap-up as the handle time; the seats needed for 95 % answered and a 25 s average
         wait, beside the seats signed in. No talk time yet today: no advice."""
-        from acd.live.staffing import seats_needed
 
         t = self._today(name)
         arrivals = t.last_hour(now)

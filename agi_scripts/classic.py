@@ -16,6 +16,17 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import asterisk as pyst2
+import six
+import yaml
+from asterisk.agi import AGI, AGIAppError, AGIHangup
+
+import hotline
+import ivr
+from hotline.center import load as load_center
+from ivr import flow
+from ivr.menu import load as load_menu
+
 INNER = "/opt/hotline"  # where the code lives inside the Asterisk root
 SCRIPT = f"{INNER}/agi_scripts/hotline_ivr.py"
 
@@ -28,15 +39,12 @@ class ClassicChannel:
         self.inner = inner_prompts.rstrip("/")
 
     def _guard(self, call: Any, *args: Any) -> str:
-        from asterisk.agi import AGIAppError, AGIHangup
-
-        from ivr.flow import Hangup
         try:
             return call(*args) or ""
         except AGIHangup:
-            raise Hangup() from None
+            raise flow.Hangup() from None
         except AGIAppError:
-            raise Hangup() from None
+            raise flow.Hangup() from None
 
     async def play(self, prompt: str, keys: str = "") -> str:
         return self._guard(self.agi.stream_file, f"{self.inner}/{prompt}", keys)
@@ -54,12 +62,6 @@ class ClassicChannel:
 
 def run(argv: list[str]) -> int:
     """The script's body: `ivr` or `survey`, the prompts directory."""
-    from asterisk.agi import AGI
-
-    from hotline.center import load as load_center
-    from ivr import flow
-    from ivr.menu import load as load_menu
-
     agi = AGI()
     route = argv[0] if argv else ""
     inner = argv[1] if len(argv) > 1 else ""
@@ -96,13 +98,6 @@ def install_into_root(root: Path, center_file: Path, menu_file: Path) -> Path:
     """Copy what the script needs into <root>/opt/hotline: this project's center and menu
     code, pyst2's `asterisk` package (and `six`, which it imports), PyYAML's pure-Python
     `yaml`, the center and the menu."""
-    import asterisk as pyst2
-    import six
-    import yaml
-
-    import hotline
-    import ivr
-
     base = root / INNER.lstrip("/")
     lib = base / "lib"
     if base.exists():

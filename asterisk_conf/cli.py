@@ -1,21 +1,29 @@
-"""`hotline pbx ...`: build, render, start, stop and inspect the Asterisk rig."""
+"""`hotline pbx ...`: build, render, start, stop and inspect the Asterisk rig.
+
+The shell registers these with the installers an instance needs beyond its configuration
+(prompts, classic AGI scripts), so this package imports nothing above it."""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from asterisk_conf import rig
 from hotline import center as center_mod
 from hotline import paths
 from hotline import secrets as secrets_mod
+from hotline.center import Center
+
+InstallersFor = Callable[[Center], tuple[rig.Installer, ...]]
 
 
 def _instance(args: argparse.Namespace) -> rig.Instance:
     center = center_mod.load(args.center or center_mod.default_path())
-    return rig.instance(center, node=args.node, name=args.instance)
+    return rig.instance(center, node=args.node, name=args.instance,
+                        installers=args.installers_for(center))
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -39,7 +47,7 @@ def _render(args: argparse.Namespace) -> int:
         name = args.instance or f"{center.code}-{node.name}"
         secrets = secrets_mod.load_or_create(center, paths.state_dir())
         inst = rig.Instance(center=center, node=node, root=Path(args.out), name=name,
-                            secrets=secrets)
+                            secrets=secrets, installers=args.installers_for(center))
         inst.render(system_hosts=False)
         print(f"rendered {name} into {inst.base}")
         return 0
@@ -100,8 +108,10 @@ def _reap(args: argparse.Namespace) -> int:
     return 1 if killed and args.check else 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+             installers_for: InstallersFor) -> None:
     pbx = sub.add_parser("pbx", help="the Asterisk rig: build, up, down, status, cli")
+    pbx.set_defaults(installers_for=installers_for)
     psub = pbx.add_subparsers(dest="pbx_command", metavar="ACTION", required=True)
 
     def add(name: str, func, help: str) -> argparse.ArgumentParser:  # type: ignore[no-untyped-def]

@@ -10,12 +10,16 @@ FastAGI meet on 127.0.0.1.
 from __future__ import annotations
 
 import asyncio
+import math
 import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import time
+import wave
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -73,6 +77,12 @@ def asterisk_version(root: Path) -> str:
     return out.stdout.strip()
 
 
+# What else an instance needs once its config is written (the IVR's prompts, the classic AGI
+# scripts): handed in by whoever starts the rig (hotline.shell.wiring.rig_installers), so the
+# rig knows nothing of the packages above it.
+Installer = Callable[["Instance"], None]
+
+
 @dataclass
 class Instance:
     """One running (or runnable) Asterisk of one node."""
@@ -85,6 +95,7 @@ class Instance:
     inner: InstancePaths = field(init=False)
     # Extra config files written after rendering (e.g. a benchmark's extensions_local.conf).
     extra_config: dict[str, str] = field(default_factory=dict)
+    installers: tuple[Installer, ...] = ()
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -146,13 +157,8 @@ class Instance:
         os.chmod(etc / "manager.conf", 0o600)
         if system_hosts:
             _ensure_hostname_resolves(self.root)
-        from ivr.prompts import install as install_prompts
-        install_prompts(self.prompts)
-        if self.center.ivr == "agi":  # Asterisk runs the IVR scripts itself, in the root
-            from agi_scripts.classic import install_into_root
-            from hotline.center import EXAMPLE
-            from ivr.menu import DEFAULT
-            install_into_root(self.root, self.center.source or EXAMPLE, DEFAULT)
+        for install in self.installers:
+            install(self)
         hold = self.host(self.inner.moh) / "hold.wav"
         if not hold.exists():
             _write_hold_music(hold)
@@ -242,10 +248,6 @@ def _ensure_hostname_resolves(root: Path) -> None:
 
 def _write_hold_music(path: Path, seconds: int = 8) -> None:
     """A soft two-tone chime at 8 kHz, so a waiting caller hears that the line is alive."""
-    import math
-    import struct
-    import wave
-
     rate = 8000
     frames = bytearray()
     for i in range(rate * seconds):
@@ -336,7 +338,8 @@ async def wait_for_ami(host: str, port: int, user: str, secret: str, timeout: fl
 
 
 def instance(center: Center, node: str | None = None, name: str | None = None,
-             root: Path | None = None, state: Path | None = None) -> Instance:
+             root: Path | None = None, state: Path | None = None,
+             installers: tuple[Installer, ...] = ()) -> Instance:
     """The instance of a node (default the first), named `<center>-<node>` unless told."""
     n = center.node(node)
     root = root or paths.asterisk_root()
@@ -344,7 +347,7 @@ def instance(center: Center, node: str | None = None, name: str | None = None,
         raise RigError(f"no Asterisk root at {root}: run `hotline pbx build` first")
     secrets = secrets_mod.load_or_create(center, state or paths.state_dir())
     return Instance(center=center, node=n, root=root, name=name or f"{center.code}-{n.name}",
-                    secrets=secrets)
+                    secrets=secrets, installers=installers)
 
 
 def running_asterisks(root: Path) -> list[int]:

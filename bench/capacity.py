@@ -32,6 +32,7 @@ from hotline import center as center_mod
 from hotline.shell.simulate.ports import free_ports
 from hotline.shell.simulate.processes import stop
 from hotline.shell.simulate.sipp import Sipp
+from hotline.shell.wiring import rig_installers
 
 TALK_S = 2.0
 RING_S = 0.2
@@ -131,7 +132,8 @@ def run_step(mode: str, cps: float, seconds: float, tmp: Path) -> dict[str, Any]
     center_file = tmp / f"center-{mode}-{cps}.toml"
     center_file.write_text(_to_toml(center), encoding="utf-8")
     state = tmp / "state"
-    inst = rig.instance(center, name=f"bench-{mode}-{int(cps)}", state=state)
+    inst = rig.instance(center, name=f"bench-{mode}-{int(cps)}", state=state,
+                        installers=rig_installers(center))
     if mode == "dialplan":
         inst.extra_config["extensions_local.conf"] = PURE_DIALPLAN
     shutil.rmtree(inst.base, ignore_errors=True)

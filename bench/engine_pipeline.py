@@ -37,6 +37,7 @@ from asterisk_conf import rig
 from hotline import center as center_mod
 from hotline.shell.simulate.ports import free_ports
 from hotline.shell.simulate.sipp import Sipp
+from hotline.shell.wiring import rig_installers
 
 
 def bench_center(seats: int) -> center_mod.Center:
@@ -55,7 +56,8 @@ def record(calls: int, out: Path) -> int:
     """Run `calls` real calls and keep every AMI frame; how many frames."""
     center = bench_center(20)
     state = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
-    inst = rig.instance(center, name="bench-record", state=state)
+    inst = rig.instance(center, name="bench-record", state=state,
+                        installers=rig_installers(center))
     shutil.rmtree(inst.base, ignore_errors=True)
     inst.up()
     sipp = Sipp("127.0.0.1", inst.node.sip_port)

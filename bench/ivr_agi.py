@@ -30,6 +30,7 @@ from asterisk_conf import rig
 from hotline import center as center_mod
 from hotline.shell.simulate.ports import free_ports
 from hotline.shell.simulate.sipp import Sipp
+from hotline.shell.wiring import rig_installers
 from tests.support.rig import dump_toml
 
 TICK = os.sysconf("SC_CLK_TCK")
@@ -57,7 +58,8 @@ def run_mode(mode: str, calls: int, tmp: Path) -> dict[str, float]:
     hotline = [sys.executable, "-m", "hotline.shell.cli", "--center", str(center_file)]
     subprocess.run([*hotline, "prompts", "build"], env=env, check=True, capture_output=True)
     os.environ["HOTLINE_VAR"] = str(state)
-    inst = rig.instance(center, name=f"bench-ivr-{mode}", state=state)
+    inst = rig.instance(center, name=f"bench-ivr-{mode}", state=state,
+                        installers=rig_installers(center))
     shutil.rmtree(inst.base, ignore_errors=True)
     inst.up()
     server = None

@@ -33,6 +33,7 @@ from hotline import center as center_mod
 from hotline.shell.redis_server import RedisServer
 from hotline.shell.simulate.ports import free_ports
 from hotline.shell.simulate.sipp import Sipp
+from hotline.shell.wiring import rig_installers
 from tests.support.rig import dump_toml
 
 
@@ -63,7 +64,8 @@ def main() -> int:
     center_file.write_text(dump_toml(data), encoding="utf-8")
     center = center_mod.load(center_file)
     os.environ["HOTLINE_VAR"] = str(tmp)
-    inst = rig.instance(center, name="bench-lag", state=tmp)
+    inst = rig.instance(center, name="bench-lag", state=tmp,
+                        installers=rig_installers(center))
     shutil.rmtree(inst.base, ignore_errors=True)
     inst.up()
     server = RedisServer(rport, tmp / "redis")

@@ -11,8 +11,10 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 DOMAINS = ("highway", "ordinary_road", "road_transport", "urban_transit", "waterway",
            "maritime", "complaint", "suggestion", "general", "other")
@@ -138,6 +140,19 @@ class Center:
 
     def supervisors_on(self, node: str) -> tuple[Supervisor, ...]:
         return tuple(s for s in self.supervisors if s.node == node)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def today(self) -> date:
+        """Today in the center's time zone: the day every deadline, sample and figure uses."""
+        return datetime.now(self.tz).date()
+
+    def live_redis_url(self, explicit: str | None = None) -> str:
+        """The Redis of the live state: given, else the center's, else the one the rig starts
+        on 127.0.0.1:redis_port."""
+        return explicit or self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
 
 
 # --- field readers: each raises CenterError naming the dotted path ---------------------------
@@ -292,7 +307,6 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
                  "timezone", "ivr"}, "center")
     timezone = _str(c, "timezone", "center", "Asia/Shanghai")
     try:
-        from zoneinfo import ZoneInfo
         ZoneInfo(timezone)
     except (KeyError, ValueError, OSError):
         raise CenterError("center.timezone", f"unknown time zone {timezone!r}") from None

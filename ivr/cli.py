@@ -1,16 +1,19 @@
-"""`hotline ivr serve|check|broadcast` and `hotline prompts build`."""
+"""`hotline ivr serve|check|broadcast` and `hotline prompts build`.
+
+`ivr serve` is parsed here and run by the function the shell hands in
+(hotline.shell.wiring.serve_ivr)."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import signal
 import sys
-from pathlib import Path
+from collections.abc import Callable
 
+from redis.exceptions import RedisError
+
+from acd.live.broadcast import Broadcasts
 from hotline import center as center_mod
-from hotline import paths
 from hotline.center import Center
 from ivr import menu as menu_mod
 from ivr import prompts
@@ -24,50 +27,6 @@ def _menu(args: argparse.Namespace, center: Center) -> menu_mod.Menu:
     return menu_mod.load(args.menu or menu_mod.DEFAULT, center)
 
 
-def _redis(center: Center, explicit: str | None) -> str:
-    return explicit or center.redis_url or f"redis://127.0.0.1:{center.redis_port}/0"
-
-
-def _host_prompts(center: Center, instance: str | None) -> Path:
-    name = instance or f"{center.code}-{center.nodes[0].name}"
-    return paths.asterisk_root() / "srv/hotline" / name / "prompts"
-
-
-async def _serve(args: argparse.Namespace) -> int:
-    from acd.live.broadcast import Broadcasts
-    from ivr.fastagi import IvrServer, serve
-
-    center = _center(args)
-    menu = _menu(args, center)
-    node = center.node(args.node)
-    host_prompts = _host_prompts(center, args.instance)
-    prompts.install(host_prompts)
-    broadcasts = Broadcasts(None if args.no_redis else _redis(center, args.redis), center.code)
-    sessions = None
-    if not args.no_database:
-        from acd.history import db
-        # Read-only use: the engine migrates the schema; two processes must not both do it.
-        engine = db.make_engine(args.database or db.database_url(center))
-        sessions = db.session_factory(engine)
-    server = IvrServer(center, menu, broadcasts, host_prompts, node.name, sessions)
-    srv = await serve(server, "127.0.0.1", node.fastagi_port)
-    print(f"ivr listening on 127.0.0.1:{node.fastagi_port} (routes ivr, survey)",
-          file=sys.stderr, flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    srv.close()
-    await srv.wait_closed()
-    await broadcasts.close()
-    from ivr import fastagi
-    if fastagi.TIMINGS is not None:
-        Path(os.environ["HOTLINE_AGI_TIMINGS"]).write_text(
-            "\n".join(f"{t:.6f}" for t in fastagi.TIMINGS))
-    return 0
-
-
 def _check(args: argparse.Namespace) -> int:
     center = _center(args)
     m = _menu(args, center)
@@ -76,12 +35,8 @@ def _check(args: argparse.Namespace) -> int:
 
 
 async def _broadcast(args: argparse.Namespace) -> int:
-    from redis.exceptions import RedisError
-
-    from acd.live.broadcast import Broadcasts
-
     center = _center(args)
-    url = _redis(center, args.redis)
+    url = center.live_redis_url(args.redis)
     b = Broadcasts(url, center.code)
     try:
         if args.action == "set" and not " ".join(args.text).strip():
@@ -117,7 +72,8 @@ def _build(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+             serve_ivr: Callable[[argparse.Namespace], int]) -> None:
     ivr = sub.add_parser("ivr", help="the Mandarin IVR: serve (FastAGI), check, broadcast")
     isub = ivr.add_subparsers(dest="ivr_command", metavar="ACTION", required=True)
     s = isub.add_parser("serve", help="the FastAGI server for routes ivr and survey")
@@ -128,7 +84,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     s.add_argument("--no-redis", action="store_true")
     s.add_argument("--database", help="the knowledge base's database (default: the center's)")
     s.add_argument("--no-database", action="store_true", help="no knowledge base readouts")
-    s.set_defaults(func=lambda a: asyncio.run(_serve(a)))
+    s.set_defaults(func=serve_ivr)
     c = isub.add_parser("check", help="validate a menu file against the center")
     c.add_argument("--menu")
     c.set_defaults(func=_check)

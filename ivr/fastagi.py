@@ -18,6 +18,7 @@ from typing import Any
 from panoramisk.fast_agi import Application
 
 from acd.live.broadcast import Broadcasts
+from acd.orders import knowledge
 from hotline.center import Center
 from hotline.logs import get_logger, mask_number
 from ivr import flow, prompts
@@ -150,20 +151,8 @@ class IvrServer:
             return None
 
         def lookup() -> str | None:
-            from datetime import date
-
-            from sqlalchemy import select
-
-            from acd.orders.models import KnowledgeEntry
-            today = date.today()
             with self.sessions() as s:
-                for e in s.scalars(select(KnowledgeEntry).where(
-                        KnowledgeEntry.title == title, KnowledgeEntry.for_ivr.is_(True))
-                        .order_by(KnowledgeEntry.id.desc())):
-                    if (e.valid_from is None or e.valid_from <= today) and \
-                            (e.valid_to is None or today <= e.valid_to):
-                        return e.body
-            return None
+                return knowledge.for_ivr(s, title, self.center.today())
 
         try:
             return await asyncio.to_thread(lookup)

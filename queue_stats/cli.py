@@ -8,8 +8,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from acd.history import db
+from acd.live.staffing import seats_needed
 from asterisk_conf import rig
 from hotline import center as center_mod
+from queue_stats import assessment, report, reporting
+from queue_stats.indicators import Options, broadcast_hangups, call_indicators, call_indicators_by
+from queue_stats.reconcile import differences
+from queue_stats.report import Period
+from queue_stats.reporting import upload
+from queue_stats.seats import seat_report
+from queue_stats.synthetic import GeneratorError, main
 
 
 def _period(args: argparse.Namespace) -> tuple[datetime, datetime]:
@@ -25,7 +33,6 @@ def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _reconcile(args: argparse.Namespace) -> int:
-    from queue_stats.reconcile import differences
 
     center, engine = _engine(args)
     queue_log = Path(args.queue_log) if args.queue_log else rig.instance(center).queue_log
@@ -40,7 +47,6 @@ def _reconcile(args: argparse.Namespace) -> int:
 
 
 def _calls(args: argparse.Namespace) -> int:
-    from queue_stats.indicators import Options, call_indicators, call_indicators_by
 
     center, engine = _engine(args)
     since, until = _period(args)
@@ -65,7 +71,6 @@ def _calls(args: argparse.Namespace) -> int:
                          ("放弃率 abandon rate", ind.abandon_rate),
                          ("平均处理时长 average handle time", ind.average_handle_time_s)):
         print(f"{label:<36} {value}")
-    from queue_stats.indicators import broadcast_hangups
     heard = broadcast_hangups(engine, since, until, center.code)
     print(f"{'heard the broadcast, hung up before queueing':<36} "
           f"{heard.numerator:g} of {heard.denominator:g}")
@@ -73,7 +78,6 @@ def _calls(args: argparse.Namespace) -> int:
 
 
 def _report_period(args: argparse.Namespace, timezone: str):  # type: ignore[no-untyped-def]
-    from queue_stats.report import Period
 
     try:
         if args.month:
@@ -93,7 +97,6 @@ def _report_period(args: argparse.Namespace, timezone: str):  # type: ignore[no-
 
 
 def _rules(args: argparse.Namespace):  # type: ignore[no-untyped-def]
-    from queue_stats import assessment
 
     try:
         rules = assessment.Rules.load(Path(args.rules)) if args.rules else assessment.Rules.load()
@@ -105,7 +108,6 @@ def _rules(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _report(args: argparse.Namespace) -> int:
-    from queue_stats import report, reporting
 
     center, engine = _engine(args)
     p = _report_period(args, center.timezone)
@@ -123,7 +125,6 @@ def _report(args: argparse.Namespace) -> int:
 
 
 def _assess(args: argparse.Namespace) -> int:
-    from queue_stats import assessment
 
     center, engine = _engine(args)
     rules, adjustments = _rules(args)
@@ -157,7 +158,6 @@ def _assess(args: argparse.Namespace) -> int:
 
 
 def _seats(args: argparse.Namespace) -> int:
-    from queue_stats.seats import seat_report
 
     center, engine = _engine(args)
     since, until = _period(args)
@@ -173,7 +173,6 @@ def _seats(args: argparse.Namespace) -> int:
 
 
 def _upload(args: argparse.Namespace) -> int:
-    from queue_stats.reporting import upload
 
     _, engine = _engine(args)
     since, until = _period(args)
@@ -183,7 +182,6 @@ def _upload(args: argparse.Namespace) -> int:
 
 
 def _staffing(args: argparse.Namespace) -> int:
-    from acd.live.staffing import seats_needed
 
     r = seats_needed(args.calls_per_hour, args.handle_s, args.answered, args.wait_s,
                      args.patience_s)
@@ -208,7 +206,6 @@ def _generate(args: argparse.Namespace) -> int:
     """`hotline stats generate`: a synthetic half year (queue_stats/synthetic.py)."""
     from sqlalchemy.exc import ArgumentError, OperationalError
 
-    from queue_stats.synthetic import GeneratorError, main
 
     try:
         summary = main(args.database, args.seed, args.scale)

@@ -35,10 +35,13 @@ from datetime import date, datetime, timedelta
 import numpy as np
 from sqlalchemy import Engine, func, select
 
+from acd import schema
+from acd.history import db
 from acd.history.models import Call
 from acd.history.upward import ReportSubmission
 from acd.orders.service import TRANSFER_DAYS, TYPES
 from acd.orders.workdays import add_working_days
+from queue_stats.reporting import due_at
 
 
 @dataclass(frozen=True)
@@ -418,7 +421,6 @@ EVENTS = ((date(2021, 1, 26), date(2021, 1, 29), "1月下旬降雪"),
 def _reports(rng: np.random.Generator, centers: list[CenterFigures]) -> dict[str, list]:
     """Per center: the monthly reports due in the half year (December's to May's) and the
     special-event reports; late ones in the share annex 4's timely rate says."""
-    from queue_stats.reporting import due_at
 
     rows: dict[str, list] = {k: [] for k in ("center", "kind", "title", "period_start",
                                               "period_end", "due_at", "submitted_at")}
@@ -475,9 +477,7 @@ class _Writer:
     BATCH = 100_000
 
     def __init__(self, engine: Engine) -> None:
-        from acd.history.db import all_metadata
-
-        self.tables = all_metadata().tables
+        self.tables = schema.metadata().tables
         self.dialect = engine.dialect.name
         self.raw = engine.raw_connection()
         if self.dialect == "sqlite":
@@ -541,7 +541,6 @@ def _take(it, n: int):  # type: ignore[no-untyped-def]
 
 def main(url: str, seed: int, scale: float) -> Summary:
     """`hotline stats generate`: schema to head, then the half year."""
-    from acd.history import db
 
     engine = db.make_engine(url)
     db.create_schema(engine)

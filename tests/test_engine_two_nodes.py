@@ -14,6 +14,7 @@ from acd.live.store import read_snapshot
 from asterisk_conf import rig
 from hotline.shell.simulate.ports import free_ports
 from hotline.shell.simulate.sipp import Sipp
+from hotline.shell.wiring import rig_installers
 from tests.support.engine import EngineProcess
 from tests.support.rig import example_center_data, running_pbx
 from tests.test_engine_shift import hotline, stays, wait_until
@@ -35,7 +36,8 @@ def test_one_engine_gives_one_view_of_two_nodes(tmp_path, redis_url, ledger) -> 
     tag = os.getpid()
     with running_pbx(tmp_path, f"two-a-{tag}", data) as pbx:
         second = rig.instance(pbx.center, node="pbx2", name=f"two-b-{tag}",
-                              root=pbx.instance.root, state=pbx.state)
+                              root=pbx.instance.root, state=pbx.state,
+                              installers=rig_installers(pbx.center))
         second.up()
         one, two = Sipp("127.0.0.1", pbx.node.sip_port), Sipp("127.0.0.1", sip)
         proc = EngineProcess(pbx, url, redis_url, tmp_path / "engine.log", extra_args=(

@@ -6,11 +6,12 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from acd.history.db import all_metadata, create_schema
+from acd.history.db import create_schema
+from acd.schema import metadata
 
 
 def test_migrations_match_the_models(db_engine) -> None:
     create_schema(db_engine)  # a second time: idempotent
     with db_engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), all_metadata())
+        diff = compare_metadata(MigrationContext.configure(conn), metadata())
     assert diff == []

@@ -25,6 +25,7 @@ from aiohttp import web
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.api import tokens
+from acd.orders.http import add_routes
 from acd.seats.actions import SeatActionError, SeatActions
 from hotline.center import Center
 from hotline.logs import get_logger
@@ -133,7 +134,6 @@ def make_app(engine: Any, center: Center, sessions: sessionmaker[Session]) -> we
     api.router.add_get("/metrics", metrics)
     api.router.add_get("/live", live)
     api.router.add_post("/seats/{seat}/{action}", seat_action)
-    from acd.orders.http import add_routes
     add_routes(api, center, sessions)
     app = web.Application()
     app.add_subapp("/api", api)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from acd.history import migrate
 from hotline import paths
 from hotline.center import Center
 
@@ -31,26 +32,9 @@ def make_engine(url: str) -> Engine:
     return engine
 
 
-def all_metadata():  # type: ignore[no-untyped-def]
-    """The metadata of every table of the project (ledger, work orders, users, ...): each
-    feature's models module is imported here so that one schema holds them all."""
-    import importlib
-
-    from acd.history.models import Base
-    for module in MODEL_MODULES:
-        importlib.import_module(module)
-    return Base.metadata
-
-
-# Models on the shared Base that live outside acd.history.models (added by each feature).
-MODEL_MODULES: tuple[str, ...] = ("acd.api.tokens", "acd.orders.models", "acd.web.users",
-                                  "acd.history.upward")
-
-
 def create_schema(engine: Engine) -> None:
     """Bring the database to the current schema with the project's Alembic migrations."""
-    from acd.history.migrate import upgrade
-    upgrade(engine)
+    migrate.upgrade(engine)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -24,6 +24,7 @@ from acd.history.models import (
     SeatInterval,
     SeatState,
 )
+from acd.orders.models import WorkOrder
 
 
 def _t(ts: float | None) -> datetime | None:
@@ -105,7 +106,6 @@ class Ledger:
         if new_score:
             # The order filed for this call keeps the caller's answer too (the instant-answer
             # satisfaction reads the orders alone); an order filed later copies it itself.
-            from acd.orders.models import WorkOrder
             s.execute(update(WorkOrder).where(WorkOrder.call_uniqueid == call.uniqueid,
                                               or_(WorkOrder.survey_score.is_(None),
                                                   WorkOrder.survey_score != call.survey_score))

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.api.tokens import Caller
+from acd.history.models import Call
 from acd.orders import knowledge, service
 from acd.orders.models import WorkOrder
 from acd.orders.service import OrderError
@@ -109,7 +110,6 @@ def add_routes(app: web.Application, center: Center, sessions: sessionmaker[Sess
                 return _error(404, "no such order")
             view = order_view(o, caller, history=True)
             if o.call_uniqueid:
-                from acd.history.models import Call
                 c = s.get(Call, o.call_uniqueid)
                 view["call"] = None if c is None else {
                     "uniqueid": c.uniqueid, "started_at": c.started_at.isoformat(),

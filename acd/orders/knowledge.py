@@ -42,6 +42,22 @@ def add(s: Session, title: str, body: str, domain: str = "other", for_ivr: bool 
     return entry
 
 
+def valid_on(entry: KnowledgeEntry, day: date) -> bool:
+    """An entry counts from its valid_from to its valid_to, both days included."""
+    return (entry.valid_from is None or entry.valid_from <= day) and \
+        (entry.valid_to is None or day <= entry.valid_to)
+
+
+def for_ivr(s: Session, title: str, today: date) -> str | None:
+    """The body of the newest valid entry with this title that is marked for the IVR."""
+    for entry in s.scalars(select(KnowledgeEntry).where(
+            KnowledgeEntry.title == title, KnowledgeEntry.for_ivr.is_(True))
+            .order_by(KnowledgeEntry.id.desc())):
+        if valid_on(entry, today):
+            return entry.body
+    return None
+
+
 def search(s: Session, query: str, today: date | None = None,
            limit: int = 10) -> list[KnowledgeEntry]:
     wanted = words(query)
@@ -54,9 +70,7 @@ def search(s: Session, query: str, today: date | None = None,
     today = today or date.today()
     entries = {e.id: e for e in s.scalars(select(KnowledgeEntry)
                                           .where(KnowledgeEntry.id.in_(list(hits))))}
-    valid = [e for e in entries.values()
-             if (e.valid_from is None or e.valid_from <= today)
-             and (e.valid_to is None or today <= e.valid_to)]
+    valid = [e for e in entries.values() if valid_on(e, today)]
     valid.sort(key=lambda e: (-hits[e.id], -e.usage_count, e.id))
     return valid[:limit]
 

@@ -27,8 +27,12 @@ from aiohttp import web
 from redis.exceptions import RedisError
 from sqlalchemy.orm import Session, sessionmaker
 
+from acd.live.broadcast import Broadcasts
+from acd.orders.models import WorkOrder
 from acd.seats.actions import SeatActionError, SeatActions
 from acd.web.console import Console
+from acd.web.inspector import Inspector, recordings_dirs
+from acd.web.spy import SpyRoutes
 from acd.web.users import WebUser, check_password
 from hotline.center import Center
 from hotline.logs import get_logger
@@ -272,7 +276,6 @@ def setup_web(app: web.Application, engine: Any, center: Center,
             return web.json_response({"error": "no such call"}, status=404)
         from sqlalchemy import select
 
-        from acd.orders.models import WorkOrder
         with sessions() as s:
             earlier = [{"id": o.id, "type": o.type, "status": o.status,
                         "accepted": f"{o.accepted_at:%Y-%m-%d}", "content": o.content[:60]}
@@ -286,7 +289,6 @@ def setup_web(app: web.Application, engine: Any, center: Center,
             "ivr_path": call.ivr_path, "earlier_orders": earlier})
 
     async def broadcast(request: web.Request) -> web.Response:
-        from acd.live.broadcast import Broadcasts
         try:
             body = await request.json()
         except json.JSONDecodeError:
@@ -329,7 +331,6 @@ def setup_web(app: web.Application, engine: Any, center: Center,
     app.router.add_post("/web/kb/{id}/used", guarded("/web/kb/{id}/used", console.kb_used))
     app.router.add_post("/web/calls/{uniqueid}/survey",
                         guarded("/web/calls/{uniqueid}/survey", console.to_survey))
-    from acd.web.inspector import Inspector, recordings_dirs
     inspect = Inspector(center, sessions, recordings_dirs(engine), secret)
     app.router.add_get("/inspect", guarded("/inspect", page("inspector.html"), page=True))
     app.router.add_get("/web/inspect/center", guarded("/web/inspect", inspect.info_handler))
@@ -339,7 +340,6 @@ def setup_web(app: web.Application, engine: Any, center: Center,
     app.router.add_get("/web/inspect/timeline", guarded("/web/inspect", inspect.timeline_handler))
     app.router.add_get("/web/recordings/{uniqueid}",
                        guarded("/web/recordings/{uniqueid}", inspect.audio_handler))
-    from acd.web.spy import SpyRoutes
     spy = SpyRoutes(engine, center)
     app.router.add_get("/web/spy/phones", guarded("/web/spy/phones", spy.phones))
     app.router.add_post("/web/spy/{seat}", guarded("/web/spy/{seat}", spy.spy))

@@ -1,27 +1,23 @@
-"""`hotline`: the one console command. Each feature adds its subcommands in its own `cli.py`."""
+"""`hotline`: the one console command. Each package adds its subcommands from its own `cli.py`;
+the long-running parts (engine, IVR, the rig's installers) come from hotline.shell.wiring."""
 
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 from collections.abc import Sequence
 
+import acd.cli
+import acd.history.cli
+import acd.orders.cli
+import asterisk_conf.cli
+import ivr.cli
+import queue_stats.cli
+import recordings.cli
 from hotline import logs
 from hotline.center import CenterError
+from hotline.shell import demo, wiring
 from ivr.menu import MenuError
-
-# Every module here has `register(subparsers)`; each subcommand sets `func(args) -> int`.
-COMMAND_MODULES = (
-    "asterisk_conf.cli",
-    "hotline.shell.demo",
-    "hotline.shell.engine_cli",
-    "acd.history.cli",
-    "ivr.cli",
-    "acd.orders.cli",
-    "recordings.cli",
-    "queue_stats.cli",
-)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,8 +29,15 @@ def build_parser() -> argparse.ArgumentParser:
                         "./center.toml or the shipped example")
     parser.add_argument("--log-level", default="INFO")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
+    # Each subcommand sets `func(args) -> int`.
+    asterisk_conf.cli.register(sub, installers_for=wiring.rig_installers)
+    demo.register(sub)
+    acd.cli.register(sub, run_engine=wiring.run_engine)
+    acd.history.cli.register(sub)
+    ivr.cli.register(sub, serve_ivr=wiring.serve_ivr)
+    acd.orders.cli.register(sub)
+    recordings.cli.register(sub)
+    queue_stats.cli.register(sub)
     return parser
 
 

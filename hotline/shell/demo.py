@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from acd.history import db
+from acd.history.models import Call
 from asterisk_conf import rig
 from hotline import center as center_mod
 from hotline import paths
@@ -34,8 +36,12 @@ from hotline.logs import get_logger
 from hotline.shell.redis_server import RedisServer
 from hotline.shell.simulate.processes import stop
 from hotline.shell.simulate.sipp import Sipp, SippProcess
+from hotline.shell.wiring import rig_installers
 from ivr import menu as menu_mod
 from ivr import prompts
+from queue_stats import report
+from queue_stats.indicators import call_indicators
+from queue_stats.reconcile import differences
 
 log = get_logger(__name__)
 
@@ -185,7 +191,8 @@ def run_demo(center: Center, args: argparse.Namespace) -> dict[str, Any]:
                          "./run demo installs it")
     rng = random.Random(args.seed)
     root = rig.build_root()
-    inst = rig.instance(center, root=root, name=f"demo-{center.code}")
+    inst = rig.instance(center, root=root, name=f"demo-{center.code}",
+                        installers=rig_installers(center))
     if inst.running():
         inst.down()
     shutil.rmtree(inst.base, ignore_errors=True)
@@ -305,10 +312,6 @@ def _wait_for_log(path: Path, text: str, timeout: float) -> None:
 
 def _summary(database: str, inst: rig.Instance, center: Center, started: float,
              ended: float) -> dict[str, Any]:
-    from acd.history import db
-    from queue_stats import report
-    from queue_stats.indicators import call_indicators
-    from queue_stats.reconcile import differences
 
     engine = db.make_engine(database)
     try:
@@ -346,8 +349,6 @@ def _summary(database: str, inst: rig.Instance, center: Center, started: float,
 def _survey_counts(database: str, started: float, ended: float) -> dict[str, int]:
     from sqlalchemy import func, select
 
-    from acd.history import db
-    from acd.history.models import Call
 
     engine = db.make_engine(database)
     since = datetime.fromtimestamp(started - 2, UTC).replace(tzinfo=None)

@@ -17,6 +17,7 @@ from hotline import center as center_mod
 from hotline.center import Center
 from hotline.shell.simulate.ports import free_ports
 from hotline.shell.simulate.sipp import Sipp
+from hotline.shell.wiring import rig_installers
 
 
 def example_center_data(**engine: Any) -> dict[str, Any]:
@@ -115,7 +116,8 @@ def running_pbx(state: Path, name: str, data: dict[str, Any] | None = None) -> I
     center_file.write_text(dump_toml(data), encoding="utf-8")
     assert center_mod.load(center_file) == dataclasses.replace(center, source=center_file)
     center = center_mod.load(center_file)
-    inst = rig.instance(center, name=name, root=root, state=state)
+    inst = rig.instance(center, name=name, root=root, state=state,
+                        installers=rig_installers(center))
     shutil.rmtree(inst.base, ignore_errors=True)
     inst.up()
     try:

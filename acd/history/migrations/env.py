@@ -1,14 +1,15 @@
-"""Alembic environment: the ledger's metadata, the URL handed in by acd.history.migrate."""
+"""Alembic environment: the ledger's metadata, the URL handed in by acd.history.migrate; every table
+the project has (acd.schema)."""
 
 from __future__ import annotations
 
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
-from acd.history.db import all_metadata
+from acd.schema import metadata
 
 config = context.config
-target_metadata = all_metadata()
+target_metadata = metadata()
 
 
 def run_migrations_offline() -> None:

@@ -1,10 +1,13 @@
 """orders survey score and nonconformity: kept on the order (filled here from the calls and
-the conformity rules of acd/orders/service.py)
+the conformity rules of acd/orders/service.py as they were at this revision, copied below so
+that the backfill never changes with the live code)
 
 Revision ID: 781687d4411e
 Revises: d10459e6a3b1
 Create Date: 2026-11-23 11:26:43.749504
 """
+import re
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -12,6 +15,35 @@ revision = '781687d4411e'
 down_revision = 'd10459e6a3b1'
 branch_labels = None
 depends_on = None
+
+# acd/orders/service.py's rules at this revision.
+_TYPES = ("complaint", "consultation", "suggestion")
+_DOMAINS = ("highway", "ordinary_road", "road_transport", "urban_transit", "waterway",
+            "maritime", "other")
+_REFUSALS = ("out_of_remit", "no_target_facts_grounds", "before_court_or_review",
+             "secrets_or_privacy", "excluded_by_law")
+_PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{5,6})$")
+
+
+def _conformity(o) -> list[str]:  # type: ignore[no-untyped-def]
+    problems = []
+    if o.type not in _TYPES:
+        problems.append("type")
+    if o.domain not in _DOMAINS:
+        problems.append("domain")
+    if not (o.content or "").strip():
+        problems.append("content")
+    if o.source == "call" and not o.call_uniqueid:
+        problems.append("call_uniqueid")
+    if o.caller_number and not _PHONE.match(o.caller_number):
+        problems.append("caller_number")
+    if o.type == "complaint" and not (o.subject or "").strip():
+        problems.append("subject")
+    if o.status in ("transferred", "replied") and not o.handling_unit:
+        problems.append("handling_unit")
+    if o.status == "not_accepted" and o.refusal not in _REFUSALS:
+        problems.append("refusal")
+    return problems
 
 
 def upgrade() -> None:
@@ -25,16 +57,12 @@ def upgrade() -> None:
     op.execute("UPDATE work_orders SET survey_score = (SELECT c.survey_score FROM calls c "
                "WHERE c.uniqueid = work_orders.call_uniqueid) "
                "WHERE call_uniqueid IS NOT NULL")
-    from types import SimpleNamespace
-
-    from acd.orders.service import conformity
-
     conn = op.get_bind()
     cols = ("id", "type", "domain", "content", "source", "call_uniqueid", "caller_number",
             "subject", "status", "handling_unit", "refusal")
     rows = conn.execute(sa.text(f"SELECT {', '.join(cols)} FROM work_orders")).all()
     broken = [{"i": r.id, "n": ",".join(problems)} for r in rows
-              if (problems := conformity(SimpleNamespace(**r._mapping)))]  # type: ignore[arg-type]
+              if (problems := _conformity(r))]
     if broken:
         conn.execute(sa.text("UPDATE work_orders SET nonconformity = :n WHERE id = :i"), broken)
 

@@ -1,16 +1,21 @@
-"""`hotline engine run` and `hotline seat ...`."""
+"""The engine's commands: `hotline engine run|token`, `hotline seat ...`, `hotline web user`.
+
+`engine run` is parsed here and run by the function the shell hands in
+(hotline.shell.wiring.run_engine): the engine, its web app and its API are put together there."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import sys
-from pathlib import Path
+from collections.abc import Callable
 
 from panoramisk import Manager
 
+from acd.api import tokens
 from acd.history import db
+from acd.seats.actions import SeatActionError, SeatActions
+from acd.web import users
 from hotline import center as center_mod
 from hotline import paths
 from hotline import secrets as secrets_mod
@@ -21,70 +26,7 @@ def _center(args: argparse.Namespace) -> Center:
     return center_mod.load(args.center or center_mod.default_path())
 
 
-def redis_url(center: Center) -> str:
-    """The center's Redis, else the one the rig starts on 127.0.0.1:redis_port."""
-    return center.redis_url or f"redis://127.0.0.1:{center.redis_port}/0"
-
-
-def queue_log_paths(center: Center, instance: str | None,
-                    explicit: list[str]) -> dict[str, Path | None]:
-    """Where each node's queue_log is: NODE=PATH options, else the rig's instance layout."""
-    out: dict[str, Path | None] = {}
-    for item in explicit:
-        node, sep, path = item.partition("=")
-        if not sep:
-            raise SystemExit(f"hotline engine: --queue-log wants NODE=PATH, got {item!r}")
-        out[node] = Path(path)
-    root = paths.asterisk_root()
-    for n in center.nodes:
-        if n.name not in out:
-            name = instance if instance and len(center.nodes) == 1 else f"{center.code}-{n.name}"
-            out[n.name] = root / "srv/hotline" / name / "log/queue_log"
-    return out
-
-
-async def _run(args: argparse.Namespace) -> int:
-    from acd.engine import Engine
-
-    center = _center(args)
-    engine_db = db.open_database(center, args.database)
-    secrets = secrets_mod.load_or_create(center, paths.state_dir())
-    engine = Engine(center, db.session_factory(engine_db), secrets.ami,
-                    None if args.no_redis else (args.redis or redis_url(center)),
-                    queue_log_paths(center, args.instance, args.queue_log or []))
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    await engine.start()
-    runner = None
-    if not args.no_http:
-        from aiohttp import web
-
-        from acd.api.http import make_app
-        from acd.web.app import secret_file, setup_web
-        app = make_app(engine, center, db.session_factory(engine_db))
-        setup_web(app, engine, center, db.session_factory(engine_db),
-                  None if args.no_redis else (args.redis or redis_url(center)),
-                  secret_file(paths.state_dir()))
-        runner = web.AppRunner(app, access_log=None)
-        await runner.setup()
-        port = args.http_port or center.http_port
-        await web.TCPSite(runner, center.http_host, port).start()
-        print(f"engine API on http://{center.http_host}:{port}/api, wallboard on "
-              f"http://{center.http_host}:{port}/wallboard", file=sys.stderr, flush=True)
-    print(f"engine running for {center.code} ({', '.join(engine.links)})", file=sys.stderr,
-          flush=True)
-    await stop.wait()
-    if runner is not None:
-        await runner.cleanup()
-    await engine.stop()
-    engine_db.dispose()
-    return 0
-
-
 def _token_add(args: argparse.Namespace) -> int:
-    from acd.api import tokens
 
     center = _center(args)
     engine_db = db.open_database(center, args.database)
@@ -100,12 +42,7 @@ def _token_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def _engine_run(args: argparse.Namespace) -> int:
-    return asyncio.run(_run(args))
-
-
 async def _seat_action(args: argparse.Namespace) -> int:
-    from acd.seats.actions import SeatActionError, SeatActions
 
     center = _center(args)
     seat_node = next((s.node for s in center.seats if s.id == args.seat), None)
@@ -151,7 +88,6 @@ async def _seat_action(args: argparse.Namespace) -> int:
 
 
 def _user_add(args: argparse.Namespace) -> int:
-    from acd.web import users
 
     center = _center(args)
     password = sys.stdin.readline().rstrip("\n") if args.password_stdin else args.password
@@ -171,7 +107,8 @@ def _user_add(args: argparse.Namespace) -> int:
     return 0
 
 
-def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
+             run_engine: Callable[[argparse.Namespace], int]) -> None:
     webp = sub.add_parser("web", help="web users (the pages are served by hotline engine run)")
     wsub = webp.add_subparsers(dest="web_command", metavar="ACTION", required=True)
     ua = wsub.add_parser("user", help="add a user: user add NAME --role R [--seat S]")
@@ -197,7 +134,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                      help="where a node's queue_log is (default: the rig's layout)")
     run.add_argument("--no-http", action="store_true", help="serve no HTTP API")
     run.add_argument("--http-port", type=int, help="API port (default: the center's http_port)")
-    run.set_defaults(func=_engine_run)
+    run.set_defaults(func=run_engine)
     tok = esub.add_parser("token", help="API tokens: add NAME --role seat|supervisor|admin")
     tsub = tok.add_subparsers(dest="token_command", metavar="ACTION", required=True)
     add = tsub.add_parser("add", help="make a token (printed once)")

@@ -1,0 +1,155 @@
+"""The one place that puts the running parts together.
+
+- `run_engine`: `hotline engine run`, the ACD engine (AMI in; ledger and Redis out) with its
+  web pages and HTTP API in one process.
+- `serve_ivr`: `hotline ivr serve`, the FastAGI IVR and satisfaction survey.
+- `rig_installers`: what an Asterisk instance needs beyond its configuration (the prompts,
+  and the classic AGI scripts when the center runs its IVR that way).
+
+Every other module takes its dependencies as arguments; only this one decides which.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from aiohttp import web
+
+from acd.api.http import make_app
+from acd.engine import Engine
+from acd.history import db
+from acd.live.broadcast import Broadcasts
+from acd.web.app import secret_file, setup_web
+from agi_scripts.classic import install_into_root
+from asterisk_conf import rig
+from hotline import center as center_mod
+from hotline import paths
+from hotline import secrets as secrets_mod
+from hotline.center import Center
+from ivr import fastagi, prompts
+from ivr import menu as menu_mod
+from ivr.fastagi import IvrServer, serve
+
+
+def _center(args: argparse.Namespace) -> Center:
+    return center_mod.load(args.center or center_mod.default_path())
+
+
+# --- the rig -------------------------------------------------------------------------------------
+
+def _install_prompts(inst: rig.Instance) -> None:
+    prompts.install(inst.prompts)
+
+
+def _install_classic_agi(inst: rig.Instance) -> None:
+    install_into_root(inst.root, inst.center.source or center_mod.EXAMPLE, menu_mod.DEFAULT)
+
+
+def rig_installers(center: Center) -> tuple[rig.Installer, ...]:
+    """The prompts always; the classic AGI scripts when Asterisk runs the IVR itself."""
+    if center.ivr == "agi":
+        return (_install_prompts, _install_classic_agi)
+    return (_install_prompts,)
+
+
+# --- the engine, its web app and API -------------------------------------------------------------
+
+def queue_log_paths(center: Center, instance: str | None,
+                    explicit: list[str]) -> dict[str, Path | None]:
+    """Where each node's queue_log is: NODE=PATH options, else the rig's instance layout."""
+    out: dict[str, Path | None] = {}
+    for item in explicit:
+        node, sep, path = item.partition("=")
+        if not sep:
+            raise SystemExit(f"hotline engine: --queue-log wants NODE=PATH, got {item!r}")
+        out[node] = Path(path)
+    root = paths.asterisk_root()
+    for n in center.nodes:
+        if n.name not in out:
+            name = instance if instance and len(center.nodes) == 1 else f"{center.code}-{n.name}"
+            out[n.name] = root / "srv/hotline" / name / "log/queue_log"
+    return out
+
+
+async def _run_engine(args: argparse.Namespace) -> int:
+    center = _center(args)
+    engine_db = db.open_database(center, args.database)
+    secrets = secrets_mod.load_or_create(center, paths.state_dir())
+    redis_url = None if args.no_redis else center.live_redis_url(args.redis)
+    engine = Engine(center, db.session_factory(engine_db), secrets.ami, redis_url,
+                    queue_log_paths(center, args.instance, args.queue_log or []))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await engine.start()
+    runner = None
+    if not args.no_http:
+        app = make_app(engine, center, db.session_factory(engine_db))
+        setup_web(app, engine, center, db.session_factory(engine_db), redis_url,
+                  secret_file(paths.state_dir()))
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        port = args.http_port or center.http_port
+        await web.TCPSite(runner, center.http_host, port).start()
+        print(f"engine API on http://{center.http_host}:{port}/api, wallboard on "
+              f"http://{center.http_host}:{port}/wallboard", file=sys.stderr, flush=True)
+    print(f"engine running for {center.code} ({', '.join(engine.links)})", file=sys.stderr,
+          flush=True)
+    await stop.wait()
+    if runner is not None:
+        await runner.cleanup()
+    await engine.stop()
+    engine_db.dispose()
+    return 0
+
+
+def run_engine(args: argparse.Namespace) -> int:
+    return asyncio.run(_run_engine(args))
+
+
+# --- the IVR -------------------------------------------------------------------------------------
+
+def _host_prompts(center: Center, instance: str | None) -> Path:
+    name = instance or f"{center.code}-{center.nodes[0].name}"
+    return paths.asterisk_root() / "srv/hotline" / name / "prompts"
+
+
+async def _serve_ivr(args: argparse.Namespace) -> int:
+    center = _center(args)
+    menu = menu_mod.load(args.menu or menu_mod.DEFAULT, center)
+    node = center.node(args.node)
+    host_prompts = _host_prompts(center, args.instance)
+    prompts.install(host_prompts)
+    broadcasts = Broadcasts(None if args.no_redis else center.live_redis_url(args.redis),
+                            center.code)
+    sessions = None
+    if not args.no_database:
+        # Read-only use: the engine migrates the schema; two processes must not both do it.
+        engine = db.make_engine(args.database or db.database_url(center))
+        sessions = db.session_factory(engine)
+    server = IvrServer(center, menu, broadcasts, host_prompts, node.name, sessions)
+    srv = await serve(server, "127.0.0.1", node.fastagi_port)
+    print(f"ivr listening on 127.0.0.1:{node.fastagi_port} (routes ivr, survey)",
+          file=sys.stderr, flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    srv.close()
+    await srv.wait_closed()
+    await broadcasts.close()
+    if fastagi.TIMINGS is not None:
+        Path(os.environ["HOTLINE_AGI_TIMINGS"]).write_text(
+            "\n".join(f"{t:.6f}" for t in fastagi.TIMINGS))
+    return 0
+
+
+def serve_ivr(args: argparse.Namespace) -> int:
+    return asyncio.run(_serve_ivr(args))
