@@ -20,10 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from acd.ami.events import Event, MalformedEvent
 from acd.history.ledger import Ledger
-from acd.history.models import QueueCall, SeatState
+from acd.history.models import QueueCall
 from acd.history.replay import replay
 from acd.live.store import LiveStore, Snapshot
 from acd.model import Changes, LiveModel
+from acd.seats.state import SeatState
 from hotline.center import Center, Node
 from hotline.logs import get_logger
 

@@ -12,10 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from acd.ami.events import Event
-from acd.calls.state import CallState, Stay
-from acd.history.models import QueueOutcome, SeatState
+from acd.calls.state import CallState, QueueOutcome, Stay
 from acd.live.staffing import seats_needed
-from acd.seats.state import Seat, UnexpectedEvent
+from acd.seats.state import SeatMachine, SeatState, UnexpectedEvent
 from hotline.center import Center
 from hotline.logs import get_logger, mask_number
 
@@ -80,7 +79,7 @@ class LiveModel:
                  load_call: Callable[[str], CallState | None] = lambda _: None) -> None:
         self.center = center
         self.calls: dict[str, CallState] = {}
-        self.seats: dict[str, Seat] = {s.id: Seat(s.id) for s in center.seats}
+        self.seats: dict[str, SeatMachine] = {s.id: SeatMachine(s.id) for s in center.seats}
         self.today: dict[str, QueueToday] = {q.name: QueueToday() for q in center.queues}
         self._load_call = load_call
         self._wrapup = {q.name: q.wrapup_s for q in center.queues}
@@ -339,17 +338,17 @@ class LiveModel:
                 new = seat.unpause(event.timestamp)
         self._transition(seat, old, new, event.timestamp, changes)
 
-    def _seat(self, event: Event) -> Seat | None:
+    def _seat(self, event: Event) -> SeatMachine | None:
         seat_id = event.seat
         seat = self.seats.get(seat_id)
         if seat is None:
             # A member the center file does not list (another center's seat, signed in here
             # at a peak): follow it all the same.
-            seat = self.seats[seat_id] = Seat(seat_id)
+            seat = self.seats[seat_id] = SeatMachine(seat_id)
         return seat
 
     def _seat_event(self, event: Event, changes: Changes,
-                    step: Callable[[Seat], SeatState]) -> Seat | None:
+                    step: Callable[[SeatMachine], SeatState]) -> SeatMachine | None:
         seat = self._seat(event)
         if seat is None:
             return None
@@ -363,7 +362,7 @@ class LiveModel:
         self._transition(seat, old, new, event.timestamp, changes)
         return seat
 
-    def _transition(self, seat: Seat, old: SeatState, new: SeatState, at: float,
+    def _transition(self, seat: SeatMachine, old: SeatState, new: SeatState, at: float,
                     changes: Changes) -> None:
         for q in seat.queues or set():
             changes.queues.add(q)

@@ -16,8 +16,13 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-DOMAINS = ("highway", "ordinary_road", "road_transport", "urban_transit", "waterway",
-           "maritime", "complaint", "suggestion", "general", "other")
+# What a work order is about (seed 000 annex 3, 业务类别) and what kind it is (seed 001
+# art. 24), code -> the title a person reads.
+DOMAINS = {"highway": "高速公路", "ordinary_road": "普通公路", "road_transport": "道路运输",
+           "urban_transit": "城市客运", "waterway": "水路", "maritime": "海事", "other": "其他"}
+ORDER_TYPES = {"complaint": "投诉举报", "consultation": "信息咨询", "suggestion": "意见建议"}
+# What a queue serves: one domain, one kind of order (complaints, suggestions) or everything.
+QUEUE_DOMAINS = (*DOMAINS, "complaint", "suggestion", "general")
 STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom")
 BUSY_REASONS_DEFAULT = ("meal", "training", "meeting", "toilet", "other")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
@@ -244,7 +249,7 @@ def _queue(d: dict[str, Any], path: str) -> Queue:
     return Queue(
         name=_str(d, "name", path, pattern=_NAME),
         title=_str(d, "title", path),
-        domain=_str(d, "domain", path, choices=DOMAINS),
+        domain=_str(d, "domain", path, choices=QUEUE_DOMAINS),
         strategy=_str(d, "strategy", path, "rrmemory", choices=STRATEGIES),
         wrapup_s=_int(d, "wrapup_s", path, 5, 0, 3600),
         ring_timeout_s=_int(d, "ring_timeout_s", path, 15, 1, 300),

@@ -4,7 +4,7 @@ broken by the manual connection rate), and quarterly and annual roll-ups of the 
 
 The rules are a TOML file (`queue_stats/scoring/henan.toml`, Henan's 67-point base, is the
 default); `Rules.load` refuses a malformed one naming the field. The figures are those of
-`queue_stats.indicators`, `queue_stats.order_indicators` and `queue_stats.reporting`, so every
+`queue_stats.indicators`, `queue_stats.order_indicators` and `queue_stats.upward`, so every
 cell can be traced to its numerator and denominator.
 """
 
@@ -23,7 +23,7 @@ from acd.history.models import Outage
 from queue_stats import parallel
 from queue_stats.indicators import Mean, Ratio, call_indicators_by, local_to_utc, next_month
 from queue_stats.order_indicators import order_indicators_by
-from queue_stats.reporting import timely_reporting_by_center
+from queue_stats.upward import timely_reporting_by_center
 
 DEFAULT_RULES = Path(__file__).resolve().parent / "scoring" / "henan.toml"
 

@@ -11,13 +11,13 @@ from acd.history import db
 from acd.live.staffing import seats_needed
 from asterisk_conf import rig
 from hotline import center as center_mod
-from queue_stats import assessment, report, reporting
+from queue_stats import assessment, report, upward
 from queue_stats.indicators import Options, broadcast_hangups, call_indicators, call_indicators_by
 from queue_stats.reconcile import differences
 from queue_stats.report import Period
-from queue_stats.reporting import upload
 from queue_stats.seats import seat_report
 from queue_stats.synthetic import GeneratorError, main
+from queue_stats.upward import upload
 
 
 def _period(args: argparse.Namespace) -> tuple[datetime, datetime]:
@@ -116,7 +116,7 @@ def _report(args: argparse.Namespace) -> int:
     for kind, path in files.items():
         print(f"{kind}: {path}")
     if args.submit:
-        sub = reporting.submit(engine, args.only_center or center.code, p.kind, p.title,
+        sub = upward.submit(engine, args.only_center or center.code, p.kind, p.title,
                                p.lo, p.hi)
         late = "on time" if sub.submitted_at <= p.utc(sub.due_at) else "LATE"
         print(f"submitted {p.kind} report {p.title!r}: due {sub.due_at:%Y-%m-%d %H:%M} "

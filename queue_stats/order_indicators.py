@@ -35,7 +35,7 @@ class OrderIndicators:
     order_generation_rate: Ratio         # 电话工单生成率
     data_conformity: Ratio               # 数据规范率
     # 通话记录报送率: calls (started in the period) whose record was uploaded / calls. Counted
-    # in the same pass over the calls as the order generation rate (queue_stats/reporting.py).
+    # in the same pass over the calls as the order generation rate (queue_stats/upward.py).
     call_record_reporting: Ratio
 
 

@@ -17,16 +17,13 @@ from sqlalchemy import Engine, func, select
 
 from acd.history.models import QueueCall
 from acd.orders.models import WorkOrder
-from acd.orders.service import DOMAINS, TYPES
+from hotline.center import DOMAINS, ORDER_TYPES
 from queue_stats import assessment
 from queue_stats.indicators import Mean, Ratio, call_indicators, local_to_utc, next_month
 from queue_stats.order_indicators import order_indicators
 from queue_stats.seats import occupancy, seat_report
 
 CJK_FONT = Path("/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc")
-TYPE_ZH = {"consultation": "信息咨询", "complaint": "投诉举报", "suggestion": "意见建议"}
-DOMAIN_ZH = {"highway": "高速公路", "ordinary_road": "普通公路", "road_transport": "道路运输",
-             "urban_transit": "城市客运", "waterway": "水路", "maritime": "海事", "other": "其他"}
 
 
 @dataclass(frozen=True)
@@ -197,7 +194,7 @@ def _charts(out: Path, steps: list[str], by_type: dict[str, list[int]], this: li
     bottom = [0] * len(steps)
     for (t, counts), color in zip(by_type.items(), ("#2e6da4", "#d9534f", "#5cb85c"),
                                   strict=False):
-        ax.bar(x, counts, bottom=bottom, label=TYPE_ZH.get(t, t), color=color)
+        ax.bar(x, counts, bottom=bottom, label=ORDER_TYPES.get(t, t), color=color)
         bottom = [a + b for a, b in zip(bottom, counts, strict=True)]
     ax.set_xticks(x, steps, rotation=60 if len(steps) > 12 else 0, fontsize=7)
     ax.set_title("工单量（按类型） orders by type")
@@ -214,7 +211,7 @@ def _charts(out: Path, steps: list[str], by_type: dict[str, list[int]], this: li
     save("year-on-year", fig)
 
     fig, ax = plt.subplots(figsize=(7, 3.6), dpi=100)
-    names = [DOMAIN_ZH.get(d, d) for d, _ in domains] or ["—"]
+    names = [DOMAINS.get(d, d) for d, _ in domains] or ["—"]
     ax.barh(names[::-1], [n for _, n in domains][::-1] or [0], color="#2e6da4")
     ax.set_title("各领域工单 orders by domain")
     save("domains", fig)
@@ -266,7 +263,7 @@ def write(engine: Engine, p: Period, out_dir: Path, center: str | None = None,
     earlier = order_counts(engine, p.a_year_earlier(), center)
     labels = [s for s, _ in steps]
     by_type = {t: [sum(n for (tt, _), n in c.items() if tt == t) for _, c in steps]
-               for t in TYPES}
+               for t in ORDER_TYPES}
     this = [sum(c.values()) for _, c in steps]
     last = [sum(c.values()) for _, c in earlier] + [0] * (len(steps) - len(earlier))
     total_last = sum(last)
@@ -317,16 +314,16 @@ def write(engine: Engine, p: Period, out_dir: Path, center: str | None = None,
             rs.append([r.center, r.rank, r.score, r.values.get("months"),
                        _fmt(r.values.get("manual_connection_rate"))])
     ts = wb.create_sheet("类型")
-    ts.append(["时段"] + [TYPE_ZH[t] for t in TYPES] + ["合计", "去年同期", "同比"])
+    ts.append(["时段"] + [ORDER_TYPES[t] for t in ORDER_TYPES] + ["合计", "去年同期", "同比"])
     for i, label in enumerate(labels):
-        ts.append([label] + [by_type[t][i] for t in TYPES] + [this[i], last[i],
+        ts.append([label] + [by_type[t][i] for t in ORDER_TYPES] + [this[i], last[i],
                                                               change(this[i], last[i])])
-    ts.append(["合计"] + [sum(by_type[t]) for t in TYPES] + [total, total_last,
+    ts.append(["合计"] + [sum(by_type[t]) for t in ORDER_TYPES] + [total, total_last,
                                                             change(total, total_last)])
     ds = wb.create_sheet("领域")
     ds.append(["领域", "工单量", "占比", "去年同期", "同比"])
     for d, n in domains:
-        ds.append([DOMAIN_ZH.get(d, d), n, f"{100 * n / total:.2f}%" if total else "no data",
+        ds.append([DOMAINS.get(d, d), n, f"{100 * n / total:.2f}%" if total else "no data",
                    domains_before[d], change(n, domains_before[d])])
     ss = wb.create_sheet("座席")
     ss.append(["座席", "日期", "签入(时)", "示忙(时)", "示忙原因", "整理(时)", "接听", "平均处理(秒)",
@@ -369,12 +366,12 @@ def write(engine: Engine, p: Period, out_dir: Path, center: str | None = None,
     parts += [img("ranking", "各中心考核得分排名"),
               "<h2>工单量 orders by type, year on year</h2>", img("volume-by-type", "工单量"),
               img("year-on-year", "同比"),
-              "<table>", tr(["时段"] + [TYPE_ZH[t] for t in TYPES] + ["合计", "去年同期", "同比"], True),
-              tr(["合计"] + [sum(by_type[t]) for t in TYPES] + [total, total_last,
+              "<table>", tr(["时段"] + [ORDER_TYPES[t] for t in ORDER_TYPES] + ["合计", "去年同期", "同比"], True),
+              tr(["合计"] + [sum(by_type[t]) for t in ORDER_TYPES] + [total, total_last,
                                                               change(total, total_last)]),
               "</table>", "<h2>领域 domains</h2>", img("domains", "各领域工单"), "<table>",
               tr(["领域", "工单量", "占比", "去年同期", "同比"], True),
-              *(tr([DOMAIN_ZH.get(d, d), n, f"{100 * n / total:.2f}%" if total else "no data",
+              *(tr([DOMAINS.get(d, d), n, f"{100 * n / total:.2f}%" if total else "no data",
                     domains_before[d], change(n, domains_before[d])]) for d, n in domains),
               "</table>", "<h2>座席 seats</h2><table>",
               tr(["座席", "日期", "签入(时)", "示忙(时)", "示忙原因", "整理(时)", "接听",

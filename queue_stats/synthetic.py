@@ -39,9 +39,9 @@ from acd import schema
 from acd.history import db
 from acd.history.models import Call
 from acd.history.upward import ReportSubmission
-from acd.orders.service import TRANSFER_DAYS, TYPES
+from acd.orders.service import HANDLING_DAYS, TRANSFER_DAYS
 from acd.orders.workdays import add_working_days
-from queue_stats.reporting import due_at
+from queue_stats.upward import due_at
 
 
 @dataclass(frozen=True)
@@ -341,7 +341,7 @@ def _orders(rng: np.random.Generator, f: CenterFigures, idx: np.ndarray, types: 
     due_day = np.empty(n, dtype=int)
     for t in TYPE_NAMES:
         mask = types == t
-        due_day[mask] = _due_days(TYPES[t])[local_day[mask]]
+        due_day[mask] = _due_days(HANDLING_DAYS[t])[local_day[mask]]
     transfer_due_day = _due_days(TRANSFER_DAYS)[local_day]
     consult = types == "consultation"
     instant = consult & (rng.random(n) < f.instant)

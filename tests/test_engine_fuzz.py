@@ -12,7 +12,7 @@ from panoramisk.message import Message
 from acd.ami.events import Event, MalformedEvent
 from acd.engine import Engine
 from acd.history import db
-from acd.history.models import SeatState
+from acd.seats.state import SeatState
 from hotline.center import EXAMPLE, load
 
 CENTER = load(EXAMPLE)

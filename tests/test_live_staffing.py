@@ -4,9 +4,9 @@ the real stack)."""
 
 from __future__ import annotations
 
-from acd.history.models import SeatState
 from acd.live.staffing import seats_needed
 from acd.model import LiveModel
+from acd.seats.state import SeatState
 from hotline.center import EXAMPLE, load
 
 CENTER = load(EXAMPLE)

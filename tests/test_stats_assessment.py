@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from acd.history.models import Call, Outage, QueueCall
 from acd.orders import service
-from queue_stats import assessment, reporting
+from queue_stats import assessment, upward
 from queue_stats.assessment import CenterRow, IndicatorRule, Rules, RulesError
 from queue_stats.indicators import Ratio
 
@@ -161,28 +161,28 @@ def test_quarter_and_year_roll_ups(db_engine, tmp_path: Path) -> None:
 def test_uploads_and_timely_reports(db_engine, tmp_path: Path) -> None:
     fill_march(db_engine)
     lo, hi = datetime(2026, 3, 1), datetime(2026, 4, 1)
-    up = reporting.upload(db_engine, lo, hi, tmp_path, center="大连市")
+    up = upward.upload(db_engine, lo, hi, tmp_path, center="大连市")
     lines = [json.loads(x) for x in up.path.read_text(encoding="utf-8").splitlines()]
     assert up.records == 4 and {x["uniqueid"] for x in lines} == {"d0", "d1", "d2", "d3"}
-    assert reporting.upload(db_engine, lo, hi, tmp_path, center="大连市").records == 0  # once
+    assert upward.upload(db_engine, lo, hi, tmp_path, center="大连市").records == 0  # once
     from queue_stats.order_indicators import order_indicators_by
     rates = {c: o.call_record_reporting for c, o in order_indicators_by(db_engine, lo, hi,
                                                                          "center").items()}
     assert rates["大连市"] == Ratio(4, 4) and rates["鞍山市"] == Ratio(0, 4)
     # February's report handed in on 2 March (on time), January's never: in March's table
     # only February's is due.
-    reporting.submit(db_engine, "大连市", "month", "二月", datetime(2026, 2, 1),
+    upward.submit(db_engine, "大连市", "month", "二月", datetime(2026, 2, 1),
                      datetime(2026, 3, 1), at=datetime(2026, 3, 2, 1, 0))
-    reporting.submit(db_engine, "鞍山市", "month", "二月", datetime(2026, 2, 1),
+    upward.submit(db_engine, "鞍山市", "month", "二月", datetime(2026, 2, 1),
                      datetime(2026, 3, 1), at=datetime(2026, 3, 4, 1, 0))   # late
-    timely = reporting.timely_reporting_by_center(db_engine, datetime(2026, 2, 28, 16),
+    timely = upward.timely_reporting_by_center(db_engine, datetime(2026, 2, 28, 16),
                                                   datetime(2026, 3, 31, 16), ["大连市", "鞍山市"])
     assert timely == {"大连市": Ratio(1, 1), "鞍山市": Ratio(0, 1)}
     with pytest.raises(ValueError, match="kind"):
-        reporting.due_at("week", lo, hi)
-    assert reporting.due_at("special", datetime(2026, 2, 10), datetime(2026, 2, 18)) == \
+        upward.due_at("week", lo, hi)
+    assert upward.due_at("special", datetime(2026, 2, 10), datetime(2026, 2, 18)) == \
         datetime(2026, 2, 20)
-    assert reporting.due_at("year", datetime(2025, 1, 1), datetime(2026, 1, 1)) == \
+    assert upward.due_at("year", datetime(2025, 1, 1), datetime(2026, 1, 1)) == \
         datetime(2026, 1, 10)
 
 

@@ -45,7 +45,7 @@ def test_hand_computed_mix(db_engine) -> None:
         add_call(s, "d", T0 + timedelta(minutes=3), "abandoned", wait=40)
     # wrap-up of call a: 10 s, written as the ledger does (its interval, then on the call)
     from acd.history.ledger import Ledger
-    from acd.history.models import SeatState
+    from acd.seats.state import SeatState
     ledger = Ledger(sessionmaker(db_engine), "shenyang", "pbx1")
     ledger.seat_transition("8001", SeatState.WRAPUP, (T0 + timedelta(seconds=64)).replace(
         tzinfo=UTC).timestamp(), uniqueid="a")
@@ -154,8 +154,8 @@ def test_the_ledger_keeps_each_calls_wrapup_however_the_batches_fall(db_engine) 
     """A wrap-up closed within one batch, or across two, or twice for one call (a seat that
     went back to the call's notes): the call carries the sum, as the seat intervals say."""
     from acd.history.ledger import Ledger
-    from acd.history.models import SeatState
     from acd.model import SeatTransition
+    from acd.seats.state import SeatState
 
     with Session(db_engine) as s, s.begin():
         add_call(s, "w1", T0, "answered", wait=2, talk=30)

@@ -18,9 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from acd.history.models import Call, SeatInterval
-from acd.orders import knowledge, service
+from acd.orders import knowledge
 from acd.orders.models import KnowledgeEntry, WorkOrder
 from acd.web.console import check_order
+from hotline.center import DOMAINS, ORDER_TYPES
 from tests.support.ami_tap import AmiTap
 from tests.support.browser import ARTIFACTS, launch, log_in, require_chromium
 from tests.support.waiting import wait_for
@@ -69,8 +70,8 @@ def test_the_page_offers_exactly_the_types_and_domains_the_server_takes() -> Non
     def options(select_id: str) -> list[str]:
         part = html.split(f'id="{select_id}"')[1].split("</select>")[0]
         return [chunk.split('"')[0] for chunk in part.split('value="')[1:]]
-    assert sorted(options("o-type")) == sorted(service.TYPES)
-    assert sorted(options("o-domain")) == sorted(service.DOMAINS)
+    assert sorted(options("o-type")) == sorted(ORDER_TYPES)
+    assert sorted(options("o-domain")) == sorted(DOMAINS)
 
 
 # --- helpers for the real stack ----------------------------------------------------------------

@@ -6,9 +6,19 @@ Times are epoch seconds (Asterisk's event timestamps), converted when written.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 
-from acd.history.models import QueueOutcome
+
+class QueueOutcome(str, enum.Enum):
+    WAITING = "waiting"          # still in the queue
+    ANSWERED = "answered"        # a seat took it (CONNECT)
+    ABANDONED = "abandoned"      # caller hung up while waiting (ABANDON)
+    TIMEOUT = "timeout"          # the queue's max wait passed (EXITWITHTIMEOUT)
+    EXIT_EMPTY = "exit_empty"    # no seat signed in (EXITEMPTY)
+    EXIT_KEY = "exit_key"        # caller pressed a key to leave (EXITWITHKEY)
+    OVERFLOWED = "overflowed"    # moved to another queue after overflow_after_s
+    TRANSFERRED = "transferred"  # answered, then transferred by the seat
 
 
 @dataclass

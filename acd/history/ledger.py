@@ -14,17 +14,16 @@ from sqlalchemy import case, func, insert, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.ami.events import utc
-from acd.calls.state import CallState, Stay
+from acd.calls.state import CallState, QueueOutcome, Stay
 from acd.history.models import (
     Call,
     EngineCursor,
     Outage,
     QueueCall,
-    QueueOutcome,
     SeatInterval,
-    SeatState,
 )
 from acd.orders.models import WorkOrder
+from acd.seats.state import SeatState
 
 
 def _t(ts: float | None) -> datetime | None:

@@ -6,7 +6,6 @@ so that writing it twice (a resync, a replay) changes nothing.
 
 from __future__ import annotations
 
-import enum
 from datetime import datetime
 
 from sqlalchemy import (
@@ -21,29 +20,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from acd.calls.state import QueueOutcome
+
 
 class Base(DeclarativeBase):
     pass
-
-
-class QueueOutcome(str, enum.Enum):
-    WAITING = "waiting"          # still in the queue
-    ANSWERED = "answered"        # a seat took it (CONNECT)
-    ABANDONED = "abandoned"      # caller hung up while waiting (ABANDON)
-    TIMEOUT = "timeout"          # the queue's max wait passed (EXITWITHTIMEOUT)
-    EXIT_EMPTY = "exit_empty"    # no seat signed in (EXITEMPTY)
-    EXIT_KEY = "exit_key"        # caller pressed a key to leave (EXITWITHKEY)
-    OVERFLOWED = "overflowed"    # moved to another queue after overflow_after_s
-    TRANSFERRED = "transferred"  # answered, then transferred by the seat
-
-
-class SeatState(str, enum.Enum):
-    SIGNED_OUT = "signed_out"
-    READY = "ready"
-    RINGING = "ringing"
-    ON_CALL = "on_call"
-    WRAPUP = "wrapup"
-    BUSY = "busy"
 
 
 class Call(Base):

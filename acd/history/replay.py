@@ -9,9 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from acd.calls.state import CallState, Stay
+from acd.calls.state import CallState, QueueOutcome, Stay
 from acd.history.ledger import Ledger
-from acd.history.models import QueueOutcome
 from acd.history.queue_log import LogCall, ParseReport, read_file
 from hotline.logs import get_logger
 

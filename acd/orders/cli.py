@@ -15,6 +15,7 @@ from acd.orders import knowledge, service
 from acd.orders.models import WorkOrder
 from acd.orders.service import OrderError
 from hotline import center as center_mod
+from hotline.center import DOMAINS, ORDER_TYPES
 from hotline.logs import mask_number
 
 
@@ -155,8 +156,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--by", default="cli", help="who acts (recorded in the history)")
     o = p.add_subparsers(dest="orders_command", metavar="ACTION", required=True)
     c = o.add_parser("create", help="accept a new order")
-    c.add_argument("--type", required=True, choices=sorted(service.TYPES))
-    c.add_argument("--domain", required=True, choices=service.DOMAINS)
+    c.add_argument("--type", required=True, choices=sorted(ORDER_TYPES))
+    c.add_argument("--domain", required=True, choices=tuple(DOMAINS))
     c.add_argument("--content", required=True)
     c.add_argument("--caller")
     c.add_argument("--subject")

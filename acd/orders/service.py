@@ -25,10 +25,10 @@ from sqlalchemy.orm import Session
 from acd.history.models import Call
 from acd.orders.models import OrderEvent, Revisit, WorkOrder
 from acd.orders.workdays import add_working_days, working_days_between
+from hotline.center import DOMAINS, ORDER_TYPES
 
-TYPES = {"complaint": 30, "consultation": 5, "suggestion": 10}  # handling days by type
-DOMAINS = ("highway", "ordinary_road", "road_transport", "urban_transit", "waterway",
-           "maritime", "other")
+# Working days a handling unit has, by order type (seed 001 art. 33).
+HANDLING_DAYS = {"complaint": 30, "consultation": 5, "suggestion": 10}
 # Article 28: orders not accepted, with the reason told to the caller.
 REFUSALS = {
     "out_of_remit": "不属于交通运输部门职责范围",
@@ -54,8 +54,8 @@ def create(s: Session, *, center: str, type: str, domain: str, content: str,
            source: str = "call", sub_item: str = "", subject: str = "", seat_id: str = "",
            by: str = "system", cross_region: bool = False, region: str = "",
            accepted_at: datetime | None = None) -> WorkOrder:
-    if type not in TYPES:
-        raise OrderError(f"type must be one of {', '.join(TYPES)}")
+    if type not in ORDER_TYPES:
+        raise OrderError(f"type must be one of {', '.join(ORDER_TYPES)}")
     if domain not in DOMAINS:
         raise OrderError(f"domain must be one of {', '.join(DOMAINS)}")
     if not content.strip():
@@ -65,7 +65,7 @@ def create(s: Session, *, center: str, type: str, domain: str, content: str,
         raise OrderError(f"call {call_uniqueid} has a work order already")
     at = accepted_at or _now()
     transfer_due, est1 = add_working_days(at.date(), TRANSFER_DAYS)
-    due, est2 = add_working_days(at.date(), TYPES[type])
+    due, est2 = add_working_days(at.date(), HANDLING_DAYS[type])
     score = s.scalar(select(Call.survey_score).where(Call.uniqueid == call_uniqueid)) \
         if call_uniqueid else None
     order = WorkOrder(center=center, type=type, domain=domain, content=content.strip(),
@@ -231,7 +231,7 @@ def _keep_conformity(s: Session, _context: object, _instances: object) -> None:
 def conformity(order: WorkOrder) -> list[str]:
     """The field rules an order breaks (empty: it conforms)."""
     problems = []
-    if order.type not in TYPES:
+    if order.type not in ORDER_TYPES:
         problems.append("type")
     if order.domain not in DOMAINS:
         problems.append("domain")

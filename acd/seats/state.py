@@ -13,9 +13,17 @@ transition is one log line, written by the model.
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass, field
 
-from acd.history.models import SeatState
+
+class SeatState(str, enum.Enum):
+    SIGNED_OUT = "signed_out"
+    READY = "ready"
+    RINGING = "ringing"
+    ON_CALL = "on_call"
+    WRAPUP = "wrapup"
+    BUSY = "busy"
 
 
 class UnexpectedEvent(RuntimeError):
@@ -23,7 +31,10 @@ class UnexpectedEvent(RuntimeError):
 
 
 @dataclass
-class Seat:
+class SeatMachine:
+    """One seat as the engine follows it (the center file's `hotline.center.Seat` is its
+    configuration)."""
+
     id: str
     state: SeatState = SeatState.SIGNED_OUT
     since: float = 0.0

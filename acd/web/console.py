@@ -24,12 +24,13 @@ from panoramisk import Manager
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from acd.history.models import Call, SeatState
+from acd.history.models import Call
 from acd.orders import knowledge, service
 from acd.orders.models import WorkOrder
 from acd.orders.service import OrderError
+from acd.seats.state import SeatState
 from acd.web.users import WebUser
-from hotline.center import Center
+from hotline.center import DOMAINS, ORDER_TYPES, Center
 from hotline.logs import get_logger
 
 log = get_logger(__name__)
@@ -61,10 +62,10 @@ def check_order(body: Any) -> dict[str, Any] | str:
         out[key] = value.strip()
     if not out["uniqueid"]:
         return "uniqueid (the call) is required"
-    if out["type"] not in service.TYPES:
-        return f"type must be one of {', '.join(service.TYPES)}"
-    if out["domain"] not in service.DOMAINS:
-        return f"domain must be one of {', '.join(service.DOMAINS)}"
+    if out["type"] not in ORDER_TYPES:
+        return f"type must be one of {', '.join(ORDER_TYPES)}"
+    if out["domain"] not in DOMAINS:
+        return f"domain must be one of {', '.join(DOMAINS)}"
     if not out["content"]:
         return "content is required"
     if out["type"] == "complaint" and not out["subject"]:

@@ -27,7 +27,8 @@ from aiohttp import web
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from acd.history.models import Call, SeatInterval, SeatState
+from acd.history.models import Call, SeatInterval
+from acd.seats.state import SeatState
 from asterisk_conf.render import InstancePaths
 from hotline.center import Center
 from hotline.logs import get_logger, mask_number

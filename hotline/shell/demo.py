@@ -20,14 +20,14 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from acd.history import db
+from acd.history import db, queue_log
 from acd.history.models import Call
+from acd.history.queue_log import LogCall
 from asterisk_conf import rig
 from hotline import center as center_mod
 from hotline import paths
@@ -45,66 +45,15 @@ from queue_stats.reconcile import differences
 
 log = get_logger(__name__)
 
-TERMINAL = {"ABANDON", "COMPLETEAGENT", "COMPLETECALLER", "EXITWITHTIMEOUT", "EXITEMPTY",
-            "EXITWITHKEY"}
-
-
-@dataclass
-class CallView:
-    """One call as queue_log tells it."""
-
-    callid: str
-    queue: str
-    caller: str
-    entered: int
-    events: list[list[str]] = field(default_factory=list)
-
-    @property
-    def outcome(self) -> str:
-        for row in self.events:
-            if row[4] in ("COMPLETEAGENT", "COMPLETECALLER"):
-                return "answered"
-            if row[4] == "ABANDON":
-                return "abandoned"
-            if row[4] in ("EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY"):
-                return "left"
-        if any(r[4] == "CONNECT" for r in self.events):
-            return "talking"
-        return "waiting"
-
-    @property
-    def wait_s(self) -> int | None:
-        for row in self.events:
-            if row[4] == "CONNECT":
-                return int(row[5])
-            if row[4] == "ABANDON":
-                return int(row[7])
-            if row[4] in ("EXITWITHTIMEOUT",):
-                return int(row[7]) if len(row) > 7 and row[7].isdigit() else None
-        return None
-
-
-def read_queue_log(path: Path, since: int) -> dict[str, CallView]:
-    """Calls that entered a queue at or after `since` (epoch seconds)."""
-    calls: dict[str, CallView] = {}
-    if not path.exists():
-        return calls
-    for line in path.read_text(errors="replace").splitlines():
-        row = line.split("|")
-        if len(row) < 5 or not row[0].isdigit() or int(row[0]) < since:
-            continue
-        if row[4] == "ENTERQUEUE":
-            calls.setdefault(row[1], CallView(row[1], row[2], row[6] if len(row) > 6 else "",
-                                              int(row[0])))
-        if row[1] in calls:
-            calls[row[1]].events.append(row)
-    return calls
-
-
-def _progress(calls: dict[str, CallView], placed: int) -> str:
-    by = {"waiting": 0, "talking": 0, "answered": 0, "abandoned": 0, "left": 0}
+def _progress(calls: dict[str, LogCall], placed: int) -> str:
+    """One line of how the shift goes, from queue_log: a call counts in its last queue."""
+    by = {"waiting": 0, "talking": 0, "answered": 0, "abandoned": 0}
     for c in calls.values():
-        by[c.outcome] += 1
+        last = max(c.stays.values(), key=lambda s: s.entered)
+        if last.outcome in ("answered", "transferred"):
+            by["answered" if last.talk_s is not None else "talking"] += 1
+        elif last.outcome in by:
+            by[last.outcome] += 1
     return (f"placed {placed:3d}  waiting {by['waiting']:3d}  talking {by['talking']:3d}  "
             f"answered {by['answered'] + by['talking']:3d}  abandoned {by['abandoned']:3d}")
 
@@ -275,7 +224,7 @@ def run_demo(center: Center, args: argparse.Namespace) -> dict[str, Any]:
                 placed += 1
                 next_at = now + rng.expovariate(args.rate)
             if now - last_line >= 1.0:
-                calls = read_queue_log(inst.queue_log, since)
+                calls = queue_log.read_file(inst.queue_log, since)
                 print("\r" + _progress(calls, placed), end="", file=sys.stderr, flush=True)
                 last_line = now
             if placed == args.calls and all(not c.running() for c in callers):
