@@ -13,8 +13,9 @@ from collections.abc import Callable
 from panoramisk import Manager
 
 from acd.api import tokens
+from acd.errors import Refused
 from acd.history import db
-from acd.seats.actions import SeatActionError, SeatActions
+from acd.seats.service import Actor, SeatService
 from acd.web import users
 from hotline import center as center_mod
 from hotline import paths
@@ -61,22 +62,21 @@ async def _seat_action(args: argparse.Namespace) -> int:
             print(f"hotline seat: AMI on {node.bind}:{node.ami_port} refused the login",
                   file=sys.stderr)
             return 1
-        actions = SeatActions(center, manager)
+        seats = SeatService(center, lambda _node: manager)
+        actor = Actor.operator()
         if args.seat_command == "signin":
-            await actions.sign_in(args.seat, tuple(args.queue or ()))
+            await seats.sign_in(actor, args.seat, tuple(args.queue or ()))
         elif args.seat_command == "signout":
-            await actions.sign_out(args.seat)
+            await seats.sign_out(actor, args.seat)
         elif args.seat_command == "busy":
-            await actions.busy(args.seat, args.reason)
+            await seats.busy(actor, args.seat, args.reason)
         elif args.seat_command == "ready":
-            await actions.ready(args.seat)
+            await seats.ready(actor, args.seat)
         elif args.seat_command == "end-wrapup":
-            seat = next(s for s in center.seats if s.id == args.seat) \
-                if any(s.id == args.seat for s in center.seats) else None
-            await actions.end_wrapup(args.seat, seat.queues if seat else ())
+            await seats.end_wrapup(actor, args.seat)
         print(f"seat {args.seat}: {args.seat_command} done")
         return 0
-    except SeatActionError as exc:
+    except Refused as exc:
         print(f"hotline seat: {exc}", file=sys.stderr)
         return 2
     except (TimeoutError, OSError) as exc:

@@ -18,13 +18,16 @@ from typing import Any
 from panoramisk import Manager
 from sqlalchemy.orm import Session, sessionmaker
 
+from acd.ami import actions as ami
 from acd.ami.events import Event, MalformedEvent
+from acd.calls.state import CallState
 from acd.history.ledger import Ledger
 from acd.history.models import QueueCall
 from acd.history.replay import replay
 from acd.live.store import LiveStore, Snapshot
 from acd.model import Changes, LiveModel
-from acd.seats.state import SeatState
+from acd.seats.state import SeatMachine, SeatState
+from asterisk_conf.render import InstancePaths
 from hotline.center import Center, Node
 from hotline.logs import get_logger
 
@@ -57,8 +60,8 @@ class Engine:
         self.center = center
         self.links = {n.name: NodeLink(n, secrets[n.name], Ledger(sessions, center.code, n.name),
                                        queue_logs.get(n.name)) for n in center.nodes}
-        first = next(iter(self.links.values())).ledger
-        self.model = LiveModel(center, load_call=first.load_call)
+        self._ledger = next(iter(self.links.values())).ledger
+        self.model = LiveModel(center, load_call=self._ledger.load_call)
         self.load_today(sessions)
         self.live = LiveStore(redis_url, center.code) if redis_url else None
         self._tasks: list[asyncio.Task[None]] = []
@@ -223,16 +226,13 @@ class Engine:
     async def _resync(self, link: NodeLink) -> None:
         """Asterisk's members as they are now; signed-in seats the engine did not see come."""
         assert link.manager is not None
-        reply = await asyncio.wait_for(link.manager.send_action({"Action": "QueueStatus"},
-                                                                as_list=True), 15)
+        state = await ami.queue_status(link.manager)
         seen: dict[str, set[str]] = {}
-        for message in reply if isinstance(reply, list) else [reply]:
-            raw = dict(message)
-            if raw.get("Event") == "QueueMember":
-                raw.setdefault("Timestamp", str(time.time()))
-                event = Event.parse(raw, link.node.name)
-                seen.setdefault(event.seat, set()).add(raw.get("Queue", ""))
-                await self._apply(link, event)
+        for raw in state.members:
+            raw.setdefault("Timestamp", str(time.time()))
+            event = Event.parse(raw, link.node.name)
+            seen.setdefault(event.seat, set()).add(raw.get("Queue", ""))
+            await self._apply(link, event)
         # Seats the engine believes signed in that Asterisk no longer has: signed out.
         now = time.time()
         for seat in self.model.seats.values():
@@ -275,12 +275,27 @@ class Engine:
                 "since": round(link.since, 3), "events": link.events,
                 "malformed": link.malformed}
 
-    def manager(self, node: str) -> Any | None:
+    def manager(self, node: str) -> Manager | None:
         """The node's AMI connection while it is up (for actions), else None."""
         link = self.links.get(node)
         if link is None or link.manager is None or not link.connected:
             return None
         return link.manager
+
+    def seat(self, seat_id: str) -> SeatMachine | None:
+        return self.model.seats.get(seat_id)
+
+    def call(self, uniqueid: str) -> CallState | None:
+        """A call in progress, else as the ledger has it."""
+        return self.model.calls.get(uniqueid) or self._ledger.load_call(uniqueid)
+
+    def recordings_dirs(self) -> dict[str, Path | None]:
+        """Each node's recordings directory. The engine knows a node's instance only through
+        the queue_log it replays (`<base>/log/queue_log`), so the instance's base is two levels
+        up and its recordings are where the rig's layout puts them."""
+        return {name: None if link.queue_log is None else
+                Path(InstancePaths(str(link.queue_log.parent.parent)).recordings)
+                for name, link in self.links.items()}
 
     # --- views ---------------------------------------------------------------------------------
 

@@ -66,7 +66,7 @@ def test_seat_actions_over_http_with_roles(pbx: RunningPbx, tmp_path, ledger) ->
         assert call(port, "POST", "/api/seats/8002/busy", mine, raw=b"{not json")[0] == 400
         assert call(port, "POST", "/api/seats/9999/busy", boss, {"reason": "meal"})[0] == 404
         assert call(port, "POST", "/api/seats/8002/dance", mine)[0] == 404
-        assert call(port, "POST", "/api/seats/8002/end-wrapup", mine)[0] == 400
+        assert call(port, "POST", "/api/seats/8002/end-wrapup", mine)[0] == 409  # not in wrap-up
         assert call(port, "POST", "/api/seats/8002/busy", mine, {"reason": "meeting"})[0] == 200
         wait_until(lambda: call(port, "GET", "/api/live", boss)[1]["seats"]["8002"]["state"]
                    == "busy", 10)

@@ -17,8 +17,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import sessionmaker
 
+from acd.errors import Refused
 from acd.history.models import Call, SeatInterval
-from acd.web.inspector import InspectError, Inspector
+from acd.web.errors import status_of
+from acd.web.inspector import Inspector
 from hotline import center as center_mod
 from tests import test_web
 from tests.support.browser import ARTIFACTS, launch, log_in, require_chromium
@@ -129,8 +131,8 @@ def test_a_recording_is_served_only_from_inside_the_recordings_dir(inspector, tm
     def status(uid: str) -> int:
         try:
             inspector.recording_file(uid)
-        except InspectError as exc:
-            return exc.status
+        except Refused as exc:
+            return status_of(exc)
         return 200
 
     assert status("pbx1-5.1") == 404  # in the ledger, not (yet) on disk
@@ -177,9 +179,9 @@ def test_a_seats_timeline_clipped_to_the_day_with_totals(inspector) -> None:
 
 def test_input_is_checked_with_clear_4xx(inspector) -> None:
     def refused(fn, *args) -> tuple[int, str]:  # type: ignore[no-untyped-def]
-        with pytest.raises(InspectError) as err:
+        with pytest.raises(Refused) as err:
             fn(*args)
-        return err.value.status, str(err.value)
+        return status_of(err.value), str(err.value)
 
     assert refused(inspector.day, "2026-13-01")[0] == 400
     assert refused(inspector.day, "20260310") == (400, "date must be YYYY-MM-DD, got '20260310'")

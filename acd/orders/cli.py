@@ -10,10 +10,11 @@ from datetime import date
 
 from sqlalchemy import select
 
+from acd.errors import Refused
 from acd.history import db
 from acd.orders import knowledge, service
 from acd.orders.models import WorkOrder
-from acd.orders.service import OrderError
+from acd.orders.service import InvalidOrder, OrderError
 from hotline import center as center_mod
 from hotline.center import DOMAINS, ORDER_TYPES
 from hotline.logs import mask_number
@@ -110,7 +111,7 @@ def _import(args: argparse.Namespace) -> int:
                                subject=row.get("subject", ""),
                                source=row.get("source") or "import", by=args.by)
             except OrderError as exc:
-                raise OrderError(f"{args.file} line {n}: {exc}; nothing imported") from None
+                raise InvalidOrder(f"{args.file} line {n}: {exc}; nothing imported") from None
     print(f"imported {len(rows)} orders")
     return 0
 
@@ -144,7 +145,7 @@ def _guard(func):  # type: ignore[no-untyped-def]
     def run(args: argparse.Namespace) -> int:
         try:
             return int(func(args))
-        except (OrderError, ValueError) as exc:
+        except (Refused, ValueError) as exc:
             print(f"hotline orders: {exc}", file=sys.stderr)
             return 2
     return run

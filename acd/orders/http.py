@@ -12,31 +12,28 @@
 
 from __future__ import annotations
 
-import json
-from datetime import date
 from typing import Any
 
 from aiohttp import web
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
-from acd.api.tokens import Caller
+from acd.errors import Forbidden, Invalid, NotFound
 from acd.history.models import Call
 from acd.orders import knowledge, service
 from acd.orders.models import WorkOrder
-from acd.orders.service import OrderError
-from hotline.center import Center
+from acd.seats.service import Actor
+from acd.web.auth import allow
+from acd.web.deps import CENTER, SESSIONS
+from acd.web.errors import json_object
 from hotline.logs import mask_number
 
 SEES_NUMBERS = ("supervisor", "admin")
+API_ROLES = ("seat", "supervisor", "admin")
 
 
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
-
-
-def order_view(o: WorkOrder, caller: Caller, history: bool = False) -> dict[str, Any]:
-    show = caller.role in SEES_NUMBERS or (caller.role == "seat" and o.seat_id == caller.seat_id)
+def order_view(o: WorkOrder, actor: Actor, history: bool = False) -> dict[str, Any]:
+    show = actor.role in SEES_NUMBERS or (actor.role == "seat" and o.seat_id == actor.seat_id)
     view = {"id": o.id, "type": o.type, "domain": o.domain, "sub_item": o.sub_item,
             "status": o.status, "content": o.content, "subject": o.subject,
             "caller_number": o.caller_number if show else mask_number(o.caller_number),
@@ -55,158 +52,151 @@ def order_view(o: WorkOrder, caller: Caller, history: bool = False) -> dict[str,
     return view
 
 
-async def _body(request: web.Request) -> dict[str, Any] | web.Response:
-    try:
-        body = await request.json() if request.can_read_body else {}
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _error(400, "the body is not JSON")
-    return body if isinstance(body, dict) else _error(400, "the body must be a JSON object")
-
-
-def add_routes(app: web.Application, center: Center, sessions: sessionmaker[Session]) -> None:
-    """Routes on the API sub-application (mounted at /api)."""
-    async def list_orders(request: web.Request) -> web.Response:
-        caller: Caller = request["caller"]
-        with sessions() as s:
-            if request.query.get("overdue"):
-                lists = service.overdue(s, center.code, date.today())
-                return web.json_response({k: [order_view(o, caller) for o in v]
-                                          for k, v in lists.items()})
-            q = select(WorkOrder).where(WorkOrder.center == center.code).order_by(
-                WorkOrder.id.desc()).limit(200)
-            if request.query.get("status"):
-                q = q.where(WorkOrder.status == request.query["status"])
-            if caller.role == "seat":
-                q = q.where(WorkOrder.seat_id == caller.seat_id)
-            return web.json_response([order_view(o, caller) for o in s.scalars(q)])
-
-    async def create_order(request: web.Request) -> web.Response:
-        caller: Caller = request["caller"]
-        body = await _body(request)
-        if isinstance(body, web.Response):
-            return body
-        allowed = {"type", "domain", "content", "caller_number", "caller_name",
-                   "call_uniqueid", "source", "sub_item", "subject", "cross_region", "region"}
-        unknown = set(body) - allowed
-        if unknown:
-            return _error(400, f"unknown field(s): {sorted(unknown)}")
-        for key in ("type", "domain", "content"):
-            if not isinstance(body.get(key), str):
-                return _error(400, f"{key} is required (a string)")
-        try:
-            with sessions.begin() as s:
-                o = service.create(s, center=center.code, seat_id=caller.seat_id,
-                                   by=caller.name, **body)
-                view = order_view(o, caller)
-        except (OrderError, TypeError) as exc:
-            return _error(400, str(exc))
-        return web.json_response(view, status=201)
-
-    async def get_order(request: web.Request) -> web.Response:
-        caller: Caller = request["caller"]
-        with sessions() as s:
-            o = _find(s, request)
-            if o is None:
-                return _error(404, "no such order")
-            view = order_view(o, caller, history=True)
-            if o.call_uniqueid:
-                c = s.get(Call, o.call_uniqueid)
-                view["call"] = None if c is None else {
-                    "uniqueid": c.uniqueid, "started_at": c.started_at.isoformat(),
-                    "ivr_path": c.ivr_path, "ivr_seconds": c.ivr_seconds,
-                    "queue": c.final_queue, "wait_s": c.wait_s, "talk_s": c.talk_s,
-                    "seat": c.seat_id, "recording": c.recording,
-                    "survey_score": c.survey_score}
-            return web.json_response(view)
-
-    async def act(request: web.Request) -> web.Response:
-        caller: Caller = request["caller"]
-        action = request.match_info["action"]
-        if action not in service.ACTIONS:
-            return _error(404, f"no action {action!r}; one of {', '.join(sorted(service.ACTIONS))}")
-        body = await _body(request)
-        if isinstance(body, web.Response):
-            return body
-        if action in ("archive", "reopen", "extend") and caller.role not in SEES_NUMBERS:
-            return _error(403, f"{action} is for supervisors")
-        try:
-            with sessions.begin() as s:
-                o = _find(s, request)
-                if o is None:
-                    return _error(404, "no such order")
-                text = str(body.get("reason") or body.get("text") or body.get("unit") or "")
-                match action:
-                    case "answer_on_call":
-                        service.answer_on_call(s, o, caller.name, text)
-                    case "refuse":
-                        service.refuse(s, o, caller.name, text)
-                    case "transfer":
-                        service.transfer(s, o, caller.name, text)
-                    case "return":
-                        service.return_(s, o, caller.name, text)
-                    case "extend":
-                        days = body.get("days")
-                        if not isinstance(days, int):
-                            return _error(400, "days must be an integer")
-                        service.extend(s, o, caller.name, days, text)
-                    case "reply":
-                        service.reply(s, o, caller.name, text)
-                    case "close":
-                        service.close(s, o, caller.name)
-                    case "archive":
-                        service.archive(s, o, caller.name)
-                    case "reopen":
-                        service.reopen(s, o, caller.name, text)
-                view = order_view(o, caller)
-        except OrderError as exc:
-            return _error(409, str(exc))
-        return web.json_response(view)
-
-    async def kb_search(request: web.Request) -> web.Response:
-        with sessions() as s:
-            hits = knowledge.search(s, request.query.get("q", ""))
-            return web.json_response([{"id": e.id, "title": e.title, "body": e.body,
-                                       "domain": e.domain, "for_ivr": e.for_ivr,
-                                       "usage_count": e.usage_count} for e in hits])
-
-    async def kb_add(request: web.Request) -> web.Response:
-        caller: Caller = request["caller"]
-        if caller.role not in SEES_NUMBERS:
-            return _error(403, "knowledge entries are added by supervisors")
-        body = await _body(request)
-        if isinstance(body, web.Response):
-            return body
-        try:
-            with sessions.begin() as s:
-                e = knowledge.add(s, str(body.get("title", "")), str(body.get("body", "")),
-                                  str(body.get("domain", "other")), bool(body.get("for_ivr")))
-                entry_id = e.id
-        except ValueError as exc:
-            return _error(400, str(exc))
-        return web.json_response({"id": entry_id}, status=201)
-
-    async def openapi(request: web.Request) -> web.Response:
-        return web.json_response(OPENAPI)
-
-    app.router.add_get("/orders", list_orders)
-    app.router.add_post("/orders", create_order)
-    app.router.add_get("/orders/{id}", get_order)
-    app.router.add_post("/orders/{id}/{action}", act)
-    app.router.add_get("/kb", kb_search)
-    app.router.add_post("/kb", kb_add)
-    app.router.add_get("/openapi.json", openapi)
-
-
-def _find(s: Session, request: web.Request) -> WorkOrder | None:
+def _find(s: Session, request: web.Request) -> WorkOrder:
     try:
         order_id = int(request.match_info["id"])
     except ValueError:
-        return None
+        raise NotFound("no such order") from None
     o = s.get(WorkOrder, order_id)
-    caller: Caller = request["caller"]
-    if o is None or o.center != caller.center:
-        return None
+    if o is None or o.center != request.config_dict[CENTER].code:
+        raise NotFound("no such order")
     return o
+
+
+@allow(*API_ROLES)
+async def list_orders(request: web.Request) -> web.Response:
+    actor: Actor = request["actor"]
+    center = request.config_dict[CENTER]
+    with request.config_dict[SESSIONS]() as s:
+        if request.query.get("overdue"):
+            lists = service.overdue(s, center.code, center.today())
+            return web.json_response({k: [order_view(o, actor) for o in v]
+                                      for k, v in lists.items()})
+        q = select(WorkOrder).where(WorkOrder.center == center.code).order_by(
+            WorkOrder.id.desc()).limit(200)
+        if request.query.get("status"):
+            q = q.where(WorkOrder.status == request.query["status"])
+        if actor.role == "seat":
+            q = q.where(WorkOrder.seat_id == actor.seat_id)
+        return web.json_response([order_view(o, actor) for o in s.scalars(q)])
+
+
+CREATE_FIELDS = {"type", "domain", "content", "caller_number", "caller_name", "call_uniqueid",
+                 "source", "sub_item", "subject", "cross_region", "region"}
+
+
+@allow(*API_ROLES)
+async def create_order(request: web.Request) -> web.Response:
+    actor: Actor = request["actor"]
+    body = await json_object(request)
+    unknown = set(body) - CREATE_FIELDS
+    if unknown:
+        raise Invalid(f"unknown field(s): {sorted(unknown)}")
+    for key in ("type", "domain", "content"):
+        if not isinstance(body.get(key), str):
+            raise Invalid(f"{key} is required (a string)")
+    with request.config_dict[SESSIONS].begin() as s:
+        try:
+            o = service.create(s, center=request.config_dict[CENTER].code,
+                               seat_id=actor.seat_id, by=actor.name, **body)
+        except TypeError as exc:
+            raise Invalid(str(exc)) from None
+        view = order_view(o, actor)
+    return web.json_response(view, status=201)
+
+
+@allow(*API_ROLES)
+async def get_order(request: web.Request) -> web.Response:
+    actor: Actor = request["actor"]
+    with request.config_dict[SESSIONS]() as s:
+        o = _find(s, request)
+        view = order_view(o, actor, history=True)
+        if o.call_uniqueid:
+            c = s.get(Call, o.call_uniqueid)
+            view["call"] = None if c is None else {
+                "uniqueid": c.uniqueid, "started_at": c.started_at.isoformat(),
+                "ivr_path": c.ivr_path, "ivr_seconds": c.ivr_seconds,
+                "queue": c.final_queue, "wait_s": c.wait_s, "talk_s": c.talk_s,
+                "seat": c.seat_id, "recording": c.recording,
+                "survey_score": c.survey_score}
+        return web.json_response(view)
+
+
+@allow(*API_ROLES)
+async def act(request: web.Request) -> web.Response:
+    actor: Actor = request["actor"]
+    action = request.match_info["action"]
+    if action not in service.ACTIONS:
+        raise NotFound(f"no action {action!r}; one of {', '.join(sorted(service.ACTIONS))}")
+    body = await json_object(request)
+    if action in ("archive", "reopen", "extend") and actor.role not in SEES_NUMBERS:
+        raise Forbidden(f"{action} is for supervisors")
+    with request.config_dict[SESSIONS].begin() as s:
+        o = _find(s, request)
+        text = str(body.get("reason") or body.get("text") or body.get("unit") or "")
+        match action:
+            case "answer_on_call":
+                service.answer_on_call(s, o, actor.name, text)
+            case "refuse":
+                service.refuse(s, o, actor.name, text)
+            case "transfer":
+                service.transfer(s, o, actor.name, text)
+            case "return":
+                service.return_(s, o, actor.name, text)
+            case "extend":
+                days = body.get("days")
+                if not isinstance(days, int):
+                    raise Invalid("days must be an integer")
+                service.extend(s, o, actor.name, days, text)
+            case "reply":
+                service.reply(s, o, actor.name, text)
+            case "close":
+                service.close(s, o, actor.name)
+            case "archive":
+                service.archive(s, o, actor.name)
+            case "reopen":
+                service.reopen(s, o, actor.name, text)
+        view = order_view(o, actor)
+    return web.json_response(view)
+
+
+@allow(*API_ROLES)
+async def kb_search(request: web.Request) -> web.Response:
+    with request.config_dict[SESSIONS]() as s:
+        hits = knowledge.search(s, request.query.get("q", ""),
+                                request.config_dict[CENTER].today())
+        return web.json_response([{"id": e.id, "title": e.title, "body": e.body,
+                                   "domain": e.domain, "for_ivr": e.for_ivr,
+                                   "usage_count": e.usage_count} for e in hits])
+
+
+@allow(*API_ROLES)
+async def kb_add(request: web.Request) -> web.Response:
+    actor: Actor = request["actor"]
+    if actor.role not in SEES_NUMBERS:
+        raise Forbidden("knowledge entries are added by supervisors")
+    body = await json_object(request)
+    with request.config_dict[SESSIONS].begin() as s:
+        e = knowledge.add(s, str(body.get("title", "")), str(body.get("body", "")),
+                          str(body.get("domain", "other")), bool(body.get("for_ivr")))
+        entry_id = e.id
+    return web.json_response({"id": entry_id}, status=201)
+
+
+@allow(*API_ROLES)
+async def openapi(request: web.Request) -> web.Response:
+    return web.json_response(OPENAPI)
+
+
+ROUTES = [
+    web.get("/orders", list_orders),
+    web.post("/orders", create_order),
+    web.get("/orders/{id}", get_order),
+    web.post("/orders/{id}/{action}", act),
+    web.get("/kb", kb_search),
+    web.post("/kb", kb_add),
+    web.get("/openapi.json", openapi),
+]
 
 
 def _op(summary: str, body: bool = False) -> dict[str, Any]:

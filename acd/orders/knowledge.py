@@ -16,6 +16,7 @@ import jieba
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from acd.errors import Invalid, NotFound
 from acd.orders.models import KnowledgeEntry, KnowledgeToken
 
 jieba.setLogLevel(logging.WARNING)
@@ -30,9 +31,9 @@ def words(text: str) -> set[str]:
 def add(s: Session, title: str, body: str, domain: str = "other", for_ivr: bool = False,
         valid_from: date | None = None, valid_to: date | None = None) -> KnowledgeEntry:
     if not title.strip() or not body.strip():
-        raise ValueError("an entry has a title and a body")
+        raise Invalid("an entry has a title and a body")
     if valid_from and valid_to and valid_to < valid_from:
-        raise ValueError("valid_to is before valid_from")
+        raise Invalid("valid_to is before valid_from")
     entry = KnowledgeEntry(title=title.strip(), body=body.strip(), domain=domain,
                            for_ivr=for_ivr, valid_from=valid_from, valid_to=valid_to)
     s.add(entry)
@@ -79,5 +80,5 @@ def used(s: Session, entry_id: int) -> None:
     """A seat answered on the call with this entry: count it."""
     entry = s.get(KnowledgeEntry, entry_id)
     if entry is None:
-        raise ValueError(f"no knowledge entry {entry_id}")
+        raise NotFound(f"no knowledge entry {entry_id}")
     entry.usage_count += 1

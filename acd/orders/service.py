@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from acd.errors import Conflict, Invalid, Refused
 from acd.history.models import Call
 from acd.orders.models import OrderEvent, Revisit, WorkOrder
 from acd.orders.workdays import add_working_days, working_days_between
@@ -41,8 +42,16 @@ TRANSFER_DAYS, RETURN_DAYS, MAX_EXTENSION = 3, 2, 30
 PHONE = re.compile(r"^(1[3-9]\d{9}|0\d{2,3}-?\d{7,8}|\d{5,6})$")
 
 
-class OrderError(ValueError):
+class OrderError(Refused):
     """A refused action on an order; the message says why."""
+
+
+class InvalidOrder(OrderError, Invalid):
+    """A field or an argument of the action is wrong."""
+
+
+class OrderConflict(OrderError, Conflict):
+    """The order's state (or its deadline) does not allow the action now."""
 
 
 def _now() -> datetime:
@@ -55,14 +64,14 @@ def create(s: Session, *, center: str, type: str, domain: str, content: str,
            by: str = "system", cross_region: bool = False, region: str = "",
            accepted_at: datetime | None = None) -> WorkOrder:
     if type not in ORDER_TYPES:
-        raise OrderError(f"type must be one of {', '.join(ORDER_TYPES)}")
+        raise InvalidOrder(f"type must be one of {', '.join(ORDER_TYPES)}")
     if domain not in DOMAINS:
-        raise OrderError(f"domain must be one of {', '.join(DOMAINS)}")
+        raise InvalidOrder(f"domain must be one of {', '.join(DOMAINS)}")
     if not content.strip():
-        raise OrderError("content is required")
+        raise InvalidOrder("content is required")
     if call_uniqueid and s.scalars(select(WorkOrder.id).where(
             WorkOrder.call_uniqueid == call_uniqueid)).first() is not None:
-        raise OrderError(f"call {call_uniqueid} has a work order already")
+        raise OrderConflict(f"call {call_uniqueid} has a work order already")
     at = accepted_at or _now()
     transfer_due, est1 = add_working_days(at.date(), TRANSFER_DAYS)
     due, est2 = add_working_days(at.date(), HANDLING_DAYS[type])
@@ -90,8 +99,8 @@ def _log(s: Session, order: WorkOrder, by: str, action: str, old: str, new: str,
 def _move(s: Session, order: WorkOrder, action: str, allowed: tuple[str, ...], new: str,
           by: str, reason: str = "", at: datetime | None = None) -> None:
     if order.status not in allowed:
-        raise OrderError(f"order {order.id}: cannot {action} an order that is {order.status} "
-                         f"(only from {' or '.join(allowed)})")
+        raise OrderConflict(f"order {order.id}: cannot {action} an order that is {order.status} "
+                            f"(only from {' or '.join(allowed)})")
     old, order.status = order.status, new
     _log(s, order, by, action, old, new, reason, at)
 
@@ -104,7 +113,7 @@ def answer_on_call(s: Session, order: WorkOrder, by: str, reply: str = "") -> No
 
 def refuse(s: Session, order: WorkOrder, by: str, reason: str) -> None:
     if reason not in REFUSALS:
-        raise OrderError(f"refusal reason must be one of {', '.join(REFUSALS)}")
+        raise InvalidOrder(f"refusal reason must be one of {', '.join(REFUSALS)}")
     _move(s, order, "refuse", ("accepted",), "not_accepted", by, REFUSALS[reason])
     order.refusal = reason
 
@@ -112,7 +121,7 @@ def refuse(s: Session, order: WorkOrder, by: str, reason: str) -> None:
 def transfer(s: Session, order: WorkOrder, by: str, unit: str,
              at: datetime | None = None) -> None:
     if not unit.strip():
-        raise OrderError("a transfer names the handling unit")
+        raise InvalidOrder("a transfer names the handling unit")
     _move(s, order, "transfer", ("accepted", "returned"), "transferred", by, unit, at)
     order.handling_unit, order.transferred_at = unit.strip(), at or _now()
 
@@ -121,11 +130,11 @@ def return_(s: Session, order: WorkOrder, by: str, reason: str,
             at: datetime | None = None) -> None:
     """The unit is not responsible: back within 2 working days of the transfer, with a reason."""
     if not reason.strip():
-        raise OrderError("a return needs a reason")
+        raise InvalidOrder("a return needs a reason")
     when = at or _now()
     if order.status == "transferred" and order.transferred_at is not None and \
             working_days_between(order.transferred_at.date(), when.date()) > RETURN_DAYS:
-        raise OrderError(f"order {order.id}: a return must come within {RETURN_DAYS} working "
+        raise OrderConflict(f"order {order.id}: a return must come within {RETURN_DAYS} working "
                          "days of the transfer")
     _move(s, order, "return", ("transferred",), "returned", by, reason, when)
     order.handling_unit = ""
@@ -133,11 +142,11 @@ def return_(s: Session, order: WorkOrder, by: str, reason: str,
 
 def extend(s: Session, order: WorkOrder, by: str, days: int, reason: str) -> None:
     if order.extended_days:
-        raise OrderError(f"order {order.id} was extended already (once only)")
+        raise OrderConflict(f"order {order.id} was extended already (once only)")
     if not 1 <= days <= MAX_EXTENSION:
-        raise OrderError(f"an extension is 1 to {MAX_EXTENSION} working days")
+        raise InvalidOrder(f"an extension is 1 to {MAX_EXTENSION} working days")
     if not reason.strip():
-        raise OrderError("an extension needs a reason")
+        raise InvalidOrder("an extension needs a reason")
     _move(s, order, "extend", ("transferred",), "transferred", by, f"+{days}: {reason}")
     order.due, estimated = add_working_days(order.due, days)
     order.extended_days = days
@@ -147,7 +156,7 @@ def extend(s: Session, order: WorkOrder, by: str, days: int, reason: str) -> Non
 def reply(s: Session, order: WorkOrder, by: str, text: str,
           at: datetime | None = None) -> None:
     if not text.strip():
-        raise OrderError("a reply has text")
+        raise InvalidOrder("a reply has text")
     _move(s, order, "reply", ("transferred",), "replied", by, text, at)
     order.reply, order.replied_at = text, at or _now()
 
@@ -206,9 +215,9 @@ def record_revisit(s: Session, revisit: Revisit, by: str, reached: bool,
                    satisfaction: int | None = None, notes: str = "",
                    reopen_if_unsatisfied: bool = True) -> None:
     if reached and satisfaction not in (1, 2, 3, 4):
-        raise OrderError("a reached revisit records satisfaction 1 (very satisfied) to 4")
+        raise InvalidOrder("a reached revisit records satisfaction 1 (very satisfied) to 4")
     if not reached and satisfaction is not None:
-        raise OrderError("an unreached revisit has no satisfaction")
+        raise InvalidOrder("an unreached revisit has no satisfaction")
     revisit.reached, revisit.satisfaction, revisit.notes = reached, satisfaction, notes
     revisit.done_at, revisit.by = _now(), by
     if satisfaction == 4 and reopen_if_unsatisfied:

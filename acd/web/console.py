@@ -1,6 +1,7 @@
-"""The seat console's own routes: the work order of the seat's call, the knowledge base, and
-"to the survey" (转满意度评价).
+"""The seat console's own routes: the call it is on, the work order of that call, the knowledge
+base, and "to the survey" (转满意度评价).
 
+    GET  /web/calls/{uniqueid}              the call: caller, wait, IVR path, earlier orders
     POST /web/orders                        the order of the seat's current or last call
     GET  /web/kb?q=词                        knowledge search
     POST /web/kb/{id}/used                  the seat answered with this entry
@@ -15,34 +16,30 @@ seat gets one clear 400 message per mistake.
 
 from __future__ import annotations
 
-import asyncio
-import json
 from typing import Any
 
 from aiohttp import web
-from panoramisk import Manager
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
+from acd.calls.actions import send_to_survey
+from acd.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from acd.history.models import Call
 from acd.orders import knowledge, service
 from acd.orders.models import WorkOrder
-from acd.orders.service import OrderError
+from acd.seats.service import Actor
 from acd.seats.state import SeatState
-from acd.web.users import WebUser
-from hotline.center import DOMAINS, ORDER_TYPES, Center
+from acd.web.auth import allow
+from acd.web.deps import CENTER, ENGINE, SESSIONS, EngineView
+from acd.web.errors import json_body
+from hotline.center import DOMAINS, ORDER_TYPES
 from hotline.logs import get_logger
 
 log = get_logger(__name__)
-SURVEY = ("hotline-survey", "s", "1")  # extensions_hotline.conf
 # field -> longest accepted text (the work_orders columns)
 TEXTS = {"uniqueid": 64, "type": 20, "domain": 20, "sub_item": 60, "subject": 200,
          "content": 4000, "reply": 4000, "unit": 100}
 FIELDS = set(TEXTS) | {"answered"}
-
-
-def _error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
 
 
 def check_order(body: Any) -> dict[str, Any] | str:
@@ -81,166 +78,142 @@ def check_order(body: Any) -> dict[str, Any] | str:
     return out
 
 
-class CallActionError(RuntimeError):
-    """Asterisk refused or did not answer; the message says which action."""
+def _live_call(engine: EngineView, seat_id: str) -> str:
+    seat = engine.seat(seat_id)
+    if seat is None or seat.state is SeatState.RINGING:
+        return ""
+    return str(seat.uniqueid)
 
 
-class SurveyTransfer:
-    """The AMI side of "to the survey": find the caller's channel by its Uniqueid, name the
-    seat on it, redirect it to the survey. The seat's leg is left alone in the queue's bridge
-    and Asterisk hangs it up."""
-
-    def __init__(self, manager: Manager) -> None:
-        self.manager = manager
-
-    async def _send(self, action: dict[str, str], as_list: bool = False) -> Any:
-        try:
-            return await asyncio.wait_for(self.manager.send_action(action, as_list=as_list), 10)
-        except TimeoutError:
-            raise CallActionError(f"Asterisk did not answer {action['Action']}") from None
-
-    async def channel_of(self, uniqueid: str) -> str | None:
-        reply = await self._send({"Action": "CoreShowChannels"}, as_list=True)
-        for message in reply if isinstance(reply, list) else [reply]:
-            if message.get("Event") == "CoreShowChannel" and message.get("Uniqueid") == uniqueid:
-                return str(message.get("Channel"))
-        return None
-
-    async def _ok(self, action: dict[str, str]) -> None:
-        reply = await self._send(action)
-        if isinstance(reply, list):
-            reply = reply[0]
-        if reply.get("Response") != "Success":
-            raise CallActionError(f"{action['Action']} refused: {reply.get('Message', '')}")
-
-    async def send(self, uniqueid: str, seat_id: str) -> bool:
-        """False when the caller's channel is gone."""
-        channel = await self.channel_of(uniqueid)
-        if channel is None:
-            return False
-        # The survey credits the score to ${MEMBERNAME}, which app_queue sets on the caller's
-        # channel only with setinterfacevar; naming the seat here keeps the credit whatever
-        # the queue's options are.
-        await self._ok({"Action": "Setvar", "Channel": channel, "Variable": "MEMBERNAME",
-                        "Value": seat_id})
-        context, exten, priority = SURVEY
-        await self._ok({"Action": "Redirect", "Channel": channel, "Context": context,
-                        "Exten": exten, "Priority": priority})
-        return True
+def _last_call(s: Session, center: str, seat_id: str) -> str | None:
+    return s.scalars(select(Call.uniqueid).where(
+        Call.center == center, Call.seat_id == seat_id,
+        Call.answered_at.is_not(None)).order_by(Call.answered_at.desc()).limit(1)).first()
 
 
-class Console:
-    """The handlers; `guarded` in acd.web.app has already checked the session, the role and,
-    on POST, the CSRF token."""
+def owns(engine: EngineView, s: Session, center: str, seat_id: str, uniqueid: str) -> bool:
+    """The seat's call: the one it is on or wrapping up (the live model), or the last call it
+    answered (the ledger)."""
+    return bool(seat_id) and (_live_call(engine, seat_id) == uniqueid
+                              or _last_call(s, center, seat_id) == uniqueid)
 
-    def __init__(self, engine: Any, center: Center, sessions: sessionmaker[Session]) -> None:
-        self.engine = engine
-        self.center = center
-        self.sessions = sessions
 
-    # --- whose call ----------------------------------------------------------------------------
+def _caller(engine: EngineView, s: Session, uniqueid: str) -> tuple[str, str]:
+    call = engine.call(uniqueid)
+    if call is not None and call.caller:
+        return call.caller, call.caller_name
+    row = s.get(Call, uniqueid)
+    return (row.caller_number, row.caller_name) if row is not None else ("", "")
 
-    def _live_call(self, seat_id: str) -> str:
-        seat = self.engine.model.seats.get(seat_id)
-        if seat is None or seat.state is SeatState.RINGING:
-            return ""
-        return str(seat.uniqueid)
 
-    def _last_call(self, s: Session, seat_id: str) -> str | None:
-        return s.scalars(select(Call.uniqueid).where(
-            Call.center == self.center.code, Call.seat_id == seat_id,
-            Call.answered_at.is_not(None)).order_by(Call.answered_at.desc()).limit(1)).first()
+# --- handlers ----------------------------------------------------------------------------------
 
-    def owns(self, s: Session, seat_id: str, uniqueid: str) -> bool:
-        return bool(seat_id) and (self._live_call(seat_id) == uniqueid
-                                  or self._last_call(s, seat_id) == uniqueid)
+@allow("seat", "supervisor", "admin")
+async def call_detail(request: web.Request) -> web.Response:
+    """The call a seat is on: caller, wait, IVR path, earlier orders of the same number."""
+    actor: Actor = request["actor"]
+    engine, center = request.config_dict[ENGINE], request.config_dict[CENTER]
+    uid = request.match_info["uniqueid"]
+    if actor.role == "seat":
+        mine = engine.seat(actor.seat_id)
+        if mine is None or mine.uniqueid != uid:
+            raise Forbidden("not your call")
+    call = engine.call(uid)
+    if call is None:
+        raise NotFound("no such call")
+    with request.config_dict[SESSIONS]() as s:
+        earlier = [{"id": o.id, "type": o.type, "status": o.status,
+                    "accepted": f"{o.accepted_at:%Y-%m-%d}", "content": o.content[:60]}
+                   for o in s.scalars(select(WorkOrder).where(
+                       WorkOrder.caller_number == call.caller, WorkOrder.center == center.code)
+                       .order_by(WorkOrder.id.desc()).limit(5))] if call.caller else []
+    stay = call.answered_stay or call.current
+    return web.json_response({
+        "uniqueid": call.uniqueid, "caller": call.caller, "name": call.caller_name,
+        "queue": stay.queue if stay else "", "wait_s": call.wait_s,
+        "ivr_path": call.ivr_path, "earlier_orders": earlier})
 
-    def _caller(self, s: Session, uniqueid: str) -> tuple[str, str]:
-        call = self.engine.model.calls.get(uniqueid)
-        if call is not None and call.caller:
-            return call.caller, call.caller_name
-        row = s.get(Call, uniqueid)
-        return (row.caller_number, row.caller_name) if row is not None else ("", "")
 
-    # --- handlers ------------------------------------------------------------------------------
+@allow("seat")
+async def create_order(request: web.Request) -> web.Response:
+    actor: Actor = request["actor"]
+    engine, center = request.config_dict[ENGINE], request.config_dict[CENTER]
+    form = check_order(await json_body(request))
+    if isinstance(form, str):
+        raise Invalid(form)
+    uid = form["uniqueid"]
+    with request.config_dict[SESSIONS].begin() as s:
+        if not owns(engine, s, center.code, actor.seat_id, uid):
+            raise Forbidden("a seat files orders for its own current or last call")
+        if s.scalars(select(WorkOrder.id).where(
+                WorkOrder.call_uniqueid == uid)).first() is not None:
+            raise Conflict(f"call {uid} has a work order already")
+        number, name = _caller(engine, s, uid)
+        order = service.create(
+            s, center=center.code, type=form["type"], domain=form["domain"],
+            content=form["content"], caller_number=number, caller_name=name[:60],
+            call_uniqueid=uid, source="call", sub_item=form["sub_item"],
+            subject=form["subject"], seat_id=actor.seat_id, by=actor.name)
+        if form["answered"]:
+            service.answer_on_call(s, order, actor.name, form["reply"])
+        else:
+            service.transfer(s, order, actor.name, form["unit"])
+        view = {"id": order.id, "status": order.status, "call_uniqueid": uid,
+                "due": order.due.isoformat()}
+    log.info("work order filed", seat=actor.seat_id, uniqueid=uid, order=view["id"],
+             status=view["status"])
+    return web.json_response(view, status=201)
 
-    async def create_order(self, request: web.Request) -> web.Response:
-        user: WebUser = request["user"]
-        try:
-            body = await request.json()
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return _error(400, "the body is not JSON")
-        form = check_order(body)
-        if isinstance(form, str):
-            return _error(400, form)
-        uid = form["uniqueid"]
-        try:
-            with self.sessions.begin() as s:
-                if not self.owns(s, user.seat_id or "", uid):
-                    return _error(403, "a seat files orders for its own current or last call")
-                if s.scalars(select(WorkOrder.id).where(
-                        WorkOrder.call_uniqueid == uid)).first() is not None:
-                    return _error(409, f"call {uid} has a work order already")
-                number, name = self._caller(s, uid)
-                order = service.create(
-                    s, center=self.center.code, type=form["type"], domain=form["domain"],
-                    content=form["content"], caller_number=number, caller_name=name[:60],
-                    call_uniqueid=uid, source="call", sub_item=form["sub_item"],
-                    subject=form["subject"], seat_id=user.seat_id or "", by=user.name)
-                if form["answered"]:
-                    service.answer_on_call(s, order, user.name, form["reply"])
-                else:
-                    service.transfer(s, order, user.name, form["unit"])
-                view = {"id": order.id, "status": order.status, "call_uniqueid": uid,
-                        "due": order.due.isoformat()}
-        except OrderError as exc:
-            return _error(400, str(exc))
-        log.info("work order filed", seat=user.seat_id, uniqueid=uid, order=view["id"],
-                 status=view["status"])
-        return web.json_response(view, status=201)
 
-    async def kb_search(self, request: web.Request) -> web.Response:
-        q = request.query.get("q", "").strip()
-        if not q:
-            return _error(400, "type some words to search for")
-        if len(q) > 200:
-            return _error(400, "the search is too long (at most 200 characters)")
-        with self.sessions() as s:
-            hits = knowledge.search(s, q)
-            return web.json_response([{"id": e.id, "title": e.title, "body": e.body,
-                                       "domain": e.domain, "usage_count": e.usage_count}
-                                      for e in hits])
+@allow("seat", "supervisor", "admin")
+async def kb_search(request: web.Request) -> web.Response:
+    q = request.query.get("q", "").strip()
+    if not q:
+        raise Invalid("type some words to search for")
+    if len(q) > 200:
+        raise Invalid("the search is too long (at most 200 characters)")
+    with request.config_dict[SESSIONS]() as s:
+        hits = knowledge.search(s, q, request.config_dict[CENTER].today())
+        return web.json_response([{"id": e.id, "title": e.title, "body": e.body,
+                                   "domain": e.domain, "usage_count": e.usage_count}
+                                  for e in hits])
 
-    async def kb_used(self, request: web.Request) -> web.Response:
-        try:
-            entry_id = int(request.match_info["id"])
-        except ValueError:
-            return _error(400, "an entry id is a number")
-        try:
-            with self.sessions.begin() as s:
-                knowledge.used(s, entry_id)
-        except ValueError as exc:
-            return _error(404, str(exc))
-        return web.json_response({"id": entry_id, "used": True})
 
-    async def to_survey(self, request: web.Request) -> web.Response:
-        user: WebUser = request["user"]
-        uid = request.match_info["uniqueid"]
-        seat = self.engine.model.seats.get(user.seat_id or "")
-        if seat is None or seat.uniqueid != uid:
-            return _error(403, "a seat sends only its own call to the survey")
-        if seat.state is not SeatState.ON_CALL:
-            return _error(409, f"the call is not in progress (the seat is {seat.state.value})")
-        node = next((s.node for s in self.center.seats if s.id == seat.id),
-                    self.center.nodes[0].name)
-        manager = self.engine.manager(node)
-        if manager is None:
-            return _error(502, "Asterisk is not connected")
-        try:
-            sent = await SurveyTransfer(manager).send(uid, seat.id)
-        except CallActionError as exc:
-            return _error(502, str(exc))
-        if not sent:
-            return _error(409, "the caller has hung up")
-        log.info("caller sent to the survey", seat=seat.id, uniqueid=uid)
-        return web.json_response({"uniqueid": uid, "survey": True})
+@allow("seat")
+async def kb_used(request: web.Request) -> web.Response:
+    try:
+        entry_id = int(request.match_info["id"])
+    except ValueError:
+        raise Invalid("an entry id is a number") from None
+    with request.config_dict[SESSIONS].begin() as s:
+        knowledge.used(s, entry_id)
+    return web.json_response({"id": entry_id, "used": True})
+
+
+@allow("seat")
+async def to_survey(request: web.Request) -> web.Response:
+    actor: Actor = request["actor"]
+    engine, center = request.config_dict[ENGINE], request.config_dict[CENTER]
+    uid = request.match_info["uniqueid"]
+    seat = engine.seat(actor.seat_id)
+    if seat is None or seat.uniqueid != uid:
+        raise Forbidden("a seat sends only its own call to the survey")
+    if seat.state is not SeatState.ON_CALL:
+        raise Conflict(f"the call is not in progress (the seat is {seat.state.value})")
+    node = next((s.node for s in center.seats if s.id == seat.id), center.nodes[0].name)
+    manager = engine.manager(node)
+    if manager is None:
+        raise Unavailable("Asterisk is not connected")
+    if not await send_to_survey(manager, uid, seat.id):
+        raise Conflict("the caller has hung up")
+    log.info("caller sent to the survey", seat=seat.id, uniqueid=uid)
+    return web.json_response({"uniqueid": uid, "survey": True})
+
+
+ROUTES = [
+    web.get("/web/calls/{uniqueid}", call_detail),
+    web.post("/web/orders", create_order),
+    web.get("/web/kb", kb_search),
+    web.post("/web/kb/{id}/used", kb_used),
+    web.post("/web/calls/{uniqueid}/survey", to_survey),
+]

@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -27,9 +26,11 @@ from aiohttp import web
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from acd.errors import Forbidden, Invalid, NotFound
 from acd.history.models import Call, SeatInterval
+from acd.seats.service import Actor
 from acd.seats.state import SeatState
-from asterisk_conf.render import InstancePaths
+from acd.web.auth import allow
 from hotline.center import Center
 from hotline.logs import get_logger, mask_number
 
@@ -37,26 +38,6 @@ log = get_logger(__name__)
 UTC = ZoneInfo("UTC")
 SAMPLE_DEFAULT, SAMPLE_MAX = 5, 50
 _UNIQUEID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-
-class InspectError(Exception):
-    """A request the inspector's view refuses, with the HTTP status that says why."""
-
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-def recordings_dirs(engine: Any) -> dict[str, Path | None]:
-    """Each node's recordings directory. The engine knows a node's instance only through the
-    queue_log it replays (`<base>/log/queue_log`), so the instance's base is two levels up and
-    its recordings are where the rig's layout puts them (`InstancePaths.recordings`)."""
-    out: dict[str, Path | None] = {}
-    for name, link in engine.links.items():
-        qlog = link.queue_log
-        base = None if qlog is None else InstancePaths(str(qlog.parent.parent))
-        out[name] = None if base is None else Path(base.recordings)
-    return out
 
 
 @dataclass
@@ -84,26 +65,26 @@ class Inspector:
                 raise ValueError(text)
             d = date.fromisoformat(text)
         except ValueError:
-            raise InspectError(400, f"date must be YYYY-MM-DD, got {text!r}") from None
+            raise Invalid(f"date must be YYYY-MM-DD, got {text!r}") from None
         if d > self.today():
-            raise InspectError(400, f"{text} is in the future (the center's day is "
+            raise Invalid(f"{text} is in the future (the center's day is "
                                f"{self.today()} in {self.center.timezone})")
         return d
 
     def seat(self, seat_id: str | None, required: bool = False) -> str | None:
         if not seat_id:
             if required:
-                raise InspectError(400, "which seat? (seat=...)")
+                raise Invalid("which seat? (seat=...)")
             return None
         if seat_id not in {s.id for s in self.center.seats}:
-            raise InspectError(404, f"no seat {seat_id!r} in center {self.center.code}")
+            raise NotFound(f"no seat {seat_id!r} in center {self.center.code}")
         return seat_id
 
     def queue(self, name: str | None) -> str | None:
         if not name:
             return None
         if name not in {q.name for q in self.center.queues}:
-            raise InspectError(404, f"no queue {name!r} in center {self.center.code}")
+            raise NotFound(f"no queue {name!r} in center {self.center.code}")
         return name
 
     @staticmethod
@@ -111,7 +92,7 @@ class Inspector:
         if not text:
             return SAMPLE_DEFAULT
         if not text.isdigit() or not 1 <= int(text) <= SAMPLE_MAX:
-            raise InspectError(400, f"n must be a whole number from 1 to {SAMPLE_MAX}, "
+            raise Invalid(f"n must be a whole number from 1 to {SAMPLE_MAX}, "
                                f"got {text!r}")
         return int(text)
 
@@ -181,24 +162,24 @@ class Inspector:
 
     def recording_file(self, uniqueid: str) -> Path:
         if not _UNIQUEID.match(uniqueid) or ".." in uniqueid:
-            raise InspectError(400, f"not a call id: {uniqueid!r}")
+            raise Invalid(f"not a call id: {uniqueid!r}")
         with self.sessions() as s:
             call = s.get(Call, uniqueid)
             if call is None or call.center != self.center.code:
-                raise InspectError(404, f"no call {uniqueid}")
+                raise NotFound(f"no call {uniqueid}")
             if not call.recording:
-                raise InspectError(404, f"call {uniqueid} has no recording")
+                raise NotFound(f"call {uniqueid} has no recording")
             if self.recordings.get(call.node) is None:
-                raise InspectError(404, f"the recordings directory of node {call.node!r} "
+                raise NotFound(f"the recordings directory of node {call.node!r} "
                                    "is not known to this engine")
             path = self._resolve(call)
             if path is None:
                 log.warning("recording outside the recordings directory refused",
                             uniqueid=uniqueid, recording=call.recording, node=call.node)
-                raise InspectError(403, f"the recording of {uniqueid} is not under the "
+                raise Forbidden(f"the recording of {uniqueid} is not under the "
                                    "recordings directory")
         if not path.is_file():
-            raise InspectError(404, f"the recording of {uniqueid} is missing on disk")
+            raise NotFound(f"the recording of {uniqueid} is missing on disk")
         return path
 
     # --- a seat's day ---------------------------------------------------------------------------
@@ -249,46 +230,53 @@ class Inspector:
                 "busy_reasons": list(self.center.busy_reasons),
                 "sample_default": SAMPLE_DEFAULT, "sample_max": SAMPLE_MAX}
 
-    async def info_handler(self, request: web.Request) -> web.Response:
-        return web.json_response(self.center_info())
 
-    async def recordings_handler(self, request: web.Request) -> web.Response:
-        def build() -> dict[str, Any]:
-            q = request.query
-            d = self.day(q.get("date"))
-            return {"date": d.isoformat(), "recordings": self.list_recordings(
-                d, self.seat(q.get("seat")), self.queue(q.get("queue")))}
-        return _answer(build)
-
-    async def sample_handler(self, request: web.Request) -> web.Response:
-        def build() -> dict[str, Any]:
-            q = request.query
-            d = self.day(q.get("date"))
-            return {"date": d.isoformat(), "sample": self.sample(d, self.count(q.get("n")))}
-        return _answer(build)
-
-    async def timeline_handler(self, request: web.Request) -> web.Response:
-        def build() -> dict[str, Any]:
-            q = request.query
-            return self.timeline(self.seat(q.get("seat"), required=True) or "",
-                                 self.day(q.get("date")))
-        return _answer(build)
-
-    async def audio_handler(self, request: web.Request) -> web.StreamResponse:
-        try:
-            path = self.recording_file(request.match_info["uniqueid"])
-        except InspectError as exc:
-            return web.json_response({"error": str(exc)}, status=exc.status)
-        log.info("recording played", uniqueid=request.match_info["uniqueid"],
-                 user=request["user"].name)
-        # FileResponse answers Range requests, which the browser's <audio> uses to seek.
-        return web.FileResponse(path, headers={"Content-Type": "audio/wav",
-                                               "Cache-Control": "private, no-store"})
+INSPECTOR = web.AppKey("inspector", Inspector)
+ROLES = ("inspector", "supervisor", "admin")
 
 
-def _answer(build: Callable[[], dict[str, Any]]) -> web.Response:
-    """The JSON answer, or the refusal's status and message."""
-    try:
-        return web.json_response(build())
-    except InspectError as exc:
-        return web.json_response({"error": str(exc)}, status=exc.status)
+@allow(*ROLES)
+async def center_info(request: web.Request) -> web.Response:
+    return web.json_response(request.config_dict[INSPECTOR].center_info())
+
+
+@allow(*ROLES)
+async def recordings(request: web.Request) -> web.Response:
+    i, q = request.config_dict[INSPECTOR], request.query
+    d = i.day(q.get("date"))
+    return web.json_response({"date": d.isoformat(), "recordings": i.list_recordings(
+        d, i.seat(q.get("seat")), i.queue(q.get("queue")))})
+
+
+@allow(*ROLES)
+async def sample(request: web.Request) -> web.Response:
+    i, q = request.config_dict[INSPECTOR], request.query
+    d = i.day(q.get("date"))
+    return web.json_response({"date": d.isoformat(), "sample": i.sample(d, i.count(q.get("n")))})
+
+
+@allow(*ROLES)
+async def timeline(request: web.Request) -> web.Response:
+    i, q = request.config_dict[INSPECTOR], request.query
+    return web.json_response(i.timeline(i.seat(q.get("seat"), required=True) or "",
+                                        i.day(q.get("date"))))
+
+
+@allow(*ROLES)
+async def audio(request: web.Request) -> web.StreamResponse:
+    actor: Actor = request["actor"]
+    uid = request.match_info["uniqueid"]
+    path = request.config_dict[INSPECTOR].recording_file(uid)
+    log.info("recording played", uniqueid=uid, user=actor.name)
+    # FileResponse answers Range requests, which the browser's <audio> uses to seek.
+    return web.FileResponse(path, headers={"Content-Type": "audio/wav",
+                                           "Cache-Control": "private, no-store"})
+
+
+ROUTES = [
+    web.get("/web/inspect/center", center_info),
+    web.get("/web/inspect/recordings", recordings),
+    web.get("/web/inspect/sample", sample),
+    web.get("/web/inspect/timeline", timeline),
+    web.get("/web/recordings/{uniqueid}", audio),
+]

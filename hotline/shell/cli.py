@@ -14,6 +14,7 @@ import asterisk_conf.cli
 import ivr.cli
 import queue_stats.cli
 import recordings.cli
+from acd.errors import Refused
 from hotline import logs
 from hotline.center import CenterError
 from hotline.shell import demo, wiring
@@ -55,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except MenuError as exc:
         print(f"hotline: menu: {exc}", file=sys.stderr)
+        return 2
+    except Refused as exc:
+        print(f"hotline {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -20,11 +20,11 @@ from pathlib import Path
 
 from aiohttp import web
 
-from acd.api.http import make_app
 from acd.engine import Engine
 from acd.history import db
 from acd.live.broadcast import Broadcasts
-from acd.web.app import secret_file, setup_web
+from acd.web.app import make_app
+from acd.web.auth import secret_file
 from agi_scripts.classic import install_into_root
 from asterisk_conf import rig
 from hotline import center as center_mod
@@ -87,12 +87,13 @@ async def _run_engine(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    await engine.start()
     runner = None
-    if not args.no_http:
-        app = make_app(engine, center, db.session_factory(engine_db))
-        setup_web(app, engine, center, db.session_factory(engine_db), redis_url,
-                  secret_file(paths.state_dir()))
+    if args.no_http:
+        await engine.start()
+    else:
+        # The app starts the engine and stops it last (cleanup_ctx).
+        app = make_app(engine, center, db.session_factory(engine_db), redis_url,
+                       secret_file(paths.state_dir()))
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
         port = args.http_port or center.http_port
@@ -104,7 +105,8 @@ async def _run_engine(args: argparse.Namespace) -> int:
     await stop.wait()
     if runner is not None:
         await runner.cleanup()
-    await engine.stop()
+    else:
+        await engine.stop()
     engine_db.dispose()
     return 0
 
