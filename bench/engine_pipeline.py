@@ -120,9 +120,9 @@ def busy_hour(recorded: list[bytes], calls_wanted: int) -> list[bytes]:
     out = []
     for k in range(copies):
         for f in recorded:
-            g = _UID.sub(lambda m: m.group(1) + b": " + m.group(2) + f"-{k}".encode(), f)
-            g = _TS.sub(lambda m: b"Timestamp: " + f"{float(m.group(1)) + k * span:.6f}".encode(),
-                        g)
+            g = _UID.sub(lambda m, k=k: m.group(1) + b": " + m.group(2) + f"-{k}".encode(), f)
+            g = _TS.sub(lambda m, k=k: b"Timestamp: " +
+                        f"{float(m.group(1)) + k * span:.6f}".encode(), g)
             out.append(g)
     return out
 

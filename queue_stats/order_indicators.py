@@ -72,7 +72,8 @@ def order_indicators_by(engine: Engine, since: datetime, until: datetime, by: st
                     into[name] = into.get(name, 0) + int(value or 0)
     result = {}
     for k, v in sorted(sums.items()):
-        n = (lambda name, v=v: v.get(name, 0))
+        def n(name: str, v: dict[str, int] = v) -> int:
+            return v.get(name, 0)
         if not n("orders") and not n("calls"):
             continue
         result[k] = OrderIndicators(

@@ -139,8 +139,6 @@ def app_routes() -> list[tuple[str, str, tuple[str, ...]]]:
     route added without a role check fails this test."""
     from types import SimpleNamespace
 
-    from aiohttp import web
-
     from acd.web.app import make_app
     from hotline.center import EXAMPLE, load
 
