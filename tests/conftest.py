@@ -8,7 +8,8 @@ Every test that needs a real part is marked with it (`asterisk`, `postgres`, `re
 from __future__ import annotations
 
 import types
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -20,6 +21,7 @@ from tests.support.real import free_port, unavailable
 
 if TYPE_CHECKING:
     from hotline.shell.simulate.sipp import Sipp
+    from tests.support.recorded import Replayed
     from tests.support.rig import RunningPbx
 
 
@@ -183,3 +185,12 @@ def ledger(tmp_path):  # type: ignore[no-untyped-def]
     db.create_schema(engine)
     yield url, engine
     engine.dispose()
+
+
+@pytest.fixture
+def replayed(tmp_path) -> Iterator[Callable[..., Replayed]]:  # type: ignore[no-untyped-def]
+    """Replays a recording of tests/fixtures/ami/ through the engine's pipeline into a fresh
+    SQLite ledger: `replayed("survey")` (tests/support/recorded.py); no Asterisk."""
+    from tests.support import recorded
+    with ExitStack() as stack:
+        yield lambda name, **kw: stack.enter_context(recorded.replayed(name, tmp_path, **kw))
