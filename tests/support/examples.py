@@ -17,4 +17,6 @@ settings.register_profile(UNIT, max_examples=20)
 
 def examples(full: int) -> int:
     """`full` examples in the default profile, scaled by the loaded profile."""
-    return max(10, round(full * settings.default.max_examples / 100))
+    loaded = settings.default
+    assert loaded is not None
+    return max(10, round(full * loaded.max_examples / 100))
