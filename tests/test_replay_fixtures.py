@@ -88,10 +88,12 @@ def test_the_fixtures_hold_what_the_engine_reads() -> None:
             event = Event.parse(raw, recorded.NODE)
             assert event.name not in DROPPED
             float(event.fields["Timestamp"])  # Asterisk's own time, on every event
-            seen.add(event.name)
+            seen.add(event.name if event.name != "UserEvent" else f"user_{event.get('UserEvent')}")
     # ...and the recordings hold every AMI event it follows (the engine makes the wrap-up
-    # timer itself; QueueMember only answers QueueStatus, at a resync).
-    assert followed - {"HotlineWrapupOver", "QueueMember"} <= seen
+    # timer itself; QueueMember only answers QueueStatus, at a resync), and every UserEvent of
+    # the dialplan it reads.
+    assert followed - {"HotlineWrapupOver", "QueueMember", "UserEvent"} <= seen
+    assert {n[3:] for n in dir(LiveModel) if n.startswith("on_user_")} <= seen
 
 
 def test_the_fixtures_stay_small() -> None:
