@@ -187,10 +187,20 @@ def ledger(tmp_path):  # type: ignore[no-untyped-def]
     engine.dispose()
 
 
-@pytest.fixture
-def replayed(tmp_path) -> Iterator[Callable[..., Replayed]]:  # type: ignore[no-untyped-def]
+@pytest.fixture(scope="session")
+def replayed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Replayed]]:
     """Replays a recording of tests/fixtures/ami/ through the engine's pipeline into a fresh
-    SQLite ledger: `replayed("survey")` (tests/support/recorded.py); no Asterisk."""
+    SQLite ledger: `replayed("survey")` (tests/support/recorded.py); no Asterisk. Each replay
+    (name and options) is made once a session and shared: read it, never write to it."""
     from tests.support import recorded
+    directory = tmp_path_factory.mktemp("replayed")
+    made: dict[tuple[object, ...], Replayed] = {}
+
+    def replay(name: str, **options: Any) -> Replayed:
+        key = (name, *sorted(options.items()))
+        if key not in made:
+            made[key] = stack.enter_context(recorded.replayed(name, directory, **options))
+        return made[key]
+
     with ExitStack() as stack:
-        yield lambda name, **kw: stack.enter_context(recorded.replayed(name, tmp_path, **kw))
+        yield replay
