@@ -15,6 +15,7 @@ from acd.orders import knowledge, service
 from acd.orders.models import OrderEvent, Revisit, WorkOrder
 from acd.orders.service import OrderError
 from acd.orders.workdays import add_working_days, is_workday
+from tests.support.examples import examples
 
 AT = datetime(2026, 11, 2, 9, 0)  # a Monday
 
@@ -102,7 +103,7 @@ def test_deadlines_across_real_holidays() -> None:
     assert estimated and day == date(2035, 6, 8)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.dates(min_value=date(2019, 1, 1), max_value=date(2025, 12, 1)),
        st.sampled_from([2, 3, 5, 10, 30]))
 def test_a_deadline_is_a_working_day_and_never_early(start: date, days: int) -> None:
@@ -111,7 +112,7 @@ def test_a_deadline_is_a_working_day_and_never_early(start: date, days: int) -> 
     assert due >= start + timedelta(days=days)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(st.sampled_from(["complaint", "consultation", "suggestion"]), max_size=40),
        st.integers(0, 10_000))
 def test_revisit_sample_covers_30_percent_and_every_complaint(tmp_path_factory, types,

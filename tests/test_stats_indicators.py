@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from acd.history.models import Call, QueueCall, SeatInterval
 from queue_stats.indicators import Options, call_indicators
+from tests.support.examples import examples
 
 T0 = datetime(2026, 1, 31, 23, 0, 0)
 
@@ -90,7 +91,7 @@ def test_a_call_across_midnight_and_a_month_boundary_counts_where_it_queued(db_e
     assert february.queued == 0
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=examples(40), deadline=None)
 @given(st.lists(st.tuples(st.sampled_from(["answered", "abandoned", "timeout"]),
                           st.floats(0, 300), st.sampled_from(["shenyang", "huludao"])),
                 max_size=25))
