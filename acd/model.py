@@ -114,6 +114,8 @@ class LiveModel:
     def on_Newchannel(self, event: Event, changes: Changes) -> None:
         if event.get("Context") != "hotline-inbound":
             return  # seats' channels, local channels: not calls into the center
+        if event.get("Linkedid", event.uniqueid) != event.uniqueid:
+            return  # a leg the call dialled (a hand-off to 12306 ...): part of its call
         call = self._call(event)
         assert call is not None
         call.caller = event.get("CallerIDNum")

@@ -127,10 +127,6 @@ def test_ivr_handoff_and_a_caller_gone_in_the_ivr(replayed) -> None:
     assert r.stays(gone.uniqueid) == []
 
 
-@pytest.mark.xfail(strict=True, reason="known: LiveModel.on_Newchannel takes the dialled "
-                   "hand-off leg (PJSIP/pstn-..., context hotline-inbound, exten s, Linkedid "
-                   "the caller's) for a call into the center; fix in acd/model.py, then drop this "
-                   "mark")
 def test_the_dialled_handoff_leg_is_not_a_call_into_the_center(replayed) -> None:
     r = replayed("ivr_handoff")
     assert sorted(r.calls()) == ["13900000081", "13900000082"]
