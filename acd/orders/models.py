@@ -117,6 +117,9 @@ class KnowledgeEntry(Base):
     valid_to: Mapped[date | None] = mapped_column(Date)
     for_ivr: Mapped[bool] = mapped_column(Boolean, default=False)
     usage_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Its key in the exchange format (acd/orders/knowledge.py): given by the system it came
+    # from (12345's id), else "<center>:<id>" when exported; unique, so an import updates.
+    ref: Mapped[str | None] = mapped_column(String(80), unique=True)
 
 
 class KnowledgeToken(Base):

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from acd.api.http import make_api
 from acd.seats.service import SeatService
-from acd.web import broadcast, console, inspector, pages, spy
+from acd.web import backoffice, broadcast, console, inspector, pages, spy
 from acd.web.auth import COOKIES, LIMITER, LoginLimiter, Sessions, sessions_middleware
 from acd.web.deps import CENTER, ENGINE, REDIS_URL, SEATS, SECRET, SESSIONS, EngineView
 from acd.web.errors import refusals
@@ -35,6 +35,7 @@ ROUTES = [
     *console.ROUTES,
     *inspector.ROUTES,
     *spy.ROUTES,
+    *backoffice.ROUTES,
 ]
 
 

@@ -38,6 +38,10 @@ def upgrade() -> None:
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.add_column(sa.Column('unit', sa.String(length=40), nullable=False, server_default=''))
 
+    with op.batch_alter_table('kb_entries', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('ref', sa.String(length=80), nullable=True))
+        batch_op.create_unique_constraint('uq_kb_entries_ref', ['ref'])
+
     with op.batch_alter_table('web_users', schema=None) as batch_op:
         batch_op.add_column(sa.Column('unit', sa.String(length=40), nullable=False, server_default=''))
 
@@ -62,6 +66,10 @@ def downgrade() -> None:
 
     with op.batch_alter_table('web_users', schema=None) as batch_op:
         batch_op.drop_column('unit')
+
+    with op.batch_alter_table('kb_entries', schema=None) as batch_op:
+        batch_op.drop_constraint('uq_kb_entries_ref', type_='unique')
+        batch_op.drop_column('ref')
 
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.drop_column('unit')
