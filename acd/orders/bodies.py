@@ -5,7 +5,10 @@ with) are read from the center file."""
 
 from __future__ import annotations
 
-from acd.orders.fields import Day, Field, Flag, Number, Text
+from typing import Any
+
+from acd.errors import Invalid
+from acd.orders.fields import Day, Field, Flag, Number, Text, check
 from acd.orders.service import MAX_EXTENSION, REFUSALS
 from hotline.center import DOMAINS, ORDER_TYPES, Center
 
@@ -14,6 +17,8 @@ STATUSES = ("accepted", "transferred", "returned", "replied", "closed", "archive
 UNIQUEID = r"[A-Za-z0-9._-]{1,64}"
 EXTERNAL_ID = r"[A-Za-z0-9_-]{1,64}"
 NUMBER = r"[0-9+-]{1,40}"
+KB_FORMAT = "hotline12328-kb/1"  # docs/knowledge-exchange.md
+MAX_IMPORT = 10_000
 SOURCES = ("call", "web", "wechat", "app", "letter", "visit")  # 12345: its own route
 
 
@@ -84,4 +89,33 @@ def knowledge_entry(with_ref: bool = False) -> dict[str, Field]:
                                                                   one_line=False),
                 "domain": _domain(required=False), "for_ivr": Flag(),
                 "valid_from": Day(), "valid_to": Day()})
+    return out
+
+
+def check_document(doc: Any) -> list[dict[str, Any]]:
+    """A knowledge document in the exchange format, every entry checked: the entries, or
+    Invalid naming the entry and the field."""
+    if not isinstance(doc, dict):
+        raise Invalid("the body must be a JSON object")
+    unknown = sorted(str(k) for k in doc if k not in ("format", "center", "entries"))
+    if unknown:
+        raise Invalid(f"{unknown[0]}: is not a known field (known: format, center, entries)")
+    if doc.get("format") != KB_FORMAT:
+        raise Invalid(f"format: must be {KB_FORMAT!r}")
+    if "center" in doc and not isinstance(doc["center"], str):
+        raise Invalid("center: must be text")
+    entries = doc.get("entries")
+    if not isinstance(entries, list) or len(entries) > MAX_IMPORT:
+        raise Invalid(f"entries: must be a list of at most {MAX_IMPORT} entries")
+    out, seen = [], set()
+    fields = knowledge_entry(with_ref=True)
+    for i, item in enumerate(entries):
+        try:
+            entry = check(item, fields)
+        except Invalid as exc:
+            raise Invalid(f"entries[{i}].{exc}") from None
+        if entry["ref"] in seen:
+            raise Invalid(f"entries[{i}].ref: {entry['ref']!r} comes twice")
+        seen.add(entry["ref"])
+        out.append(entry)
     return out

@@ -45,7 +45,6 @@ from hotline.logs import get_logger, mask_number
 log = get_logger(__name__)
 ORDER_ROLES = ("seat", "supervisor", "admin", "unit")
 STAFF = ("supervisor", "admin")
-MAX_IMPORT = 10_000
 
 
 def _masked_name(name: str) -> str:
@@ -274,38 +273,9 @@ async def kb_export(request: web.Request) -> web.Response:
         return web.json_response(knowledge.export(s, request.config_dict[CENTER].code))
 
 
-def check_document(doc: Any) -> list[dict[str, Any]]:
-    """A knowledge document in the exchange format, every entry checked: the entries, or
-    Invalid naming the entry and the field."""
-    if not isinstance(doc, dict):
-        raise Invalid("the body must be a JSON object")
-    unknown = sorted(str(k) for k in doc if k not in ("format", "center", "entries"))
-    if unknown:
-        raise Invalid(f"{unknown[0]}: is not a known field (known: format, center, entries)")
-    if doc.get("format") != knowledge.FORMAT:
-        raise Invalid(f"format: must be {knowledge.FORMAT!r}")
-    if "center" in doc and not isinstance(doc["center"], str):
-        raise Invalid("center: must be text")
-    entries = doc.get("entries")
-    if not isinstance(entries, list) or len(entries) > MAX_IMPORT:
-        raise Invalid(f"entries: must be a list of at most {MAX_IMPORT} entries")
-    out, seen = [], set()
-    fields = bodies.knowledge_entry(with_ref=True)
-    for i, item in enumerate(entries):
-        try:
-            entry = check(item, fields)
-        except Invalid as exc:
-            raise Invalid(f"entries[{i}].{exc}") from None
-        if entry["ref"] in seen:
-            raise Invalid(f"entries[{i}].ref: {entry['ref']!r} comes twice")
-        seen.add(entry["ref"])
-        out.append(entry)
-    return out
-
-
 @allow(*STAFF)
 async def kb_import(request: web.Request) -> web.Response:
-    entries = check_document(await json_body(request))
+    entries = bodies.check_document(await json_body(request))
     with request.config_dict[SESSIONS].begin() as s:
         done = knowledge.import_(s, entries, request.config_dict[CENTER].code)
     return web.json_response({"added": done.added, "updated": done.updated,

@@ -88,7 +88,7 @@ def used(s: Session, entry_id: int) -> None:
 
 # --- exchange with 12345 and other centers: one format, both directions --------------------------
 
-FORMAT = "hotline12328-kb/1"
+FORMAT = "hotline12328-kb/1"  # = acd/orders/bodies.py KB_FORMAT, which checks it
 ENTRY_FIELDS = ("ref", "title", "body", "domain", "for_ivr", "valid_from", "valid_to")
 
 

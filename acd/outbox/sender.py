@@ -19,6 +19,7 @@ few seconds, `hotline exchange deliver` one on demand) resumes where the last on
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
@@ -168,3 +169,13 @@ async def deliver(sessions: sessionmaker[Session], center: Center,
                     out.down.append(channel)
                 break
     return out
+
+
+async def run(sessions: sessionmaker[Session], center: Center, every_s: float = 5.0) -> None:
+    """Deliver for ever, a round every `every_s` (the engine's background task)."""
+    while True:
+        try:
+            await deliver(sessions, center)
+        except Exception:  # a bad round must not stop the next one; it is logged
+            log.exception("outbox round failed")
+        await asyncio.sleep(every_s)
