@@ -32,8 +32,10 @@ def _token_add(args: argparse.Namespace) -> int:
     center = _center(args)
     engine_db = db.open_database(center, args.database)
     try:
+        if args.unit and center.unit(args.unit) is None:
+            raise ValueError(f"--unit: {args.unit!r} is not a unit of the center file")
         token = tokens.create(db.session_factory(engine_db), args.name, args.role, center.code,
-                              args.seat or "")
+                              args.seat or "", args.unit or "")
     except ValueError as exc:
         print(f"hotline engine token add: {exc}", file=sys.stderr)
         return 2
@@ -96,8 +98,10 @@ def _user_add(args: argparse.Namespace) -> int:
         return 2
     engine_db = db.open_database(center, args.database)
     try:
+        if args.unit and center.unit(args.unit) is None:
+            raise ValueError(f"--unit: {args.unit!r} is not a unit of the center file")
         users.add(db.session_factory(engine_db), args.name, args.role, center.code, password,
-                  args.seat or "")
+                  args.seat or "", args.unit or "")
     except ValueError as exc:
         print(f"hotline web user add: {exc}", file=sys.stderr)
         return 2
@@ -116,8 +120,9 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     uadd = usub.add_parser("add")
     uadd.add_argument("name")
     uadd.add_argument("--role", required=True,
-                      choices=("seat", "supervisor", "inspector", "analyst", "admin"))
+                      choices=("seat", "supervisor", "inspector", "analyst", "admin", "unit"))
     uadd.add_argument("--seat")
+    uadd.add_argument("--unit", help="the handling unit's code ([[units]]) a unit user acts for")
     uadd.add_argument("--password-stdin", action="store_true")
     uadd.add_argument("--password", help="(for scripts; prefer --password-stdin)")
     uadd.add_argument("--database")
@@ -135,12 +140,14 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     run.add_argument("--no-http", action="store_true", help="serve no HTTP API")
     run.add_argument("--http-port", type=int, help="API port (default: the center's http_port)")
     run.set_defaults(func=run_engine)
-    tok = esub.add_parser("token", help="API tokens: add NAME --role seat|supervisor|admin")
+    tok = esub.add_parser("token", help="API tokens: add NAME --role seat|supervisor|admin|unit|partner")
     tsub = tok.add_subparsers(dest="token_command", metavar="ACTION", required=True)
     add = tsub.add_parser("add", help="make a token (printed once)")
     add.add_argument("name")
-    add.add_argument("--role", required=True, choices=("seat", "supervisor", "admin"))
+    add.add_argument("--role", required=True,
+                     choices=("seat", "supervisor", "admin", "unit", "partner"))
     add.add_argument("--seat", help="the seat a seat token acts for")
+    add.add_argument("--unit", help="the handling unit a unit token acts for")
     add.add_argument("--database")
     add.set_defaults(func=_token_add)
 

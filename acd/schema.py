@@ -9,11 +9,12 @@ from sqlalchemy import MetaData
 from acd.api import tokens
 from acd.history import models, upward
 from acd.orders import models as order_models
+from acd.outbox import models as outbox_models
 from acd.web import users
 
 # Each module defines its tables on the shared Base when imported; naming them keeps the
 # imports (and so the tables) from being dropped as unused.
-TABLE_MODULES = (models, tokens, order_models, users, upward)
+TABLE_MODULES = (models, tokens, order_models, users, upward, outbox_models)
 
 
 def metadata() -> MetaData:

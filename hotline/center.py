@@ -32,6 +32,13 @@ _HOSTPORT = re.compile(r"^$|^[A-Za-z0-9.-]+:[0-9]{1,5}$")
 # A name shown on a phone's display: rendered inside quotes in pjsip.conf, so no quote,
 # backslash, semicolon (a comment there), angle bracket or line break.
 _DISPLAY = re.compile(r'^[^"\\;<>\r\n]{1,40}$')
+# A person's or an organisation's name on a page or in a message: one line, no markup.
+_TITLE = re.compile(r"^[^<>\r\n\x00-\x1f]{1,100}$")
+_OPT_TITLE = re.compile(r"^$|" + _TITLE.pattern)
+_OPT_NAME = re.compile(r"^$|" + _NAME.pattern)
+_MOBILE = re.compile(r"^$|^1[3-9][0-9]{9}$")
+_EMAIL = re.compile(r"^$|^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$")
+_URL = re.compile(r"^$|^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%/-]*)?$")
 
 
 class CenterError(ValueError):
@@ -104,6 +111,44 @@ class Handoffs:
 
 
 @dataclass(frozen=True)
+class Unit:
+    """A handling unit (承办单位, seed 001 art. 30-31): seats transfer orders to it, its people
+    log in with the `unit` role bound to its code, reminders reach its contact person."""
+
+    code: str
+    name: str              # the Chinese name people read
+    contact: str = ""      # the unit's person in charge of 12328 transfers (art. 31)
+    phone: str = ""        # their mobile, for SMS reminders
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Peer:
+    """Another 12328 center an order may be sent to (same province, or the level above)."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """The center's links to other systems: the centers of its province and the level above
+    (上管一级), 12345's results endpoint, the platform it reports to, the SMS gateway."""
+
+    upper: str = ""                 # code of the center of the level above ("" = none)
+    peers: tuple[Peer, ...] = ()    # the centers an order may be sent to (upper included)
+    hotline12345_url: str = ""      # where results of orders transferred from 12345 go
+    platform_url: str = ""          # the provincial platform (upward reporting)
+    sms_url: str = ""               # the SMS gateway for reminders to handling units
+    timeout_s: int = 10
+    retry_s: int = 30               # first retry after a failure; doubles up to retry_max_s
+    retry_max_s: int = 3600
+
+    def peer(self, code: str) -> Peer | None:
+        return next((p for p in self.peers if p.code == code), None)
+
+
+@dataclass(frozen=True)
 class Center:
     code: str
     name: str
@@ -117,6 +162,8 @@ class Center:
     busy_reasons: tuple[str, ...] = BUSY_REASONS_DEFAULT
     handoffs: Handoffs = field(default_factory=Handoffs)
     supervisors: tuple[Supervisor, ...] = ()
+    units: tuple[Unit, ...] = ()
+    exchange: Exchange = field(default_factory=Exchange)
     redis_url: str = ""
     redis_port: int = 16379
     database_url: str = ""
@@ -139,6 +186,9 @@ class Center:
             if n.name == name:
                 return n
         raise KeyError(name)
+
+    def unit(self, code: str) -> Unit | None:
+        return next((u for u in self.units if u.code == code), None)
 
     def seats_on(self, node: str) -> tuple[Seat, ...]:
         return tuple(s for s in self.seats if s.node == node)
@@ -303,10 +353,63 @@ def _supervisors(data: dict[str, Any], nodes: tuple[Node, ...],
     return tuple(out)
 
 
+def _units(data: dict[str, Any]) -> tuple[Unit, ...]:
+    """Optional [[units]]: the handling units orders are transferred to."""
+    value = data.get("units", [])
+    if not isinstance(value, list):
+        raise CenterError("units", "must be a list of [[units]] tables")
+    out: list[Unit] = []
+    for i, d in enumerate(value):
+        path = f"units[{i}]"
+        if not isinstance(d, dict):
+            raise CenterError(path, "must be a table")
+        _unknown(d, {"code", "name", "contact", "phone", "email"}, path)
+        unit = Unit(code=_str(d, "code", path, pattern=_NAME),
+                    name=_str(d, "name", path, pattern=_TITLE),
+                    contact=_str(d, "contact", path, "", pattern=_OPT_TITLE),
+                    phone=_str(d, "phone", path, "", pattern=_MOBILE),
+                    email=_str(d, "email", path, "", pattern=_EMAIL))
+        if any(o.code == unit.code for o in out):
+            raise CenterError(f"{path}.code", f"{unit.code!r} is already another unit's code")
+        out.append(unit)
+    return tuple(out)
+
+
+def _exchange(data: dict[str, Any], own_code: str) -> Exchange:
+    x = _table(data, "exchange")
+    _unknown(x, {"upper", "peers", "hotline12345_url", "platform_url", "sms_url", "timeout_s",
+                 "retry_s", "retry_max_s"}, "exchange")
+    raw = x.get("peers", [])
+    if not isinstance(raw, list):
+        raise CenterError("exchange.peers", "must be a list of [[exchange.peers]] tables")
+    peers: list[Peer] = []
+    for i, d in enumerate(raw):
+        path = f"exchange.peers[{i}]"
+        if not isinstance(d, dict):
+            raise CenterError(path, "must be a table")
+        _unknown(d, {"code", "name"}, path)
+        peer = Peer(_str(d, "code", path, pattern=_NAME), _str(d, "name", path, pattern=_TITLE))
+        if peer.code == own_code or any(p.code == peer.code for p in peers):
+            raise CenterError(f"{path}.code", f"{peer.code!r} is this center or listed twice")
+        peers.append(peer)
+    upper = _str(x, "upper", "exchange", "", pattern=_OPT_NAME)
+    if upper and not any(p.code == upper for p in peers):
+        raise CenterError("exchange.upper", f"{upper!r} must be one of [[exchange.peers]]")
+    retry = _int(x, "retry_s", "exchange", 30, 1, 3600)
+    return Exchange(
+        upper=upper, peers=tuple(peers),
+        hotline12345_url=_str(x, "hotline12345_url", "exchange", "", pattern=_URL),
+        platform_url=_str(x, "platform_url", "exchange", "", pattern=_URL),
+        sms_url=_str(x, "sms_url", "exchange", "", pattern=_URL),
+        timeout_s=_int(x, "timeout_s", "exchange", 10, 1, 300),
+        retry_s=retry,
+        retry_max_s=_int(x, "retry_max_s", "exchange", 3600, retry, 86400))
+
+
 def parse(data: dict[str, Any], source: Path | None = None) -> Center:
     """Validate a parsed TOML document and build the `Center`."""
     _unknown(data, {"center", "nodes", "queues", "seats", "supervisors", "busy_reasons",
-                    "handoffs", "engine"}, "")
+                    "handoffs", "engine", "units", "exchange"}, "")
     c = _table(data, "center")
     _unknown(c, {"code", "name", "region", "hotline_number", "default_queue", "recording",
                  "timezone", "ivr"}, "center")
@@ -365,8 +468,9 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
     default_queue = _str(c, "default_queue", "center", queues[0].name)
     if default_queue not in qnames:
         raise CenterError("center.default_queue", f"no queue named {default_queue!r}")
+    code = _str(c, "code", "center", pattern=_NAME)
     return Center(
-        code=_str(c, "code", "center", pattern=_NAME),
+        code=code,
         name=_str(c, "name", "center"),
         region=_str(c, "region", "center", ""),
         hotline_number=_str(c, "hotline_number", "center", "12328", pattern=_DIALSTRING),
@@ -378,6 +482,8 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
         busy_reasons=tuple(reasons),
         handoffs=handoffs,
         supervisors=_supervisors(data, nodes, seats),
+        units=_units(data),
+        exchange=_exchange(data, code),
         redis_url=_str(e, "redis_url", "engine", ""),
         redis_port=_int(e, "redis_port", "engine", 16379, 1024, 65535),
         database_url=_str(e, "database_url", "engine", ""),

@@ -181,11 +181,18 @@ class Table:
     rows: list[CenterRow]
 
 
+# The link whose outages are 断网 (seed 000 annex 4): the center's connection to the platform
+# it reports to, as the outbox sees it (acd/outbox/sender.py). AMI losses inside the center
+# are kept in the same table under their node's name and are not 断网.
+PLATFORM_LINK = "link:platform"
+
+
 def outages_by_center(engine: Engine, since: datetime, until: datetime) -> dict[str, tuple[int, float]]:
-    """(count, hours) per center of the outages that started in [since, until); an outage still
-    open counts up to `until`; hours are clipped to the period."""
+    """(count, hours) per center of the platform link's outages that started in [since,
+    until); an outage still open counts up to `until`; hours are clipped to the period.
+    Annex 4 shows 断网次数 (the count) and 断网时长 as total/average hours."""
     q = select(Outage.center, Outage.started_at, Outage.ended_at).where(
-        Outage.started_at >= since, Outage.started_at < until)
+        Outage.node == PLATFORM_LINK, Outage.started_at >= since, Outage.started_at < until)
     out: dict[str, tuple[int, float]] = {}
     with engine.connect() as conn:
         for c, start, end in conn.execute(q):
@@ -227,6 +234,7 @@ def period_table(engine: Engine, lo: datetime, hi: datetime, title: str,
             "manual_connection_rate": ci.manual_connection_rate if ci else none,
             "average_wait_s": ci.average_wait_s if ci else Mean(0, 0),
             "outage_count": n_out, "outage_hours": round(h_out, 2),
+            "outage_average_hours": round(h_out / n_out, 2) if n_out else 0.0,
             "call_record_reporting_rate": oi.call_record_reporting if oi else none,
             "timely_reporting_rate": timely.get(c, none),
         }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -115,7 +116,15 @@ def _report(args: argparse.Namespace) -> int:
     files = report.write(engine, p, Path(args.out), args.only_center, rules, adjustments)
     for kind, path in files.items():
         print(f"{kind}: {path}")
-    if args.submit:
+    if args.submit and center.exchange.platform_url:
+        queued = upward.enqueue_report(engine, args.only_center or center.code, p.kind, p.title,
+                                       p.lo, p.hi)
+        _, done = asyncio.run(upward.push(engine, center))
+        print(f"{p.kind} report {p.title!r} {'queued' if queued else 'was queued before'} for "
+              f"the platform; {done.sent} message(s) acknowledged"
+              + (", the platform did not answer: it is sent on the next push" if done.down
+                 else ""))
+    elif args.submit:
         sub = upward.submit(engine, args.only_center or center.code, p.kind, p.title,
                                p.lo, p.hi)
         late = "on time" if sub.submitted_at <= p.utc(sub.due_at) else "LATE"
@@ -179,6 +188,18 @@ def _upload(args: argparse.Namespace) -> int:
     up = upload(engine, since, until, Path(args.out), args.only_center)
     print(f"{up.records} call record(s) written to {up.path}")
     return 0
+
+
+def _push(args: argparse.Namespace) -> int:
+    """Call records and reports to the platform ([exchange] platform_url)."""
+    center, engine = _engine(args)
+    if not center.exchange.platform_url:
+        raise SystemExit("hotline stats push: the center file has no [exchange] platform_url")
+    n, done = asyncio.run(upward.push(engine, center))
+    print(f"{n} call record(s) queued; {done.sent} acknowledged, {done.retried} to retry, "
+          f"{done.rejected} rejected" + (" (the platform is not reachable: an outage is "
+                                         "recorded, the next push resumes)" if done.down else ""))
+    return 1 if done.down else 0
 
 
 def _staffing(args: argparse.Namespace) -> int:
@@ -248,6 +269,11 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                            choices=("all", "hour", "day", "month", "quarter", "year", "center",
                                     "queue", "seat"),
                            help="one row per group (times in the center's time zone)")
+    pu = ps.add_parser("push", help="send the call records not yet reported (and queued "
+                       "reports) to the provincial platform ([exchange] platform_url): "
+                       "retried, idempotent, resumed after an outage")
+    pu.add_argument("--database")
+    pu.set_defaults(func=_push)
     g = ps.add_parser("generate", help="fill an empty database with a synthetic half year "
                       "shaped like seed 000 (Liaoning, 16 centers), for benchmarks and tests")
     g.add_argument("--database", required=True, help="SQLAlchemy URL of an empty database")

@@ -232,6 +232,14 @@ def _charts(out: Path, steps: list[str], by_type: dict[str, list[int]], this: li
     return files
 
 
+def _outage_cell(row: assessment.CenterRow, key: str) -> object:
+    """断网时长 as annex 4 prints it: total/average hours (5.6/0.9); any other cell as is."""
+    if key == "outage_hours":
+        return f"{row.values.get('outage_hours', 0.0):.1f}/" \
+               f"{row.values.get('outage_average_hours', 0.0):.1f}"
+    return _cell(row.values.get(key))
+
+
 def _fmt(v: Ratio | Mean | float | None) -> str:
     if isinstance(v, Ratio):
         return "no data" if v.value is None else f"{100 * v.value:.2f}%"
@@ -304,7 +312,7 @@ def write(engine: Engine, p: Period, out_dir: Path, center: str | None = None,
     at.append([f"{table.title} 运行服务质量考核表（{table.rules.name}，基本分 {table.rules.base:g}）"])
     at.append(["城市", "排名", "总分"] + [assessment.LABELS[k] for k in keys] + ["扣分"])
     for r in table.rows:
-        at.append([r.center, r.rank, r.score] + [_cell(r.values.get(k)) for k in keys]
+        at.append([r.center, r.rank, r.score] + [_outage_cell(r, k) for k in keys]
                   + [r.deduction])
     if rollup is not None:
         rs = wb.create_sheet("年度排名")
@@ -355,7 +363,7 @@ def write(engine: Engine, p: Period, out_dir: Path, center: str | None = None,
         *(tr([r.label, r.value, r.numerator, r.denominator, r.target]) for r in rows), "</table>",
         f"<h2>考核表 assessment ({esc(table.title)})</h2><table class=wide>",
         tr(["城市", "排名", "总分"] + [assessment.LABELS[k] for k in keys] + ["扣分"], True),
-        *(tr([r.center, r.rank, r.score] + [_fmt(r.values.get(k)) for k in keys]
+        *(tr([r.center, r.rank, r.score] + [_fmt(r.values.get(k)) if k != "outage_hours" else str(_outage_cell(r, k)) for k in keys]
              + [r.deduction]) for r in table.rows), "</table>",
     ]
     if rollup is not None:

@@ -404,10 +404,10 @@ def _outages(rng: np.random.Generator, f: CenterFigures) -> dict[str, list]:
         return {"node": []}
     hours = rng.dirichlet(np.ones(n)) * f.outage_hours
     start = _times(rng, n, np.full(DAYS, 1 / DAYS))
-    return {"node": np.full(n, f"{f.code}-pbx1"), "center": np.full(n, f.code),
+    return {"node": np.full(n, "link:platform"), "center": np.full(n, f.code),
             "started_at": _ts(start),
             "ended_at": _ts(start + (hours * 3600 * US).astype("timedelta64[us]")),
-            "reason": np.full(n, "AMI connection lost")}
+            "reason": np.full(n, "platform not reachable")}
 
 
 # Special events the text names, reported within 2 days of their end (local dates, end exclusive).

@@ -111,7 +111,7 @@ def test_work_orders_over_http(pbx: RunningPbx, tmp_path, ledger) -> None:
         oid = order["id"]
         assert call(port, "POST", f"/api/orders/{oid}/close", seat)[0] == 409  # not replied
         assert call(port, "POST", f"/api/orders/{oid}/transfer", seat,
-                    {"unit": "沈阳市客运管理处"})[0] == 200
+                    {"unit": "sy_taxi"})[0] == 200
         assert call(port, "POST", f"/api/orders/{oid}/extend", seat,
                     {"days": 5, "reason": "x"})[0] == 403
         assert call(port, "POST", f"/api/orders/{oid}/extend", boss,

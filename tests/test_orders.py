@@ -214,7 +214,9 @@ def test_the_orders_commands(tmp_path) -> None:
                    "收费站多收费", "--caller", "13800001234", "--subject", "某站",
                    "--source", "web")
     assert made.returncode == 0 and "138****1234" in made.stdout  # masked in lists
-    assert hotline("transition", "1", "transfer", "--text", "高速集团").returncode == 0
+    bad_unit = hotline("transition", "1", "transfer", "--text", "高速集团")
+    assert bad_unit.returncode == 2 and "unit: " in bad_unit.stderr  # not in [[units]]
+    assert hotline("transition", "1", "transfer", "--text", "ln_expressway").returncode == 0
     refused = hotline("transition", "1", "close")
     assert refused.returncode == 2 and "only from replied" in refused.stderr
     csv_file = tmp_path / "in.csv"
@@ -225,4 +227,4 @@ def test_the_orders_commands(tmp_path) -> None:
     listed = hotline("list")
     assert listed.stdout.count("#") == 1  # the failed import left nothing behind
     shown = hotline("show", "1")
-    assert "accepted -> transferred 高速集团" in shown.stdout
+    assert "accepted -> transferred ln_expressway" in shown.stdout

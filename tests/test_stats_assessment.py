@@ -86,7 +86,7 @@ def fill_march(db_engine) -> None:
         queued(s, "a3", "鞍山市", MARCH + timedelta(minutes=9), "abandoned", wait=50)
         for i in range(7):
             start = MARCH + timedelta(days=1, hours=2 * i)
-            s.add(Outage(node="pbx9", center="鞍山市", started_at=start,
+            s.add(Outage(node="link:platform", center="鞍山市", started_at=start,
                          ended_at=start + timedelta(hours=1)))
         for c, uids in (("大连市", ("d0", "d1")), ("鞍山市", ("a0",))):
             for uid in uids:

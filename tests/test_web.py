@@ -21,14 +21,16 @@ from tests.support.engine import EngineProcess
 from tests.support.rig import RunningPbx
 
 pytestmark = pytest.mark.asterisk
-ROLES = ("seat", "supervisor", "inspector", "analyst", "admin")
+ROLES = ("seat", "supervisor", "inspector", "analyst", "admin", "unit")
 
 
-def add_user(pbx: RunningPbx, url: str, name: str, role: str, seat: str = "") -> None:
+def add_user(pbx: RunningPbx, url: str, name: str, role: str, seat: str = "",
+             unit: str = "") -> None:
     env = {**os.environ, "HOTLINE_VAR": str(pbx.state)}
     args = [sys.executable, "-m", "hotline.shell.cli", "--center", str(pbx.center_file), "web", "user",
             "add", name, "--role", role, "--password-stdin", "--database", url]
-    out = subprocess.run(args + (["--seat", seat] if seat else []), input="correct horse\n",
+    args += (["--seat", seat] if seat else []) + (["--unit", unit] if unit else [])
+    out = subprocess.run(args, input="correct horse\n",
                          env=env, capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
 
@@ -38,7 +40,8 @@ def stack(pbx: RunningPbx, redis_url, tmp_path, ledger) -> Iterator[tuple[int, R
     url, _ = ledger
     port = free_ports(1)[0]
     for role in ROLES:
-        add_user(pbx, url, role, role, "8001" if role == "seat" else "")
+        add_user(pbx, url, role, role, "8001" if role == "seat" else "",
+                 "sy_taxi" if role == "unit" else "")
     proc = EngineProcess(pbx, url, redis_url, tmp_path / "engine.log",
                          extra_args=("--instance", pbx.instance.name, "--http-port", str(port)))
     proc.start()
@@ -111,6 +114,7 @@ def test_role_matrix_csrf_and_login_limit(stack) -> None:
         "inspector": {"/wallboard": 403, "/seat": 403, "own": 403, "other": 403, "bcast": 403},
         "analyst": {"/wallboard": 403, "/seat": 403, "own": 403, "other": 403, "bcast": 403},
         "admin": {"/wallboard": 200, "/seat": 403, "own": 400, "other": 400, "bcast": 200},
+        "unit": {"/wallboard": 403, "/seat": 403, "own": 403, "other": 403, "bcast": 403},
     }
     anonymous = Client(port)
     assert anonymous.get("/wallboard") in (200, 302)  # redirected to the login page
@@ -158,7 +162,8 @@ def app_routes() -> list[tuple[str, str, tuple[str, ...]]]:
 
 
 # The policy, written here independently of acd/web/app.py's ROLES: who may use what.
-EVERYONE = ("seat", "supervisor", "inspector", "analyst", "admin")
+EVERYONE = ("seat", "supervisor", "inspector", "analyst", "admin", "unit")
+ORDERS = ("seat", "supervisor", "admin", "unit")  # which order: acd/orders/access.py
 POLICY: dict[str, tuple[str, ...]] = {
     "/": EVERYONE,
     "/wallboard": ("supervisor", "admin"),
@@ -179,6 +184,13 @@ POLICY: dict[str, tuple[str, ...]] = {
     "/web/recordings/{uniqueid}": ("inspector", "supervisor", "admin"),  # not seats, analysts
     "/web/spy/phones": ("supervisor", "admin"),
     "/web/spy/{seat}": ("supervisor", "admin"),
+    "/web/choices": ("seat", "supervisor", "admin"),
+    "/unit": ("unit",),
+    "/backoffice": ("supervisor", "admin"),
+    "/web/unit/me": ("unit",),
+    "/web/orders/list": ORDERS,
+    "/web/orders/{id}": ORDERS,
+    "/web/orders/{id}/{action}": ORDERS,
 }
 
 

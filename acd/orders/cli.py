@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import csv
 import json
 import sys
@@ -12,9 +13,11 @@ from sqlalchemy import select
 
 from acd.errors import Refused
 from acd.history import db
-from acd.orders import knowledge, service
+from acd.orders import backoffice, bodies, knowledge, service
 from acd.orders.models import WorkOrder
 from acd.orders.service import InvalidOrder, OrderError
+from acd.outbox import sender
+from acd.outbox.models import OutboxMessage
 from hotline import center as center_mod
 from hotline.center import DOMAINS, ORDER_TYPES
 from hotline.logs import mask_number
@@ -76,7 +79,7 @@ def _list(args: argparse.Namespace) -> int:
 
 
 def _transition(args: argparse.Namespace) -> int:
-    _, sessions = _sessions(args)
+    center, sessions = _sessions(args)
     with sessions.begin() as s:
         o = s.get(WorkOrder, args.id)
         if o is None:
@@ -85,7 +88,13 @@ def _transition(args: argparse.Namespace) -> int:
         text = args.text or ""
         fn = {"answer_on_call": lambda: service.answer_on_call(s, o, args.by, text),
               "refuse": lambda: service.refuse(s, o, args.by, text),
-              "transfer": lambda: service.transfer(s, o, args.by, text),
+              "transfer": lambda: (backoffice.transfer(s, center, o, args.by, text)
+                                   if center.units else service.transfer(s, o, args.by, text)),
+              "receive": lambda: service.receive(s, o, args.by),
+              "remind": lambda: backoffice.remind(s, center, o, args.by, text),
+              "forward": lambda: backoffice.forward(s, center, o, args.by, args.center_to or "",
+                                                    text),
+              "escalate": lambda: backoffice.escalate(s, center, o, args.by, text),
               "return": lambda: service.return_(s, o, args.by, text),
               "extend": lambda: service.extend(s, o, args.by, args.days or 0, text),
               "reply": lambda: service.reply(s, o, args.by, text),
@@ -128,7 +137,25 @@ def _revisits(args: argparse.Namespace) -> int:
 
 
 def _kb(args: argparse.Namespace) -> int:
-    _, sessions = _sessions(args)
+    center, sessions = _sessions(args)
+    if args.kb_command == "export":
+        with sessions() as s:
+            doc = knowledge.export(s, center.code)
+        with open(args.file, "w", encoding="utf-8") as f:
+            json.dump(doc, f, ensure_ascii=False, indent=1)
+        print(f"{len(doc['entries'])} entries written to {args.file}")
+        return 0
+    if args.kb_command == "import":
+        try:
+            with open(args.file, encoding="utf-8-sig") as f:
+                doc = json.load(f)
+        except (OSError, json.JSONDecodeError) as exc:
+            raise InvalidOrder(f"{args.file}: {exc}") from None
+        entries = bodies.check_document(doc)
+        with sessions.begin() as s:
+            done = knowledge.import_(s, entries, center.code)
+        print(f"added {done.added}, updated {done.updated}, unchanged {done.unchanged}")
+        return 0
     if args.kb_command == "add":
         with sessions.begin() as s:
             e = knowledge.add(s, args.title, args.body, args.domain, args.for_ivr)
@@ -138,6 +165,32 @@ def _kb(args: argparse.Namespace) -> int:
             for e in knowledge.search(s, " ".join(args.words)):
                 print(json.dumps({"id": e.id, "title": e.title, "body": e.body[:80]},
                                  ensure_ascii=False))
+    return 0
+
+
+def _remind_overdue(args: argparse.Namespace) -> int:
+    center, sessions = _sessions(args)
+    with sessions.begin() as s:
+        events = backoffice.remind_overdue(s, center, center.today(), args.by)
+        print(f"{len(events)} overdue order(s) reminded")
+    return 0
+
+
+def _outbox(args: argparse.Namespace) -> int:
+    """What waits for 12345, the platform and the SMS gateway; --deliver sends it now."""
+    center, sessions = _sessions(args)
+    if args.deliver:
+        done = asyncio.run(sender.deliver(sessions, center))
+        print(f"sent {done.sent}, to retry {done.retried}, rejected {done.rejected}"
+              + (f"; not reachable: {', '.join(done.down)}" if done.down else ""))
+    with sessions() as s:
+        counts: dict[tuple[str, str], int] = {}
+        for m in s.scalars(select(OutboxMessage).where(OutboxMessage.center == center.code)):
+            counts[(m.channel, m.state)] = counts.get((m.channel, m.state), 0) + 1
+            if m.state == "rejected":
+                print(f"rejected {m.channel} {m.key}: {m.last_error[:120]}")
+        for (channel, state), n in sorted(counts.items()):
+            print(f"{channel:<9} {state:<8} {n}")
     return 0
 
 
@@ -174,8 +227,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ls.set_defaults(func=_guard(_list))
     t = o.add_parser("transition", help="a lifecycle action on an order")
     t.add_argument("id", type=int)
-    t.add_argument("action", choices=sorted(service.ACTIONS))
-    t.add_argument("--text", help="unit, reason, reply or refusal code")
+    t.add_argument("action", choices=sorted(service.ALL_ACTIONS))
+    t.add_argument("--text", help="unit code, reason, reply or refusal code")
+    t.add_argument("--to", dest="center_to", help="the center, for forward")
     t.add_argument("--days", type=int, help="working days, for extend")
     t.set_defaults(func=_guard(_transition))
     im = o.add_parser("import-csv", help="orders from a CSV (12345 transfers, other centers)")
@@ -196,3 +250,16 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ks = kbs.add_parser("search")
     ks.add_argument("words", nargs="+")
     ks.set_defaults(func=_guard(_kb))
+    for name, text in (("export", "every entry into FILE, in the exchange format "
+                                  "(docs/knowledge-exchange.md)"),
+                       ("import", "entries from FILE in the exchange format: added, or "
+                                  "updated by their ref; all or nothing")):
+        kx = kbs.add_parser(name, help=text)
+        kx.add_argument("file")
+        kx.set_defaults(func=_guard(_kb))
+    ro = o.add_parser("remind-overdue", help="remind the unit of every overdue order "
+                      "(once a day; SMS when [exchange] sms_url is set)")
+    ro.set_defaults(func=_guard(_remind_overdue))
+    ob = o.add_parser("outbox", help="messages waiting for 12345, the platform, the SMS gateway")
+    ob.add_argument("--deliver", action="store_true", help="send what is due now")
+    ob.set_defaults(func=_guard(_outbox))

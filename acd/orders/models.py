@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from acd.history.models import Base
@@ -13,7 +23,11 @@ from acd.history.models import Base
 class WorkOrder(Base):
     __tablename__ = "work_orders"
     __table_args__ = (Index("ix_work_orders_center_status", "center", "status"),
-                      Index("ix_work_orders_accepted", "accepted_at"))
+                      Index("ix_work_orders_accepted", "accepted_at"),
+                      # an order another system transferred here comes once per its own id
+                      UniqueConstraint("source", "external_id",
+                                       name="uq_work_orders_source_external"),
+                      Index("ix_work_orders_unit_status", "handling_unit", "status"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     center: Mapped[str] = mapped_column(String(40))
@@ -49,6 +63,12 @@ class WorkOrder(Base):
     # order breaks ("" = conforms; recomputed whenever the order is written, see service.py).
     survey_score: Mapped[int | None] = mapped_column(Integer)
     nonconformity: Mapped[str] = mapped_column(String(120), default="")
+    # The back office (acd/orders/backoffice.py): the id the order has in the system that
+    # transferred it here (12345), when the handling unit signed for it (签收), and the center
+    # that first accepted it when it has been sent on to another center or the level above.
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    received_at: Mapped[datetime | None] = mapped_column(DateTime)
+    origin_center: Mapped[str] = mapped_column(String(40), default="")
 
     history: Mapped[list[OrderEvent]] = relationship(back_populates="order",
                                                      order_by="OrderEvent.id")
@@ -97,6 +117,9 @@ class KnowledgeEntry(Base):
     valid_to: Mapped[date | None] = mapped_column(Date)
     for_ivr: Mapped[bool] = mapped_column(Boolean, default=False)
     usage_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Its key in the exchange format (acd/orders/knowledge.py): given by the system it came
+    # from (12345's id), else "<center>:<id>" when exported; unique, so an import updates.
+    ref: Mapped[str | None] = mapped_column(String(80), unique=True)
 
 
 class KnowledgeToken(Base):

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from acd.errors import Conflict, Invalid, Refused
 from acd.history.models import Call
+from acd.orders import results  # noqa: F401 - results of 12345's orders go back (outbox)
 from acd.orders.models import OrderEvent, Revisit, WorkOrder
 from acd.orders.workdays import add_working_days, working_days_between
 from hotline.center import DOMAINS, ORDER_TYPES
@@ -178,6 +179,53 @@ def reopen(s: Session, order: WorkOrder, by: str, reason: str) -> None:
 ACTIONS = {"answer_on_call", "refuse", "transfer", "return", "extend", "reply", "close",
            "archive", "reopen"}
 
+
+# --- the back office (issue 15): the unit signs for an order, reminders, other centers ---------
+
+def receive(s: Session, order: WorkOrder, by: str, at: datetime | None = None) -> None:
+    """The handling unit signs for a transferred order (签收): once per transfer."""
+    if order.status != "transferred":
+        raise OrderConflict(f"order {order.id}: only a transferred order is received "
+                            f"(it is {order.status})")
+    if order.received_at is not None and order.transferred_at is not None and \
+            order.received_at >= order.transferred_at:
+        raise OrderConflict(f"order {order.id} was received already")
+    _move(s, order, "receive", ("transferred",), "transferred", by, order.handling_unit, at)
+    order.received_at = at or _now()
+
+
+def remind(s: Session, order: WorkOrder, by: str, note: str = "") -> OrderEvent:
+    """A reminder to the handling unit (催办, seed 001 art. 35), kept in the order's history."""
+    if order.status != "transferred":
+        raise OrderConflict(f"order {order.id}: only an order a unit holds is reminded "
+                            f"(it is {order.status})")
+    event = OrderEvent(order_id=order.id, at=_now(), by=by, action="remind",
+                       from_status=order.status, to_status=order.status,
+                       reason=note or order.handling_unit)
+    s.add(event)
+    return event
+
+
+def forward(s: Session, order: WorkOrder, by: str, to_center: str, reason: str,
+            action: str = "forward") -> None:
+    """Send the order to another center of the province, or (`action="escalate"`) to the level
+    above (上管一级). The order keeps its id and its history; the receiving center accepts it
+    anew and counts it as cross-region, and the first center keeps reading it."""
+    if not to_center or to_center == order.center:
+        raise InvalidOrder("center: name another center")
+    if not reason.strip():
+        raise InvalidOrder(f"reason: {'an escalation' if action == 'escalate' else 'a forward'} "
+                           "states why")
+    old = order.center
+    _move(s, order, action, ("accepted", "returned"), "accepted", by,
+          f"{old} -> {to_center}: {reason.strip()}")
+    order.origin_center = order.origin_center or old
+    order.center, order.handling_unit = to_center, ""
+    order.cross_region, order.region = True, order.region or old
+
+
+BACKOFFICE_ACTIONS = {"receive", "remind", "forward", "escalate"}
+ALL_ACTIONS = ACTIONS | BACKOFFICE_ACTIONS
 
 # --- supervisors' lists ------------------------------------------------------------------------
 

@@ -14,14 +14,17 @@ rate-limited per user and address; every route declares the roles that may use i
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 
 from aiohttp import web
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.api.http import make_api
+from acd.outbox import sender
 from acd.seats.service import SeatService
-from acd.web import broadcast, console, inspector, pages, spy
+from acd.web import backoffice, broadcast, console, inspector, pages, spy
 from acd.web.auth import COOKIES, LIMITER, LoginLimiter, Sessions, sessions_middleware
 from acd.web.deps import CENTER, ENGINE, REDIS_URL, SEATS, SECRET, SESSIONS, EngineView
 from acd.web.errors import refusals
@@ -35,7 +38,17 @@ ROUTES = [
     *console.ROUTES,
     *inspector.ROUTES,
     *spy.ROUTES,
+    *backoffice.ROUTES,
 ]
+
+
+async def _run_outbox(app: web.Application) -> AsyncIterator[None]:
+    """Messages to 12345, the platform and the SMS gateway, delivered in the background."""
+    task = asyncio.create_task(sender.run(app[SESSIONS], app[CENTER]))
+    yield
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
 
 
 async def _run_engine(app: web.Application) -> AsyncIterator[None]:
@@ -64,4 +77,7 @@ def make_app(engine: EngineView, center: Center, sessions: sessionmaker[Session]
     app.add_subapp("/api", make_api())
     if run_engine:
         app.cleanup_ctx.append(_run_engine)
+        x = center.exchange
+        if x.hotline12345_url or x.platform_url or x.sms_url:
+            app.cleanup_ctx.append(_run_outbox)
     return app

@@ -33,7 +33,7 @@ from acd.web.users import WebUser
 
 COOKIE = "hotline_session"
 SESSION_S = 12 * 3600
-EVERYONE = ("seat", "supervisor", "inspector", "analyst", "admin")
+EVERYONE = ("seat", "supervisor", "inspector", "analyst", "admin", "unit")
 
 
 class Sessions:
@@ -100,7 +100,7 @@ def secret_file(directory: Path) -> bytes:
 
 
 def actor_of(user: WebUser) -> Actor:
-    return Actor(user.name, user.role, user.seat_id or "")
+    return Actor(user.name, user.role, user.seat_id or "", user.unit or "", user.center)
 
 
 @web.middleware
@@ -128,7 +128,7 @@ async def tokens_middleware(request: web.Request, handler: Handler) -> web.Strea
     if caller is None or caller.center != request.config_dict[CENTER].code:
         return error(401, "unknown token")
     request.pop("csrf", None)  # a token, not a browser session: no CSRF token to check
-    request["actor"] = Actor(caller.name, caller.role, caller.seat_id)
+    request["actor"] = Actor(caller.name, caller.role, caller.seat_id, caller.unit, caller.center)
     return await handler(request)
 
 

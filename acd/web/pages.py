@@ -22,7 +22,7 @@ log = get_logger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 CSP = "default-src 'self'; script-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:"
 LANDING = {"supervisor": "/wallboard", "admin": "/wallboard", "seat": "/seat",
-           "inspector": "/inspect"}
+           "inspector": "/inspect", "unit": "/unit"}
 
 
 def _page(name: str, request: web.Request) -> web.Response:
@@ -35,6 +35,9 @@ def _page(name: str, request: web.Request) -> web.Response:
         "{{reasons}}", json.dumps(list(center.busy_reasons)))
     return web.Response(text=html, content_type="text/html",
                         headers={"Content-Security-Policy": CSP})
+
+
+page = _page  # a page of static/ with the session's CSRF token (the back office's too)
 
 
 @allow(*EVERYONE, page=True)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from acd.history.models import Base
 
-ROLES = ("seat", "supervisor", "inspector", "analyst", "admin")
+ROLES = ("seat", "supervisor", "inspector", "analyst", "admin", "unit")
 
 
 class WebUser(Base):
@@ -21,6 +21,7 @@ class WebUser(Base):
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     role: Mapped[str] = mapped_column(String(20))
     seat_id: Mapped[str] = mapped_column(String(20), default="")
+    unit: Mapped[str] = mapped_column(String(40), default="")  # a unit user: its unit's code
     center: Mapped[str] = mapped_column(String(40))
     password: Mapped[str] = mapped_column(String(200))  # scrypt$salt$hash
     created_at: Mapped[datetime] = mapped_column(DateTime)
@@ -45,16 +46,18 @@ def check_password(stored: str, password: str) -> bool:
 
 
 def add(sessions: sessionmaker[Session], name: str, role: str, center: str, password: str,
-        seat_id: str = "") -> None:
+        seat_id: str = "", unit: str = "") -> None:
     if role not in ROLES:
         raise ValueError(f"role must be one of {', '.join(ROLES)}")
     if role == "seat" and not seat_id:
         raise ValueError("a seat user names its seat")
+    if (role == "unit") != bool(unit):
+        raise ValueError("a unit user names its unit (--unit CODE), and only a unit user does")
     if len(password) < 8:
         raise ValueError("a password has at least 8 characters")
     with sessions.begin() as s:
         if s.get(WebUser, name) is not None:
             raise ValueError(f"user {name!r} exists already")
-        s.add(WebUser(name=name, role=role, seat_id=seat_id, center=center,
+        s.add(WebUser(name=name, role=role, seat_id=seat_id, unit=unit, center=center,
                       password=hash_password(password),
                       created_at=datetime.now(UTC).replace(tzinfo=None)))

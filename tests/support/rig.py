@@ -46,10 +46,19 @@ def dump_toml(data: dict[str, Any]) -> str:
 
     lines = [f"{k} = {value(v)}" for k, v in data.items()
              if not isinstance(v, dict) and not (isinstance(v, list) and v and isinstance(v[0], dict))]
+    def tables(v: Any) -> bool:
+        return isinstance(v, list) and bool(v) and isinstance(v[0], dict)
+
     for k, v in data.items():
         if isinstance(v, dict):
-            lines += ["", f"[{k}]"] + [f"{kk} = {value(vv)}" for kk, vv in v.items()]
-        elif isinstance(v, list) and v and isinstance(v[0], dict):
+            lines += ["", f"[{k}]"] + [f"{kk} = {value(vv)}" for kk, vv in v.items()
+                                       if not tables(vv)]
+            for kk, vv in v.items():  # [[exchange.peers]]: arrays of tables inside a table
+                if tables(vv):
+                    for item in vv:
+                        lines += ["", f"[[{k}.{kk}]]"] + [f"{x} = {value(y)}"
+                                                         for x, y in item.items()]
+        elif tables(v):
             for item in v:
                 lines += ["", f"[[{k}]]"] + [f"{kk} = {value(vv)}" for kk, vv in item.items()]
     return "\n".join(lines) + "\n"

@@ -19,20 +19,41 @@ const seatConsole = (() => {
     if (s.uniqueid && s.uniqueid !== call && (s.state === "on_call" || s.state === "wrapup")) bind(s.uniqueid);
   }
   function answeredChanged() {
-    const yes = $("o-answered-yes").checked;
-    $("o-reply-label").hidden = !yes; $("o-unit-label").hidden = yes;
+    const yes = $("o-answered-yes").checked, refused = $("o-refused").checked;
+    $("o-reply-label").hidden = !yes; $("o-unit-label").hidden = yes || refused;
+    $("o-refusal-label").hidden = !refused;
+    $("o-region-label").hidden = !$("o-cross").checked;
+  }
+  // The center's handling units and article 28's reasons, as the server knows them.
+  async function loadChoices() {
+    const r = await fetch("/web/choices");
+    if (!r.ok) return;
+    const c = await r.json();
+    for (const [id, items, value, text] of [["o-unit", c.units, "code", "name"],
+                                            ["o-refusal", c.refusals, "code", "text"]]) {
+      for (const item of items) {
+        const o = document.createElement("option"); o.value = item[value]; o.textContent = item[text];
+        $(id).appendChild(o);
+      }
+    }
   }
   async function submit(ev) {
     ev.preventDefault();
     if (!call) return;
-    const yes = $("o-answered-yes").checked;
+    const yes = $("o-answered-yes").checked, refused = $("o-refused").checked;
+    const cross = $("o-cross").checked;
     const body = {uniqueid: call, type: $("o-type").value, domain: $("o-domain").value,
       sub_item: $("o-sub").value, subject: $("o-subject").value, content: $("o-content").value,
-      answered: yes, reply: yes ? $("o-reply").value : "", unit: yes ? "" : $("o-unit").value};
+      answered: yes, reply: yes ? $("o-reply").value : "",
+      unit: yes || refused ? "" : $("o-unit").value,
+      refusal: refused ? $("o-refusal").value || "-" : "",
+      cross_region: cross, region: cross ? $("o-region").value : ""};
     $("o-submit").disabled = true;
     try {
       const o = await post("/web/orders", body);
-      say("order-msg", `工单 #${o.id} 已提交（${o.status === "closed" ? "即时答复办结" : "已转办"}，期限 ${o.due}）`, true);
+      const how = o.status === "closed" ? "即时答复办结" : o.status === "not_accepted"
+        ? `不予受理：${o.refusal}` : `已转办 ${o.unit_name}`;
+      say("order-msg", `工单 #${o.id} 已提交（${how}，期限 ${o.due}）`, true);
     } catch (e) {
       say("order-msg", e.message, false); $("o-submit").disabled = false;
     }
@@ -67,7 +88,8 @@ const seatConsole = (() => {
     $("order").addEventListener("submit", submit);
     $("kb").addEventListener("submit", search);
     $("to-survey").addEventListener("click", toSurvey);
-    for (const id of ["o-answered-yes", "o-answered-no"]) $(id).addEventListener("change", answeredChanged);
+    for (const id of ["o-answered-yes", "o-answered-no", "o-refused", "o-cross"]) $(id).addEventListener("change", answeredChanged);
+    loadChoices();
   });
   return { seat };
 })();
