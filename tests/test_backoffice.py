@@ -42,7 +42,6 @@ from tests.support.backoffice import (
 )
 from tests.test_orders_access import api
 
-pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web.NotAppKeyWarning")
 NOW = datetime.now(UTC).replace(tzinfo=None)
 
 

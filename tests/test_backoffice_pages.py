@@ -16,8 +16,7 @@ from tests.support.backoffice import back_office, token, user
 from tests.support.browser import ARTIFACTS, launch, log_in, require_chromium
 from tests.test_orders_access import api
 
-pytestmark = [pytest.mark.browser,
-              pytest.mark.filterwarnings("ignore::aiohttp.web.NotAppKeyWarning")]
+pytestmark = pytest.mark.browser
 
 
 def test_the_unit_replies_and_the_supervisor_reminds_in_chromium(tmp_path) -> None:

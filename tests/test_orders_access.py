@@ -13,7 +13,6 @@ import urllib.request
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -25,7 +24,6 @@ from tests.support.backoffice import PASSWORD, back_office, token, user
 NOW = datetime.now(UTC).replace(tzinfo=None)
 # The app runs in this process here: aiohttp's advice to key request storage by RequestKey
 # (acd/web/auth.py keys it by name) would otherwise be an error inside the handlers.
-pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web.NotAppKeyWarning")
 
 
 def api(port: int, method: str, path: str, tok: str | None, body: Any = None,

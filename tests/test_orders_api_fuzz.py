@@ -21,7 +21,6 @@ from acd.orders import openapi, service
 from acd.orders.models import WorkOrder
 from tests.support.backoffice import back_office, center, token
 
-pytestmark = pytest.mark.filterwarnings("ignore::aiohttp.web.NotAppKeyWarning")
 EXAMPLES = 15  # per operation and phase: about 1,500 requests per database, under a minute
 
 
@@ -49,6 +48,7 @@ def schemathesis(port: int, bearer: str, paths: str, out: Path) -> subprocess.Co
         env={**os.environ, "SCHEMATHESIS_TELEMETRY": "false"})
 
 
+@pytest.mark.real  # the running app fuzzed over HTTP (about 30 s): kept out of the fast tier
 def test_schemathesis_never_gets_a_500(db_engine, tmp_path) -> None:
     with back_office(db_engine) as (port, c):
         boss = token(db_engine, c, "boss", "supervisor")

@@ -36,7 +36,7 @@ from acd.orders import access, backoffice, bodies, knowledge, openapi, service
 from acd.orders.fields import check, order_id
 from acd.orders.models import OrderEvent, WorkOrder
 from acd.seats.service import Actor
-from acd.web.auth import allow
+from acd.web.auth import ACTOR, allow
 from acd.web.deps import CENTER, SESSIONS
 from acd.web.errors import json_body
 from hotline.center import Center
@@ -101,7 +101,7 @@ def _views(s: Session, orders: list[WorkOrder], actor: Actor,
 
 @allow(*ORDER_ROLES)
 async def list_orders(request: web.Request) -> web.Response:
-    actor: Actor = request["actor"]
+    actor: Actor = request[ACTOR]
     center = request.config_dict[CENTER]
     status, overdue = request.query.get("status", ""), request.query.get("overdue", "")
     if status and status not in bodies.STATUSES:
@@ -124,7 +124,7 @@ async def list_orders(request: web.Request) -> web.Response:
 
 @allow("seat", "supervisor", "admin")
 async def create_order(request: web.Request) -> web.Response:
-    actor: Actor = request["actor"]
+    actor: Actor = request[ACTOR]
     center = request.config_dict[CENTER]
     form = check(await json_body(request), bodies.create())
     uid = form["call_uniqueid"] or None
@@ -154,7 +154,7 @@ async def create_order(request: web.Request) -> web.Response:
 
 @allow(*ORDER_ROLES)
 async def get_order(request: web.Request) -> web.Response:
-    actor: Actor = request["actor"]
+    actor: Actor = request[ACTOR]
     center = request.config_dict[CENTER]
     with request.config_dict[SESSIONS]() as s:
         o = access.require_read(actor, s.get(WorkOrder, order_id(request.match_info["id"])),
@@ -208,7 +208,7 @@ def apply(s: Session, center: Center, o: WorkOrder, actor: Actor, action: str,
 
 @allow(*ORDER_ROLES)
 async def act(request: web.Request) -> web.Response:
-    actor: Actor = request["actor"]
+    actor: Actor = request[ACTOR]
     center = request.config_dict[CENTER]
     action = request.match_info["action"]
     if action not in service.ALL_ACTIONS:
@@ -227,7 +227,7 @@ async def act(request: web.Request) -> web.Response:
 @allow("partner")
 async def intake_12345(request: web.Request) -> web.Response:
     """An order 12345 transferred here: 201 the first time, 200 with the same order after."""
-    actor: Actor = request["actor"]
+    actor: Actor = request[ACTOR]
     center = request.config_dict[CENTER]
     form = check(await json_body(request), bodies.intake())
     sessions = request.config_dict[SESSIONS]

@@ -3,7 +3,7 @@
 - Web pages: a signed, expiring session cookie (HttpOnly, SameSite=Strict) carrying the user
   name and a CSRF token; `sessions_middleware` puts the user on the request.
 - The API: `Authorization: Bearer <token>` (`hotline engine token add`); `tokens_middleware`.
-- Both set `request["actor"]` (acd.seats.service.Actor), so a handler serves either.
+- Both set `request[ACTOR]` (acd.seats.service.Actor), so a handler serves either.
 - `allow(*roles)` wraps a handler with its role check (and, for a web session, the CSRF token
   on every POST); the route-walking test reads `handler.allowed_roles`.
 - Failed logins are limited per user name and per address.
@@ -87,6 +87,10 @@ class LoginLimiter:
 
 
 COOKIES = web.AppKey("cookies", Sessions)
+# What the middlewares put on a request: who asks, and for a web session its user and CSRF token.
+ACTOR = web.RequestKey("actor", Actor)
+USER = web.RequestKey("user", WebUser)
+CSRF = web.RequestKey("csrf", str)
 LIMITER = web.AppKey("login_limiter", LoginLimiter)
 
 
@@ -113,8 +117,8 @@ async def sessions_middleware(request: web.Request, handler: Handler) -> web.Str
             user = s.get(WebUser, data["u"])
             if user is not None and user.center == center.code:
                 s.expunge(user)
-                request["user"], request["csrf"] = user, data["csrf"]
-                request["actor"] = actor_of(user)
+                request[USER], request[CSRF] = user, data["csrf"]
+                request[ACTOR] = actor_of(user)
     return await handler(request)
 
 
@@ -127,8 +131,8 @@ async def tokens_middleware(request: web.Request, handler: Handler) -> web.Strea
     caller = tokens.lookup(request.config_dict[SESSIONS], header[7:].strip())
     if caller is None or caller.center != request.config_dict[CENTER].code:
         return error(401, "unknown token")
-    request.pop("csrf", None)  # a token, not a browser session: no CSRF token to check
-    request["actor"] = Actor(caller.name, caller.role, caller.seat_id, caller.unit, caller.center)
+    request.pop(CSRF, None)  # a token, not a browser session: no CSRF token to check
+    request[ACTOR] = Actor(caller.name, caller.role, caller.seat_id, caller.unit, caller.center)
     return await handler(request)
 
 
@@ -138,14 +142,14 @@ def allow(*roles: str, page: bool = False) -> Callable[[Handler], Handler]:
     def wrap(handler: Handler) -> Handler:
         @functools.wraps(handler)
         async def checked(request: web.Request) -> web.StreamResponse:
-            actor: Actor | None = request.get("actor")
+            actor: Actor | None = request.get(ACTOR)
             if actor is None:
                 if page:
                     raise web.HTTPFound("/login")
                 return error(401, "log in first")
             if actor.role not in roles:
                 return error(403, f"not for role {actor.role}")
-            csrf = request.get("csrf")
+            csrf = request.get(CSRF)
             if request.method == "POST" and csrf is not None and not hmac.compare_digest(
                     request.headers.get("X-CSRF-Token", ""), csrf):
                 return error(403, "missing or wrong CSRF token")

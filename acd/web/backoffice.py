@@ -16,7 +16,7 @@ from aiohttp import web
 from acd.errors import NotFound
 from acd.orders.http import WEB_ROUTES
 from acd.seats.service import Actor
-from acd.web.auth import allow
+from acd.web.auth import ACTOR, allow
 from acd.web.deps import CENTER
 from acd.web.pages import page
 
@@ -33,7 +33,7 @@ async def backoffice_page(request: web.Request) -> web.Response:
 
 @allow("unit")
 async def unit_me(request: web.Request) -> web.Response:
-    actor: Actor = request["actor"]
+    actor: Actor = request[ACTOR]
     unit = request.config_dict[CENTER].unit(actor.unit)
     if unit is None:
         raise NotFound(f"unit {actor.unit!r} is no longer in the center file")

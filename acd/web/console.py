@@ -34,7 +34,7 @@ from acd.orders import backoffice, knowledge, service
 from acd.orders.models import WorkOrder
 from acd.seats.service import Actor
 from acd.seats.state import SeatState
-from acd.web.auth import allow
+from acd.web.auth import ACTOR, allow
 from acd.web.deps import CENTER, ENGINE, SESSIONS, EngineView
 from acd.web.errors import json_body
 from hotline.center import DOMAINS, ORDER_TYPES
@@ -129,7 +129,7 @@ def _caller(engine: EngineView, s: Session, uniqueid: str) -> tuple[str, str]:
 @allow("seat", "supervisor", "admin")
 async def call_detail(request: web.Request) -> web.Response:
     """The call a seat is on: caller, wait, IVR path, earlier orders of the same number."""
-    actor: Actor = request["actor"]
+    actor: Actor = request[ACTOR]
     engine, center = request.config_dict[ENGINE], request.config_dict[CENTER]
     uid = request.match_info["uniqueid"]
     if actor.role == "seat":
@@ -154,7 +154,7 @@ async def call_detail(request: web.Request) -> web.Response:
 
 @allow("seat")
 async def create_order(request: web.Request) -> web.Response:
-    actor: Actor = request["actor"]
+    actor: Actor = request[ACTOR]
     engine, center = request.config_dict[ENGINE], request.config_dict[CENTER]
     form = check_order(await json_body(request))
     if isinstance(form, str):
@@ -227,7 +227,7 @@ async def kb_used(request: web.Request) -> web.Response:
 
 @allow("seat")
 async def to_survey(request: web.Request) -> web.Response:
-    actor: Actor = request["actor"]
+    actor: Actor = request[ACTOR]
     engine, center = request.config_dict[ENGINE], request.config_dict[CENTER]
     uid = request.match_info["uniqueid"]
     seat = engine.seat(actor.seat_id)

@@ -30,7 +30,7 @@ from acd.errors import Forbidden, Invalid, NotFound
 from acd.history.models import Call, SeatInterval
 from acd.seats.service import Actor
 from acd.seats.state import SeatState
-from acd.web.auth import allow
+from acd.web.auth import ACTOR, allow
 from hotline.center import Center
 from hotline.logs import get_logger, mask_number
 
@@ -264,7 +264,7 @@ async def timeline(request: web.Request) -> web.Response:
 
 @allow(*ROLES)
 async def audio(request: web.Request) -> web.StreamResponse:
-    actor: Actor = request["actor"]
+    actor: Actor = request[ACTOR]
     uid = request.match_info["uniqueid"]
     path = request.config_dict[INSPECTOR].recording_file(uid)
     log.info("recording played", uniqueid=uid, user=actor.name)

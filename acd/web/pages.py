@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 from aiohttp import web
 from redis.exceptions import RedisError
 
-from acd.web.auth import COOKIE, COOKIES, EVERYONE, LIMITER, SESSION_S, allow
+from acd.web.auth import COOKIE, COOKIES, CSRF, EVERYONE, LIMITER, SESSION_S, USER, allow
 from acd.web.deps import CENTER, ENGINE, REDIS_URL, SESSIONS
 from acd.web.users import WebUser, check_password
 from hotline.logs import get_logger
@@ -27,9 +27,9 @@ LANDING = {"supervisor": "/wallboard", "admin": "/wallboard", "seat": "/seat",
 
 def _page(name: str, request: web.Request) -> web.Response:
     center = request.config_dict[CENTER]
-    user: WebUser = request["user"]
+    user: WebUser = request[USER]
     html = (STATIC / name).read_text(encoding="utf-8")
-    html = html.replace("{{csrf}}", request["csrf"]).replace(
+    html = html.replace("{{csrf}}", request[CSRF]).replace(
         "{{center}}", json.dumps(center.code)).replace(
         "{{seat}}", json.dumps(user.seat_id)).replace(
         "{{reasons}}", json.dumps(list(center.busy_reasons)))
@@ -42,7 +42,7 @@ page = _page  # a page of static/ with the session's CSRF token (the back office
 
 @allow(*EVERYONE, page=True)
 async def home(request: web.Request) -> web.Response:
-    user: WebUser = request["user"]
+    user: WebUser = request[USER]
     return web.Response(text=f"12328 · {request.config_dict[CENTER].code}\n"
                              f"{user.name} ({user.role})\n/wallboard  /seat  /api/openapi.json")
 

@@ -22,7 +22,7 @@ from panoramisk import Manager
 from acd.ami import actions as ami
 from acd.errors import Conflict, Invalid, NotFound, Unavailable
 from acd.seats.service import Actor
-from acd.web.auth import allow
+from acd.web.auth import ACTOR, allow
 from acd.web.deps import CENTER, ENGINE
 from acd.web.errors import json_body
 from hotline.center import Center, Supervisor
@@ -103,7 +103,7 @@ async def phones(request: web.Request) -> web.Response:
 
 @allow("supervisor", "admin")
 async def spy(request: web.Request) -> web.Response:
-    actor: Actor = request["actor"]
+    actor: Actor = request[ACTOR]
     seat_id = request.match_info["seat"]
     req = read_request(request.config_dict[CENTER], seat_id, await json_body(request))
     manager = request.config_dict[ENGINE].manager(req.phone.node)
