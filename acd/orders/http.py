@@ -41,8 +41,11 @@ def order_view(o: WorkOrder, actor: Actor, history: bool = False) -> dict[str, A
                                                       o.caller_name else ""),
             "call_uniqueid": o.call_uniqueid, "seat_id": o.seat_id,
             "answered_on_call": o.answered_on_call, "handling_unit": o.handling_unit,
-            "accepted_at": o.accepted_at.isoformat(), "due": o.due.isoformat(),
-            "transfer_due": o.transfer_due.isoformat(), "extended_days": o.extended_days,
+            "accepted_at": o.accepted_at.isoformat(),
+            "due": o.due.isoformat() if o.due else None,
+            "received_at": o.received_at.isoformat() if o.received_at else None,
+            "transfer_due": o.transfer_due.isoformat(), "transfer_late": o.transfer_late,
+            "extended_days": o.extended_days,
             "calendar_estimated": o.calendar_estimated, "cross_region": o.cross_region,
             "problems": service.conformity(o)}
     if history:
@@ -97,8 +100,9 @@ async def create_order(request: web.Request) -> web.Response:
             raise Invalid(f"{key} is required (a string)")
     with request.config_dict[SESSIONS].begin() as s:
         try:
-            o = service.create(s, center=request.config_dict[CENTER].code,
-                               seat_id=actor.seat_id, by=actor.name, **body)
+            center = request.config_dict[CENTER]
+            o = service.create(s, center=center.code, seat_id=actor.seat_id, by=actor.name,
+                               timezone=center.timezone, **body)
         except TypeError as exc:
             raise Invalid(str(exc)) from None
         view = order_view(o, actor)
@@ -131,6 +135,7 @@ async def act(request: web.Request) -> web.Response:
     body = await json_object(request)
     if action in ("archive", "reopen", "extend") and actor.role not in SEES_NUMBERS:
         raise Forbidden(f"{action} is for supervisors")
+    tz = request.config_dict[CENTER].timezone
     with request.config_dict[SESSIONS].begin() as s:
         o = _find(s, request)
         text = str(body.get("reason") or body.get("text") or body.get("unit") or "")
@@ -140,14 +145,14 @@ async def act(request: web.Request) -> web.Response:
             case "refuse":
                 service.refuse(s, o, actor.name, text)
             case "transfer":
-                service.transfer(s, o, actor.name, text)
+                service.transfer(s, o, actor.name, text, timezone=tz)
             case "return":
-                service.return_(s, o, actor.name, text)
+                service.return_(s, o, actor.name, text, timezone=tz)
             case "extend":
                 days = body.get("days")
                 if not isinstance(days, int):
                     raise Invalid("days must be an integer")
-                service.extend(s, o, actor.name, days, text)
+                service.extend(s, o, actor.name, days, text, timezone=tz)
             case "reply":
                 service.reply(s, o, actor.name, text)
             case "close":
@@ -155,7 +160,7 @@ async def act(request: web.Request) -> web.Response:
             case "archive":
                 service.archive(s, o, actor.name)
             case "reopen":
-                service.reopen(s, o, actor.name, text)
+                service.reopen(s, o, actor.name, text, timezone=tz)
         view = order_view(o, actor)
     return web.json_response(view)
 
@@ -225,5 +230,11 @@ OPENAPI: dict[str, Any] = {
         "/api/orders/{id}": {"get": _op("one work order with its history")},
         "/api/orders/{id}/{action}": {"post": _op("a lifecycle action", True)},
         "/api/kb": {"get": _op("knowledge search (q=)"), "post": _op("add an entry", True)},
+        "/api/revisits": {"get": _op("the day's revisits (day=YYYY-MM-DD, worker=); a revisit "
+                                     "worker: their own list")},
+        "/api/revisits/sample": {"post": _op("draw the day's revisit list {day} (idempotent)",
+                                             True)},
+        "/api/revisits/{id}": {"post": _op("a revisit's result {reached, satisfaction 1-4, "
+                                           "note}", True)},
     },
 }

@@ -153,13 +153,14 @@ async def create_order(request: web.Request) -> web.Response:
             s, center=center.code, type=form["type"], domain=form["domain"],
             content=form["content"], caller_number=number, caller_name=name[:60],
             call_uniqueid=uid, source="call", sub_item=form["sub_item"],
-            subject=form["subject"], seat_id=actor.seat_id, by=actor.name)
+            subject=form["subject"], seat_id=actor.seat_id, by=actor.name,
+            timezone=center.timezone)
         if form["answered"]:
             service.answer_on_call(s, order, actor.name, form["reply"])
         else:
-            service.transfer(s, order, actor.name, form["unit"])
+            service.transfer(s, order, actor.name, form["unit"], timezone=center.timezone)
         view = {"id": order.id, "status": order.status, "call_uniqueid": uid,
-                "due": order.due.isoformat()}
+                "due": order.due.isoformat() if order.due else None}
     log.info("work order filed", seat=actor.seat_id, uniqueid=uid, order=view["id"],
              status=view["status"])
     return web.json_response(view, status=201)

@@ -32,7 +32,7 @@ const seatConsole = (() => {
     $("o-submit").disabled = true;
     try {
       const o = await post("/web/orders", body);
-      say("order-msg", `工单 #${o.id} 已提交（${o.status === "closed" ? "即时答复办结" : "已转办"}，期限 ${o.due}）`, true);
+      say("order-msg", `工单 #${o.id} 已提交（${o.status === "closed" ? "即时答复办结" : `已转办，承办期限 ${o.due}`}）`, true);
     } catch (e) {
       say("order-msg", e.message, false); $("o-submit").disabled = false;
     }
