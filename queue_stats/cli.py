@@ -12,6 +12,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from acd.errors import Invalid
 from acd.history import db
 from acd.live.staffing import seats_needed
 from asterisk_conf import rig
@@ -36,9 +37,9 @@ def _period(args: argparse.Namespace, timezone: str) -> tuple[datetime, datetime
         since = parse_local(args.since, timezone, "--since") if args.since \
             else until - timedelta(days=1)
     except ValueError as exc:
-        raise SystemExit(f"hotline: {exc}") from None
+        raise Invalid(str(exc)) from None
     if until <= since:
-        raise SystemExit("hotline: --until must be after --since")
+        raise Invalid("--until must be after --since")
     return since, until
 
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 from datetime import date, datetime
 
 import pytest
+from alembic.script import ScriptDirectory
 from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from acd.history import db, migrate
 from acd.orders import service
 from acd.orders.models import Revisit, WorkOrder
 from acd.orders.service import OrderError
@@ -172,12 +174,6 @@ def test_migration_0012_fills_the_units_clock_and_keeps_one_revisit_a_day(db_eng
     """Existing orders: received_at from the transfer, no deadline where no unit holds the
     order, transfer_late from the Beijing day of the transfer against art. 27's day; the
     revisits the old sampler doubled: one a day, the one with a result kept."""
-    from alembic.script import ScriptDirectory
-
-    from acd.history import migrate
-
-    from acd.history import db
-
     url = db_engine.url.render_as_string(hide_password=False)
     before = ScriptDirectory.from_config(migrate.config(url)).get_revision(
         "5c1e0a2b7d12").down_revision
