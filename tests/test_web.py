@@ -21,7 +21,7 @@ from tests.support.engine import EngineProcess
 from tests.support.rig import RunningPbx
 
 pytestmark = pytest.mark.asterisk
-ROLES = ("seat", "supervisor", "inspector", "analyst", "admin")
+ROLES = ("seat", "supervisor", "inspector", "analyst", "admin", "revisit")
 
 
 def add_user(pbx: RunningPbx, url: str, name: str, role: str, seat: str = "") -> None:
@@ -111,6 +111,7 @@ def test_role_matrix_csrf_and_login_limit(stack) -> None:
         "inspector": {"/wallboard": 403, "/seat": 403, "own": 403, "other": 403, "bcast": 403},
         "analyst": {"/wallboard": 403, "/seat": 403, "own": 403, "other": 403, "bcast": 403},
         "admin": {"/wallboard": 200, "/seat": 403, "own": 400, "other": 400, "bcast": 200},
+        "revisit": {"/wallboard": 403, "/seat": 403, "own": 403, "other": 403, "bcast": 403},
     }
     anonymous = Client(port)
     assert anonymous.get("/wallboard") in (200, 302)  # redirected to the login page
@@ -158,7 +159,8 @@ def app_routes() -> list[tuple[str, str, tuple[str, ...]]]:
 
 
 # The policy, written here independently of acd/web/app.py's ROLES: who may use what.
-EVERYONE = ("seat", "supervisor", "inspector", "analyst", "admin")
+EVERYONE = ("seat", "supervisor", "inspector", "analyst", "admin", "revisit")
+REVISITS = ("revisit", "supervisor", "admin")  # 回访: the revisit workers and their bosses
 POLICY: dict[str, tuple[str, ...]] = {
     "/": EVERYONE,
     "/wallboard": ("supervisor", "admin"),
@@ -179,6 +181,10 @@ POLICY: dict[str, tuple[str, ...]] = {
     "/web/recordings/{uniqueid}": ("inspector", "supervisor", "admin"),  # not seats, analysts
     "/web/spy/phones": ("supervisor", "admin"),
     "/web/spy/{seat}": ("supervisor", "admin"),
+    "/revisit": REVISITS,
+    "/web/revisits": REVISITS,
+    "/web/revisits/sample": REVISITS,
+    "/web/revisits/{id}": REVISITS,
 }
 
 

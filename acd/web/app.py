@@ -20,6 +20,7 @@ from aiohttp import web
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.api.http import make_api
+from acd.orders import revisits_http
 from acd.seats.service import SeatService
 from acd.web import broadcast, console, inspector, pages, spy
 from acd.web.auth import COOKIES, LIMITER, LoginLimiter, Sessions, sessions_middleware
@@ -35,6 +36,7 @@ ROUTES = [
     *console.ROUTES,
     *inspector.ROUTES,
     *spy.ROUTES,
+    *revisits_http.WEB_ROUTES,
 ]
 
 
