@@ -38,6 +38,9 @@ def test_no_calls_is_no_data_not_zero(db_engine) -> None:
 
 
 def test_hand_computed_mix(db_engine) -> None:
+    """Seed 002 art. 6 (二) "人工接通率：人工接听量与人工排队量的比率"; (四) "平均等待时长：
+    从来电人拨打12328电话到获得服务的平均时长" (from dialling: the IVR counts); the queue's part
+    kept as its own figure."""
     with Session(db_engine) as s, s.begin():
         add_call(s, "a", T0, "answered", wait=4, talk=60)
         add_call(s, "b", T0 + timedelta(minutes=1), "answered", wait=12, talk=30)

@@ -32,6 +32,8 @@ def test_no_orders_is_no_data(db_engine) -> None:
 
 
 def test_hand_computed(db_engine) -> None:
+    """Seed 002 art. 6 (一)(三), art. 7 (一)-(五), each figure in its own period: the orders
+    accepted on 2 Nov, their deadlines (16 Nov, 14 Dec) and closings within Nov-Jan."""
     with Session(db_engine) as s, s.begin():
         for uid, score in (("c1", 1), ("c2", 3), ("c3", None), ("c4", 2)):
             call(s, uid, score=score)
