@@ -123,6 +123,7 @@ def test_results_reopen_the_unsatisfied_and_make_the_revisit_figures(db_engine) 
         assert last.action == "reopen" and "问题没解决" in last.reason
         for bad, message in (((True, 7), "satisfaction 1"), ((True, None), "satisfaction 1"),
                              ((False, 2), "unreached"), ((True, True), "satisfaction 1"),
+                             ((True, [1]), "satisfaction 1"), ((True, 1.0), "satisfaction 1"),
                              (("yes", 1), "true or false")):
             with pytest.raises(OrderError, match=message):
                 service.record_revisit(s, by[orders[3].id], "lin", *bad)

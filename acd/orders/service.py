@@ -341,7 +341,8 @@ def record_revisit(s: Session, revisit: Revisit, by: str, reached: bool,
     satisfied: the order goes back to the center to be handled again (`reopen`)."""
     if not isinstance(reached, bool):
         raise InvalidOrder("reached is true or false")
-    if reached and (isinstance(satisfaction, bool) or satisfaction not in SATISFACTION):
+    if reached and (isinstance(satisfaction, bool) or not isinstance(satisfaction, int)
+                    or satisfaction not in SATISFACTION):
         raise InvalidOrder("a reached revisit records satisfaction 1 (very satisfied) to 4 "
                            "(not satisfied)")
     if not reached and satisfaction is not None:

@@ -1,8 +1,9 @@
 """the handling unit's clock and the revisit lists: work_orders.received_at (when the unit
 received the transfer; its deadline runs from that day, seed 001 art. 33), work_orders.due
 nullable (no unit holds the order: no deadline), work_orders.transfer_late (a transfer after
-the 3 working days of art. 27), indexes on due and closed_at (the deadline and revisit
-figures); revisits.assigned_to (the revisit worker) and one revisit per order and day.
+the 3 working days of art. 27), partial indexes on due and on the transferred orders'
+closed_at (the deadline and revisit figures); revisits.assigned_to (the revisit worker) and
+one revisit per order and day.
 
 Existing rows: received_at is the transfer time; an order no unit holds (never transferred,
 or returned) loses the deadline it was given at acceptance; transfer_late is computed from
@@ -39,8 +40,12 @@ def upgrade() -> None:
                                       server_default=sa.false()))
         batch_op.add_column(sa.Column('received_at', sa.DateTime(), nullable=True))
         batch_op.alter_column('due', existing_type=sa.Date(), nullable=True)
-        batch_op.create_index('ix_work_orders_due', ['due'], unique=False)
-        batch_op.create_index('ix_work_orders_closed', ['closed_at'], unique=False)
+        batch_op.create_index('ix_work_orders_due', ['due'], unique=False,
+                              sqlite_where=sa.text('due IS NOT NULL'),
+                              postgresql_where=sa.text('due IS NOT NULL'))
+        batch_op.create_index('ix_work_orders_transferred_closed', ['closed_at'], unique=False,
+                              sqlite_where=sa.text('transferred_at IS NOT NULL'),
+                              postgresql_where=sa.text('transferred_at IS NOT NULL'))
     op.execute("UPDATE work_orders SET received_at = transferred_at "
                "WHERE transferred_at IS NOT NULL AND status <> 'returned'")
     op.execute("UPDATE work_orders SET due = NULL "
@@ -76,7 +81,7 @@ def downgrade() -> None:
         batch_op.drop_column('assigned_to')
     op.execute("UPDATE work_orders SET due = transfer_due WHERE due IS NULL")
     with op.batch_alter_table('work_orders', schema=None) as batch_op:
-        batch_op.drop_index('ix_work_orders_closed')
+        batch_op.drop_index('ix_work_orders_transferred_closed')
         batch_op.drop_index('ix_work_orders_due')
         batch_op.alter_column('due', existing_type=sa.Date(), nullable=False)
         batch_op.drop_column('received_at')
