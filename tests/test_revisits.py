@@ -102,7 +102,8 @@ def test_results_reopen_the_unsatisfied_and_make_the_revisit_figures(db_engine) 
     Seed 001 art. 46: the center hears the caller's view of the unit's work. Four orders closed
     in November; reached and very satisfied, reached and not satisfied (the order goes back to
     the center: reopened, to be transferred again), not reached then reached and satisfied,
-    not called: revisit rate 2 of the 3 still closed, satisfaction 2 of 3 rated."""
+    not reached (a try is not a revisit): revisit rate 2 of the 3 still closed, satisfaction
+    2 of 3 rated."""
     with Session(db_engine) as s, s.begin():
         orders = [replied(s, "complaint", utc(f"2026-11-03T1{i}:00"), close=True)
                   for i in range(4)]
@@ -131,6 +132,8 @@ def test_results_reopen_the_unsatisfied_and_make_the_revisit_figures(db_engine) 
             service.record_revisit(s, by[orders[3].id], "lin", True, 1, "长" * 2001)
         with pytest.raises(OrderError, match="recorded already"):
             service.record_revisit(s, r1, "lin", True, 2)
+        service.record_revisit(s, by[orders[3].id], "lin", False, None, "空号", at=at,
+                               timezone=TZ)
         with pytest.raises(Forbidden):
             service.find_revisit(s, CENTER.code, r1.id, worker="wang")
         with pytest.raises(NotFound):
