@@ -35,6 +35,7 @@ from hotline.localtime import now_utc, to_utc
 from queue_stats.indicators import Ratio
 from queue_stats.order_indicators import order_indicators
 from tests.support.browser import ARTIFACTS, launch, log_in, require_chromium
+from tests.support.cli import in_process
 from tests.support.real import free_port
 from tests.test_web import Client
 
@@ -144,16 +145,13 @@ def test_results_reopen_the_unsatisfied_and_make_the_revisit_figures(db_engine) 
     assert ind.revisit_satisfaction == Ratio(2, 3)  # 1 and 2 of 1, 4, 2
 
 
-def hotline(capsys, *args: str) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
-    from hotline.shell.cli import main
-
-    capsys.readouterr()
-    code = main(["--center", str(center_mod.EXAMPLE), "--log-level", "WARNING", *args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
+@pytest.fixture
+def hotline(capsys, monkeypatch):  # type: ignore[no-untyped-def]
+    """The `hotline` command in this process, on the example center (Asia/Shanghai)."""
+    return in_process(capsys, monkeypatch)
 
 
-def test_the_revisit_commands_on_the_centers_day(ledger, capsys, monkeypatch) -> None:
+def test_the_revisit_commands_on_the_centers_day(ledger, hotline) -> None:
     """Seed 001 art. 23: the revisit worker's day from the command line: the list (today is
     the center's day, never the machine's: here the machine's clock is set in a zone where the
     date differs), each result, a refusal on one line (exit 2)."""
@@ -163,33 +161,34 @@ def test_the_revisit_commands_on_the_centers_day(ledger, capsys, monkeypatch) ->
             replied(s, "complaint", now_utc() - timedelta(seconds=10 + i))
     shanghai = datetime.now(ZoneInfo(TZ))
     far = "Etc/GMT+12" if shanghai.hour < 10 else "Pacific/Kiritimati"  # another date now
-    monkeypatch.setenv("TZ", far)
-    time.tzset()
-    try:
-        assert date.today() != shanghai.date()
-        code, out, _ = hotline(capsys, "orders", "--database", url, "revisit-sample",
-                               "--worker", "lin")
-    finally:
-        monkeypatch.undo()
+    with pytest.MonkeyPatch.context() as machine:
+        machine.setenv("TZ", far)
         time.tzset()
+        try:
+            assert date.today() != shanghai.date()
+            code, out, _ = hotline("orders", "--database", url, "revisit-sample",
+                                   "--worker", "lin")
+        finally:
+            machine.undo()
+            time.tzset()
     assert code == 0 and f"3 orders to revisit for {shanghai.date()} (Asia/Shanghai)" in out
     with Session(engine) as s:
         ids = list(s.scalars(select(Revisit.id).order_by(Revisit.id)))
-    code, out, _ = hotline(capsys, "orders", "--database", url, "--by", "lin", "revisit",
+    code, out, _ = hotline("orders", "--database", url, "--by", "lin", "revisit",
                            str(ids[0]), "--reached", "--satisfaction", "2", "--note", "满意")
     assert code == 0 and "reached 2 满意 by lin" in out
-    code, _, err = hotline(capsys, "orders", "--database", url, "revisit", str(ids[0]),
+    code, _, err = hotline("orders", "--database", url, "revisit", str(ids[0]),
                            "--reached", "--satisfaction", "1")
     assert code == 2 and "recorded already" in err and len(err.strip().splitlines()) == 1
-    code, _, err = hotline(capsys, "orders", "--database", url, "revisit", str(ids[1]),
+    code, _, err = hotline("orders", "--database", url, "revisit", str(ids[1]),
                            "--reached")
     assert code == 2 and "satisfaction 1 (very satisfied) to 4" in err
-    code, _, err = hotline(capsys, "orders", "--database", url, "revisit", "999", "--not-reached")
+    code, _, err = hotline("orders", "--database", url, "revisit", "999", "--not-reached")
     assert code == 2 and "no revisit 999" in err
-    code, out, _ = hotline(capsys, "orders", "--database", url, "revisits", "--day",
+    code, out, _ = hotline("orders", "--database", url, "revisits", "--day",
                            shanghai.date().isoformat(), "--worker", "lin")
     assert "3 revisits" in out and out.count("to do") == 2
-    code, out, _ = hotline(capsys, "orders", "--database", url, "revisit-sample")  # again
+    code, out, _ = hotline("orders", "--database", url, "revisit-sample")  # again
     assert "3 orders to revisit" in out
 
 

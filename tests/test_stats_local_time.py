@@ -15,12 +15,12 @@ from sqlalchemy.orm import Session
 
 from acd.history.models import Call
 from acd.orders import service
-from hotline.center import EXAMPLE
 from hotline.localtime import to_utc
 from queue_stats import assessment, report
 from queue_stats.assessment import CenterRow, Rules, RulesError
 from queue_stats.indicators import Ratio
 from queue_stats.order_indicators import order_indicators, order_indicators_by
+from tests.support.cli import in_process
 from tests.test_stats_indicators import add_call
 
 TZ = "Asia/Shanghai"
@@ -31,17 +31,14 @@ def utc(local: str) -> datetime:
     return to_utc(datetime.fromisoformat(local), TZ)
 
 
-def hotline(capsys, *args: str) -> tuple[int, str, str]:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def hotline(capsys, monkeypatch):  # type: ignore[no-untyped-def]
     """The `hotline` command in this process, on the example center (Asia/Shanghai)."""
-    from hotline.shell.cli import main
-
-    capsys.readouterr()
-    code = main(["--center", str(EXAMPLE), "--log-level", "WARNING", *args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
+    return in_process(capsys, monkeypatch)
 
 
-def test_stats_since_and_until_are_the_centers_dates(ledger, capsys, tmp_path) -> None:
+def test_stats_since_and_until_are_the_centers_dates(ledger, capsys, hotline,
+                                                      tmp_path) -> None:
     """Issue 15: `hotline stats calls` for 2021-03-01..03 by day gave a first day starting at
     08:00 and an extra day. Every --since/--until is a local date or time of the center, end
     exclusive, and --help says so: 1-3 March are Beijing's days, from 00:00 on the 1st
@@ -54,26 +51,26 @@ def test_stats_since_and_until_are_the_centers_dates(ledger, capsys, tmp_path) -
             add_call(s, uid, utc(local), "answered", wait=4, talk=30)
     with Session(engine) as s, s.begin():   # ended (what an upload sends)
         s.execute(update(Call).values(ended_at=Call.started_at))
-    code, out, _ = hotline(capsys, "stats", "calls", "--since", "2021-03-01", "--until",
+    code, out, _ = hotline("stats", "calls", "--since", "2021-03-01", "--until",
                            "2021-03-04", "--by", "day", "--database", url)
     assert code == 0
     assert {r.split()[0]: int(r.split()[1]) for r in out.splitlines()[1:]} == {
         "2021-03-01": 2, "2021-03-02": 1, "2021-03-03": 1}
-    code, out, _ = hotline(capsys, "stats", "calls", "--since", "2021-03-01T08:00", "--until",
+    code, out, _ = hotline("stats", "calls", "--since", "2021-03-01T08:00", "--until",
                            "2021-03-03", "--database", url)
     assert "2021-03-01 08:00 to 2021-03-03 00:00 (Asia/Shanghai): queued 1," in out
-    code, out, _ = hotline(capsys, "stats", "upload", "--since", "2021-03-01", "--until",
+    code, out, _ = hotline("stats", "upload", "--since", "2021-03-01", "--until",
                            "2021-03-02", "--out", str(tmp_path), "--database", url)
     assert out.startswith("2 call record(s)")  # d1 and d1b, not 28 February's
-    code, _, err = hotline(capsys, "stats", "calls", "--since", "March", "--database", url)
+    code, _, err = hotline("stats", "calls", "--since", "March", "--database", url)
     assert code == 2 and "--since must be a local date or time" in err
     assert len(err.strip().splitlines()) == 1
-    code, _, err = hotline(capsys, "stats", "seats", "--since", "2021-03-02", "--until",
+    code, _, err = hotline("stats", "seats", "--since", "2021-03-02", "--until",
                            "2021-03-01", "--database", url)
     assert code == 2 and "--until must be after --since" in err
     for command in (["stats", "calls"], ["stats", "reconcile"], ["report"]):
         with pytest.raises(SystemExit):
-            hotline(capsys, *command, "--help")
+            hotline(*command, "--help")
         assert "time zone" in capsys.readouterr().out
 
 
@@ -189,7 +186,8 @@ def test_a_bad_tie_break_or_name_table_is_refused(change, field) -> None:
         Rules.parse(data)
 
 
-def test_assessment_and_report_show_the_centers_chinese_names(ledger, capsys, tmp_path) -> None:
+def test_assessment_and_report_show_the_centers_chinese_names(ledger, hotline,
+                                                              tmp_path) -> None:
     """Seed 000 annex 4 lists its centers as 锦州市, 大连市…; the records keep codes. Two centers
     with the same score: liaoning.toml ranks the one with more orders first and names them;
     henan.toml (no names, ties by the connection rate, here equal) shows codes, rank shared."""
@@ -204,13 +202,13 @@ def test_assessment_and_report_show_the_centers_chinese_names(ledger, capsys, tm
                                    content="x", source="call", call_uniqueid=uid,
                                    accepted_at=utc(f"2021-03-10T10:0{i}"), timezone=TZ)
                 service.answer_on_call(s, o, "seat")
-    code, out, _ = hotline(capsys, "assess", "--month", "2021-03", "--rules", str(LIAONING),
+    code, out, _ = hotline("assess", "--month", "2021-03", "--rules", str(LIAONING),
                            "--database", url)
     lines = [x.split() for x in out.splitlines()[2:]]
     assert code == 0 and "ties by 工单数量" in out
     assert [(x[0], x[2], x[-1]) for x in lines] == [("1", "3", "锦州市"), ("2", "2", "大连市")]
     assert "jinzhou" not in out
-    code, out, _ = hotline(capsys, "assess", "--month", "2021-03", "--database", url)
+    code, out, _ = hotline("assess", "--month", "2021-03", "--database", url)
     assert [(x.split()[0], x.split()[-1]) for x in out.splitlines()[2:]] == [
         ("1", "dalian"), ("1", "jinzhou")]
     files = report.write(engine, report.Period.month(2021, 3), tmp_path,
