@@ -42,7 +42,7 @@ from acd.history.models import Call
 from acd.orders.models import OrderEvent, Revisit, WorkOrder
 from acd.orders.workdays import add_working_days, working_days_between
 from hotline.center import DOMAINS, ORDER_TYPES
-from hotline.localtime import DEFAULT_TIMEZONE, day_window, local_date
+from hotline.localtime import DEFAULT_TIMEZONE, day_window, local_date, to_local
 
 # Working days a handling unit has, by order type (seed 001 art. 33).
 HANDLING_DAYS = {"complaint": 30, "consultation": 5, "suggestion": 10}
@@ -350,8 +350,9 @@ def record_revisit(s: Session, revisit: Revisit, by: str, reached: bool,
     if not isinstance(notes, str) or len(notes) > NOTES_MAX:
         raise InvalidOrder(f"a note is text of at most {NOTES_MAX} characters")
     if revisit.reached:
+        done = to_local(revisit.done_at, timezone) if revisit.done_at else None
         raise OrderConflict(f"revisit {revisit.id} was recorded already "
-                            f"({revisit.done_at:%Y-%m-%d %H:%M} UTC by {revisit.by})")
+                            f"({done:%Y-%m-%d %H:%M} {timezone}, by {revisit.by})")
     when = at or _now()
     revisit.reached, revisit.satisfaction, revisit.notes = reached, satisfaction, notes.strip()
     revisit.done_at, revisit.by = when, by
