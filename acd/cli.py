@@ -119,8 +119,8 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     usub = ua.add_subparsers(dest="user_command", metavar="ACTION", required=True)
     uadd = usub.add_parser("add")
     uadd.add_argument("name")
-    uadd.add_argument("--role", required=True,
-                      choices=("seat", "supervisor", "inspector", "analyst", "admin", "unit"))
+    uadd.add_argument("--role", required=True, choices=users.ROLES,
+                      help="revisit: a revisit worker (回访员), who sees the day's revisit list")
     uadd.add_argument("--seat")
     uadd.add_argument("--unit", help="the handling unit's code ([[units]]) a unit user acts for")
     uadd.add_argument("--password-stdin", action="store_true")
@@ -140,12 +140,12 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     run.add_argument("--no-http", action="store_true", help="serve no HTTP API")
     run.add_argument("--http-port", type=int, help="API port (default: the center's http_port)")
     run.set_defaults(func=run_engine)
-    tok = esub.add_parser("token", help="API tokens: add NAME --role seat|supervisor|admin|unit|partner")
+    tok = esub.add_parser("token", help="API tokens: add NAME --role "
+                          "seat|supervisor|admin|unit|partner|revisit")
     tsub = tok.add_subparsers(dest="token_command", metavar="ACTION", required=True)
     add = tsub.add_parser("add", help="make a token (printed once)")
     add.add_argument("name")
-    add.add_argument("--role", required=True,
-                     choices=("seat", "supervisor", "admin", "unit", "partner"))
+    add.add_argument("--role", required=True, choices=tokens.ROLES)
     add.add_argument("--seat", help="the seat a seat token acts for")
     add.add_argument("--unit", help="the handling unit a unit token acts for")
     add.add_argument("--database")

@@ -1,4 +1,9 @@
-"""`hotline stats reconcile`, `hotline stats calls` and `hotline staffing`."""
+"""`hotline stats ...`, `hotline report`, `hotline assess` and `hotline staffing`.
+
+Every `--since`/`--until`, month, quarter and year is the center's local time
+(`center.timezone`): `--since 2021-03-01 --until 2021-03-04` is the 1st to the 3rd of March
+in Beijing time, whatever the machine's zone; the database's UTC never shows through.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,12 @@ import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from acd.errors import Invalid
 from acd.history import db
 from acd.live.staffing import seats_needed
 from asterisk_conf import rig
 from hotline import center as center_mod
+from hotline.localtime import now_utc, parse_local, to_local
 from queue_stats import assessment, report, upward
 from queue_stats.indicators import Options, broadcast_hangups, call_indicators, call_indicators_by
 from queue_stats.reconcile import differences
@@ -20,12 +27,25 @@ from queue_stats.seats import seat_report
 from queue_stats.synthetic import GeneratorError, main
 from queue_stats.upward import upload
 
+LOCAL = ("a local date or time of the center's time zone, e.g. 2021-03-01 or "
+         "2021-03-01T08:30")
 
-def _period(args: argparse.Namespace) -> tuple[datetime, datetime]:
-    until = datetime.fromisoformat(args.until) if args.until else datetime.now(UTC).replace(
-        tzinfo=None)
-    since = datetime.fromisoformat(args.since) if args.since else until - timedelta(days=1)
+
+def _period(args: argparse.Namespace, timezone: str) -> tuple[datetime, datetime]:
+    """--since/--until, local times of the center, as the ledger's UTC [since, until)."""
+    try:
+        until = parse_local(args.until, timezone, "--until") if args.until else now_utc()
+        since = parse_local(args.since, timezone, "--since") if args.since \
+            else until - timedelta(days=1)
+    except ValueError as exc:
+        raise Invalid(str(exc)) from None
+    if until <= since:
+        raise Invalid("--until must be after --since")
     return since, until
+
+
+def _shown(t: datetime, timezone: str) -> str:
+    return f"{to_local(t, timezone):%Y-%m-%d %H:%M}"
 
 
 def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -37,37 +57,40 @@ def _reconcile(args: argparse.Namespace) -> int:
 
     center, engine = _engine(args)
     queue_log = Path(args.queue_log) if args.queue_log else rig.instance(center).queue_log
-    since, until = _period(args)
+    since, until = _period(args, center.timezone)
     found = differences(engine, queue_log, since.replace(tzinfo=UTC).timestamp(),
                         until.replace(tzinfo=UTC).timestamp())
     for d in found:
         print(d)
     print(f"{len(found)} difference(s) between the ledger and {queue_log} "
-          f"from {since:%Y-%m-%d %H:%M} to {until:%Y-%m-%d %H:%M} (UTC)", file=sys.stderr)
+          f"from {_shown(since, center.timezone)} to {_shown(until, center.timezone)} "
+          f"({center.timezone})", file=sys.stderr)
     return 1 if found else 0
 
 
 def _calls(args: argparse.Namespace) -> int:
 
     center, engine = _engine(args)
-    since, until = _period(args)
+    since, until = _period(args, center.timezone)
+    options = Options(short_abandon_s=args.short_abandon)
     if args.by != "all":
         groups = call_indicators_by(engine, since, until, args.by, center.code, args.queue,
-                                    args.seat, Options(short_abandon_s=args.short_abandon,
-                                                       wait_from=args.wait_from),
-                                    timezone=center.timezone)
+                                    args.seat, options, timezone=center.timezone)
         print(f"{args.by:<16} {'queued':>7} {'answered':>9} {'接通率':>9} {'平均等待':>9} "
-              f"{'10秒接通':>9}")
+              f"{'排队等待':>9} {'10秒接通':>9}")
         for key, g in groups.items():
             print(f"{key:<16} {g.queued:>7} {g.answered:>9} {g.manual_connection_rate!s:>9} "
-                  f"{g.average_wait_s!s:>9} {g.answered_within_10s_rate!s:>9}")
+                  f"{g.average_wait_s!s:>9} {g.average_queue_wait_s!s:>9} "
+                  f"{g.answered_within_10s_rate!s:>9}")
         return 0
     ind = call_indicators(engine, since, until, center=center.code, queue=args.queue,
-                          seat=args.seat, options=Options(short_abandon_s=args.short_abandon,
-                                                          wait_from=args.wait_from))
-    print(f"queued {ind.queued}, answered {ind.answered}, abandoned {ind.abandoned}")
+                          seat=args.seat, options=options)
+    print(f"{_shown(since, center.timezone)} to {_shown(until, center.timezone)} "
+          f"({center.timezone}): queued {ind.queued}, answered {ind.answered}, "
+          f"abandoned {ind.abandoned}")
     for label, value in (("人工接通率 manual connection rate", ind.manual_connection_rate),
-                         ("平均等待时长 average wait", ind.average_wait_s),
+                         ("平均等待时长 average wait (from dialling)", ind.average_wait_s),
+                         ("排队等待时长 queue wait", ind.average_queue_wait_s),
                          ("10秒接通率 answered within 10 s", ind.answered_within_10s_rate),
                          ("放弃率 abandon rate", ind.abandon_rate),
                          ("平均处理时长 average handle time", ind.average_handle_time_s)):
@@ -89,8 +112,9 @@ def _report_period(args: argparse.Namespace, timezone: str):  # type: ignore[no-
         if args.event:
             if not (args.since and args.until):
                 raise ValueError("a special event needs --since and --until")
-            return Period.special(args.event, datetime.fromisoformat(args.since),
-                                  datetime.fromisoformat(args.until), timezone)
+            since, until = _period(args, timezone)
+            return Period.special(args.event, to_local(since, timezone), to_local(until, timezone),
+                                  timezone)
     except ValueError as exc:
         raise SystemExit(f"hotline: {exc}") from None
     raise SystemExit("hotline: say --month YYYY-MM, --year YYYY or --event TITLE "
@@ -157,19 +181,20 @@ def _assess(args: argparse.Namespace) -> int:
                          "--year 2026)") from None
     if args.only_center:  # its row, ranked among all the centers
         rows = [r for r in rows if r.center == args.only_center]
-    print(f"{title} · {rules.name} · base {rules.base:g}")
-    print(f"{'rank':>4} {'score':>7} {'人工接通率':>9}  center")
+    print(f"{title} · {rules.name} · base {rules.base:g} · ties by "
+          f"{', '.join(assessment.LABELS[k] for k in rules.tie_break) or '(shared)'}")
+    print(f"{'rank':>4} {'score':>7} {'工单数量':>8} {'人工接通率':>9}  center")
     for row in rows:
         mcr = row.values.get("manual_connection_rate")
-        print(f"{row.rank:>4} {row.score:>7.2f} {str(mcr) if mcr is not None else '':>10}  "
-              f"{row.center}")
+        print(f"{row.rank:>4} {row.score:>7.2f} {int(row.value('orders') or 0):>8} "
+              f"{str(mcr) if mcr is not None else '':>10}  {row.name or row.center}")
     return 0
 
 
 def _seats(args: argparse.Namespace) -> int:
 
     center, engine = _engine(args)
-    since, until = _period(args)
+    since, until = _period(args, center.timezone)
     print(f"{'seat':<6} {'day':<10} {'signed in':>9} {'busy':>7} {'wrap-up':>7} {'calls':>5} "
           f"{'AHT':>7} {'occupancy':>9}  busy by reason (hours)")
     for d in seat_report(engine, since, until, args.only_center, center.timezone):
@@ -183,8 +208,8 @@ def _seats(args: argparse.Namespace) -> int:
 
 def _upload(args: argparse.Namespace) -> int:
 
-    _, engine = _engine(args)
-    since, until = _period(args)
+    center, engine = _engine(args)
+    since, until = _period(args, center.timezone)
     up = upload(engine, since, until, Path(args.out), args.only_center)
     print(f"{up.records} call record(s) written to {up.path}")
     return 0
@@ -214,8 +239,8 @@ def _staffing(args: argparse.Namespace) -> int:
 
 
 def _period_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--month", help="YYYY-MM")
-    p.add_argument("--year", help="YYYY")
+    p.add_argument("--month", help="YYYY-MM, a month of the center's time zone")
+    p.add_argument("--year", help="YYYY, a year of the center's time zone")
     p.add_argument("--center-code", dest="only_center", metavar="CODE",
                    help="one center's figures (default: every center in the database)")
     p.add_argument("--rules", help="scoring rules, TOML (default: queue_stats/scoring/henan.toml)")
@@ -249,8 +274,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                                                   "uploaded into a file for the provincial "
                                                   "platform"))):
         c = ps.add_parser(name, help=text)
-        c.add_argument("--since", help="ISO time, UTC (default: a day before --until)")
-        c.add_argument("--until", help="ISO time, UTC (default: now)")
+        c.add_argument("--since", help=f"start: {LOCAL} (default: a day before --until)")
+        c.add_argument("--until", help=f"end, exclusive: {LOCAL} (default: now)")
         c.add_argument("--database")
         c.set_defaults(func=func)
         if name in ("seats", "upload"):
@@ -264,7 +289,6 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
             c.add_argument("--queue")
             c.add_argument("--seat")
             c.add_argument("--short-abandon", type=float, default=0.0)
-            c.add_argument("--wait-from", choices=("queue", "call"), default="queue")
             c.add_argument("--by", default="all",
                            choices=("all", "hour", "day", "month", "quarter", "year", "center",
                                     "queue", "seat"),
@@ -284,8 +308,8 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
                         "a year or a special event")
     _period_args(rp)
     rp.add_argument("--event", help="a special event's title (with --since and --until)")
-    rp.add_argument("--since", help="special event: local start, ISO (e.g. 2026-01-20)")
-    rp.add_argument("--until", help="special event: local end, exclusive")
+    rp.add_argument("--since", help=f"special event: start, {LOCAL}")
+    rp.add_argument("--until", help=f"special event: end, exclusive, {LOCAL}")
     rp.add_argument("--submit", action="store_true",
                     help="record the report as handed in now (timely-reporting rate)")
     rp.add_argument("--out", default="report", help="directory for the files")
@@ -293,7 +317,7 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ap = sub.add_parser("assess", help="the monthly assessment table, or a quarter's or "
                         "year's ranking")
     _period_args(ap)
-    ap.add_argument("--quarter", help="YYYY-QN")
+    ap.add_argument("--quarter", help="YYYY-QN, a quarter of the center's time zone")
     ap.set_defaults(func=_assess)
     st = sub.add_parser("staffing", help="Erlang C: seats needed for 95 %% answered, 25 s wait")
     st.add_argument("calls_per_hour", type=float)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select
@@ -18,6 +18,7 @@ from sqlalchemy import Engine, func, select
 from acd.history.models import QueueCall
 from acd.orders.models import WorkOrder
 from hotline.center import DOMAINS, ORDER_TYPES
+from hotline.localtime import to_local
 from queue_stats import assessment
 from queue_stats.indicators import Mean, Ratio, call_indicators, local_to_utc, next_month
 from queue_stats.order_indicators import order_indicators
@@ -96,9 +97,11 @@ class Row:
     target: str
 
 
-def _rows(engine: Engine, p: Period, center: str | None, seats: list) -> list[Row]:  # type: ignore[type-arg]
+def _rows(engine: Engine, p: Period, center: str | None, seats: list,  # type: ignore[type-arg]
+          today: date | None = None) -> list[Row]:
     calls = call_indicators(engine, p.since, p.until, center=center)
-    orders = order_indicators(engine, p.since, p.until, center=center)
+    orders = order_indicators(engine, p.since, p.until, center=center, timezone=p.timezone,
+                              today=today)
 
     def r(label: str, x: Ratio | Mean, target: str = "") -> Row:
         if isinstance(x, Ratio):
@@ -108,14 +111,16 @@ def _rows(engine: Engine, p: Period, center: str | None, seats: list) -> list[Ro
     return [
         Row("排队来电 calls queued", str(calls.queued), "", "", ""),
         r("人工接通率 manual connection rate", calls.manual_connection_rate, "≥ 95 %"),
-        r("平均等待时长 average wait", calls.average_wait_s, "≤ 25 s"),
+        r("平均等待时长 average wait (拨打12328至获得服务)", calls.average_wait_s, "≤ 25 s"),
+        r("排队等待时长 queue wait (进入队列至接通)", calls.average_queue_wait_s),
         r("10秒接通率 answered within 10 s", calls.answered_within_10s_rate),
         r("放弃率 abandon rate", calls.abandon_rate),
         r("平均处理时长 average handle time", calls.average_handle_time_s),
         r("座席占用率 occupancy", occupancy(seats)),
         Row("工单数量 work orders", str(orders.orders), "", "", ""),
         r("信息咨询类即时答复率 instant-answer rate", orders.instant_answer_rate, "≥ 95 %"),
-        r("限时办结率 closed in time", orders.closed_in_time, "≥ 95 %"),
+        r("限时办结率 closed in time (期限在本期的转办工单)", orders.closed_in_time, "≥ 95 %"),
+        Row("未到期待办 deadlines pending", str(orders.deadlines_pending), "", "", ""),
         r("跨省(地市)工单办结率 cross-region closed in time", orders.cross_region_closed_in_time,
           "≥ 90 %"),
         r("即时答复满意率 instant-answer satisfaction", orders.instant_answer_satisfaction,
@@ -266,7 +271,8 @@ def write(engine: Engine, p: Period, out_dir: Path, center: str | None = None,
 
     out_dir.mkdir(parents=True, exist_ok=True)
     seats = seat_report(engine, p.since, p.until, center, p.timezone, now)
-    rows = _rows(engine, p, center, seats)
+    today = None if now is None else to_local(now, p.timezone).date()
+    rows = _rows(engine, p, center, seats, today)
     steps = order_counts(engine, p, center)
     earlier = order_counts(engine, p.a_year_earlier(), center)
     labels = [s for s, _ in steps]
@@ -282,20 +288,24 @@ def write(engine: Engine, p: Period, out_dir: Path, center: str | None = None,
     total = sum(this)
     domains = sorted(((d, n) for d, n in domains_now.items()), key=lambda x: -x[1])
     if p.kind == "month":
-        table = assessment.monthly_table(engine, p.lo.year, p.lo.month, rules, p.timezone)
+        table = assessment.monthly_table(engine, p.lo.year, p.lo.month, rules, p.timezone,
+                                         today=today)
         ranked: list[assessment.CenterRow] = table.rows
         rollup = None
     elif p.kind == "year":
-        rollup = assessment.year_tables(engine, p.lo.year, rules, adjustments, p.timezone)
-        table = assessment.period_table(engine, p.lo, p.hi, p.title, rules, p.timezone)
+        rollup = assessment.year_tables(engine, p.lo.year, rules, adjustments, p.timezone,
+                                        today=today)
+        table = assessment.period_table(engine, p.lo, p.hi, p.title, rules, p.timezone,
+                                        today=today)
         ranked = rollup.rows
     else:
-        table = assessment.period_table(engine, p.lo, p.hi, p.title, rules, p.timezone)
+        table = assessment.period_table(engine, p.lo, p.hi, p.title, rules, p.timezone,
+                                        today=today)
         ranked, rollup = table.rows, None
     by_queue = _by_queue(engine, p, center)
     charts = _charts(out_dir, labels, by_type, this, last, domains,
-                     [(r.center, r.score) for r in ranked], by_queue)
-    scope = f"中心 {center}" if center else "全省 all centers"
+                     [(r.name or r.center, r.score) for r in ranked], by_queue)
+    scope = f"中心 {table.rules.name_of(center)}" if center else "全省 all centers"
     period = f"{p.lo:%Y-%m-%d} — {p.hi - timedelta(seconds=1):%Y-%m-%d}"
     keys = list(assessment.LABELS)
 
@@ -312,15 +322,17 @@ def write(engine: Engine, p: Period, out_dir: Path, center: str | None = None,
     at.append([f"{table.title} 运行服务质量考核表（{table.rules.name}，基本分 {table.rules.base:g}）"])
     at.append(["城市", "排名", "总分"] + [assessment.LABELS[k] for k in keys] + ["扣分"])
     for r in table.rows:
-        at.append([r.center, r.rank, r.score] + [_outage_cell(r, k) for k in keys]
+        at.append([r.name or r.center, r.rank, r.score] + [_outage_cell(r, k) for k in keys]
                   + [r.deduction])
+    ties = "、".join(assessment.LABELS[k] for k in table.rules.tie_break) or "（并列同名次）"
     if rollup is not None:
         rs = wb.create_sheet("年度排名")
-        rs.append([rollup.title, "月度得分平均，加减分后排名；并列按人工接通率"])
-        rs.append(["城市", "排名", "得分", "月数", "人工接通率"])
+        rs.append([rollup.title, f"月度得分平均，加减分后排名；并列按{ties}"])
+        rs.append(["城市", "排名", "得分", "月数"] + [assessment.LABELS[k]
+                                                 for k in table.rules.tie_break])
         for r in rollup.rows:
-            rs.append([r.center, r.rank, r.score, r.values.get("months"),
-                       _fmt(r.values.get("manual_connection_rate"))])
+            rs.append([r.name or r.center, r.rank, r.score, r.values.get("months")]
+                      + [_cell(r.values.get(k)) for k in table.rules.tie_break])
     ts = wb.create_sheet("类型")
     ts.append(["时段"] + [ORDER_TYPES[t] for t in ORDER_TYPES] + ["合计", "去年同期", "同比"])
     for i, label in enumerate(labels):
@@ -363,13 +375,15 @@ def write(engine: Engine, p: Period, out_dir: Path, center: str | None = None,
         *(tr([r.label, r.value, r.numerator, r.denominator, r.target]) for r in rows), "</table>",
         f"<h2>考核表 assessment ({esc(table.title)})</h2><table class=wide>",
         tr(["城市", "排名", "总分"] + [assessment.LABELS[k] for k in keys] + ["扣分"], True),
-        *(tr([r.center, r.rank, r.score] + [_fmt(r.values.get(k)) if k != "outage_hours" else str(_outage_cell(r, k)) for k in keys]
-             + [r.deduction]) for r in table.rows), "</table>",
+        *(tr([r.name or r.center, r.rank, r.score]
+             + [str(_outage_cell(r, k)) if k == "outage_hours" else _fmt(r.values.get(k))
+                for k in keys] + [r.deduction]) for r in table.rows), "</table>",
+        f"<p>并列名次按{esc(ties)}区分先后。</p>",
     ]
     if rollup is not None:
         parts += [f"<h2>{esc(rollup.title)}排名 annual ranking</h2><table>",
                   tr(["城市", "排名", "得分", "月数"], True),
-                  *(tr([r.center, r.rank, r.score, r.values.get("months")])
+                  *(tr([r.name or r.center, r.rank, r.score, r.values.get("months")])
                     for r in rollup.rows), "</table>"]
     parts += [img("ranking", "各中心考核得分排名"),
               "<h2>工单量 orders by type, year on year</h2>", img("volume-by-type", "工单量"),

@@ -275,7 +275,7 @@ def test_the_knowledge_base_goes_out_and_comes_back(db_engine) -> None:
         status, out = api(port, "POST", "/api/kb/import", boss, bad)
         assert status == 400 and out["error"].startswith("entries[0].title")
     with Session(db_engine) as s:
-        assert [e.title for e in knowledge.search(s, "末班车")] == ["地铁末班车"]
+        assert [e.title for e in knowledge.search(s, "末班车", center().today())] == ["地铁末班车"]
         assert s.scalars(select(KnowledgeEntry.body).where(
             KnowledgeEntry.ref == "12345:KB-9")).one() == "末班车23:00。"
         assert len(knowledge.export(s, "shenyang")["entries"]) == 3

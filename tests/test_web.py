@@ -21,7 +21,7 @@ from tests.support.engine import EngineProcess
 from tests.support.rig import RunningPbx
 
 pytestmark = pytest.mark.asterisk
-ROLES = ("seat", "supervisor", "inspector", "analyst", "admin", "unit")
+ROLES = ("seat", "supervisor", "inspector", "analyst", "admin", "unit", "revisit")
 
 
 def add_user(pbx: RunningPbx, url: str, name: str, role: str, seat: str = "",
@@ -115,6 +115,7 @@ def test_role_matrix_csrf_and_login_limit(stack) -> None:
         "analyst": {"/wallboard": 403, "/seat": 403, "own": 403, "other": 403, "bcast": 403},
         "admin": {"/wallboard": 200, "/seat": 403, "own": 400, "other": 400, "bcast": 200},
         "unit": {"/wallboard": 403, "/seat": 403, "own": 403, "other": 403, "bcast": 403},
+        "revisit": {"/wallboard": 403, "/seat": 403, "own": 403, "other": 403, "bcast": 403},
     }
     anonymous = Client(port)
     assert anonymous.get("/wallboard") in (200, 302)  # redirected to the login page
@@ -162,8 +163,9 @@ def app_routes() -> list[tuple[str, str, tuple[str, ...]]]:
 
 
 # The policy, written here independently of acd/web/app.py's ROLES: who may use what.
-EVERYONE = ("seat", "supervisor", "inspector", "analyst", "admin", "unit")
+EVERYONE = ("seat", "supervisor", "inspector", "analyst", "admin", "unit", "revisit")
 ORDERS = ("seat", "supervisor", "admin", "unit")  # which order: acd/orders/access.py
+REVISITS = ("revisit", "supervisor", "admin")  # 回访: the revisit workers and their bosses
 POLICY: dict[str, tuple[str, ...]] = {
     "/": EVERYONE,
     "/wallboard": ("supervisor", "admin"),
@@ -191,6 +193,10 @@ POLICY: dict[str, tuple[str, ...]] = {
     "/web/orders/list": ORDERS,
     "/web/orders/{id}": ORDERS,
     "/web/orders/{id}/{action}": ORDERS,
+    "/revisit": REVISITS,
+    "/web/revisits": REVISITS,
+    "/web/revisits/sample": REVISITS,
+    "/web/revisits/{id}": REVISITS,
 }
 
 

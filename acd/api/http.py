@@ -13,7 +13,7 @@ acts on itself only; a supervisor on any seat of its center (acd/seats/service.p
 JSON, `{"error": "..."}`, their status chosen by the error's type (acd/web/errors.py): 400 (bad
 input), 401 (no or unknown token), 403 (not allowed), 404 (no such seat), 409 (a refused
 transition), 502 (Asterisk refused, did not answer, or is not connected).
-Work orders and the knowledge base: acd/orders/http.py.
+Work orders and the knowledge base: acd/orders/http.py; revisits: acd/orders/revisits_http.py.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from acd.orders import http as orders_http
+from acd.orders import revisits_http
 from acd.web.auth import allow, tokens_middleware
 from acd.web.deps import ENGINE
 from acd.web.seats import seat_action
@@ -64,6 +65,7 @@ ROUTES = [
     web.get("/metrics", metrics),
     web.post("/seats/{seat}/{action}", seat_action),
     *orders_http.ROUTES,
+    *revisits_http.ROUTES,
 ]
 
 

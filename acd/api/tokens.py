@@ -18,7 +18,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from acd.history.models import Base
 
-ROLES = ("seat", "supervisor", "admin", "unit", "partner")
+# revisit: a revisit worker's program (the revisit routes only, acd/orders/revisits_http.py)
+ROLES = ("seat", "supervisor", "admin", "unit", "partner", "revisit")
 
 
 class ApiToken(Base):

@@ -31,7 +31,7 @@ def unit_of(center: Center, code: str) -> Unit:
 def transfer(s: Session, center: Center, order: WorkOrder, by: str, unit_code: str,
              at: datetime | None = None) -> Unit:
     unit = unit_of(center, unit_code)
-    service.transfer(s, order, by, unit.code, at)
+    service.transfer(s, order, by, unit.code, at, timezone=center.timezone)
     return unit
 
 
@@ -100,7 +100,8 @@ def intake(s: Session, center: Center, form: dict[str, Any], by: str) -> tuple[W
     order = service.create(s, center=center.code, type=form["type"], domain=form["domain"],
                            content=form["content"], caller_number=form["caller_number"],
                            caller_name=form["caller_name"], source="12345",
-                           sub_item=form["sub_item"], subject=form["subject"], by=by)
+                           sub_item=form["sub_item"], subject=form["subject"], by=by,
+                           timezone=center.timezone)
     order.external_id = form["id"]
     s.flush()
     return order, True

@@ -1,4 +1,5 @@
-"""`hotline orders ...`: work orders, revisits and the knowledge base from the command line."""
+"""`hotline orders ...`: work orders, revisits and the knowledge base from the command line.
+Days (deadlines, `--day`) are the center's local days (`center.timezone`)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from sqlalchemy import select
 from acd.errors import Refused
 from acd.history import db
 from acd.orders import backoffice, bodies, knowledge, service
-from acd.orders.models import WorkOrder
+from acd.orders.models import Revisit, WorkOrder
 from acd.orders.service import InvalidOrder, OrderError
 from acd.outbox import sender
 from acd.outbox.models import OutboxMessage
+from acd.web.users import WebUser
 from hotline import center as center_mod
 from hotline.center import DOMAINS, ORDER_TYPES
+from hotline.localtime import to_local
 from hotline.logs import mask_number
 
 
@@ -30,8 +33,20 @@ def _sessions(args: argparse.Namespace):  # type: ignore[no-untyped-def]
 
 
 def _line(o: WorkOrder) -> str:
-    return (f"#{o.id} {o.status:<12} {o.type:<12} {o.domain:<14} due {o.due} "
+    due = f"due {o.due}" if o.due else f"transfer by {o.transfer_due}"
+    late = " LATE-TRANSFER" if o.transfer_late else ""
+    return (f"#{o.id} {o.status:<12} {o.type:<12} {o.domain:<14} {due}{late} "
             f"{mask_number(o.caller_number):<13} {o.content[:30]}")
+
+
+def _day(text: str | None, center: center_mod.Center) -> date:
+    """`--day YYYY-MM-DD`, a day of the center's time zone; today there when not given."""
+    if not text:
+        return center.today()
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise InvalidOrder(f"--day must be a date like 2026-03-01, got {text!r}") from None
 
 
 def _create(args: argparse.Namespace) -> int:
@@ -40,7 +55,7 @@ def _create(args: argparse.Namespace) -> int:
         o = service.create(s, center=center.code, type=args.type, domain=args.domain,
                            content=args.content, caller_number=args.caller or "",
                            call_uniqueid=args.call, source=args.source,
-                           subject=args.subject or "", by=args.by)
+                           subject=args.subject or "", by=args.by, timezone=center.timezone)
         print(_line(o))
     return 0
 
@@ -65,7 +80,7 @@ def _list(args: argparse.Namespace) -> int:
     center, sessions = _sessions(args)
     with sessions() as s:
         if args.overdue:
-            for kind, orders in service.overdue(s, center.code, date.today()).items():
+            for kind, orders in service.overdue(s, center.code, center.today()).items():
                 print(f"{kind}: {len(orders)}")
                 for o in orders:
                     print("  " + _line(o))
@@ -80,6 +95,7 @@ def _list(args: argparse.Namespace) -> int:
 
 def _transition(args: argparse.Namespace) -> int:
     center, sessions = _sessions(args)
+    tz = center.timezone
     with sessions.begin() as s:
         o = s.get(WorkOrder, args.id)
         if o is None:
@@ -89,18 +105,20 @@ def _transition(args: argparse.Namespace) -> int:
         fn = {"answer_on_call": lambda: service.answer_on_call(s, o, args.by, text),
               "refuse": lambda: service.refuse(s, o, args.by, text),
               "transfer": lambda: (backoffice.transfer(s, center, o, args.by, text)
-                                   if center.units else service.transfer(s, o, args.by, text)),
+                                   if center.units else
+                                   service.transfer(s, o, args.by, text, timezone=tz)),
               "receive": lambda: service.receive(s, o, args.by),
               "remind": lambda: backoffice.remind(s, center, o, args.by, text),
               "forward": lambda: backoffice.forward(s, center, o, args.by, args.center_to or "",
                                                     text),
               "escalate": lambda: backoffice.escalate(s, center, o, args.by, text),
-              "return": lambda: service.return_(s, o, args.by, text),
-              "extend": lambda: service.extend(s, o, args.by, args.days or 0, text),
+              "return": lambda: service.return_(s, o, args.by, text, timezone=tz),
+              "extend": lambda: service.extend(s, o, args.by, args.days or 0, text,
+                                               timezone=tz),
               "reply": lambda: service.reply(s, o, args.by, text),
               "close": lambda: service.close(s, o, args.by),
               "archive": lambda: service.archive(s, o, args.by),
-              "reopen": lambda: service.reopen(s, o, args.by, text)}[args.action]
+              "reopen": lambda: service.reopen(s, o, args.by, text, timezone=tz)}[args.action]
         fn()
         print(_line(o))
     return 0
@@ -118,21 +136,69 @@ def _import(args: argparse.Namespace) -> int:
                                domain=row.get("domain", ""), content=row.get("content", ""),
                                caller_number=row.get("caller_number", ""),
                                subject=row.get("subject", ""),
-                               source=row.get("source") or "import", by=args.by)
+                               source=row.get("source") or "import", by=args.by,
+                               timezone=center.timezone)
             except OrderError as exc:
                 raise InvalidOrder(f"{args.file} line {n}: {exc}; nothing imported") from None
     print(f"imported {len(rows)} orders")
     return 0
 
 
-def _revisits(args: argparse.Namespace) -> int:
+def _revisit_line(r: Revisit, timezone: str) -> str:
+    o = r.order
+    if r.done_at is None:
+        result = "to do"
+    else:
+        result = (f"{'reached' if r.reached else 'not reached'}"
+                  f"{f' {r.satisfaction} {service.SATISFACTION[r.satisfaction]}' if r.satisfaction else ''}"
+                  f" by {r.by} at {to_local(r.done_at, timezone):%Y-%m-%d %H:%M}")
+    return (f"revisit {r.id:<5} {r.sampled_on} {r.assigned_to or '(anyone)':<12} order #{o.id} "
+            f"{o.type:<12} {o.caller_number:<13} {result}")
+
+
+def _workers(sessions, center: center_mod.Center, named: list[str] | None) -> list[str]:  # type: ignore[no-untyped-def]
+    """The revisit workers to share the day's list: as named, else the center's web users
+    with the revisit role (none: the list is everyone's)."""
+    if named:
+        return named
+    with sessions() as s:
+        return list(s.scalars(select(WebUser.name).where(
+            WebUser.center == center.code, WebUser.role == "revisit").order_by(WebUser.name)))
+
+
+def _revisit_sample(args: argparse.Namespace) -> int:
     center, sessions = _sessions(args)
-    day = date.fromisoformat(args.day) if args.day else date.today()
+    day = _day(args.day, center)
+    workers = _workers(sessions, center, args.worker)
     with sessions.begin() as s:
-        picked = service.sample_revisits(s, center.code, day, seed=args.seed)
-        print(f"{len(picked)} orders to revisit for {day}")
-        for o in picked:
-            print("  " + _line(o))
+        day_list = service.sample_revisits(s, center.code, day, seed=args.seed, workers=workers,
+                                           timezone=center.timezone)
+        print(f"{len(day_list)} orders to revisit for {day} ({center.timezone})")
+        for r in day_list:
+            print("  " + _revisit_line(r, center.timezone))
+    return 0
+
+
+def _revisit_list(args: argparse.Namespace) -> int:
+    center, sessions = _sessions(args)
+    day = _day(args.day, center)
+    with sessions() as s:
+        day_list = service.revisits_of(s, center.code, day, args.worker)
+        print(f"{len(day_list)} revisits for {day}"
+              f"{f' on the list of {args.worker}' if args.worker else ''}")
+        for r in day_list:
+            print("  " + _revisit_line(r, center.timezone))
+    return 0
+
+
+def _revisit_record(args: argparse.Namespace) -> int:
+    center, sessions = _sessions(args)
+    with sessions.begin() as s:
+        r = service.find_revisit(s, center.code, args.id)
+        service.record_revisit(s, r, args.by, args.reached, args.satisfaction, args.note or "",
+                               timezone=center.timezone)
+        print(_revisit_line(r, center.timezone))
+        print("  " + _line(r.order))
     return 0
 
 
@@ -162,7 +228,7 @@ def _kb(args: argparse.Namespace) -> int:
             print(f"entry {e.id}")
     else:
         with sessions() as s:
-            for e in knowledge.search(s, " ".join(args.words)):
+            for e in knowledge.search(s, " ".join(args.words), center.today()):
                 print(json.dumps({"id": e.id, "title": e.title, "body": e.body[:80]},
                                  ensure_ascii=False))
     return 0
@@ -235,10 +301,30 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     im = o.add_parser("import-csv", help="orders from a CSV (12345 transfers, other centers)")
     im.add_argument("file")
     im.set_defaults(func=_guard(_import))
-    rv = o.add_parser("revisit-sample", help="pick the day's orders to call back")
-    rv.add_argument("--day")
+    day_help = "a day of the center's time zone, YYYY-MM-DD (default: today there)"
+    rv = o.add_parser("revisit-sample", help="the day's revisit list: every complaint and at "
+                      "least 30 %% of the orders replied that day (again: adds nothing twice)")
+    rv.add_argument("--day", help=day_help)
     rv.add_argument("--seed", type=int)
-    rv.set_defaults(func=_guard(_revisits))
+    rv.add_argument("--worker", action="append", help="a revisit worker to share the list "
+                    "(repeat; default: the center's web users with the revisit role)")
+    rv.set_defaults(func=_guard(_revisit_sample))
+    rl = o.add_parser("revisits", help="the day's revisits, with their results")
+    rl.add_argument("--day", help=day_help)
+    rl.add_argument("--worker", help="only this worker's list (and what nobody has)")
+    rl.set_defaults(func=_guard(_revisit_list))
+    rr = o.add_parser("revisit", help="record a revisit's result: ID --reached --satisfaction "
+                      "1-4 [--note TEXT], or ID --not-reached")
+    rr.add_argument("id", type=int)
+    reach = rr.add_mutually_exclusive_group(required=True)
+    reach.add_argument("--reached", dest="reached", action="store_true",
+                       help="the caller was reached")
+    reach.add_argument("--not-reached", dest="reached", action="store_false",
+                       help="no answer (may be tried again)")
+    rr.add_argument("--satisfaction", type=int, choices=sorted(service.SATISFACTION),
+                    help="1 非常满意, 2 满意, 3 基本满意, 4 不满意 (the order is reopened)")
+    rr.add_argument("--note")
+    rr.set_defaults(func=_guard(_revisit_record))
     kb = o.add_parser("kb", help="the knowledge base: add | search")
     kbs = kb.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
     ka = kbs.add_parser("add")

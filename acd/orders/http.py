@@ -63,10 +63,13 @@ def order_view(o: WorkOrder, actor: Actor, history: bool = False,
             "call_uniqueid": o.call_uniqueid, "seat_id": o.seat_id, "source": o.source,
             "answered_on_call": o.answered_on_call, "handling_unit": o.handling_unit,
             "handling_unit_name": unit.name if unit else "", "refusal": o.refusal,
-            "accepted_at": o.accepted_at.isoformat(), "due": o.due.isoformat(),
-            "transfer_due": o.transfer_due.isoformat(), "extended_days": o.extended_days,
+            "accepted_at": o.accepted_at.isoformat(),
+            "due": o.due.isoformat() if o.due else None,
+            "transfer_due": o.transfer_due.isoformat(), "transfer_late": o.transfer_late,
+            "extended_days": o.extended_days,
             "transferred_at": o.transferred_at.isoformat() if o.transferred_at else None,
             "received_at": o.received_at.isoformat() if o.received_at else None,
+            "signed_at": o.signed_at.isoformat() if o.signed_at else None,
             "reply": o.reply, "calendar_estimated": o.calendar_estimated,
             "cross_region": o.cross_region, "region": o.region,
             "origin_center": o.origin_center, "external_id": o.external_id,
@@ -147,7 +150,7 @@ async def create_order(request: web.Request) -> web.Response:
                            caller_name=form["caller_name"], call_uniqueid=uid, source=source,
                            sub_item=form["sub_item"], subject=form["subject"], seat_id=seat,
                            by=actor.name, cross_region=form["cross_region"],
-                           region=form["region"])
+                           region=form["region"], timezone=center.timezone)
         view = order_view(o, actor, center=center)
     return web.json_response(view, status=201)
 
@@ -183,9 +186,9 @@ def apply(s: Session, center: Center, o: WorkOrder, actor: Actor, action: str,
         case "transfer":
             backoffice.transfer(s, center, o, by, form["unit"])
         case "return":
-            service.return_(s, o, by, form["reason"])
+            service.return_(s, o, by, form["reason"], timezone=center.timezone)
         case "extend":
-            service.extend(s, o, by, form["days"], form["reason"])
+            service.extend(s, o, by, form["days"], form["reason"], timezone=center.timezone)
         case "reply":
             service.reply(s, o, by, form["text"])
         case "close":
@@ -193,7 +196,7 @@ def apply(s: Session, center: Center, o: WorkOrder, actor: Actor, action: str,
         case "archive":
             service.archive(s, o, by)
         case "reopen":
-            service.reopen(s, o, by, form["reason"])
+            service.reopen(s, o, by, form["reason"], timezone=center.timezone)
         case "receive":
             service.receive(s, o, by)
         case "remind":
@@ -235,12 +238,14 @@ async def intake_12345(request: web.Request) -> web.Response:
         with sessions.begin() as s:
             o, new = backoffice.intake(s, center, form, actor.name)
             view = {"id": o.id, "external_id": o.external_id, "status": o.status,
-                    "due": o.due.isoformat(), "created": new}
+                    "due": o.due.isoformat() if o.due else None,
+                    "transfer_due": o.transfer_due.isoformat(), "created": new}
     except IntegrityError:  # the same id at the same moment: the other request made it
         with sessions() as s:
             o, new = backoffice.intake(s, center, form, actor.name)
             view = {"id": o.id, "external_id": o.external_id, "status": o.status,
-                    "due": o.due.isoformat(), "created": False}
+                    "due": o.due.isoformat() if o.due else None,
+                    "transfer_due": o.transfer_due.isoformat(), "created": False}
     log.info("order from 12345", external_id=form["id"], order=view["id"], new=view["created"])
     return web.json_response(view, status=201 if view["created"] else 200)
 

@@ -61,8 +61,9 @@ def for_ivr(s: Session, title: str, today: date) -> str | None:
     return None
 
 
-def search(s: Session, query: str, today: date | None = None,
-           limit: int = 10) -> list[KnowledgeEntry]:
+def search(s: Session, query: str, today: date, limit: int = 10) -> list[KnowledgeEntry]:
+    """Entries valid on `today`, the center's local day (`Center.today()`: never the
+    machine's date, which is UTC in a container), best match first."""
     wanted = words(query)
     if not wanted:
         return []
@@ -70,7 +71,6 @@ def search(s: Session, query: str, today: date | None = None,
                              .where(KnowledgeToken.token.in_(sorted(wanted)))).all())
     if not hits:
         return []
-    today = today or date.today()
     entries = {e.id: e for e in s.scalars(select(KnowledgeEntry)
                                           .where(KnowledgeEntry.id.in_(list(hits))))}
     valid = [e for e in entries.values() if valid_on(e, today)]

@@ -22,6 +22,7 @@ from aiohttp import web
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.api.http import make_api
+from acd.orders import revisits_http
 from acd.outbox import sender
 from acd.seats.service import SeatService
 from acd.web import backoffice, broadcast, console, inspector, pages, spy
@@ -39,6 +40,7 @@ ROUTES = [
     *inspector.ROUTES,
     *spy.ROUTES,
     *backoffice.ROUTES,
+    *revisits_http.WEB_ROUTES,
 ]
 
 

@@ -33,7 +33,7 @@ from acd.web.users import WebUser
 
 COOKIE = "hotline_session"
 SESSION_S = 12 * 3600
-EVERYONE = ("seat", "supervisor", "inspector", "analyst", "admin", "unit")
+EVERYONE = ("seat", "supervisor", "inspector", "analyst", "admin", "unit", "revisit")
 
 
 class Sessions:

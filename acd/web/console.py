@@ -172,7 +172,8 @@ async def create_order(request: web.Request) -> web.Response:
             content=form["content"], caller_number=number, caller_name=name[:60],
             call_uniqueid=uid, source="call", sub_item=form["sub_item"],
             subject=form["subject"], seat_id=actor.seat_id, by=actor.name,
-            cross_region=form["cross_region"], region=form["region"])
+            cross_region=form["cross_region"], region=form["region"],
+            timezone=center.timezone)
         unit_name = ""
         if form["refusal"]:
             service.refuse(s, order, actor.name, form["refusal"])
@@ -181,7 +182,7 @@ async def create_order(request: web.Request) -> web.Response:
         else:  # a unit of the center file, or a 400 naming the field (nothing is written)
             unit_name = backoffice.transfer(s, center, order, actor.name, form["unit"]).name
         view = {"id": order.id, "status": order.status, "call_uniqueid": uid,
-                "due": order.due.isoformat(), "unit_name": unit_name,
+                "due": order.due.isoformat() if order.due else None, "unit_name": unit_name,
                 "refusal": service.REFUSALS.get(order.refusal, "")}
     log.info("work order filed", seat=actor.seat_id, uniqueid=uid, order=view["id"],
              status=view["status"])

@@ -1,7 +1,7 @@
 """The pages and the live feed: login and logout, the wallboard, the seat console, the inspector's
-page, and the WebSocket that carries the engine's snapshot and then every change it publishes
-on Redis (`hotline:<center>:changes`); a page that loses its socket says it is stale and
-reconnects. Pages put data into the DOM as text only (never as HTML).
+page, the revisit page, and the WebSocket that carries the engine's snapshot and then every
+change it publishes on Redis (`hotline:<center>:changes`); a page that loses its socket says it
+is stale and reconnects. Pages put data into the DOM as text only (never as HTML).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ log = get_logger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 CSP = "default-src 'self'; script-src 'self' 'unsafe-inline'; connect-src 'self' ws: wss:"
 LANDING = {"supervisor": "/wallboard", "admin": "/wallboard", "seat": "/seat",
-           "inspector": "/inspect", "unit": "/unit"}
+           "inspector": "/inspect", "unit": "/unit", "revisit": "/revisit"}
 
 
 def _page(name: str, request: web.Request) -> web.Response:
@@ -44,7 +44,8 @@ page = _page  # a page of static/ with the session's CSRF token (the back office
 async def home(request: web.Request) -> web.Response:
     user: WebUser = request[USER]
     return web.Response(text=f"12328 · {request.config_dict[CENTER].code}\n"
-                             f"{user.name} ({user.role})\n/wallboard  /seat  /api/openapi.json")
+                             f"{user.name} ({user.role})\n/wallboard  /seat  /inspect  /revisit  "
+                             "/api/openapi.json")
 
 
 @allow("supervisor", "admin", page=True)
@@ -60,6 +61,12 @@ async def seat_console(request: web.Request) -> web.Response:
 @allow("inspector", "supervisor", "admin", page=True)
 async def inspector(request: web.Request) -> web.Response:
     return _page("inspector.html", request)
+
+
+@allow("revisit", "supervisor", "admin", page=True)
+async def revisit(request: web.Request) -> web.Response:
+    """The revisit worker's page (回访): the day's list and a form for each result."""
+    return _page("revisit.html", request)
 
 
 async def login_form(request: web.Request) -> web.FileResponse:
@@ -133,6 +140,7 @@ ROUTES = [
     web.get("/wallboard", wallboard),
     web.get("/seat", seat_console),
     web.get("/inspect", inspector),
+    web.get("/revisit", revisit),
     web.get("/ws", live_feed),
     web.static("/static", STATIC),
 ]

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from acd.history.models import Base
 
-ROLES = ("seat", "supervisor", "inspector", "analyst", "admin", "unit")
+# revisit: a revisit worker (回访员, seed 001 arts. 16 and 23), who calls back the day's sample.
+ROLES = ("seat", "supervisor", "inspector", "analyst", "admin", "unit", "revisit")
 
 
 class WebUser(Base):

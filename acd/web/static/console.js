@@ -52,8 +52,8 @@ const seatConsole = (() => {
     try {
       const o = await post("/web/orders", body);
       const how = o.status === "closed" ? "即时答复办结" : o.status === "not_accepted"
-        ? `不予受理：${o.refusal}` : `已转办 ${o.unit_name}`;
-      say("order-msg", `工单 #${o.id} 已提交（${how}，期限 ${o.due}）`, true);
+        ? `不予受理：${o.refusal}` : `已转办 ${o.unit_name}，承办期限 ${o.due}`;
+      say("order-msg", `工单 #${o.id} 已提交（${how}）`, true);
     } catch (e) {
       say("order-msg", e.message, false); $("o-submit").disabled = false;
     }

@@ -12,7 +12,7 @@
     for (const o of mine) {
       const tr = orderRow(tb, o, [o.id, TYPES[o.type], DOMAINS[o.domain],
         `${o.caller_name} ${o.caller_number}`, when(o.transferred_at),
-        o.received_at ? "已签收" : "未签收", o.due, o.reminders ? `${o.reminders} 次` : "",
+        o.signed_at ? "已签收" : "未签收", o.due, o.reminders ? `${o.reminders} 次` : "",
         o.content.slice(0, 40)], pick);
       if (overdueIds.has(o.id)) tr.classList.add("overdue");
     }
@@ -31,7 +31,7 @@
     $("d-content").textContent = o.content; $("d-caller").textContent = o.caller_number;
     $("d-name").textContent = o.caller_name; $("d-due").textContent = o.due;
     $("d-extended").textContent = o.extended_days ? `${o.extended_days} 个工作日` : "无";
-    $("receive").disabled = !!o.received_at;
+    $("receive").disabled = !!o.signed_at;
     const ul = $("d-history"); ul.replaceChildren();
     for (const e of o.history) {
       const li = document.createElement("li");

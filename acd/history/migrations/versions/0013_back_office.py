@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = '539ebf07f21c'
-down_revision = 'f29fffa0c745'
+down_revision = '5c1e0a2b7d12'
 branch_labels = None
 depends_on = None
 
@@ -47,7 +47,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('work_orders', schema=None) as batch_op:
         batch_op.add_column(sa.Column('external_id', sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column('received_at', sa.DateTime(), nullable=True))
+        batch_op.add_column(sa.Column('signed_at', sa.DateTime(), nullable=True))
         batch_op.add_column(sa.Column('origin_center', sa.String(length=40), nullable=False, server_default=''))
         batch_op.create_index('ix_work_orders_unit_status', ['handling_unit', 'status'], unique=False)
         batch_op.create_unique_constraint('uq_work_orders_source_external', ['source', 'external_id'])
@@ -61,7 +61,7 @@ def downgrade() -> None:
         batch_op.drop_constraint('uq_work_orders_source_external', type_='unique')
         batch_op.drop_index('ix_work_orders_unit_status')
         batch_op.drop_column('origin_center')
-        batch_op.drop_column('received_at')
+        batch_op.drop_column('signed_at')
         batch_op.drop_column('external_id')
 
     with op.batch_alter_table('web_users', schema=None) as batch_op:
