@@ -179,6 +179,8 @@ POLICY: dict[str, tuple[str, ...]] = {
     "/web/recordings/{uniqueid}": ("inspector", "supervisor", "admin"),  # not seats, analysts
     "/web/spy/phones": ("supervisor", "admin"),
     "/web/spy/{seat}": ("supervisor", "admin"),
+    "/audit": ("admin",),  # the listening audit (who listened to whom)
+    "/web/audit/spy": ("admin",),
 }
 
 
