@@ -24,8 +24,10 @@ from tests.support.rig import RunningPbx
 pytestmark = pytest.mark.asterisk
 ROOT = Path(__file__).resolve().parent.parent
 DANGEROUS = {"system", "command", "config", "all"}
-# Events the engine puts into its own pipeline (not Asterisk's).
+# Events the engine puts into its own pipeline (not Asterisk's), and events that come only as
+# the answer to an action (QueueStatus' QueueMember), which need no read class.
 INTERNAL = {"HotlineWrapupOver"}
+RESPONSES = {"QueueMember"}
 
 
 def _sent_actions() -> set[str]:
@@ -47,7 +49,7 @@ def _read_events() -> set[str]:
              not n.startswith("on_user_")}
     if any(n.startswith("on_user_") for n in dir(model.LiveModel)):
         names.add("UserEvent")
-    return names - INTERNAL
+    return names - INTERNAL - RESPONSES
 
 
 def _event_classes(pbx: RunningPbx) -> dict[str, set[str]]:
@@ -116,8 +118,8 @@ async def _as_engine(pbx: RunningPbx) -> dict[str, str]:
         await attempt("Setvar", ami.setvar(manager, "PJSIP/nobody-00000000", "X", "1"))
         await attempt("Redirect", ami.redirect(manager, "PJSIP/nobody-00000000",
                                                "hotline-survey", "s"))
-        await attempt("Originate", ami.originate(manager, "Local/nobody@hotline-inbound-unknown",
-                                                 "hotline-inbound-unknown", "0", "", {}, 1))
+        await attempt("Originate", ami.originate(manager, "Local/00@hotline-inbound-unknown",
+                                                 "hotline-inbound-unknown", "00", "", {}, 1))
         # What the engine never does, and an attacker with its secret would like to.
         for action in ({"Action": "Command", "Command": "core show version"},
                        {"Action": "GetConfig", "Filename": "manager.conf"},
@@ -140,7 +142,7 @@ def test_the_engine_s_actions_pass_and_an_attacker_s_do_not(pbx: RunningPbx) -> 
     results = asyncio.run(_as_engine(pbx))
     for name, outcome in results.items():
         if name.startswith("forbidden"):
-            assert "Permission denied" in outcome, (name, outcome)
+            assert "Permission denied" in outcome or "Forbidden" in outcome, (name, outcome)
         else:
             assert "Permission denied" not in outcome, (name, outcome)
     for name in ("QueueAdd", "QueuePause", "QueueStatus", "QueueRemove", "CoreShowChannels",
