@@ -39,13 +39,13 @@ from aiohttp import web
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.history import db
-from acd.web import pages
+from acd.web import pages, users
 from acd.web.app import make_app
 from acd.web.auth import CSP, LoginLimiter
-from acd.web import users
 from acd.web.users import WebUser
 from hotline import center as center_mod
 from hotline.center import Center, Security
+from tests.support.browser import ARTIFACTS, launch, log_in, require_chromium
 from tests.support.real import free_port
 
 # The app runs in this process: aiohttp's advice to key the request's storage with
@@ -349,3 +349,44 @@ def test_the_login_limiter_stays_bounded() -> None:
     # The CSP the app sends is the one checked above.
     assert "unsafe-inline" not in CSP and "frame-ancestors 'none'" in CSP
     assert json.dumps(CSP)  # one header value, no line break
+
+
+def test_the_pages_work_under_the_csp_and_leave_when_the_session_ends(site: Site) -> None:
+    """Debian's chromium with the CSP enforced (never bypassed): every page's script runs
+    from its file, nothing is refused; 退出 logs out; a revoked user's wallboard goes to the
+    login page by itself."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+    base = f"http://127.0.0.1:{site.port}"
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            refused: list[str] = []
+            boss = log_in(browser, base, "boss", "/wallboard", bypass_csp=False)
+            boss.on("console", lambda m: refused.append(m.text)
+                    if "Content Security Policy" in m.text else None)
+            boss.wait_for_function("document.getElementById('center').textContent === "
+                                   "'shenyang'")
+            boss.wait_for_function("document.getElementById('spyphone').options.length > 0")
+            # An inline script injected into the page is refused by the browser.
+            boss.evaluate("""() => { const s = document.createElement('script');
+                s.textContent = 'window.__inline = 1'; document.body.appendChild(s); }""")
+            assert boss.evaluate("window.__inline") is None
+            seat = log_in(browser, base, "seat1", "/seat", bypass_csp=False)
+            seat.wait_for_function("document.getElementById('seat').textContent === '8001'")
+            assert seat.locator("#reasons option").count() == 5
+            root = log_in(browser, base, "root", "/wallboard", bypass_csp=False)
+            root.goto(f"{base}/audit")
+            root.wait_for_function("document.getElementById('count').textContent.includes('共')")
+            root.screenshot(path=str(ARTIFACTS / "audit-page.png"), full_page=True)
+            # 退出 on the seat console: back to the login page, the session gone.
+            seat.click("#logout")
+            seat.wait_for_url(f"{base}/login")
+            seat.goto(f"{base}/seat")
+            assert seat.url == f"{base}/login"
+            # The operator revokes the supervisor: the open wallboard leaves by itself.
+            assert site.hotline("web", "user", "revoke", "boss").returncode == 0
+            boss.wait_for_url(f"{base}/login", timeout=15000)
+            assert [m for m in refused if "inline" not in m] == [], refused
+        finally:
+            browser.close()

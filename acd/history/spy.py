@@ -111,6 +111,8 @@ def apply(s: Session, center: str, node: str, events: list[SpyEvent]) -> None:
         row = _row(s, center, node, e)
         _fill(row, e)
         at = utc(e.at)
+        if row.requested_at is None:  # dialled from the phone: asked when first seen
+            row.requested_at = at
         if e.kind in ("start", "chanspy_start"):
             if row.started_at is None or (e.kind == "chanspy_start" and at > row.started_at):
                 row.started_at = at
