@@ -30,8 +30,9 @@ from typing import Any
 
 import pytest
 
-from asterisk_conf import tls
+from asterisk_conf import rig, tls
 from asterisk_conf.fail2ban import Fail2ban, Fail2banError, jail_conf, jail_name
+from hotline import paths
 from hotline.shell.simulate.ports import free_ports
 from hotline.shell.simulate.sipp import _HEAD, _SDP, Sipp, _cdata
 from tests.support import attacks
@@ -295,12 +296,12 @@ def test_a_node_on_another_address_with_tls_for_seats(tmp_path_factory) -> None:
     state = tmp_path_factory.mktemp("tls-state")
     data = example_center_data()
     data["nodes"][0].update(bind="127.0.0.3", tls_port=free_ports(1)[0])
-    try:
-        cm = running_pbx(state, name=f"test-tls-{os.getpid()}", data=data)
-        pbx = cm.__enter__()
-    except Exception as exc:  # noqa: BLE001 - reported as the real part being unavailable
-        unavailable(f"Asterisk could not start on 127.0.0.3: {exc}")
-        raise
+    if not rig.root_is_built(paths.asterisk_root()):
+        unavailable("the Asterisk root is not built")
+    # Starting waits for the AMI login on 127.0.0.3: a permit that missed the engine's own
+    # address fails right here.
+    cm = running_pbx(state, name=f"test-tls-{os.getpid()}", data=data)
+    pbx = cm.__enter__()
     try:
         node = pbx.node
         manager = (pbx.instance.host(pbx.instance.inner.etc) / "manager.conf").read_text()

@@ -104,9 +104,10 @@ class LoginLimiter:
             self.failures[key] = q
             self.failures.move_to_end(key)
         if len(self.failures) > self.max_keys:
-            for key in list(self.failures)[:len(self.failures) // 10]:
-                self._fresh(key, now)  # drops it if expired
-            while len(self.failures) > self.max_keys:
+            # Full: drop the expired, then the oldest, down to 90 % (so this runs seldom).
+            for key in list(self.failures):
+                self._fresh(key, now)
+            while len(self.failures) > self.max_keys * 9 // 10:
                 self.failures.popitem(last=False)
 
 
