@@ -290,23 +290,39 @@ def tls_register(host: str, port: int, seat: str, password: str) -> tuple[int, b
     return status, cert
 
 
+def machine_address() -> str | None:
+    """This machine's first non-loopback IPv4 address (a connection to it comes from it)."""
+    out = subprocess.run(["ip", "-4", "-o", "addr", "show", "scope", "global"],
+                         capture_output=True, text=True)
+    found = re.search(r"\binet (\d+\.\d+\.\d+\.\d+)/", out.stdout)
+    return found.group(1) if found else None
+
+
 def test_a_node_on_another_address_with_tls_for_seats(tmp_path_factory) -> None:
-    """bind = 127.0.0.3: the engine's AMI login comes from that address (the old permit,
-    127.0.0.0/8 or 127.0.0.1 only, is what broke a non-loopback bind); seats get TLS."""
+    """bind = the machine's network address: the engine's AMI login comes from that address,
+    which the old permit (127.0.0.0/8) refused; seats get TLS there."""
+    address = machine_address()
+    if address is None:
+        unavailable("this machine has no non-loopback IPv4 address")
     state = tmp_path_factory.mktemp("tls-state")
     data = example_center_data()
-    data["nodes"][0].update(bind="127.0.0.3", tls_port=free_ports(1)[0])
+    data["nodes"][0].update(bind=address, tls_port=free_ports(1)[0],
+                            seat_networks=[f"{address}/32", "127.0.0.0/8"])
     if not rig.root_is_built(paths.asterisk_root()):
         unavailable("the Asterisk root is not built")
-    # Starting waits for the AMI login on 127.0.0.3: a permit that missed the engine's own
-    # address fails right here.
-    cm = running_pbx(state, name=f"test-tls-{os.getpid()}", data=data)
-    pbx = cm.__enter__()
+    # Starting waits for the AMI login on that address, from that address: a permit that
+    # missed the engine's own address fails right here.
+    name = f"test-tls-{os.getpid()}"
+    cm = running_pbx(state, name=name, data=data)
+    try:
+        pbx = cm.__enter__()
+    except Exception:
+        shutil.rmtree(paths.asterisk_root() / "srv/hotline" / name, ignore_errors=True)
+        raise
     try:
         node = pbx.node
         manager = (pbx.instance.host(pbx.instance.inner.etc) / "manager.conf").read_text()
-        assert "permit = 127.0.0.3/32" in manager and "127.0.0.0/255.0.0.0" not in manager
-        # up() waited for an AMI login on 127.0.0.3 (from 127.0.0.3): it got in.
+        assert f"permit = {address}/32" in manager and "127.0.0.0/255.0.0.0" not in manager
         crt, key = tls.paths(state, pbx.center, node)
         assert oct(key.stat().st_mode & 0o777) == "0o600"
         wait_for("SIP over TLS", lambda: tls_answers(node.bind, node.tls_port), 15)

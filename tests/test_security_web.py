@@ -52,6 +52,7 @@ from hotline.center import Center, Security
 from hotline.shell import cli
 from tests.support.browser import ARTIFACTS, launch, log_in, require_chromium
 from tests.support.real import free_port
+from tests.support.waiting import wait_for
 
 # The app runs in this process: aiohttp's advice to key the request's storage with
 # RequestKeys (the app keeps plain names, as in production) is not this test's subject.
@@ -382,6 +383,12 @@ def test_the_login_limiter_stays_bounded() -> None:
     assert json.dumps(CSP)  # one header value, no line break
 
 
+def until(page: Any, expression: str, timeout: float = 15.0) -> Any:
+    """Poll a page from here: Playwright's own wait_for_function compiles its predicate in
+    the page, which this CSP (no 'unsafe-eval') rightly forbids."""
+    return wait_for(expression, lambda: page.evaluate(expression), timeout)
+
+
 def test_the_pages_work_under_the_csp_and_leave_when_the_session_ends(site: Site) -> None:
     """Debian's chromium with the CSP enforced (never bypassed): every page's script runs
     from its file, nothing is refused; 退出 logs out; a revoked user's wallboard goes to the
@@ -396,19 +403,18 @@ def test_the_pages_work_under_the_csp_and_leave_when_the_session_ends(site: Site
             boss = log_in(browser, base, "boss", "/wallboard", bypass_csp=False)
             boss.on("console", lambda m: refused.append(m.text)
                     if "Content Security Policy" in m.text else None)
-            boss.wait_for_function("document.getElementById('center').textContent === "
-                                   "'shenyang'")
-            boss.wait_for_function("document.getElementById('spyphone').options.length > 0")
+            until(boss, "document.getElementById('center').textContent === 'shenyang'")
+            until(boss, "document.getElementById('spyphone').options.length > 0")
             # An inline script injected into the page is refused by the browser.
             boss.evaluate("""() => { const s = document.createElement('script');
                 s.textContent = 'window.__inline = 1'; document.body.appendChild(s); }""")
             assert boss.evaluate("window.__inline") is None
             seat = log_in(browser, base, "seat1", "/seat", bypass_csp=False)
-            seat.wait_for_function("document.getElementById('seat').textContent === '8001'")
+            until(seat, "document.getElementById('seat').textContent === '8001'")
             assert seat.locator("#reasons option").count() == 5
             root = log_in(browser, base, "root", "/wallboard", bypass_csp=False)
             root.goto(f"{base}/audit")
-            root.wait_for_function("document.getElementById('count').textContent.includes('共')")
+            until(root, "document.getElementById('count').textContent.includes('共')")
             root.screenshot(path=str(ARTIFACTS / "audit-page.png"), full_page=True)
             # 退出 on the seat console: back to the login page, the session gone.
             seat.click("#logout")
