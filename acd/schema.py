@@ -1,6 +1,7 @@
 """Every table of the project in one metadata: the ledger (acd.history.models) and the tables
 each feature keeps beside its code (API tokens, web users, work orders and the knowledge base,
-upward reporting, the listening audit). Alembic's migrations and the schema test compare against this."""
+upward reporting, the listening audit). Alembic's migrations and the schema test compare
+against this."""
 
 from __future__ import annotations
 

@@ -43,7 +43,9 @@ def jail_conf(center: Center, node: Node, instance: str, security_log: Path,
     sec = center.security
     ports = ",".join(str(p) for p in (node.sip_port, node.tls_port) if p)
     name = jail_name(instance)
-    return f"""# fail2ban jail for the hotline node {node.name} ({instance}); rendered by hotline12328.
+    action = (f'nftables-multiport[name={name}, port="{ports}", protocol="udp,tcp", '
+              f"blocktype=drop, table={table}]")
+    return f"""# fail2ban jail of the hotline node {node.name} ({instance}), by hotline12328.
 [{name}]
 enabled = true
 filter = asterisk
@@ -56,7 +58,7 @@ findtime = {sec.ban_window_s}
 bantime = {sec.ban_s}
 # The carrier's gateway is never banned (a ban would cut every call to the hotline).
 ignoreip = {" ".join(node.pstn_addresses)}
-action = nftables-multiport[name={name}, port="{ports}", protocol="udp,tcp", blocktype=drop, table={table}]
+action = {action}
 """
 
 
