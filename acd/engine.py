@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from acd.ami import actions as ami
 from acd.ami.events import Event, MalformedEvent
 from acd.calls.state import CallState
+from acd.history import spy
 from acd.history.ledger import Ledger
 from acd.history.models import QueueCall
 from acd.history.replay import replay
@@ -253,6 +254,8 @@ class Engine:
         if not changes and changes.cursor is None:
             return
         link.ledger.write(changes.calls, changes.seats, changes.cursor)
+        if changes.spies:
+            spy.record(link.ledger.sessions, self.center.code, link.node.name, changes.spies)
         loop = asyncio.get_running_loop()
         for seat_id, due in changes.wrapup_timers:
             delay = max(0.0, due - time.time())

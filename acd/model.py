@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from acd.ami.events import Event
 from acd.calls.state import CallState, QueueOutcome, Stay
+from acd.history.spy import REFUSALS, SpyEvent
 from acd.live.staffing import seats_needed
 from acd.seats.state import SeatMachine, SeatState, UnexpectedEvent
 from hotline.center import Center
@@ -39,9 +40,11 @@ class Changes:
     queues: set[str] = field(default_factory=set)
     wrapup_timers: list[tuple[str, float]] = field(default_factory=list)  # (seat, due at)
     cursor: float | None = None  # replay queue_log from here after a restart
+    spies: list[SpyEvent] = field(default_factory=list)  # the listening audit (acd/history/spy.py)
 
     def __bool__(self) -> bool:
-        return bool(self.calls or self.seats or self.queues or self.wrapup_timers)
+        return bool(self.calls or self.seats or self.queues or self.wrapup_timers
+                    or self.spies)
 
     def merge(self, other: Changes) -> None:
         """Add another event's changes after these (calls are written in their last state)."""
@@ -49,6 +52,7 @@ class Changes:
         self.seats.extend(other.seats)
         self.queues |= other.queues
         self.wrapup_timers.extend(other.wrapup_timers)
+        self.spies.extend(other.spies)
         if other.cursor is not None:
             self.cursor = other.cursor
 
@@ -144,12 +148,42 @@ class LiveModel:
             changes.calls.append(call)
 
     def on_user_HotlineSurvey(self, event: Event, changes: Changes) -> None:
-        call = self._call(event)
-        assert call is not None
+        """The caller's answer, credited to the call. A survey never makes a call: an event
+        for a channel that is no call into the center (a seat's own channel, a forged id) is
+        dropped, so no rated call reaches the figures or the upload."""
+        call = self._call(event, create=False)
+        if call is None:
+            log.warning("survey for no known call dropped", uniqueid=event.uniqueid,
+                        seat=event.get("Seat"))
+            return
         score = event.get("Score")
         call.survey_score = int(score) if score in ("1", "2", "3", "4") else None
         call.survey_at = event.timestamp
         changes.calls.append(call)
+
+    # --- listening (ChanSpy): the audit trail -------------------------------------------------
+
+    def on_user_HotlineSpy(self, event: Event, changes: Changes) -> None:
+        status = event.get("Status")
+        kind = "refused" if status in REFUSALS else status
+        if kind not in ("start", "end", "refused"):
+            return
+        audit = event.get("Audit")
+        changes.spies.append(SpyEvent(
+            kind=kind, at=event.timestamp, spyer_uniqueid=event.uniqueid,
+            supervisor=event.get("Supervisor"), seat=event.get("Seat"), mode=event.get("Mode"),
+            target=event.get("Target"), by_user=event.get("By"),
+            audit_id=int(audit) if audit.isdigit() and len(audit) < 12 else None,
+            reason=status))
+
+    def on_ChanSpyStart(self, event: Event, changes: Changes) -> None:
+        changes.spies.append(SpyEvent(kind="chanspy_start", at=event.timestamp,
+                                      spyer_uniqueid=event.require("SpyerUniqueid"),
+                                      target=event.get("SpyeeChannel")))
+
+    def on_ChanSpyStop(self, event: Event, changes: Changes) -> None:
+        changes.spies.append(SpyEvent(kind="chanspy_stop", at=event.timestamp,
+                                      spyer_uniqueid=event.require("SpyerUniqueid")))
 
     def on_QueueCallerJoin(self, event: Event, changes: Changes) -> None:
         call = self._call(event)

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from asterisk_conf import rig
+from asterisk_conf import fail2ban, rig, tls
 from hotline import center as center_mod
 from hotline import paths
 from hotline import secrets as secrets_mod
@@ -94,7 +94,18 @@ def _credentials(args: argparse.Namespace) -> int:
     for sup in inst.center.supervisors_on(node.name):
         print(f"  supervisor {sup.id}: username {sup.id}  "
               f"password {inst.secrets.supervisors[sup.id]}")
+    if node.tls_port:
+        crt, _ = tls.ensure(paths.state_dir(), inst.center, node)
+        print(f"SIP over TLS: {node.bind}:{node.tls_port}, certificate SHA-256 "
+              f"{tls.fingerprint(crt)}")
     print(f"AMI: {node.bind}:{node.ami_port} user {node.ami_user} secret {inst.ami_secret}")
+    return 0
+
+
+def _fail2ban(args: argparse.Namespace) -> int:
+    """The fail2ban jail of the instance, for /etc/fail2ban/jail.d/ (asterisk_conf/fail2ban.py)."""
+    inst = _instance(args)
+    print(fail2ban.jail_conf(inst.center, inst.node, inst.name, inst.security_log), end="")
     return 0
 
 
@@ -132,6 +143,8 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     c = add("cli", _cli, "run one Asterisk CLI command, e.g. hotline pbx cli queue show")
     c.add_argument("words", nargs="+")
     add("credentials", _credentials, "SIP passwords of the seats and the AMI secret")
+    add("fail2ban", _fail2ban, "the fail2ban jail that bans addresses failing at SIP "
+        "(put it in /etc/fail2ban/jail.d/)")
     r = psub.add_parser("reap", help="kill every Asterisk, SIPp and Redis this project left running")
     r.add_argument("--check", action="store_true",
                    help="exit 1 if anything had to be killed (used after the test suite)")

@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from asterisk_conf import tls
 from asterisk_conf.render import InstancePaths, render_node
 from hotline import paths
 from hotline import secrets as secrets_mod
@@ -96,6 +97,8 @@ class Instance:
     # Extra config files written after rendering (e.g. a benchmark's extensions_local.conf).
     extra_config: dict[str, str] = field(default_factory=dict)
     installers: tuple[Installer, ...] = ()
+    # The state directory (secrets, the TLS certificate); None: the machine's default.
+    state: Path | None = None
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -116,6 +119,11 @@ class Instance:
     @property
     def messages_log(self) -> Path:
         return self.host(self.inner.log) / "messages.log"
+
+    @property
+    def security_log(self) -> Path:
+        """Refused SIP requests (res_security_log): what fail2ban reads."""
+        return self.host(self.inner.security_log)
 
     @property
     def console_log(self) -> Path:
@@ -155,6 +163,9 @@ class Instance:
             (etc / name).write_text(text, encoding="utf-8")
         os.chmod(etc / "pjsip.conf", 0o600)
         os.chmod(etc / "manager.conf", 0o600)
+        if self.node.tls_port:
+            crt, key = tls.ensure(self.state or paths.state_dir(), self.center, self.node)
+            tls.install(crt, key, self.host(self.inner.keys))
         if system_hosts:
             _ensure_hostname_resolves(self.root)
         for install in self.installers:
@@ -185,8 +196,9 @@ class Instance:
         """Render, start Asterisk in the background and wait for an AMI login."""
         if self.running():
             raise RigError(f"instance {self.name} is already running (pid {self.pid()})")
-        for port in (self.node.ami_port, self.node.sip_port):
-            _check_port_free(self.node.bind, port, udp=(port == self.node.sip_port))
+        for port in (self.node.ami_port, self.node.sip_port, self.node.tls_port):
+            if port:
+                _check_port_free(self.node.bind, port, udp=(port == self.node.sip_port))
         self.render()
         out = open(self.console_log, "ab")
         proc = subprocess.Popen(self._asterisk("-f", "-n", "-q"), stdin=subprocess.DEVNULL,
@@ -347,7 +359,7 @@ def instance(center: Center, node: str | None = None, name: str | None = None,
         raise RigError(f"no Asterisk root at {root}: run `hotline pbx build` first")
     secrets = secrets_mod.load_or_create(center, state or paths.state_dir())
     return Instance(center=center, node=n, root=root, name=name or f"{center.code}-{n.name}",
-                    secrets=secrets, installers=installers)
+                    secrets=secrets, installers=installers, state=state)
 
 
 def running_asterisks(root: Path) -> list[int]:

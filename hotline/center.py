@@ -7,9 +7,11 @@ Every field is checked at load; a bad field is refused with its dotted path name
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 import tomllib
+import urllib.parse
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -33,12 +35,25 @@ _HOSTPORT = re.compile(r"^$|^[A-Za-z0-9.-]+:[0-9]{1,5}$")
 # backslash, semicolon (a comment there), angle bracket or line break.
 _DISPLAY = re.compile(r'^[^"\\;<>\r\n]{1,40}$')
 # A person's or an organisation's name on a page or in a message: one line, no markup.
-_TITLE = re.compile(r"^[^<>\r\n\x00-\x1f]{1,100}$")
-_OPT_TITLE = re.compile(r"^$|" + _TITLE.pattern)
+_LABEL = re.compile(r"^[^<>\r\n\x00-\x1f]{1,100}$")
+_OPT_LABEL = re.compile(r"^$|" + _LABEL.pattern)
 _OPT_NAME = re.compile(r"^$|" + _NAME.pattern)
 _MOBILE = re.compile(r"^$|^1[3-9][0-9]{9}$")
 _EMAIL = re.compile(r"^$|^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$")
 _URL = re.compile(r"^$|^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%/-]*)?$")
+# A title or name written into a config file's comment or shown on a page: one line, no
+# control character, no comment or section marker of Asterisk's config syntax.
+_TITLE = re.compile(r'^[^\x00-\x1f\x7f;\[\]"\\<>]{1,60}$')
+# A secret rendered into manager.conf: no space, quote, comment marker or line break.
+_SECRET = re.compile(r"^$|^[A-Za-z0-9_.~+/=-]{16,128}$")
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+                       r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*$")
+# A service URL handed to a client library: a known scheme and no whitespace or control
+# character (a line break would end a header or a config line).
+_REDIS_URL = re.compile(r"^$|^(redis|rediss|unix)://[^\s\x00-\x1f\x7f]{1,500}$")
+_DATABASE_URL = re.compile(r"^$|^(sqlite|postgresql)(\+[a-z0-9]+)?://[^\s\x00-\x1f\x7f]{0,500}$")
+# Where seats may register from when the node does not say: loopback and the private ranges.
+SEAT_NETWORKS_DEFAULT = ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 
 
 class CenterError(ValueError):
@@ -65,6 +80,24 @@ class Node:
     # Where calls to the public network go (hand-offs to 12306 and the like): "host:port" of
     # the carrier gateway. Empty: hand-offs are announced, never dialled.
     pstn_gateway: str = ""
+    # The addresses (IPv4, or networks in CIDR) the carrier's calls come from: the only
+    # senders Asterisk takes as the public network (pjsip identify by ip, and an ACL).
+    # Default: the gateway's address, else loopback only.
+    pstn_addresses: tuple[str, ...] = ("127.0.0.1/32",)
+    # Networks seats and supervisor phones may register and call from (an ACL on their
+    # endpoints); their password is checked as well.
+    seat_networks: tuple[str, ...] = SEAT_NETWORKS_DEFAULT
+    # Besides the node's own addresses (loopback and bind), who may log in to the AMI.
+    ami_permit: tuple[str, ...] = ()
+    # SIP over TLS for seats on this port (0: off); the rig generates the certificate.
+    tls_port: int = 0
+
+    @property
+    def ami_acl(self) -> tuple[str, ...]:
+        """Who may log in to the AMI: the engine connects to `bind` from this machine, so
+        its address is loopback or `bind` itself; `ami_permit` adds engines elsewhere."""
+        own = ("127.0.0.1/32", f"{self.bind}/32")
+        return tuple(dict.fromkeys((*own, *self.ami_permit)))
 
 
 @dataclass(frozen=True)
@@ -149,6 +182,20 @@ class Exchange:
 
 
 @dataclass(frozen=True)
+class Security:
+    """[security]: how failures are punished and how the web's cookies are sent."""
+
+    # fail2ban (asterisk_conf/fail2ban.py): an address with `ban_failures` failed SIP
+    # registrations or calls within `ban_window_s` is dropped for `ban_s`.
+    ban_failures: int = 5
+    ban_window_s: int = 600
+    ban_s: int = 3600
+    # The web is served behind HTTPS (a reverse proxy): cookies are marked Secure and the
+    # browser is told to keep to HTTPS (Strict-Transport-Security).
+    https: bool = False
+
+
+@dataclass(frozen=True)
 class Center:
     code: str
     name: str
@@ -164,6 +211,7 @@ class Center:
     supervisors: tuple[Supervisor, ...] = ()
     units: tuple[Unit, ...] = ()
     exchange: Exchange = field(default_factory=Exchange)
+    security: Security = field(default_factory=Security)
     redis_url: str = ""
     redis_port: int = 16379
     database_url: str = ""
@@ -172,6 +220,9 @@ class Center:
     timezone: str = "Asia/Shanghai"  # the center's day: "today" on the wallboard, reports
     ivr: str = "fastagi"  # "fastagi" (the hotline ivr process) or "agi" (classic AGI scripts)
     source: Path | None = None
+    # Redis' password, from $HOTLINE_REDIS_PASSWORD (never from the file): put into every
+    # Redis URL the engine and the IVR use.
+    redis_password: str = field(default="", repr=False)
 
     def queue(self, name: str) -> Queue:
         for q in self.queues:
@@ -206,8 +257,9 @@ class Center:
 
     def live_redis_url(self, explicit: str | None = None) -> str:
         """The Redis of the live state: given, else the center's, else the one the rig starts
-        on 127.0.0.1:redis_port."""
-        return explicit or self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
+        on 127.0.0.1:redis_port. With a password (HOTLINE_REDIS_PASSWORD), the URL carries it."""
+        url = explicit or self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
+        return redis_with_password(url, self.redis_password) if self.redis_password else url
 
 
 # --- field readers: each raises CenterError naming the dotted path ---------------------------
@@ -261,6 +313,43 @@ def _tables(d: dict[str, Any], key: str) -> list[dict[str, Any]]:
     return value
 
 
+def _networks(d: dict[str, Any], key: str, path: str,
+              default: tuple[str, ...] | None) -> tuple[str, ...]:
+    """A list of IPv4 addresses or CIDR networks, normalised to CIDR ("10.0.0.0/8")."""
+    where = f"{path}.{key}" if path else key
+    if key not in d:
+        if default is None:
+            raise CenterError(where, "is required")
+        return default
+    value = d[key]
+    if not isinstance(value, list) or not value or len(value) > 64:
+        raise CenterError(where, "must be a list of 1 to 64 IPv4 addresses or networks")
+    out = []
+    for item in value:
+        if not isinstance(item, str):
+            raise CenterError(where, f"must be IPv4 addresses or networks, got {item!r}")
+        try:
+            out.append(str(ipaddress.IPv4Network(item, strict=False)))
+        except ValueError:
+            raise CenterError(where, f"{item!r} is not an IPv4 address or network "
+                              "(like 192.168.1.10 or 192.168.1.0/24)") from None
+    return tuple(dict.fromkeys(out))
+
+
+def _address(d: dict[str, Any], key: str, path: str, default: str) -> str:
+    """One concrete IPv4 address (a config file and a socket both take it as it is)."""
+    value = d.get(key, default)
+    where = f"{path}.{key}" if path else key
+    try:
+        addr = ipaddress.IPv4Address(value) if isinstance(value, str) else None
+    except ValueError:
+        addr = None
+    if addr is None or addr.is_unspecified or addr.is_multicast:
+        raise CenterError(where, f"must be this machine's IPv4 address (like 127.0.0.1 or "
+                          f"192.168.1.10), got {value!r}")
+    return str(addr)
+
+
 def _unknown(d: dict[str, Any], allowed: set[str], path: str) -> None:
     extra = sorted(set(d) - allowed)
     if extra:
@@ -269,8 +358,16 @@ def _unknown(d: dict[str, Any], allowed: set[str], path: str) -> None:
 
 def _node(d: dict[str, Any], path: str) -> Node:
     _unknown(d, {"name", "bind", "sip_port", "ami_port", "fastagi_port", "rtp_start", "rtp_end",
-                 "ami_user", "ami_secret", "pstn_gateway"}, path)
-    bind = _str(d, "bind", path, "127.0.0.1")
+                 "ami_user", "ami_secret", "pstn_gateway", "pstn_addresses", "seat_networks",
+                 "ami_permit", "tls_port"}, path)
+    bind = _address(d, "bind", path, "127.0.0.1")
+    gateway = _str(d, "pstn_gateway", path, "", pattern=_HOSTPORT)
+    gateway_host = gateway.rpartition(":")[0]
+    try:
+        pstn_default: tuple[str, ...] | None = (
+            (str(ipaddress.IPv4Network(gateway_host)),) if gateway_host else ("127.0.0.1/32",))
+    except ValueError:  # a host name: its addresses must be listed
+        pstn_default = None
     node = Node(
         name=_str(d, "name", path, "pbx1", pattern=_NAME),
         bind=bind,
@@ -280,14 +377,23 @@ def _node(d: dict[str, Any], path: str) -> Node:
         rtp_start=_int(d, "rtp_start", path, 20000, 1024, 65535),
         rtp_end=_int(d, "rtp_end", path, 20999, 1024, 65535),
         ami_user=_str(d, "ami_user", path, "hotline", pattern=_NAME),
-        ami_secret=_str(d, "ami_secret", path, ""),
-        pstn_gateway=_str(d, "pstn_gateway", path, "", pattern=_HOSTPORT),
+        ami_secret=_str(d, "ami_secret", path, "", pattern=_SECRET),
+        pstn_gateway=gateway,
+        pstn_addresses=_networks(d, "pstn_addresses", path, pstn_default),
+        seat_networks=_networks(d, "seat_networks", path, SEAT_NETWORKS_DEFAULT),
+        ami_permit=_networks(d, "ami_permit", path, ()),
+        tls_port=_int(d, "tls_port", path, 0, 0, 65535),
     )
+    if node.tls_port and node.tls_port < 1024:
+        raise CenterError(f"{path}.tls_port", f"must be 0 (off) or from 1024 to 65535, "
+                          f"got {node.tls_port}")
     if node.rtp_end <= node.rtp_start:
         raise CenterError(f"{path}.rtp_end", "must be above rtp_start")
-    ports = [node.sip_port, node.ami_port, node.fastagi_port]
-    if len(set(ports)) != 3 or any(node.rtp_start <= p <= node.rtp_end for p in ports):
-        raise CenterError(path, "sip_port, ami_port, fastagi_port and the RTP range must not overlap")
+    ports = [node.sip_port, node.ami_port, node.fastagi_port] + \
+        ([node.tls_port] if node.tls_port else [])
+    if len(set(ports)) != len(ports) or any(node.rtp_start <= p <= node.rtp_end for p in ports):
+        raise CenterError(path, "sip_port, ami_port, fastagi_port, tls_port and the RTP range "
+                          "must not overlap")
     return node
 
 
@@ -298,13 +404,13 @@ def _queue(d: dict[str, Any], path: str) -> Queue:
                  "max_wait_s", "overflow_to", "overflow_after_s", "service_level_s"}, path)
     return Queue(
         name=_str(d, "name", path, pattern=_NAME),
-        title=_str(d, "title", path),
+        title=_str(d, "title", path, pattern=_TITLE),
         domain=_str(d, "domain", path, choices=QUEUE_DOMAINS),
         strategy=_str(d, "strategy", path, "rrmemory", choices=STRATEGIES),
         wrapup_s=_int(d, "wrapup_s", path, 5, 0, 3600),
         ring_timeout_s=_int(d, "ring_timeout_s", path, 15, 1, 300),
         max_wait_s=_int(d, "max_wait_s", path, 600, 1, 86400),
-        overflow_to=_str(d, "overflow_to", path, ""),
+        overflow_to=_str(d, "overflow_to", path, "", pattern=re.compile(r"^$|" + _NAME.pattern)),
         overflow_after_s=_int(d, "overflow_after_s", path, 0, 0, 86400),
         service_level_s=_int(d, "service_level_s", path, 10, 1, 600),
     )
@@ -365,8 +471,8 @@ def _units(data: dict[str, Any]) -> tuple[Unit, ...]:
             raise CenterError(path, "must be a table")
         _unknown(d, {"code", "name", "contact", "phone", "email"}, path)
         unit = Unit(code=_str(d, "code", path, pattern=_NAME),
-                    name=_str(d, "name", path, pattern=_TITLE),
-                    contact=_str(d, "contact", path, "", pattern=_OPT_TITLE),
+                    name=_str(d, "name", path, pattern=_LABEL),
+                    contact=_str(d, "contact", path, "", pattern=_OPT_LABEL),
                     phone=_str(d, "phone", path, "", pattern=_MOBILE),
                     email=_str(d, "email", path, "", pattern=_EMAIL))
         if any(o.code == unit.code for o in out):
@@ -388,7 +494,7 @@ def _exchange(data: dict[str, Any], own_code: str) -> Exchange:
         if not isinstance(d, dict):
             raise CenterError(path, "must be a table")
         _unknown(d, {"code", "name"}, path)
-        peer = Peer(_str(d, "code", path, pattern=_NAME), _str(d, "name", path, pattern=_TITLE))
+        peer = Peer(_str(d, "code", path, pattern=_NAME), _str(d, "name", path, pattern=_LABEL))
         if peer.code == own_code or any(p.code == peer.code for p in peers):
             raise CenterError(f"{path}.code", f"{peer.code!r} is this center or listed twice")
         peers.append(peer)
@@ -409,7 +515,7 @@ def _exchange(data: dict[str, Any], own_code: str) -> Exchange:
 def parse(data: dict[str, Any], source: Path | None = None) -> Center:
     """Validate a parsed TOML document and build the `Center`."""
     _unknown(data, {"center", "nodes", "queues", "seats", "supervisors", "busy_reasons",
-                    "handoffs", "engine", "units", "exchange"}, "")
+                    "handoffs", "engine", "units", "exchange", "security"}, "")
     c = _table(data, "center")
     _unknown(c, {"code", "name", "region", "hotline_number", "default_queue", "recording",
                  "timezone", "ivr"}, "center")
@@ -463,6 +569,14 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
         water_distress=_str(h, "water_distress", "handoffs", "12395", pattern=_DIALSTRING),
         transfer_enabled=_bool(h, "transfer_enabled", "handoffs", True),
     )
+    sec = _table(data, "security")
+    _unknown(sec, {"ban_failures", "ban_window_s", "ban_s", "https"}, "security")
+    security = Security(
+        ban_failures=_int(sec, "ban_failures", "security", 5, 1, 100),
+        ban_window_s=_int(sec, "ban_window_s", "security", 600, 10, 86400),
+        ban_s=_int(sec, "ban_s", "security", 3600, 60, 30 * 86400),
+        https=_bool(sec, "https", "security", False),
+    )
     e = _table(data, "engine")
     _unknown(e, {"redis_url", "redis_port", "database_url", "http_host", "http_port"}, "engine")
     default_queue = _str(c, "default_queue", "center", queues[0].name)
@@ -471,8 +585,8 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
     code = _str(c, "code", "center", pattern=_NAME)
     return Center(
         code=code,
-        name=_str(c, "name", "center"),
-        region=_str(c, "region", "center", ""),
+        name=_str(c, "name", "center", pattern=_TITLE),
+        region=_str(c, "region", "center", "", pattern=re.compile(r"^$|" + _TITLE.pattern)),
         hotline_number=_str(c, "hotline_number", "center", "12328", pattern=_DIALSTRING),
         default_queue=default_queue,
         recording=_bool(c, "recording", "center", True),
@@ -484,10 +598,11 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
         supervisors=_supervisors(data, nodes, seats),
         units=_units(data),
         exchange=_exchange(data, code),
-        redis_url=_str(e, "redis_url", "engine", ""),
+        security=security,
+        redis_url=_str(e, "redis_url", "engine", "", pattern=_REDIS_URL),
         redis_port=_int(e, "redis_port", "engine", 16379, 1024, 65535),
-        database_url=_str(e, "database_url", "engine", ""),
-        http_host=_str(e, "http_host", "engine", "127.0.0.1"),
+        database_url=_str(e, "database_url", "engine", "", pattern=_DATABASE_URL),
+        http_host=_str(e, "http_host", "engine", "127.0.0.1", pattern=_HOSTNAME),
         http_port=_int(e, "http_port", "engine", 8328, 1024, 65535),
         timezone=timezone,
         ivr=_str(c, "ivr", "center", "fastagi", choices=("fastagi", "agi")),
@@ -505,11 +620,33 @@ def load(path: str | os.PathLike[str]) -> Center:
     except tomllib.TOMLDecodeError as exc:
         raise CenterError(str(p), f"not valid TOML: {exc}") from None
     center = parse(data, source=p)
-    # A deployment hands its service addresses in through the environment (docker/).
-    overrides = {field: os.environ[var] for field, var in
-                 (("database_url", "HOTLINE_DATABASE_URL"), ("redis_url", "HOTLINE_REDIS_URL"))
-                 if os.environ.get(var)}
-    return dataclasses.replace(center, **overrides) if overrides else center
+    # A deployment hands its service addresses in through the environment (docker/), checked
+    # as the file's fields are; HOTLINE_REDIS_PASSWORD goes into the Redis URL.
+    overrides: dict[str, Any] = {}
+    for name, var, pattern in (("database_url", "HOTLINE_DATABASE_URL", _DATABASE_URL),
+                               ("redis_url", "HOTLINE_REDIS_URL", _REDIS_URL)):
+        value = os.environ.get(var)
+        if value:
+            if not pattern.match(value):
+                raise CenterError(var, f"{name} from the environment does not match "
+                                  f"{pattern.pattern}")
+            overrides[name] = value
+    password = os.environ.get("HOTLINE_REDIS_PASSWORD", "")
+    if password and (len(password) > 200 or any(ord(c) < 32 for c in password)):
+        raise CenterError("HOTLINE_REDIS_PASSWORD", "must be one line of at most 200 characters")
+    return dataclasses.replace(center, **overrides, redis_password=password) \
+        if overrides or password else center
+
+
+def redis_with_password(url: str, password: str) -> str:
+    """The Redis URL with this password (URL-quoted), unless it carries one already."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password or parts.scheme == "unix":
+        return url
+    netloc = f"{urllib.parse.quote(parts.username or '', safe='')}:" \
+             f"{urllib.parse.quote(password, safe='')}@{parts.hostname}" + \
+             (f":{parts.port}" if parts.port else "")
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
 
 
 EXAMPLE = Path(__file__).resolve().parent / "center.example.toml"

@@ -51,7 +51,8 @@ async def _broadcast(args: argparse.Namespace) -> int:
         else:
             print(await b.current(strict=True) or "(no broadcast)")
     except (RedisError, OSError) as exc:
-        print(f"hotline ivr broadcast: Redis at {url} did not answer: {exc}", file=sys.stderr)
+        print(f"hotline ivr broadcast: Redis at {url.rpartition('@')[2]} did not answer: {exc}",
+              file=sys.stderr)
         return 1
     except ValueError as exc:
         print(f"hotline ivr broadcast: {exc}", file=sys.stderr)

@@ -197,6 +197,8 @@ POLICY: dict[str, tuple[str, ...]] = {
     "/web/revisits": REVISITS,
     "/web/revisits/sample": REVISITS,
     "/web/revisits/{id}": REVISITS,
+    "/audit": ("admin",),  # the listening audit (who listened to whom)
+    "/web/audit/spy": ("admin",),
 }
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -14,9 +16,12 @@ def database_url(center: Center | None = None) -> str:
     """The center's `engine.database_url`, else a SQLite file in the state directory."""
     if center is not None and center.database_url:
         return center.database_url
-    directory = paths.state_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{directory / 'hotline.sqlite'}"
+    directory = paths.private_state_dir()
+    path = directory / "hotline.sqlite"
+    # Calls and orders hold people's numbers and words: the file is this user's alone from
+    # its creation (SQLite gives its -wal and -shm files the same mode).
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    return f"sqlite:///{path}"
 
 
 def make_engine(url: str) -> Engine:

@@ -6,10 +6,13 @@ routes come from each module's flat `ROUTES` table, two middlewares run on every
 (refusals to HTTP statuses, then the web session), and the engine is started and stopped with
 the app (`cleanup_ctx`), so a shutdown lets the engine finish its work last.
 
-Security: passwords hashed with scrypt; a signed session cookie (HttpOnly, SameSite=Strict); a
-CSRF token, bound to the session, required on every state-changing request; login attempts
-rate-limited per user and address; every route declares the roles that may use it
-(acd/web/auth.py::allow). Pages put data into the DOM as text only (never as HTML).
+Security (SECURITY.md): passwords hashed with argon2id; a signed session cookie (HttpOnly,
+SameSite=Strict, Secure behind HTTPS) naming the user's session version, so logout, reset and
+revoke end it everywhere, open WebSockets included; a CSRF token, bound to the session,
+required on every state-changing request; login attempts rate-limited per user and address;
+every route declares the roles that may use it (acd/web/auth.py::allow); every response
+carries the security headers (a CSP without inline scripts, no framing). Pages put data into
+the DOM as text only (never as HTML).
 """
 
 from __future__ import annotations
@@ -26,7 +29,14 @@ from acd.orders import revisits_http
 from acd.outbox import sender
 from acd.seats.service import SeatService
 from acd.web import backoffice, broadcast, console, inspector, pages, spy
-from acd.web.auth import COOKIES, LIMITER, LoginLimiter, Sessions, sessions_middleware
+from acd.web.auth import (
+    COOKIES,
+    LIMITER,
+    LoginLimiter,
+    Sessions,
+    security_headers,
+    sessions_middleware,
+)
 from acd.web.deps import CENTER, ENGINE, REDIS_URL, SEATS, SECRET, SESSIONS, EngineView
 from acd.web.errors import refusals
 from acd.web.seats import seat_action
@@ -75,6 +85,7 @@ def make_app(engine: EngineView, center: Center, sessions: sessionmaker[Session]
     app[LIMITER] = LoginLimiter()
     app[inspector.INSPECTOR] = inspector.Inspector(center, sessions, engine.recordings_dirs(),
                                                    secret)
+    app.on_response_prepare.append(security_headers)
     app.add_routes(ROUTES)
     app.add_subapp("/api", make_api())
     if run_engine:

@@ -4,6 +4,7 @@ the long-running parts (engine, IVR, the rig's installers) come from hotline.she
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -43,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Everything this command writes (the state directory, the SQLite database, secrets,
+    # reports with callers' numbers) is its user's alone unless made otherwise.
+    os.umask(0o077)
     parser = build_parser()
     args = parser.parse_args(argv)
     logs.configure(args.log_level)

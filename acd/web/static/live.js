@@ -8,7 +8,9 @@ function connectLive(onSnapshot, onChange) {
       const msg = JSON.parse(m.data);
       if (msg.kind === "snapshot") onSnapshot(msg.data); else onChange(msg);
     };
-    socket.onclose = () => {
+    socket.onclose = (ev) => {
+      // 4401: the session ended (logged out, revoked, user removed): back to the login page.
+      if (ev.code === 4401) { location.href = "/login"; return; }
       document.body.classList.add("is-stale");
       setTimeout(open, retry); retry = Math.min(retry * 2, 10000);
     };
@@ -25,3 +27,10 @@ async function post(url, body) {
   const out = await r.json(); if (!r.ok) throw new Error(out.error || r.status); return out;
 }
 function pct(x) { return x == null ? "无数据" : (100 * x).toFixed(1) + " %"; }
+function meta(name) { const m = document.querySelector(`meta[name="${name}"]`); return m ? m.content : ""; }
+// 退出: ends every session of this user (acd/web/pages.py logout), then the login page.
+document.addEventListener("DOMContentLoaded", () => {
+  const out = document.getElementById("logout");
+  if (out) out.addEventListener("click", () => fetch("/logout", { method: "POST",
+    headers: { "X-CSRF-Token": meta("csrf") } }).finally(() => { location.href = "/login"; }));
+});
