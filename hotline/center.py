@@ -23,10 +23,20 @@ from zoneinfo import ZoneInfo
 DOMAINS = {"highway": "高速公路", "ordinary_road": "普通公路", "road_transport": "道路运输",
            "urban_transit": "城市客运", "waterway": "水路", "maritime": "海事", "other": "其他"}
 ORDER_TYPES = {"complaint": "投诉举报", "consultation": "信息咨询", "suggestion": "意见建议"}
+# Where an order stands in its lifecycle (acd/orders/service.py), code -> title.
+ORDER_STATUSES = {"accepted": "已受理", "transferred": "已转办", "returned": "已退回",
+                  "replied": "已回复", "closed": "已办结", "archived": "已归档",
+                  "not_accepted": "不予受理"}
 # What a queue serves: one domain, one kind of order (complaints, suggestions) or everything.
 QUEUE_DOMAINS = (*DOMAINS, "complaint", "suggestion", "general")
 STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom")
 BUSY_REASONS_DEFAULT = ("meal", "training", "meeting", "toilet", "other")
+# The title a person reads for a busy reason (示忙原因) the center file lists without one. A
+# reason that is neither here nor given a title in the file is refused at load.
+BUSY_TITLES_DEFAULT = {"meal": "用餐", "training": "培训", "meeting": "会议", "toilet": "如厕",
+                       "other": "其他", "rest": "休息", "paperwork": "整理工单",
+                       "callback": "回拨", "coaching": "辅导", "technical": "设备故障",
+                       "break": "小憩", "lunch": "午餐", "supervisor": "班长交办"}
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _SEAT_ID = re.compile(r"^[0-9]{3,8}$")
 _DIALSTRING = re.compile(r"^[0-9*#+]{2,20}$")
@@ -207,6 +217,9 @@ class Center:
     queues: tuple[Queue, ...]
     seats: tuple[Seat, ...]
     busy_reasons: tuple[str, ...] = BUSY_REASONS_DEFAULT
+    # (code, Chinese title) of each busy reason, in the file's order.
+    busy_titles: tuple[tuple[str, str], ...] = tuple(
+        (r, BUSY_TITLES_DEFAULT[r]) for r in BUSY_REASONS_DEFAULT)
     handoffs: Handoffs = field(default_factory=Handoffs)
     supervisors: tuple[Supervisor, ...] = ()
     units: tuple[Unit, ...] = ()
@@ -240,6 +253,14 @@ class Center:
 
     def unit(self, code: str) -> Unit | None:
         return next((u for u in self.units if u.code == code), None)
+
+    def busy_title(self, code: str) -> str:
+        """The Chinese title of a busy reason (the code itself for one the file no longer
+        lists, e.g. in an old interval)."""
+        return dict(self.busy_titles).get(code) or BUSY_TITLES_DEFAULT.get(code, code)
+
+    def queue_title(self, name: str) -> str:
+        return next((q.title for q in self.queues if q.name == name), name)
 
     def seats_on(self, node: str) -> tuple[Seat, ...]:
         return tuple(s for s in self.seats if s.node == node)
@@ -459,6 +480,38 @@ def _supervisors(data: dict[str, Any], nodes: tuple[Node, ...],
     return tuple(out)
 
 
+def _busy_reasons(data: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """busy_reasons: codes (`"meal"`, titled from BUSY_TITLES_DEFAULT) or tables with their
+    own title (`{ code = "coffee", title = "茶歇" }`); (code, title) pairs in the file's order."""
+    raw = data.get("busy_reasons", list(BUSY_REASONS_DEFAULT))
+    if not isinstance(raw, list) or not raw:
+        raise CenterError("busy_reasons", "must be a non-empty list of lower-case names or "
+                          "{ code, title } tables")
+    out: list[tuple[str, str]] = []
+    for i, item in enumerate(raw):
+        path = f"busy_reasons[{i}]"
+        if isinstance(item, str):
+            code = item
+            if not _NAME.match(code):
+                raise CenterError(path, f"{code!r} is not a lower-case name")
+            title = BUSY_TITLES_DEFAULT.get(code, "")
+            if not title:
+                raise CenterError(path, f"{code!r} has no Chinese title: write it as "
+                                  f'{{ code = "{code}", title = "..." }}')
+        elif isinstance(item, dict):
+            _unknown(item, {"code", "title"}, path)
+            code = _str(item, "code", path, pattern=_NAME)
+            title = _str(item, "title", path, pattern=_TITLE)
+        else:
+            raise CenterError(path, "must be a lower-case name or a { code, title } table")
+        if any(c == code for c, _ in out):
+            raise CenterError(path, f"{code!r} is listed twice")
+        out.append((code, title))
+    if len(out) > 20:
+        raise CenterError("busy_reasons", "at most 20 reasons")
+    return tuple(out)
+
+
 def _units(data: dict[str, Any]) -> tuple[Unit, ...]:
     """Optional [[units]]: the handling units orders are transferred to."""
     value = data.get("units", [])
@@ -554,10 +607,7 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
                 raise CenterError(f"seats[{i}].queues", f"no queue named {q!r}")
         if s.node not in names:
             raise CenterError(f"seats[{i}].node", f"no node named {s.node!r}")
-    reasons = data.get("busy_reasons", list(BUSY_REASONS_DEFAULT))
-    if not isinstance(reasons, list) or not reasons or not all(
-            isinstance(r, str) and _NAME.match(r) for r in reasons):
-        raise CenterError("busy_reasons", "must be a non-empty list of lower-case names")
+    busy_titles = _busy_reasons(data)
     h = _table(data, "handoffs")
     _unknown(h, {"rail", "civil_aviation", "postal", "highway_rescue", "water_distress",
                  "transfer_enabled"}, "handoffs")
@@ -593,7 +643,8 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
         nodes=nodes,
         queues=queues,
         seats=seats,
-        busy_reasons=tuple(reasons),
+        busy_reasons=tuple(code for code, _ in busy_titles),
+        busy_titles=busy_titles,
         handoffs=handoffs,
         supervisors=_supervisors(data, nodes, seats),
         units=_units(data),
