@@ -23,7 +23,7 @@ from acd.ami.events import Event, MalformedEvent
 from acd.calls.state import CallState
 from acd.history import spy
 from acd.history.ledger import Ledger
-from acd.history.models import QueueCall
+from acd.history.models import Call, QueueCall
 from acd.history.replay import replay
 from acd.live.store import LiveStore, Snapshot
 from acd.model import Changes, LiveModel
@@ -84,12 +84,14 @@ class Engine:
         since = start.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
         with sessions() as s:
             rows = s.execute(select(QueueCall.queue, QueueCall.outcome, QueueCall.wait_s,
-                                    QueueCall.entered_at, QueueCall.talk_s)
+                                    QueueCall.entered_at, QueueCall.talk_s,
+                                    QueueCall.answered_at, Call.started_at)
+                             .join(Call, Call.uniqueid == QueueCall.uniqueid)
                              .where(QueueCall.entered_at >= since,
                                     QueueCall.entered_at < since + timedelta(days=1))
                              .order_by(QueueCall.entered_at)).all()
         utc = ZoneInfo("UTC")
-        for queue, outcome, wait, entered, talk in rows:
+        for queue, outcome, wait, entered, talk, answered, started in rows:
             if outcome == "overflowed":
                 continue  # counted in the queue it overflowed to
             today = self.model._today(queue)
@@ -100,6 +102,8 @@ class Engine:
             if outcome in ("answered", "transferred"):
                 today.answered += 1
                 today.wait_sum += wait or 0.0
+                today.arrival_wait_sum += (answered - started).total_seconds() \
+                    if answered and started else wait or 0.0
                 if (wait or 0.0) <= self.model._sl.get(queue, 10):
                     today.answered_within_sl += 1
             elif outcome == "abandoned":

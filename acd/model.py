@@ -64,6 +64,9 @@ class QueueToday:
     abandoned: int = 0
     answered_within_sl: int = 0
     wait_sum: float = 0.0
+    # From the call's arrival (dialling 12328, the IVR included) to the answer: the average
+    # wait the province scores (seed 002 art. 6 (四), docs/indicators.md), for the wallboard.
+    arrival_wait_sum: float = 0.0
     talk_sum: float = 0.0
     talked: int = 0
     entries: deque[float] = field(default_factory=deque)  # queue entries of the last hour
@@ -284,6 +287,8 @@ class LiveModel:
             today.answered += 1
             wait = stay.wait_s or 0.0
             today.wait_sum += wait
+            today.arrival_wait_sum += max(0.0, event.timestamp - call.started) \
+                if call.started else wait
             if wait <= self._sl.get(stay.queue, 10):
                 today.answered_within_sl += 1
             changes.calls.append(call)
@@ -436,6 +441,11 @@ class LiveModel:
             "abandoned_today": t.abandoned,
             "answered_within_sl_today": t.answered_within_sl,
             "average_wait_today_s": round(t.wait_sum / t.answered, 2) if t.answered else None,
+            # From the call's arrival to the answer (the assessed average wait), and its sum
+            # so a wallboard adds queues up into the center's figure.
+            "average_arrival_wait_today_s":
+                round(t.arrival_wait_sum / t.answered, 2) if t.answered else None,
+            "arrival_wait_sum_today_s": round(t.arrival_wait_sum, 3),
             # As in docs/indicators.md: answered / queued (calls still waiting included).
             "manual_connection_rate_today":
                 round(t.answered / t.offered, 4) if t.offered > 0 else None,

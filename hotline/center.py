@@ -205,6 +205,43 @@ class Security:
     https: bool = False
 
 
+# The wallboard's indicators (acd/web/static/wallboard.js), each with the side its target is
+# on and its default threshold: the province's targets where seed 002 art. 7 sets one
+# (manual connection rate >= 95 %, average wait <= 25 s), else a center's choice.
+WALLBOARD_INDICATORS = {
+    "manual_connection_rate": ("below", 0.95),   # 人工接通率
+    "average_wait_s": ("above", 25.0),           # 平均等待时长, from the call's arrival
+    "service_level": ("below", 0.80),            # 10秒接通率
+    "waiting": ("above", 5.0),                   # 排队来电
+    "longest_wait_s": ("above", 60.0),           # 最长等待
+}
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A wallboard alert: the indicator crosses `threshold` on its bad side (`when`)."""
+
+    indicator: str
+    when: str          # "below" / "above"
+    threshold: float
+    sound: bool = True
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Wallboard:
+    """[wallboard]: the alerts' thresholds per indicator, and how many calls a rate needs
+    today before it may raise one (a rate of one call is no alarm)."""
+
+    alerts: tuple[Alert, ...] = tuple(Alert(k, w, t) for k, (w, t) in
+                                      WALLBOARD_INDICATORS.items())
+    min_calls: int = 10
+    node_down_sound: bool = True
+
+    def alert(self, indicator: str) -> Alert:
+        return next(a for a in self.alerts if a.indicator == indicator)
+
+
 @dataclass(frozen=True)
 class Center:
     code: str
@@ -225,6 +262,7 @@ class Center:
     units: tuple[Unit, ...] = ()
     exchange: Exchange = field(default_factory=Exchange)
     security: Security = field(default_factory=Security)
+    wallboard: Wallboard = field(default_factory=Wallboard)
     redis_url: str = ""
     redis_port: int = 16379
     database_url: str = ""
@@ -512,6 +550,29 @@ def _busy_reasons(data: dict[str, Any]) -> tuple[tuple[str, str], ...]:
     return tuple(out)
 
 
+def _wallboard(data: dict[str, Any]) -> Wallboard:
+    """[wallboard]: `min_calls`, `node_down_sound`, and per indicator a table
+    `{ below|above = N, sound = true, enabled = true }` (the side is the indicator's own)."""
+    w = _table(data, "wallboard")
+    _unknown(w, {"min_calls", "node_down_sound", *WALLBOARD_INDICATORS}, "wallboard")
+    alerts = []
+    for key, (side, default) in WALLBOARD_INDICATORS.items():
+        path = f"wallboard.{key}"
+        t = _table(w, key, "wallboard")
+        _unknown(t, {side, "sound", "enabled"}, path)
+        value = t.get(side, default)
+        rate = key in ("manual_connection_rate", "service_level")
+        hi = 1.0 if rate else 86400.0
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                not 0 <= value <= hi:
+            raise CenterError(f"{path}.{side}", f"must be a number from 0 to {hi:g}"
+                              + (" (a rate: 0.95 is 95 %)" if rate else "") + f", got {value!r}")
+        alerts.append(Alert(key, side, float(value), _bool(t, "sound", path, True),
+                            _bool(t, "enabled", path, True)))
+    return Wallboard(tuple(alerts), _int(w, "min_calls", "wallboard", 10, 0, 100000),
+                     _bool(w, "node_down_sound", "wallboard", True))
+
+
 def _units(data: dict[str, Any]) -> tuple[Unit, ...]:
     """Optional [[units]]: the handling units orders are transferred to."""
     value = data.get("units", [])
@@ -568,7 +629,7 @@ def _exchange(data: dict[str, Any], own_code: str) -> Exchange:
 def parse(data: dict[str, Any], source: Path | None = None) -> Center:
     """Validate a parsed TOML document and build the `Center`."""
     _unknown(data, {"center", "nodes", "queues", "seats", "supervisors", "busy_reasons",
-                    "handoffs", "engine", "units", "exchange", "security"}, "")
+                    "handoffs", "engine", "units", "exchange", "security", "wallboard"}, "")
     c = _table(data, "center")
     _unknown(c, {"code", "name", "region", "hotline_number", "default_queue", "recording",
                  "timezone", "ivr"}, "center")
@@ -650,6 +711,7 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
         units=_units(data),
         exchange=_exchange(data, code),
         security=security,
+        wallboard=_wallboard(data),
         redis_url=_str(e, "redis_url", "engine", "", pattern=_REDIS_URL),
         redis_port=_int(e, "redis_port", "engine", 16379, 1024, 65535),
         database_url=_str(e, "database_url", "engine", "", pattern=_DATABASE_URL),

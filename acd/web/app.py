@@ -28,7 +28,7 @@ from acd.api.http import make_api
 from acd.orders import revisits_http
 from acd.outbox import sender
 from acd.seats.service import SeatService
-from acd.web import backoffice, broadcast, console, inspector, pages, spy
+from acd.web import backoffice, broadcast, console, inspector, pages, spy, trend
 from acd.web.auth import (
     COOKIES,
     LIMITER,
@@ -49,6 +49,7 @@ ROUTES = [
     *console.ROUTES,
     *inspector.ROUTES,
     *spy.ROUTES,
+    *trend.ROUTES,
     *backoffice.ROUTES,
     *revisits_http.WEB_ROUTES,
 ]

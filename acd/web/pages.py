@@ -37,6 +37,8 @@ from acd.web.auth import (
     set_session_cookie,
 )
 from acd.web.deps import CENTER, ENGINE, REDIS_URL, SESSIONS
+from acd.web.errors import error
+from acd.web.titles import titles_json, wallboard_json
 from acd.web.users import PASSWORD_MAX, WebUser, revoke, upgrade_hash, verify
 from hotline.logs import get_logger
 
@@ -49,11 +51,14 @@ REVOKED = 4401   # WebSocket close code: the session ended (the page goes to /lo
 
 
 def _page(name: str, request: web.Request) -> web.Response:
-    """A page from static/, with what its script needs in <meta> tags (escaped)."""
+    """A page from static/, with what its script needs in <meta> tags (escaped): the CSRF
+    token, who is logged in, and every title it shows for a code (acd/web/titles.py)."""
     center = request.config_dict[CENTER]
     user: WebUser = request[USER]
     values = {"csrf": request[CSRF], "center": center.code, "seat": user.seat_id,
-              "user": user.name, "reasons": json.dumps(list(center.busy_reasons))}
+              "user": user.name, "role": user.role, "center_name": center.name,
+              "reasons": json.dumps(list(center.busy_reasons)), "titles": titles_json(center),
+              "wallboard": wallboard_json(center)}
     page = (STATIC / name).read_text(encoding="utf-8")
     for key, value in values.items():
         page = page.replace("{{" + key + "}}", html.escape(value, quote=True))
@@ -64,11 +69,12 @@ page = _page  # a page of static/ with the session's CSRF token (the back office
 
 
 @allow(*EVERYONE, page=True)
-async def home(request: web.Request) -> web.Response:
+async def home(request: web.Request) -> web.StreamResponse:
+    """Each role's own page; an analyst (who has reports, not a page) gets the list of pages."""
     user: WebUser = request[USER]
-    return web.Response(text=f"12328 · {request.config_dict[CENTER].code}\n"
-                             f"{user.name} ({user.role})\n/wallboard  /seat  /inspect  /revisit  "
-                             "/api/openapi.json")
+    if user.role in LANDING:
+        raise web.HTTPFound(LANDING[user.role])
+    return _page("home.html", request)
 
 
 @allow("supervisor", "admin", page=True)
@@ -98,17 +104,32 @@ async def audit(request: web.Request) -> web.Response:
     return _page("audit.html", request)
 
 
-async def login_form(request: web.Request) -> web.FileResponse:
-    return web.FileResponse(STATIC / "login.html")
+# Why the login page is shown again, as ?why= says (a page whose session ended goes there).
+WHY = {"ended": "您的登录已失效（已退出、密码已重置或账号已被删除），请重新登录。"}
+
+
+def _login_page(message: str = "", name: str = "", status: int = 200) -> web.Response:
+    page = (STATIC / "login.html").read_text(encoding="utf-8")
+    page = page.replace("{{error}}", html.escape(message)).replace(
+        "{{name}}", html.escape(name, quote=True))
+    return web.Response(text=page, content_type="text/html", status=status)
+
+
+async def login_form(request: web.Request) -> web.Response:
+    return _login_page(WHY.get(request.query.get("why", ""), ""))
 
 
 async def login(request: web.Request) -> web.StreamResponse:
+    """A wrong name or password is the login page again, saying so in Chinese (401); too many
+    failures from this name or address, the same with 429."""
     form = await request.post()
     name, password = str(form.get("name", ""))[:60], str(form.get("password", ""))
     peer = request.remote or "?"
     limiter = request.config_dict[LIMITER]
     if limiter.blocked(f"u:{name}", f"a:{peer}"):
-        return web.Response(status=429, text="too many failed logins; wait a minute")
+        return _login_page("登录失败次数过多，请一分钟后再试。", name, 429)
+    if not name or not password:
+        return _login_page("请输入用户名和密码。", name, 400)
     sessions = request.config_dict[SESSIONS]
     with sessions() as s:
         user = s.get(WebUser, name)
@@ -121,7 +142,8 @@ async def login(request: web.Request) -> web.StreamResponse:
         version = user.session_version if user is not None else 0
     if checked is None or not checked.ok:
         limiter.failed(f"u:{name}", f"a:{peer}")
-        return web.Response(status=401, text="wrong name or password")
+        log.info("login failed", user=name, peer=peer)
+        return _login_page("用户名或密码错误。", name, 401)
     if checked.rehash:  # an old scrypt hash: argon2id from now on
         upgrade_hash(sessions, name, stored, password)
         log.info("password hash upgraded", user=name)
@@ -138,7 +160,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     user: WebUser | None = request.get(USER)
     if user is not None:
         if not hmac.compare_digest(request.headers.get("X-CSRF-Token", ""), request[CSRF]):
-            return web.json_response({"error": "missing or wrong CSRF token"}, status=403)
+            return error(403, "missing or wrong CSRF token")
         revoke(request.config_dict[SESSIONS], user.name)
         log.info("logged out", user=user.name)
     resp = web.HTTPSeeOther("/login")

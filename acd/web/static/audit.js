@@ -5,9 +5,9 @@ document.getElementById("center").textContent = meta("center");
 async function load() {
   const days = document.getElementById("days").value || "30";
   const msg = document.getElementById("msg"); msg.textContent = "";
-  const r = await fetch(`/web/audit/spy?days=${encodeURIComponent(days)}`);
-  const out = await r.json();
-  if (!r.ok) { msg.textContent = out.error || String(r.status); return; }
+  let out;
+  try { out = await getJSON(`/web/audit/spy?days=${encodeURIComponent(days)}`); }
+  catch (e) { msg.textContent = e.message; return; }
   const tb = document.querySelector("#spies tbody"); tb.replaceChildren();
   for (const s of out.sessions) {
     const tr = document.createElement("tr"); tr.dataset.id = s.id; tr.dataset.status = s.status;

@@ -9,13 +9,6 @@ const $ = (id) => document.getElementById(id);
 
 function say(text) { $("msg").textContent = text || ""; }
 
-async function getJSON(url) {
-  const r = await fetch(url, {headers: {Accept: "application/json"}});
-  const out = await r.json();
-  if (!r.ok) throw new Error(out.error || String(r.status));
-  return out;
-}
-
 function query(params) {
   const q = new URLSearchParams();
   for (const [k, v] of Object.entries(params)) if (v) q.set(k, v);
