@@ -263,6 +263,9 @@ class Center:
     exchange: Exchange = field(default_factory=Exchange)
     security: Security = field(default_factory=Security)
     wallboard: Wallboard = field(default_factory=Wallboard)
+    # [quality] sheet: the score sheet for recordings (a TOML file; relative to the center
+    # file's folder). "": the shipped sheet (acd/quality/sheet.toml).
+    quality_sheet: str = ""
     redis_url: str = ""
     redis_port: int = 16379
     database_url: str = ""
@@ -573,6 +576,17 @@ def _wallboard(data: dict[str, Any]) -> Wallboard:
                      _bool(w, "node_down_sound", "wallboard", True))
 
 
+def _quality_sheet(data: dict[str, Any], source: Path | None) -> str:
+    """[quality] sheet: the score sheet's file, made absolute against the center file's
+    folder (checked when the web app loads it: acd/quality/sheet.py)."""
+    q = _table(data, "quality")
+    _unknown(q, {"sheet"}, "quality")
+    value = _str(q, "sheet", "quality", "", pattern=re.compile(r"^$|^[^\x00-\x1f]{1,300}$"))
+    if value and source is not None and not Path(value).is_absolute():
+        value = str(source.parent / value)
+    return value
+
+
 def _units(data: dict[str, Any]) -> tuple[Unit, ...]:
     """Optional [[units]]: the handling units orders are transferred to."""
     value = data.get("units", [])
@@ -629,7 +643,8 @@ def _exchange(data: dict[str, Any], own_code: str) -> Exchange:
 def parse(data: dict[str, Any], source: Path | None = None) -> Center:
     """Validate a parsed TOML document and build the `Center`."""
     _unknown(data, {"center", "nodes", "queues", "seats", "supervisors", "busy_reasons",
-                    "handoffs", "engine", "units", "exchange", "security", "wallboard"}, "")
+                    "handoffs", "engine", "units", "exchange", "security", "wallboard",
+                    "quality"}, "")
     c = _table(data, "center")
     _unknown(c, {"code", "name", "region", "hotline_number", "default_queue", "recording",
                  "timezone", "ivr"}, "center")
@@ -712,6 +727,7 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
         exchange=_exchange(data, code),
         security=security,
         wallboard=_wallboard(data),
+        quality_sheet=_quality_sheet(data, source),
         redis_url=_str(e, "redis_url", "engine", "", pattern=_REDIS_URL),
         redis_port=_int(e, "redis_port", "engine", 16379, 1024, 65535),
         database_url=_str(e, "database_url", "engine", "", pattern=_DATABASE_URL),

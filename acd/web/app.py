@@ -28,7 +28,7 @@ from acd.api.http import make_api
 from acd.orders import revisits_http
 from acd.outbox import sender
 from acd.seats.service import SeatService
-from acd.web import backoffice, broadcast, console, inspector, pages, spy, trend
+from acd.web import admin, backoffice, broadcast, console, inspector, pages, quality, spy, trend
 from acd.web.auth import (
     COOKIES,
     LIMITER,
@@ -50,6 +50,8 @@ ROUTES = [
     *inspector.ROUTES,
     *spy.ROUTES,
     *trend.ROUTES,
+    *quality.ROUTES,
+    *admin.ROUTES,
     *backoffice.ROUTES,
     *revisits_http.WEB_ROUTES,
 ]
@@ -86,6 +88,7 @@ def make_app(engine: EngineView, center: Center, sessions: sessionmaker[Session]
     app[LIMITER] = LoginLimiter()
     app[inspector.INSPECTOR] = inspector.Inspector(center, sessions, engine.recordings_dirs(),
                                                    secret)
+    app[quality.SHEET] = quality.sheet_of(center)
     app.on_response_prepare.append(security_headers)
     app.add_routes(ROUTES)
     app.add_subapp("/api", make_api())

@@ -75,6 +75,18 @@ function confirmDialog(text, yes) {
     d.showModal(); no.focus();
   });
 }
+// The pages a role may open, for a page's <nav id="nav">.
+const PAGES = [["/wallboard", "监控大屏", ["supervisor", "admin"]], ["/backoffice", "工单督办", ["supervisor", "admin"]],
+  ["/inspect", "质量检验", ["inspector", "supervisor", "admin"]], ["/revisit", "抽查回访", ["revisit", "supervisor", "admin"]],
+  ["/admin", "用户与令牌", ["admin"]], ["/audit", "监听审计", ["admin"]]];
+document.addEventListener("DOMContentLoaded", () => {
+  const nav = document.getElementById("nav"), role = meta("role");
+  if (!nav || !role) return;
+  for (const [href, text, roles] of PAGES) {
+    if (!roles.includes(role) || href === location.pathname) continue;
+    const a = document.createElement("a"); a.href = href; a.textContent = text; nav.appendChild(a);
+  }
+});
 // 退出: ends every session of this user (acd/web/pages.py logout), then the login page.
 document.addEventListener("DOMContentLoaded", () => {
   const out = document.getElementById("logout");
