@@ -40,14 +40,19 @@ def dump_toml(data: dict[str, Any]) -> str:
             return str(v)
         if isinstance(v, str):
             return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if isinstance(v, float):
+            return repr(v)
         if isinstance(v, list):
             return "[" + ", ".join(value(x) for x in v) + "]"
+        if isinstance(v, dict):  # an inline table ({ code = "meal", title = "用餐" })
+            return "{ " + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + " }"
         raise TypeError(type(v))
 
-    lines = [f"{k} = {value(v)}" for k, v in data.items()
-             if not isinstance(v, dict) and not (isinstance(v, list) and v and isinstance(v[0], dict))]
     def tables(v: Any) -> bool:
-        return isinstance(v, list) and bool(v) and isinstance(v[0], dict)
+        return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
+
+    lines = [f"{k} = {value(v)}" for k, v in data.items()
+             if not isinstance(v, dict) and not tables(v)]
 
     for k, v in data.items():
         if isinstance(v, dict):

@@ -81,6 +81,7 @@ async function loadRecordings() {
     $("rec-count").textContent = `${out.since}${out.until !== out.since ? " 至 " + out.until : ""}：共 ${out.total} 条录音`;
     $("page-of").textContent = `第 ${out.page} / ${out.pages} 页`;
     $("prev").disabled = out.page <= 1; $("next").disabled = out.page >= out.pages;
+    document.body.dataset.searches = String(Number(document.body.dataset.searches || 0) + 1);
   } catch (e) { say(e.message); }
 }
 
