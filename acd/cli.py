@@ -176,10 +176,10 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
              run_engine: Callable[[argparse.Namespace], int]) -> None:
     webp = sub.add_parser("web", help="web users (the pages are served by hotline engine run)")
     wsub = webp.add_subparsers(dest="web_command", metavar="ACTION", required=True)
-    ua = wsub.add_parser("user", help="web users: add NAME --role R [--seat S] | reset | revoke | "
+    ua = wsub.add_parser("user", description="web users: add, reset, revoke, remove", help="web users: add NAME --role R [--seat S] | reset | revoke | "
                          "remove NAME")
     usub = ua.add_subparsers(dest="user_command", metavar="ACTION", required=True)
-    uadd = usub.add_parser("add")
+    uadd = usub.add_parser("add", help="a new user: NAME --role R [--seat S | --unit U] --password-stdin")
     uadd.add_argument("name")
     uadd.add_argument("--role", required=True, choices=users.ROLES,
                       help="revisit: a revisit worker (回访员), who sees the day's revisit list")
