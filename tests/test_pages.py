@@ -323,4 +323,5 @@ def test_no_serious_accessibility_violation_on_any_page(stack: Stack, browser) -
                             full_page=True)
         finally:
             page.close()
-    assert {p: v for p, v in problems.items() if v} == {}
+    found = {p: [(x["id"], x["help"], x["nodes"]) for x in v] for p, v in problems.items() if v}
+    assert found == {}, "\n".join(f"{p}: {v}" for p, v in found.items())

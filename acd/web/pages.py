@@ -177,7 +177,7 @@ def _still_valid(request: web.Request, name: str) -> bool:
 async def live_feed(request: web.Request) -> web.WebSocketResponse:
     engine = request.config_dict[ENGINE]
     redis_url = request.config_dict[REDIS_URL]
-    name = request[USER].name if "user" in request else ""
+    name = request[USER].name if USER in request else ""
     sock = web.WebSocketResponse(heartbeat=20)
     await sock.prepare(request)
     await sock.send_json({"kind": "snapshot", "data": engine.snapshot()})

@@ -20,13 +20,13 @@ async function loadUsers() {
     cell(tr, u.name); cell(tr, title("roles", u.role)); cell(tr, u.seat); cell(tr, title("units", u.unit));
     cell(tr, u.created_at.replace("T", " "));
     const td = cell(tr, "");
-    td.append(button("重置密码", "reset", `重置 ${u.name} 的密码`, () => {
+    td.append(button("重置密码", "reset", `重置密码：${u.name}`, () => {
       resetting = u.name; $("reset-who").textContent = u.name; $("reset-form").hidden = false; $("reset-password").focus();
     }));
     if (u.name !== ME) {
-      td.append(button("强制下线", "revoke", `强制 ${u.name} 下线`, () => userAct(u.name, "revoke",
+      td.append(button("强制下线", "revoke", `强制下线：${u.name}`, () => userAct(u.name, "revoke",
         `确定让 ${u.name} 的所有登录立即失效吗？`, "强制下线", `${u.name} 已下线`)));
-      td.append(button("删除", "remove", `删除用户 ${u.name}`, () => userAct(u.name, "remove",
+      td.append(button("删除", "remove", `删除：${u.name}`, () => userAct(u.name, "remove",
         `确定删除用户 ${u.name}（${title("roles", u.role)}）吗？其已打开的页面将立即退出。`, "删除", `已删除用户 ${u.name}`)));
     }
     tb.appendChild(tr);
@@ -44,7 +44,7 @@ async function loadTokens() {
     const tr = document.createElement("tr"); tr.dataset.token = t.name;
     cell(tr, t.name); cell(tr, title("roles", t.role)); cell(tr, t.seat); cell(tr, title("units", t.unit));
     cell(tr, t.created_at.replace("T", " "));
-    cell(tr, "").append(button("删除", "remove", `删除令牌 ${t.name}`, async () => {
+    cell(tr, "").append(button("删除", "remove", `删除：令牌 ${t.name}`, async () => {
       if (!await confirmDialog(`确定删除令牌 ${t.name} 吗？使用它的程序将立即无法访问。`, "删除")) return;
       try { await post(`/web/admin/tokens/${encodeURIComponent(t.name)}/remove`); say(`已删除令牌 ${t.name}`, true); await loadTokens(); }
       catch (e) { say(e.message, false); }

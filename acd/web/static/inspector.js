@@ -50,7 +50,7 @@ function callRows(tbody, rows, withScore) {
     const td = cell(tr, "");
     if (row.file) {
       const b = document.createElement("button"); b.type = "button"; b.className = "play";
-      b.textContent = "播放"; b.setAttribute("aria-label", `播放 ${clock(row.started)} 座席 ${row.seat} 的录音`);
+      b.textContent = "播放"; b.setAttribute("aria-label", `播放：${clock(row.started)} 座席 ${row.seat} 的录音`);
       b.onclick = () => play(row, tr); td.appendChild(b);
     } else {
       td.textContent = "文件缺失";
@@ -60,7 +60,7 @@ function callRows(tbody, rows, withScore) {
       if (row.qa) q.textContent = `${row.qa.total}/${row.qa.max_total}（${row.qa.passed ? "合格" : "不合格"}，${row.qa.by}）`;
       else if (row.seat && row.outcome !== "abandoned") {
         const b = document.createElement("button"); b.type = "button"; b.className = "score"; b.textContent = "评分";
-        b.setAttribute("aria-label", `为 ${clock(row.started)} 座席 ${row.seat} 的录音评分`);
+        b.setAttribute("aria-label", `评分：${clock(row.started)} 座席 ${row.seat} 的录音`);
         b.onclick = () => openScore(row); q.appendChild(b);
       }
     }

@@ -263,7 +263,7 @@ function seatRow(s) {
     const o = document.createElement("option"); o.value = code; o.textContent = t; pick.appendChild(o);
   }
   const busy = el("button", "busy", "示忙"), ready = el("button", "ready", "就绪"), out = el("button", "signout", "签出");
-  for (const b of [busy, ready, out]) { b.type = "button"; b.setAttribute("aria-label", `${b.textContent} 座席 ${s.seat}`); }
+  for (const b of [busy, ready, out]) { b.type = "button"; b.setAttribute("aria-label", `${b.textContent}：座席 ${s.seat}`); }
   busy.addEventListener("click", () => seatAct(s.seat, "busy", {reason: pick.value}, busy));
   ready.addEventListener("click", () => seatAct(s.seat, "ready", {}, ready));
   out.addEventListener("click", async () => {
@@ -304,7 +304,7 @@ function drawSeats() {
       e.onCall = onCall; e.spies.replaceChildren();
       if (onCall) for (const [label, mode] of SPY_MODES) {
         const b = el("button", "spy", label); b.type = "button"; b.dataset.mode = mode;
-        b.setAttribute("aria-label", `${label} 座席 ${s.seat}`);
+        b.setAttribute("aria-label", `${label}：座席 ${s.seat}`);
         b.addEventListener("click", () => spy(s.seat, mode)); e.spies.appendChild(b);
       }
     }
