@@ -161,6 +161,10 @@ def test_a_call_rings_in_the_seat_console_and_its_timer_runs(stack: Stack, brows
 def test_the_wallboard_alerts_keeps_focus_and_asks_before_signing_out(stack: Stack, browser,
                                                                       sipp) -> None:
     boss = page_of(browser, stack, "supervisor", "/wallboard")
+    refused: list[str] = []  # the chart library must live within the CSP, as the page does
+    boss.on("console", lambda m: refused.append(m.text)
+            if "Content Security Policy" in m.text else None)
+    boss.reload()
     try:
         until(boss, "document.querySelectorAll('#queues [data-queue]').length >= 7",
               what="queue cards")
@@ -209,6 +213,7 @@ def test_the_wallboard_alerts_keeps_focus_and_asks_before_signing_out(stack: Sta
         boss.click("#fullscreen")
         until(boss, "document.body.classList.contains('fs')", timeout=5, what="full screen")
         boss.screenshot(path=str(ARTIFACTS / "pages-wallboard-fullscreen.png"))
+        assert refused == []
     finally:
         boss.close()
 

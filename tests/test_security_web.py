@@ -403,7 +403,7 @@ def test_the_pages_work_under_the_csp_and_leave_when_the_session_ends(site: Site
             boss = log_in(browser, base, "boss", "/wallboard", bypass_csp=False)
             boss.on("console", lambda m: refused.append(m.text)
                     if "Content Security Policy" in m.text else None)
-            until(boss, "document.getElementById('center').textContent === 'shenyang'")
+            until(boss, "document.getElementById('center').textContent === '沈阳市12328交通运输服务监督电话'")
             until(boss, "document.getElementById('spyphone').options.length > 0")
             # An inline script injected into the page is refused by the browser.
             boss.evaluate("""() => { const s = document.createElement('script');
@@ -423,7 +423,7 @@ def test_the_pages_work_under_the_csp_and_leave_when_the_session_ends(site: Site
             assert seat.url == f"{base}/login"
             # The operator revokes the supervisor: the open wallboard leaves by itself.
             assert site.hotline("web", "user", "revoke", "boss").returncode == 0
-            boss.wait_for_url(f"{base}/login", timeout=15000)
+            boss.wait_for_url(f"{base}/login?why=ended", timeout=15000)
             assert [m for m in refused if "inline" not in m] == [], refused
         finally:
             browser.close()

@@ -10,7 +10,8 @@ let seatNow = null;          // the seat's last view from the live feed
 let shownCall = null;
 let audio = null, ringTimer = null, titleTimer = null;
 
-$("seat").textContent = T.seats && T.seats[SEAT] && T.seats[SEAT] !== SEAT ? `${SEAT}（${T.seats[SEAT]}）` : SEAT;
+$("seat").textContent = SEAT;
+if (T.seats && T.seats[SEAT]) $("seat").title = T.seats[SEAT];
 for (const [code, t] of Object.entries(T.busy || {})) {
   const o = document.createElement("option"); o.value = code; o.textContent = t; $("reasons").appendChild(o);
 }
