@@ -25,6 +25,7 @@ from acd.history.ledger import Ledger
 from acd.history.models import QueueCall
 from acd.history.replay import replay
 from acd.live.store import LiveStore, Snapshot
+from acd.metrics import EngineMetrics
 from acd.model import Changes, LiveModel
 from acd.seats.state import SeatMachine, SeatState
 from asterisk_conf.render import InstancePaths
@@ -56,8 +57,10 @@ class NodeLink:
 
 class Engine:
     def __init__(self, center: Center, sessions: sessionmaker[Session], secrets: dict[str, str],
-                 redis_url: str | None, queue_logs: dict[str, Path | None]) -> None:
+                 redis_url: str | None, queue_logs: dict[str, Path | None],
+                 metrics: EngineMetrics | None = None) -> None:
         self.center = center
+        self.metrics = metrics
         self.links = {n.name: NodeLink(n, secrets[n.name], Ledger(sessions, center.code, n.name),
                                        queue_logs.get(n.name)) for n in center.nodes}
         self._ledger = next(iter(self.links.values())).ledger
@@ -166,11 +169,12 @@ class Engine:
 
     async def _handle_batch(self, link: NodeLink, batch: list[Any]) -> None:
         pending = Changes()
+        newest: float | None = None  # the batch's latest event time (the Redis lag metric)
         for item in batch:
             try:
                 if item == _CONNECTED or (isinstance(item, tuple) and item and item[0] == _LOST):
-                    await self._commit(link, pending)
-                    pending = Changes()
+                    await self._commit(link, pending, newest)
+                    pending, newest = Changes(), None
                     if item == _CONNECTED:
                         await self._on_connected(link)
                     else:
@@ -178,6 +182,7 @@ class Engine:
                     continue
                 event = Event.parse(item, link.node.name)
                 link.events += 1
+                newest = event.timestamp
                 pending.merge(self.model.handle(event))
                 if link.events % 200 == 0:
                     pending.cursor = event.timestamp - 60
@@ -190,7 +195,7 @@ class Engine:
                 link.malformed += 1
                 log.exception("event failed; skipped", node=link.node.name)
         try:
-            await self._commit(link, pending)
+            await self._commit(link, pending, newest)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -249,10 +254,16 @@ class Engine:
     async def _apply(self, link: NodeLink, event: Event) -> None:
         await self._commit(link, self.model.handle(event))
 
-    async def _commit(self, link: NodeLink, changes: Changes) -> None:
+    async def _commit(self, link: NodeLink, changes: Changes,
+                      event_at: float | None = None) -> None:
         if not changes and changes.cursor is None:
             return
+        started = time.perf_counter()
         link.ledger.write(changes.calls, changes.seats, changes.cursor)
+        if self.metrics is not None:
+            self.metrics.ledger_write.labels(link.node.name).observe(
+                time.perf_counter() - started)
+            self.metrics.calls(changes.calls)
         loop = asyncio.get_running_loop()
         for seat_id, due in changes.wrapup_timers:
             delay = max(0.0, due - time.time())
@@ -265,6 +276,8 @@ class Engine:
                 await self.live.change("queue", name, self.model.queue_view(name, now))
             for seat_id in dict.fromkeys(t.seat for t in changes.seats):
                 await self.live.change("seat", seat_id, self.model.seats[seat_id].snapshot())
+            if self.metrics is not None and event_at is not None and changes:
+                self.metrics.lag.labels(link.node.name).observe(max(0.0, time.time() - event_at))
 
     async def _publish_node(self, link: NodeLink) -> None:
         if self.live is not None:

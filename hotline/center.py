@@ -28,6 +28,7 @@ BUSY_REASONS_DEFAULT = ("meal", "training", "meeting", "toilet", "other")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _SEAT_ID = re.compile(r"^[0-9]{3,8}$")
 _DIALSTRING = re.compile(r"^[0-9*#+]{2,20}$")
+_HOST = re.compile(r"^[A-Za-z0-9.:-]{1,253}$")
 _HOSTPORT = re.compile(r"^$|^[A-Za-z0-9.-]+:[0-9]{1,5}$")
 # A name shown on a phone's display: rendered inside quotes in pjsip.conf, so no quote,
 # backslash, semicolon (a comment there), angle bracket or line break.
@@ -169,6 +170,9 @@ class Center:
     database_url: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = 8328
+    # Prometheus metrics and /healthz on their own address (acd/metrics.py); port 0: none.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9328
     timezone: str = "Asia/Shanghai"  # the center's day: "today" on the wallboard, reports
     ivr: str = "fastagi"  # "fastagi" (the hotline ivr process) or "agi" (classic AGI scripts)
     source: Path | None = None
@@ -464,11 +468,16 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
         transfer_enabled=_bool(h, "transfer_enabled", "handoffs", True),
     )
     e = _table(data, "engine")
-    _unknown(e, {"redis_url", "redis_port", "database_url", "http_host", "http_port"}, "engine")
+    _unknown(e, {"redis_url", "redis_port", "database_url", "http_host", "http_port",
+                 "metrics_host", "metrics_port"}, "engine")
     default_queue = _str(c, "default_queue", "center", queues[0].name)
     if default_queue not in qnames:
         raise CenterError("center.default_queue", f"no queue named {default_queue!r}")
     code = _str(c, "code", "center", pattern=_NAME)
+    metrics_port = _int(e, "metrics_port", "engine", 9328, 0, 65535)
+    if 0 < metrics_port < 1024:
+        raise CenterError("engine.metrics_port", f"must be 0 (none) or from 1024 to 65535, "
+                          f"got {metrics_port}")
     return Center(
         code=code,
         name=_str(c, "name", "center"),
@@ -489,6 +498,8 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
         database_url=_str(e, "database_url", "engine", ""),
         http_host=_str(e, "http_host", "engine", "127.0.0.1"),
         http_port=_int(e, "http_port", "engine", 8328, 1024, 65535),
+        metrics_host=_str(e, "metrics_host", "engine", "127.0.0.1", pattern=_HOST),
+        metrics_port=metrics_port,
         timezone=timezone,
         ivr=_str(c, "ivr", "center", "fastagi", choices=("fastagi", "agi")),
         source=source,
