@@ -26,7 +26,7 @@ from acd.history.models import QueueCall
 from acd.history.replay import replay
 from acd.live.store import LiveStore, Snapshot
 from acd.metrics import EngineMetrics
-from acd.model import Changes, LiveModel
+from acd.model import Changes, LiveModel, QueueToday
 from acd.seats.state import SeatMachine, SeatState
 from asterisk_conf.render import InstancePaths
 from hotline.center import Center, Node
@@ -65,6 +65,7 @@ class Engine:
                                        queue_logs.get(n.name)) for n in center.nodes}
         self._ledger = next(iter(self.links.values())).ledger
         self.model = LiveModel(center, load_call=self._ledger.load_call)
+        self._sessions = sessions
         self.load_today(sessions)
         self.live = LiveStore(redis_url, center.code) if redis_url else None
         self._tasks: list[asyncio.Task[None]] = []
@@ -208,7 +209,10 @@ class Engine:
         link.manager.reconnect_timeout = 1
         if link.queue_log is not None:
             since = link.ledger.cursor()
-            replay(link.ledger, link.queue_log, since if since is not None else now - 86400)
+            if replay(link.ledger, link.queue_log, since if since is not None else now - 86400):
+                # Calls answered while nobody listened count in today's figures too.
+                self.model.today = {q.name: QueueToday() for q in self.center.queues}
+                self.load_today(self._sessions)
         await self._resync(link)
         link.ledger.outage_ended(now)
         link.ledger.advance_cursor(now)
