@@ -69,6 +69,18 @@ class Node:
 
 
 @dataclass(frozen=True)
+class Front:
+    """The SIP front (Kamailio) that receives calls to the hotline number and hands each new
+    one to a live node (asterisk_conf/kamailio.py). Seats register to their own node."""
+
+    bind: str = "127.0.0.1"
+    sip_port: int = 5060
+    probe_interval_s: int = 2     # OPTIONS to every node this often
+    invite_timeout_s: int = 2     # no answer from a node in this time: the next node
+    children: int = 4             # Kamailio's UDP worker processes
+
+
+@dataclass(frozen=True)
 class Queue:
     name: str
     title: str
@@ -165,6 +177,7 @@ class Center:
     supervisors: tuple[Supervisor, ...] = ()
     units: tuple[Unit, ...] = ()
     exchange: Exchange = field(default_factory=Exchange)
+    front: Front | None = None  # [front]: Kamailio before several nodes
     redis_url: str = ""
     redis_port: int = 16379
     database_url: str = ""
@@ -410,10 +423,27 @@ def _exchange(data: dict[str, Any], own_code: str) -> Exchange:
         retry_max_s=_int(x, "retry_max_s", "exchange", 3600, retry, 86400))
 
 
+def _front(data: dict[str, Any], nodes: tuple[Node, ...]) -> Front | None:
+    if "front" not in data:
+        return None
+    f = _table(data, "front")
+    _unknown(f, {"bind", "sip_port", "probe_interval_s", "invite_timeout_s", "children"},
+             "front")
+    front = Front(bind=_str(f, "bind", "front", "127.0.0.1", pattern=_HOST),
+                  sip_port=_int(f, "sip_port", "front", 5060, 1024, 65535),
+                  probe_interval_s=_int(f, "probe_interval_s", "front", 2, 1, 60),
+                  invite_timeout_s=_int(f, "invite_timeout_s", "front", 2, 1, 30),
+                  children=_int(f, "children", "front", 4, 1, 64))
+    for i, n in enumerate(nodes):
+        if n.bind == front.bind and n.sip_port == front.sip_port:
+            raise CenterError("front.sip_port", f"is nodes[{i}]'s SIP port on the same address")
+    return front
+
+
 def parse(data: dict[str, Any], source: Path | None = None) -> Center:
     """Validate a parsed TOML document and build the `Center`."""
     _unknown(data, {"center", "nodes", "queues", "seats", "supervisors", "busy_reasons",
-                    "handoffs", "engine", "units", "exchange"}, "")
+                    "handoffs", "engine", "units", "exchange", "front"}, "")
     c = _table(data, "center")
     _unknown(c, {"code", "name", "region", "hotline_number", "default_queue", "recording",
                  "timezone", "ivr"}, "center")
@@ -493,6 +523,7 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
         supervisors=_supervisors(data, nodes, seats),
         units=_units(data),
         exchange=_exchange(data, code),
+        front=_front(data, nodes),
         redis_url=_str(e, "redis_url", "engine", ""),
         redis_port=_int(e, "redis_port", "engine", 16379, 1024, 65535),
         database_url=_str(e, "database_url", "engine", ""),

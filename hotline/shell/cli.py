@@ -15,9 +15,11 @@ import ivr.cli
 import queue_stats.cli
 import recordings.cli
 from acd.errors import Refused
+from asterisk_conf.rig import RigError
 from hotline import logs
 from hotline.center import CenterError
 from hotline.shell import demo, wiring
+from hotline.shell.deploy import cli as deploy_cli
 from ivr.menu import MenuError
 
 
@@ -39,6 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     acd.orders.cli.register(sub)
     recordings.cli.register(sub)
     queue_stats.cli.register(sub)
+    deploy_cli.register(sub)
     return parser
 
 
@@ -58,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"hotline: menu: {exc}", file=sys.stderr)
         return 2
     except Refused as exc:
+        print(f"hotline {args.command}: {exc}", file=sys.stderr)
+        return 2
+    except RigError as exc:
         print(f"hotline {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
