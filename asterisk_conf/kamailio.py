@@ -80,7 +80,7 @@ auto_aliases=no
 alias=udp:{front.bind}:{front.sip_port}
 server_header="Server: hotline12328-front"
 user_agent_header="User-Agent: hotline12328-front"
-tcp_disable=yes
+disable_tcp=yes
 dns=no
 rev_dns=no
 
@@ -148,11 +148,11 @@ request_route {{
     record_route();
     # Round robin over the live nodes of set {SET}.
     if (!ds_select_dst("{SET}", "4")) {{
-        xlog("L_ERR", "no live node for a call from $si\\n");
+        xlog("L_ERR", "$TV(Sn) no live node for $ci from $si\\n");
         sl_send_reply("503", "No node available");
         exit;
     }}
-    xlog("L_INFO", "call to $du ($xavp(_dsdst_=>attrs))\\n");
+    xlog("L_INFO", "$TV(Sn) call $ci to $du ($xavp(_dsdst_=>attrs))\\n");
     t_on_failure("NEXT_NODE");
     if (!t_relay()) {{
         sl_reply_error();
@@ -167,10 +167,10 @@ failure_route[NEXT_NODE] {{
     # A node that did not answer in time, or answered 5xx: out of the set until its probes
     # succeed again; the call goes to the next live node.
     if (t_check_status("5[0-9][0-9]") || (t_branch_timeout() && !t_branch_replied())) {{
-        xlog("L_WARN", "node $du failed ($T_reply_code); marked inactive\\n");
+        xlog("L_WARN", "$TV(Sn) node $du failed for $ci ($T_reply_code); marked inactive\\n");
         ds_mark_dst("ip");
         if (ds_next_dst()) {{
-            xlog("L_INFO", "call moved to $du\\n");
+            xlog("L_INFO", "$TV(Sn) call $ci moved to $du\\n");
             t_on_failure("NEXT_NODE");
             t_relay();
             exit;
