@@ -177,6 +177,15 @@ default_expiration = 600
 """
 
 
+def _pstn_match(center: Center, node: Node) -> str:
+    """Who may call in as the public network: the node's own address, and the SIP front's
+    when the center has one elsewhere (it hands the calls on, asterisk_conf/kamailio.py)."""
+    front = center.front
+    if front is not None and front.bind != node.bind:
+        return f"{node.bind},{front.bind}"
+    return node.bind
+
+
 def pjsip_conf(center: Center, node: Node, secrets: Secrets) -> str:
     parts = [f"""[global]
 type = global
@@ -208,7 +217,7 @@ type = aor
 [pstn]
 type = identify
 endpoint = pstn
-match = {node.bind}
+match = {_pstn_match(center, node)}
 """]
     for seat in center.seats_on(node.name):
         parts.append(_sip_phone(f"seat {seat.id} ({seat.name}): queues {', '.join(seat.queues)}",

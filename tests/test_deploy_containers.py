@@ -136,7 +136,7 @@ def test_the_compose_file_runs_a_center_on_podman(stack: Stack, tmp_path) -> Non
         stack.compose("stop", "engine")
         assert stack.state("engine")["Running"] is False
         second = "13912340002"
-        sipp.callers("second", [second], digits=[(1.5, "0")], hold_s=12).wait(60)
+        sipp.callers("second", [second], digits=[(1.5, "0")], hold_s=6).wait(60)
         stack.compose("start", "engine")
         stack.wait_for_log("engine", "ami connected", 90, after=log_before)
         wait_until(lambda: second in _calls(db, [second]), 30, lambda: _calls(db, [second]))
