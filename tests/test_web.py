@@ -191,6 +191,7 @@ POLICY: dict[str, tuple[str, ...]] = {
     "/web/orders/list": ORDERS,
     "/web/orders/{id}": ORDERS,
     "/web/orders/{id}/{action}": ORDERS,
+    "/web/staffing-plan": ("supervisor", "admin"),
 }
 
 
@@ -233,6 +234,11 @@ def test_wallboard_live_in_chromium(stack, sipp) -> None:
         try:
             boss = log_in(browser, base, "supervisor", "/wallboard")
             boss.wait_for_selector("#queues tbody tr")
+            # Beside the live advice, the day's plan from last year's counterpart (the
+            # calendar's choice named; this ledger has no last year, so no figures).
+            boss.wait_for_function("""() => document.getElementById('plan-label')
+                .textContent.includes(' ← ')""", timeout=20000)
+            assert set(boss.locator("#queues tr[data-queue] .plan").all_inner_texts()) == {"无数据"}
             # A seat signs in and goes busy from its console...
             seat = log_in(browser, base, "seat", "/seat")
             seat.click("#signin")

@@ -25,7 +25,7 @@ from acd.api.http import make_api
 from acd.metrics import METRICS, EngineMetrics
 from acd.outbox import sender
 from acd.seats.service import SeatService
-from acd.web import backoffice, broadcast, console, inspector, pages, spy
+from acd.web import backoffice, broadcast, console, inspector, pages, spy, staffing
 from acd.web.auth import COOKIES, LIMITER, LoginLimiter, Sessions, sessions_middleware
 from acd.web.deps import CENTER, ENGINE, REDIS_URL, SEATS, SECRET, SESSIONS, EngineView
 from acd.web.errors import refusals
@@ -40,6 +40,7 @@ ROUTES = [
     *inspector.ROUTES,
     *spy.ROUTES,
     *backoffice.ROUTES,
+    *staffing.ROUTES,
 ]
 
 
@@ -67,7 +68,8 @@ def make_app(engine: EngineView, center: Center, sessions: sessionmaker[Session]
     `metrics`: the engine's (its counters and histograms); without, /api/metrics has the
     live gauges and the process only."""
     app = web.Application(middlewares=[refusals, sessions_middleware])
-    app[METRICS] = metrics or EngineMetrics(engine.snapshot, [q.name for q in center.queues],
+    app[METRICS] = metrics or EngineMetrics(lambda: engine.snapshot(),
+                                            [q.name for q in center.queues],
                                             [n.name for n in center.nodes])
     app[CENTER] = center
     app[ENGINE] = engine
