@@ -53,8 +53,9 @@ def test_a_holiday_is_planned_from_last_years_hours(tmp_path) -> None:
     ref = date(2025, 10, 2)  # National Day's 2nd day, last year
     nine = datetime.combine(ref, time(9, 10), CENTER.tz)
     with Session(engine) as s, s.begin():
-        # 09:00-10:00 local: 120 calls into manual (talk 200 s), 3 overflowed out of highway
-        # (they count in manual, where they ended), 10 abandoned; 23:00: 4 into highway.
+        # 09:00-10:00 local: 120 calls into manual (talk 200 s), 10 abandoned there; 3 stays
+        # overflowed out of highway (a call counts in the queue it ended in, not there);
+        # 23:00: 4 into highway.
         for i in range(120):
             _add(s, i, "manual", nine + timedelta(seconds=20 * i), "answered", 200.0)
         for i in range(3):
@@ -76,6 +77,7 @@ def test_a_holiday_is_planned_from_last_years_hours(tmp_path) -> None:
     assert manual[9].seats == seats_needed(130 * 1.25, 200 + wrapup["manual"]).seats
     assert manual[9].seats >= 10  # 162.5 calls of 205 s: about 9.3 erlangs
     assert [h.seats for h in manual if h.hour != 9] == [0] * 23
+    assert highway[9].calls == 0
     assert highway[23].calls == 5 and highway[23].seats == seats_needed(5, 100 +
                                                                         wrapup["highway"]).seats
     assert plan.queues["urban"][9].seats is None  # no answered call: no handle time, no plan
