@@ -92,11 +92,14 @@ def test_the_asterisk_base_has_the_rigs_packages() -> None:
     assert images.ASTERISK.packages == PACKAGES and images.ASTERISK.suite == "sid"
 
 
-def test_a_snapshot_date_pins_the_bases_sources() -> None:
-    pinned = images.mirrors("bookworm", "20261201T000000Z")
-    assert all("snapshot.debian.org/archive/debian" in m and "20261201T000000Z" in m
-               for m in pinned)
-    assert any("bookworm-security" in m for m in pinned)
+def test_a_dated_archive_pins_the_bases_sources() -> None:
+    dated = "http://archive.example/debian/20261201T000000Z"
+    security = "http://archive.example/debian-security/20261201T000000Z"
+    assert images.mirrors("bookworm", dated, security) == [
+        f"deb {dated} bookworm main", f"deb {dated} bookworm-updates main",
+        f"deb {security} bookworm-security main"]
+    assert images.mirrors("sid", dated) == [f"deb {dated} sid main"]
+    assert images.mirrors("bookworm", None) == []  # mmdebstrap's own default
 
 
 def test_environment_overrides_service_addresses(monkeypatch) -> None:

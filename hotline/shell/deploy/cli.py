@@ -61,7 +61,7 @@ def _prepare(args: argparse.Namespace) -> int:
 
 def _images(args: argparse.Namespace) -> int:
     try:
-        refs = images.build_all(args.tool, args.snapshot,
+        refs = images.build_all(args.tool, args.mirror, args.security_mirror,
                                 Path(args.asterisk_root) if args.asterisk_root else None,
                                 tuple(args.only or ()))
     except images.ImageError as exc:
@@ -127,8 +127,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     h.set_defaults(func=health.run)
     i = dsub.add_parser("images", help="build docker/'s images offline (mmdebstrap bases)")
     i.add_argument("--tool", choices=("podman", "docker"), default="podman")
-    i.add_argument("--snapshot", help="snapshot.debian.org date for the bases' packages, "
-                   "e.g. 20261201T000000Z (default: Debian's mirror today)")
+    i.add_argument("--mirror", help="the Debian archive the bases' packages come from, e.g. "
+                   "the snapshot archive's URL of a date (default: mmdebstrap's mirrors today)")
+    i.add_argument("--security-mirror", help="with --mirror: the security archive of the "
+                   "same date, for the bookworm base")
     i.add_argument("--asterisk-root", help="make the Asterisk base from this Debian root "
                    "(e.g. the rig's) instead of mmdebstrap")
     i.add_argument("--only", action="append", choices=[im.name for im in images.IMAGES])

@@ -9,10 +9,12 @@ tool imports it. Two bases:
   mmdebstrap like the rig's root, or imported from an existing rig root (`--asterisk-root`).
 
 Each image is built `FROM` its base given by digest (podman; docker gets the base's content
-tag), so a rebuild starts from exactly the same files; with `--snapshot YYYYMMDDTHHMMSSZ` the
-bases' packages come from that dated snapshot of snapshot.debian.org, so the same command
-builds the same bases a year later. Every image (bases included) is tagged with a hash of what
-went into it (`hotline12328/engine:<hash>`); a tag that exists is not built again.
+tag), so a rebuild starts from exactly the same files. `--mirror URL` (and
+`--security-mirror URL`) take the bases' packages from that archive, e.g. the Debian snapshot
+archive's URL of a date, so the same command builds the same bases a year later; without,
+mmdebstrap's own default mirrors of the day. Every image (bases included) is tagged with a
+hash of what went into it (`hotline12328/engine:<hash>`); a tag that exists is not built
+again.
 """
 
 from __future__ import annotations
@@ -131,19 +133,20 @@ def pinned(tool: list[str], ref: str) -> str:
     return f"{ref.rsplit(':', 1)[0]}@{out.strip()}"
 
 
-def mirrors(suite: str, snapshot: str | None) -> list[str]:
-    """apt sources for mmdebstrap: the dated snapshot if given, else Debian's mirror."""
-    base = (f"http://snapshot.debian.org/archive/debian/{snapshot}" if snapshot
-            else "http://deb.debian.org/debian")
-    out = [f"deb {base} {suite} main"]
+def mirrors(suite: str, mirror: str | None, security: str | None = None) -> list[str]:
+    """apt sources for mmdebstrap: the given archive (with -updates, and -security from the
+    security archive, for a release); none (mmdebstrap's default) without one."""
+    if not mirror:
+        return []
+    out = [f"deb {mirror} {suite} main"]
     if suite not in ("sid", "unstable"):
-        security = (f"http://snapshot.debian.org/archive/debian-security/{snapshot}" if snapshot
-                    else "http://deb.debian.org/debian-security")
-        out += [f"deb {base} {suite}-updates main", f"deb {security} {suite}-security main"]
+        out.append(f"deb {mirror} {suite}-updates main")
+        if security:
+            out.append(f"deb {security} {suite}-security main")
     return out
 
 
-def make_base(tool: list[str], base: Base, snapshot: str | None = None,
+def make_base(tool: list[str], base: Base, mirror: str | None = None, security: str | None = None,
               from_root: Path | None = None) -> str:
     """The base image (made unless its tag exists); its pinned name for FROM."""
     if from_root is not None:
@@ -152,7 +155,8 @@ def make_base(tool: list[str], base: Base, snapshot: str | None = None,
             raise ImageError(f"{from_root} is not a Debian root (no var/lib/dpkg/status)")
         key = content_hash([status], ["root", base.suite])
     else:
-        key = content_hash([], [base.suite, *base.packages, *mirrors(base.suite, snapshot)])
+        key = content_hash([], [base.suite, *base.packages,
+                                *(mirrors(base.suite, mirror, security) or ["default"])])
     ref = f"{PREFIX}/{base.name}:{key}"
     if exists(tool, ref):
         return pinned(tool, ref)
@@ -172,7 +176,7 @@ def make_base(tool: list[str], base: Base, snapshot: str | None = None,
             ["mmdebstrap", "--variant=minbase", "--format=tar",
              "--aptopt=Acquire::Check-Valid-Until \"false\"",
              f"--include={','.join(base.packages)}", base.suite, "-",
-             *mirrors(base.suite, snapshot)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             *mirrors(base.suite, mirror, security)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         what = f"mmdebstrap {base.suite}"
     assert producer.stdout is not None
     try:
@@ -266,7 +270,7 @@ def build_image(tool: list[str], image: Image, base_ref: str) -> str:
     return ref
 
 
-def build_all(tool_name: str = "podman", snapshot: str | None = None,
+def build_all(tool_name: str = "podman", mirror: str | None = None, security: str | None = None,
               asterisk_root: Path | None = None,
               only: Sequence[str] = ()) -> dict[str, str]:
     """Every image of docker/ (or `only` those), each made once per content; {name: ref}."""
@@ -280,7 +284,7 @@ def build_all(tool_name: str = "podman", snapshot: str | None = None,
             wheels()
         if image.base.name not in bases:
             root = asterisk_root if image.base is ASTERISK else None
-            bases[image.base.name] = make_base(tool, image.base, snapshot, root)
+            bases[image.base.name] = make_base(tool, image.base, mirror, security, root)
         out[image.name] = build_image(tool, image, bases[image.base.name])
     return out
 
