@@ -24,6 +24,7 @@ import hashlib
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import tomllib
 import zipfile
@@ -163,31 +164,34 @@ def make_base(tool: list[str], base: Base, mirror: str | None = None, security: 
     started = time.monotonic()
     if from_root is not None:
         # The root as it is, without what runs in it (instances, sockets, temporary files).
-        producer = subprocess.Popen(
-            ["tar", "-C", str(from_root), "--numeric-owner", "--exclude=./srv/*",
-             "--exclude=./proc/*", "--exclude=./sys/*", "--exclude=./dev/*",
-             "--exclude=./run/*", "--exclude=./tmp/*", "--exclude=./opt/hotline",
-             "--exclude=./.hotline-root", "-c", "."], stdout=subprocess.PIPE)
+        cmd = ["tar", "-C", str(from_root), "--numeric-owner", "--exclude=./srv/*",
+               "--exclude=./proc/*", "--exclude=./sys/*", "--exclude=./dev/*",
+               "--exclude=./run/*", "--exclude=./tmp/*", "--exclude=./opt/hotline",
+               "--exclude=./.hotline-root", "-c", "."]
         what = f"importing {from_root}"
     else:
         if shutil.which("mmdebstrap") is None:
             raise ImageError("mmdebstrap is not installed (Debian package mmdebstrap)")
-        producer = subprocess.Popen(
-            ["mmdebstrap", "--variant=minbase", "--format=tar",
-             "--aptopt=Acquire::Check-Valid-Until \"false\"",
-             f"--include={','.join(base.packages)}", base.suite, "-",
-             *mirrors(base.suite, mirror, security)], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        cmd = ["mmdebstrap", "--variant=minbase", "--format=tar",
+               "--aptopt=Acquire::Check-Valid-Until \"false\"",
+               f"--include={','.join(base.packages)}", base.suite, "-",
+               *mirrors(base.suite, mirror, security)]
         what = f"mmdebstrap {base.suite}"
-    assert producer.stdout is not None
-    try:
-        _run([*tool, "import", "--change", f"LABEL org.hotline12328.base={key}", "-", ref],
-             stdin=producer.stdout.fileno(), what=f"{what} | {tool[0]} import")
-    finally:
-        producer.stdout.close()
-        producer.wait()
-    if producer.returncode not in (0, None):
-        err = producer.stderr.read().decode(errors="replace")[-2000:] if producer.stderr else ""
-        raise ImageError(f"{what} failed ({producer.returncode}): {err}")
+    with tempfile.TemporaryFile() as errors:  # a file, not a pipe: it never fills and blocks
+        producer = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=errors)
+        assert producer.stdout is not None
+        try:
+            _run([*tool, "import", "--change", f"LABEL org.hotline12328.base={key}", "-", ref],
+                 stdin=producer.stdout.fileno(), what=f"{what} | {tool[0]} import")
+        finally:
+            producer.stdout.close()
+            producer.wait()
+        if producer.returncode != 0:
+            # A root cut short must not stay behind under the tag of a finished one.
+            subprocess.run([*tool, "rmi", "-f", ref], capture_output=True)
+            errors.seek(0)
+            raise ImageError(f"{what} failed ({producer.returncode}): "
+                             f"{errors.read().decode(errors='replace')[-2000:]}")
     log.info("base image made", image=ref, seconds=round(time.monotonic() - started, 1))
     return pinned(tool, ref)
 
