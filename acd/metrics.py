@@ -86,8 +86,8 @@ class _LiveCollector:
         counts = {s.value: 0 for s in SeatState}
         for seat in snap.get("seats", {}).values():
             counts[seat["state"]] = counts.get(seat["state"], 0) + 1
-        for state, n in counts.items():
-            center.add_metric([state], n)
+        for name, n in counts.items():
+            center.add_metric([name], n)
         up = GaugeMetricFamily("hotline_ami_up", "1 while the AMI connection to the node is up.",
                                labels=["node"])
         events = CounterMetricFamily("hotline_ami_events", "AMI events the engine applied.",
@@ -189,7 +189,7 @@ async def _health(request: web.Request) -> web.Response:
 
 METRICS = web.AppKey("metrics", EngineMetrics)
 TOKEN = web.AppKey("metrics_token", str)
-HEALTH = web.AppKey("health", Callable[[], dict[str, str]])
+HEALTH: web.AppKey[Callable[[], dict[str, str]]] = web.AppKey("health")
 
 
 def metrics_app(metrics: EngineMetrics, health: Callable[[], dict[str, str]],

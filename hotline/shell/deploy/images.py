@@ -240,7 +240,8 @@ def wheels(directory: Path = WHEELS) -> Path:
 def missing_for_base(directory: Path) -> list[str]:
     """Requirements of the wheels in `directory`, as the base's Python evaluates their
     markers, that no wheel there provides."""
-    env: dict[str, str] = {**default_environment(), "python_full_version": PYTHON,
+    env: dict[str, str] = {**{k: str(v) for k, v in default_environment().items()},
+                           "python_full_version": PYTHON,
                            "python_version": ".".join(PYTHON.split(".")[:2]),
                            "implementation_version": PYTHON, "extra": ""}
     have: set[str] = set()
