@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Callable
 
@@ -208,7 +209,9 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
                      "in the state directory)")
     run.add_argument("--redis", help="Redis URL (default: the center's, else the rig's)")
     run.add_argument("--no-redis", action="store_true", help="run without a live snapshot")
-    run.add_argument("--instance", help="the rig instance name, for a one-node center")
+    run.add_argument("--instance", default=os.environ.get("HOTLINE_INSTANCE") or None,
+                     help="the rig instance name, for a one-node center (default: "
+                     "$HOTLINE_INSTANCE)")
     run.add_argument("--queue-log", action="append", metavar="NODE=PATH",
                      help="where a node's queue_log is (default: the rig's layout)")
     run.add_argument("--no-http", action="store_true", help="serve no HTTP API")

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -24,6 +25,12 @@ def _instance(args: argparse.Namespace) -> rig.Instance:
     center = center_mod.load(args.center or center_mod.default_path())
     return rig.instance(center, node=args.node, name=args.instance,
                         installers=args.installers_for(center))
+
+
+def instance_default() -> str | None:
+    """`--instance`'s default: `$HOTLINE_INSTANCE` (a deployment names its instance once, in
+    its environment), else `<center>-<node>`."""
+    return os.environ.get("HOTLINE_INSTANCE") or None
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -86,19 +93,23 @@ def _cli(args: argparse.Namespace) -> int:
 
 
 def _credentials(args: argparse.Namespace) -> int:
-    inst = _instance(args)
-    node = inst.node
+    """From the center file and the secrets alone: no Asterisk root is needed (a deployment's
+    engine container has none)."""
+    center = center_mod.load(args.center or center_mod.default_path())
+    node = center.node(args.node)
+    secrets = secrets_mod.load_or_create(center, paths.state_dir())
     print(f"SIP registrar: {node.bind}:{node.sip_port} (UDP)")
-    for seat in inst.center.seats_on(node.name):
-        print(f"  seat {seat.id}: username {seat.id}  password {inst.secrets.seats[seat.id]}")
-    for sup in inst.center.supervisors_on(node.name):
+    for seat in center.seats_on(node.name):
+        print(f"  seat {seat.id}: username {seat.id}  password {secrets.seats[seat.id]}")
+    for sup in center.supervisors_on(node.name):
         print(f"  supervisor {sup.id}: username {sup.id}  "
-              f"password {inst.secrets.supervisors[sup.id]}")
+              f"password {secrets.supervisors[sup.id]}")
     if node.tls_port:
-        crt, _ = tls.ensure(paths.state_dir(), inst.center, node)
+        crt, _ = tls.ensure(paths.state_dir(), center, node)
         print(f"SIP over TLS: {node.bind}:{node.tls_port}, certificate SHA-256 "
               f"{tls.fingerprint(crt)}")
-    print(f"AMI: {node.bind}:{node.ami_port} user {node.ami_user} secret {inst.ami_secret}")
+    print(f"AMI: {node.bind}:{node.ami_port} user {node.ami_user} "
+          f"secret {secrets.ami_secret(node.name)}")
     return 0
 
 
@@ -128,7 +139,8 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     def add(name: str, func, help: str) -> argparse.ArgumentParser:  # type: ignore[no-untyped-def]
         p = psub.add_parser(name, help=help)
         p.add_argument("--node", help="node of the center (default: the first)")
-        p.add_argument("--instance", help="instance name (default: <center>-<node>)")
+        p.add_argument("--instance", default=instance_default(),
+                       help="instance name (default: $HOTLINE_INSTANCE, else <center>-<node>)")
         p.set_defaults(func=func)
         return p
 

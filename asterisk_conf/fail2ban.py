@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from asterisk_conf.render import carrier_addresses
 from hotline.center import Center, Node
 
 DEBIAN_CONF = Path("/etc/fail2ban")
@@ -57,7 +58,7 @@ maxretry = {sec.ban_failures}
 findtime = {sec.ban_window_s}
 bantime = {sec.ban_s}
 # The carrier's gateway is never banned (a ban would cut every call to the hotline).
-ignoreip = {" ".join(node.pstn_addresses)}
+ignoreip = {" ".join(carrier_addresses(center, node))}
 action = {action}
 """
 

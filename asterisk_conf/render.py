@@ -226,6 +226,17 @@ verify_client = no
 """
 
 
+def carrier_addresses(center: Center, node: Node) -> tuple[str, ...]:
+    """Who may call in as the public network: the node's `pstn_addresses`, and the SIP
+    front's address when the center has one elsewhere (it hands the calls on,
+    asterisk_conf/kamailio.py). Matched by source address, never by the From header."""
+    front = center.front
+    if front is not None and front.bind != node.bind and \
+            f"{front.bind}/32" not in node.pstn_addresses and front.bind not in node.pstn_addresses:
+        return (*node.pstn_addresses, f"{front.bind}/32")
+    return node.pstn_addresses
+
+
 def pjsip_conf(center: Center, node: Node, secrets: Secrets,
                paths: InstancePaths | None = None) -> str:
     paths = paths or InstancePaths("/srv/hotline/unknown")
@@ -260,7 +271,7 @@ media_address = {node.bind}
 allow_transfer = no
 allow_subscribe = no
 aors = pstn
-{_acl(node.pstn_addresses)}
+{_acl(carrier_addresses(center, node))}
 [pstn]
 type = aor
 {gateway}
@@ -268,7 +279,7 @@ type = aor
 [pstn]
 type = identify
 endpoint = pstn
-match = {",".join(node.pstn_addresses)}
+match = {",".join(carrier_addresses(center, node))}
 """]
     for seat in center.seats_on(node.name):
         parts.append(_sip_phone(f"seat {seat.id} ({seat.name}): queues {', '.join(seat.queues)}",

@@ -146,26 +146,37 @@ class Instance:
         return self.secrets.ami_secret(self.node.name)
 
     # lifecycle
-    def render(self, system_hosts: bool = True) -> None:
+    def render(self, system_hosts: bool = True, shared_group: bool = False) -> None:
         """Write this node's config into the instance directory (replacing what was there).
 
         `system_hosts`: also make the machine's name resolve inside the root (the rig's own
-        root; not for a deployment's tree)."""
+        root; not for a deployment's tree). `shared_group`: for a deployment where Asterisk
+        runs as another user than the one rendering (docker/, systemd): the directories are
+        group-writable and set-group-id, the secret files readable by the group, so an
+        `asterisk` user in the renderer's group (`hotline`) reads the config and writes its
+        logs, spool and recordings, and the engine reads them back."""
         etc = self.host(self.inner.etc)
         shutil.rmtree(etc, ignore_errors=True)
-        for d in (etc, self.host(self.inner.run), self.host(self.inner.log),
-                  self.host(self.inner.spool), self.host(self.inner.lib),
-                  self.host(self.inner.moh), self.recordings, self.prompts,
-                  self.base / "cache"):
+        dirs = (self.base, etc, self.host(self.inner.run), self.host(self.inner.log),
+                self.host(self.inner.spool), self.host(self.inner.lib),
+                self.host(self.inner.moh), self.recordings, self.prompts, self.base / "cache")
+        for d in dirs:
             d.mkdir(parents=True, exist_ok=True)
+            if shared_group:
+                os.chmod(d, 0o2770)
         files = render_node(self.center, self.node, self.secrets, self.inner)
         for name, text in {**files, **self.extra_config}.items():
             (etc / name).write_text(text, encoding="utf-8")
-        os.chmod(etc / "pjsip.conf", 0o600)
-        os.chmod(etc / "manager.conf", 0o600)
+        secret_mode = 0o640 if shared_group else 0o600
+        os.chmod(etc / "pjsip.conf", secret_mode)
+        os.chmod(etc / "manager.conf", secret_mode)
         if self.node.tls_port:
             crt, key = tls.ensure(self.state or paths.state_dir(), self.center, self.node)
-            tls.install(crt, key, self.host(self.inner.keys))
+            keys = self.host(self.inner.keys)
+            tls.install(crt, key, keys)
+            if shared_group:  # Asterisk, in the renderer's group, reads its key
+                os.chmod(keys, 0o2750)
+                os.chmod(keys / "sip.key", secret_mode)
         if system_hosts:
             _ensure_hostname_resolves(self.root)
         for install in self.installers:

@@ -40,6 +40,7 @@ BUSY_TITLES_DEFAULT = {"meal": "用餐", "training": "培训", "meeting": "会�
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _SEAT_ID = re.compile(r"^[0-9]{3,8}$")
 _DIALSTRING = re.compile(r"^[0-9*#+]{2,20}$")
+_HOST = re.compile(r"^[A-Za-z0-9.:-]{1,253}$")
 _HOSTPORT = re.compile(r"^$|^[A-Za-z0-9.-]+:[0-9]{1,5}$")
 # A name shown on a phone's display: rendered inside quotes in pjsip.conf, so no quote,
 # backslash, semicolon (a comment there), angle bracket or line break.
@@ -108,6 +109,18 @@ class Node:
         its address is loopback or `bind` itself; `ami_permit` adds engines elsewhere."""
         own = ("127.0.0.1/32", f"{self.bind}/32")
         return tuple(dict.fromkeys((*own, *self.ami_permit)))
+
+
+@dataclass(frozen=True)
+class Front:
+    """The SIP front (Kamailio) that receives calls to the hotline number and hands each new
+    one to a live node (asterisk_conf/kamailio.py). Seats register to their own node."""
+
+    bind: str = "127.0.0.1"
+    sip_port: int = 5060
+    probe_interval_s: int = 2     # OPTIONS to every node this often
+    invite_timeout_s: int = 2     # no answer from a node in this time: the next node
+    children: int = 4             # Kamailio's UDP worker processes
 
 
 @dataclass(frozen=True)
@@ -266,11 +279,15 @@ class Center:
     # [quality] sheet: the score sheet for recordings (a TOML file; relative to the center
     # file's folder). "": the shipped sheet (acd/quality/sheet.toml).
     quality_sheet: str = ""
+    front: Front | None = None  # [front]: Kamailio before several nodes
     redis_url: str = ""
     redis_port: int = 16379
     database_url: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = 8328
+    # Prometheus metrics and /healthz on their own address (acd/metrics.py); port 0: none.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9328
     timezone: str = "Asia/Shanghai"  # the center's day: "today" on the wallboard, reports
     ivr: str = "fastagi"  # "fastagi" (the hotline ivr process) or "agi" (classic AGI scripts)
     source: Path | None = None
@@ -640,11 +657,28 @@ def _exchange(data: dict[str, Any], own_code: str) -> Exchange:
         retry_max_s=_int(x, "retry_max_s", "exchange", 3600, retry, 86400))
 
 
+def _front(data: dict[str, Any], nodes: tuple[Node, ...]) -> Front | None:
+    if "front" not in data:
+        return None
+    f = _table(data, "front")
+    _unknown(f, {"bind", "sip_port", "probe_interval_s", "invite_timeout_s", "children"},
+             "front")
+    front = Front(bind=_str(f, "bind", "front", "127.0.0.1", pattern=_HOST),
+                  sip_port=_int(f, "sip_port", "front", 5060, 1024, 65535),
+                  probe_interval_s=_int(f, "probe_interval_s", "front", 2, 1, 60),
+                  invite_timeout_s=_int(f, "invite_timeout_s", "front", 2, 1, 30),
+                  children=_int(f, "children", "front", 4, 1, 64))
+    for i, n in enumerate(nodes):
+        if n.bind == front.bind and n.sip_port == front.sip_port:
+            raise CenterError("front.sip_port", f"is nodes[{i}]'s SIP port on the same address")
+    return front
+
+
 def parse(data: dict[str, Any], source: Path | None = None) -> Center:
     """Validate a parsed TOML document and build the `Center`."""
     _unknown(data, {"center", "nodes", "queues", "seats", "supervisors", "busy_reasons",
                     "handoffs", "engine", "units", "exchange", "security", "wallboard",
-                    "quality"}, "")
+                    "quality", "front"}, "")
     c = _table(data, "center")
     _unknown(c, {"code", "name", "region", "hotline_number", "default_queue", "recording",
                  "timezone", "ivr"}, "center")
@@ -704,11 +738,16 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
         https=_bool(sec, "https", "security", False),
     )
     e = _table(data, "engine")
-    _unknown(e, {"redis_url", "redis_port", "database_url", "http_host", "http_port"}, "engine")
+    _unknown(e, {"redis_url", "redis_port", "database_url", "http_host", "http_port",
+                 "metrics_host", "metrics_port"}, "engine")
     default_queue = _str(c, "default_queue", "center", queues[0].name)
     if default_queue not in qnames:
         raise CenterError("center.default_queue", f"no queue named {default_queue!r}")
     code = _str(c, "code", "center", pattern=_NAME)
+    metrics_port = _int(e, "metrics_port", "engine", 9328, 0, 65535)
+    if 0 < metrics_port < 1024:
+        raise CenterError("engine.metrics_port", f"must be 0 (none) or from 1024 to 65535, "
+                          f"got {metrics_port}")
     return Center(
         code=code,
         name=_str(c, "name", "center", pattern=_TITLE),
@@ -728,11 +767,14 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
         security=security,
         wallboard=_wallboard(data),
         quality_sheet=_quality_sheet(data, source),
+        front=_front(data, nodes),
         redis_url=_str(e, "redis_url", "engine", "", pattern=_REDIS_URL),
         redis_port=_int(e, "redis_port", "engine", 16379, 1024, 65535),
         database_url=_str(e, "database_url", "engine", "", pattern=_DATABASE_URL),
         http_host=_str(e, "http_host", "engine", "127.0.0.1", pattern=_HOSTNAME),
         http_port=_int(e, "http_port", "engine", 8328, 1024, 65535),
+        metrics_host=_str(e, "metrics_host", "engine", "127.0.0.1", pattern=_HOST),
+        metrics_port=metrics_port,
         timezone=timezone,
         ivr=_str(c, "ivr", "center", "fastagi", choices=("fastagi", "agi")),
         source=source,

@@ -191,6 +191,34 @@ class IvrServer:
             log.exception("survey route failed; not rated", uniqueid=uid)
 
 
+class _EofGuard:
+    """panoramisk's handler reads the AGI headers with `read()` until a blank line and never
+    looks for the end of the stream: a connection closed before its headers (a port probe, a
+    healthcheck, a scanner) makes it loop on b"" without ever yielding, and the whole IVR
+    stops. Through this guard the end of the stream ends the connection instead."""
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self._reader = reader
+
+    async def read(self, n: int = -1) -> bytes:
+        data = await self._reader.read(n)
+        if not data:
+            raise ConnectionResetError("FastAGI connection closed before its request")
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reader, name)
+
+
 async def serve(server: IvrServer, host: str, port: int) -> asyncio.base_events.Server:
     app = server.application()
-    return await asyncio.start_server(app.handler, host, port)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await app.handler(_EofGuard(reader), writer)
+        except ConnectionResetError:
+            log.debug("fastagi connection closed before its request")
+        finally:
+            writer.close()
+
+    return await asyncio.start_server(handle, host, port)

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select, union
@@ -18,7 +19,8 @@ from sqlalchemy import select, union
 from acd.errors import Invalid
 from acd.history import db
 from acd.history.models import Call
-from acd.live.staffing import seats_needed
+from acd.history.traffic import plan_day
+from acd.live.staffing import PlanError, seats_needed
 from acd.orders.models import WorkOrder
 from asterisk_conf import rig
 from hotline import center as center_mod
@@ -276,6 +278,49 @@ def _staffing(args: argparse.Namespace) -> int:
     return 0
 
 
+def _staffing_plan(args: argparse.Namespace) -> int:
+    """Seats per queue and hour for days to come, from their counterparts of last year."""
+    center, engine = _engine(args)
+    try:
+        first = date.fromisoformat(args.day) if args.day else center.today()
+        reference = date.fromisoformat(args.reference) if args.reference else None
+    except ValueError as exc:
+        raise SystemExit(f"hotline staffing-plan: {exc} (dates are YYYY-MM-DD)") from None
+    if not 1 <= args.days <= 31 or args.growth <= 0:
+        raise SystemExit("hotline staffing-plan: --days from 1 to 31, --growth above 0")
+    queues = args.queue or [q.name for q in center.queues]
+    unknown = sorted(set(queues) - {q.name for q in center.queues})
+    if unknown:
+        raise SystemExit(f"hotline staffing-plan: no queue named {unknown[0]!r}")
+    sessions = db.session_factory(engine)
+    plans = []
+    try:
+        for i in range(args.days):
+            day = first + timedelta(days=i)
+            ref = reference + timedelta(days=i) if reference else None
+            plans.append(plan_day(sessions, center, day, args.growth, ref))
+    except PlanError as exc:
+        print(f"hotline staffing-plan: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    if args.json:
+        print(json.dumps([p.as_dict() for p in plans], ensure_ascii=False, indent=1))
+        return 0
+    for p in plans:
+        print(f"{p.counterpart.day}  {p.counterpart.label}  (calls ×{p.growth:g}; Erlang C: "
+              "95 % answered within 60 s, average wait ≤ 25 s)")
+        print("hour  " + "".join(f"{q:>16}" for q in queues))
+        for hour in range(24):
+            cells = []
+            for q in queues:
+                h = p.queues[q][hour]
+                cells.append(f"{'-' if h.seats is None else h.seats:>5} seats {h.calls:>5g}")
+            print(f"{hour:02d}    " + "".join(f"{c:>16}" for c in cells))
+        print()
+    return 0
+
+
 def _period_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--month", help="YYYY-MM, a month of the center's time zone")
     p.add_argument("--year", help="YYYY, a year of the center's time zone")
@@ -367,3 +412,15 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     st.add_argument("--patience-s", type=_number("--patience-s", 0, 86400, above=True),
                     default=60.0)
     st.set_defaults(func=_staffing)
+    sp = sub.add_parser("staffing-plan", help="seats per queue and hour for days to come (a "
+                        "holiday), from the same day of last year (Erlang C per hour)")
+    sp.add_argument("--day", help="first day, YYYY-MM-DD (default: the center's today)")
+    sp.add_argument("--days", type=int, default=1, help="how many days from it (default 1)")
+    sp.add_argument("--reference", help="plan from this day (and the next ones) instead of "
+                    "the calendar's counterpart")
+    sp.add_argument("--growth", type=float, default=1.0,
+                    help="last year's calls times this (the year's trend, e.g. 1.28)")
+    sp.add_argument("--queue", action="append", help="only these queues")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--database")
+    sp.set_defaults(func=_staffing_plan)

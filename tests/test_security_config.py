@@ -185,12 +185,12 @@ def test_the_compose_redis_asks_for_the_password(tmp_path: Path) -> None:
         unavailable("redis-server is not installed")
     compose = yaml.safe_load((ROOT / "docker/compose.yaml").read_text())
     services = compose["services"]
-    for name in ("engine", "ivr", "render"):
+    for name in ("prepare", "engine", "ivr"):
         assert "REDIS_PASSWORD" in str(services[name]["environment"]["HOTLINE_REDIS_PASSWORD"])
     command = [part.replace("$$", "$") for part in services["redis"]["command"]]
     port = free_port()
-    command[-1] = command[-1].replace("--port 6379", f"--port {port}").replace(
-        "--appendonly yes", f"--appendonly no --dir {tmp_path}")
+    command[-1] = command[-1].replace("--port ${HOTLINE_REDIS_PORT:-6379}", f"--port {port}") \
+        .replace("--appendonly yes", "--appendonly no").replace("--dir /data", f"--dir {tmp_path}")
     password = "compose-pw-" + os.urandom(4).hex()
     proc = subprocess.Popen(command, env={**os.environ, "REDIS_PASSWORD": password},
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -208,6 +209,7 @@ POLICY: dict[str, tuple[str, ...]] = {
     "/web/quality/sheet": ("inspector", "supervisor", "admin"),  # scoring recordings
     "/web/quality/scores": ("inspector", "supervisor", "admin"),
     "/web/quality/report": ("inspector", "supervisor", "admin"),
+    "/web/staffing-plan": ("supervisor", "admin"),
 }
 
 
@@ -251,6 +253,14 @@ def test_wallboard_live_in_chromium(stack, sipp) -> None:
         try:
             boss = log_in(browser, base, "supervisor", "/wallboard")
             boss.wait_for_selector("#queues [data-queue]")
+            # Beside the live advice, the day's plan from last year's counterpart (the
+            # calendar's choice named; this ledger has no last year, so no figures).
+            deadline = time.monotonic() + 20
+            while " ← " not in boss.evaluate("document.getElementById('plan-label').textContent"):
+                assert time.monotonic() < deadline, "the plan's label never came"
+                time.sleep(0.2)
+            assert set(boss.locator("#queues [data-queue] .plan").all_inner_texts()) == \
+                {"本小时计划座席：无数据"}
             # A seat signs in and goes busy from its console...
             seat = log_in(browser, base, "seat", "/seat")
             seat.click("#signin")

@@ -25,10 +25,22 @@ from aiohttp import web
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.api.http import make_api
+from acd.metrics import METRICS, EngineMetrics
 from acd.orders import revisits_http
 from acd.outbox import sender
 from acd.seats.service import SeatService
-from acd.web import admin, backoffice, broadcast, console, inspector, pages, quality, spy, trend
+from acd.web import (
+    admin,
+    backoffice,
+    broadcast,
+    console,
+    inspector,
+    pages,
+    quality,
+    spy,
+    staffing,
+    trend,
+)
 from acd.web.auth import (
     COOKIES,
     LIMITER,
@@ -54,6 +66,7 @@ ROUTES = [
     *admin.ROUTES,
     *backoffice.ROUTES,
     *revisits_http.WEB_ROUTES,
+    *staffing.ROUTES,
 ]
 
 
@@ -74,10 +87,16 @@ async def _run_engine(app: web.Application) -> AsyncIterator[None]:
 
 
 def make_app(engine: EngineView, center: Center, sessions: sessionmaker[Session],
-             redis_url: str | None, secret: bytes, run_engine: bool = True) -> web.Application:
+             redis_url: str | None, secret: bytes, run_engine: bool = True,
+             metrics: EngineMetrics | None = None) -> web.Application:
     """The web pages and the API for this engine. `run_engine`: start the engine with the app
-    and stop it after (False when someone else runs it, as the route-walking test does)."""
+    and stop it after (False when someone else runs it, as the route-walking test does).
+    `metrics`: the engine's (its counters and histograms); without, /api/metrics has the
+    live gauges and the process only."""
     app = web.Application(middlewares=[refusals, sessions_middleware])
+    app[METRICS] = metrics or EngineMetrics(lambda: engine.snapshot(),
+                                            [q.name for q in center.queues],
+                                            [n.name for n in center.nodes])
     app[CENTER] = center
     app[ENGINE] = engine
     app[SESSIONS] = sessions

@@ -20,9 +20,11 @@ import ivr.cli
 import queue_stats.cli
 import recordings.cli
 from acd.errors import Refused
+from asterisk_conf.rig import RigError
 from hotline import logs
 from hotline.center import CenterError
 from hotline.shell import demo, wiring
+from hotline.shell.deploy import cli as deploy_cli
 from ivr.menu import MenuError
 
 
@@ -71,6 +73,7 @@ def build_parser() -> argparse.ArgumentParser:
     acd.orders.cli.register(sub)
     recordings.cli.register(sub)
     queue_stats.cli.register(sub)
+    deploy_cli.register(sub)
     return parser
 
 
@@ -102,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except ArgumentError as exc:  # not a database URL
         print(f"hotline {args.command}: --database: {exc}", file=sys.stderr)
+    except RigError as exc:
+        print(f"hotline {args.command}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

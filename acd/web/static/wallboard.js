@@ -121,11 +121,12 @@ function queueCard(name) {
     box.append(dt, dd); dl.appendChild(box); kpi[key] = {box, dd};
   }
   const seats = el("p", "seats"), staffing = el("p", "staffing"), counts = el("p", "counts");
-  card.append(h, dl, counts, seats, staffing);
+  const planned = el("p", "plan");
+  card.append(h, dl, counts, seats, staffing, planned);
   $("queues").appendChild(card);
   const o = document.createElement("option"); o.value = name; o.textContent = title("queues", name);
   $("trend-queue").appendChild(o);
-  return (queueEls[name] = {card, kpi, seats, staffing, counts});
+  return (queueEls[name] = {card, kpi, seats, staffing, counts, planned});
 }
 function drawQueues() {
   const out = {};
@@ -143,6 +144,10 @@ function drawQueues() {
     setText(e.staffing, st.seats_needed == null ? "本小时建议座席：无数据"
       : `需 ${st.seats_needed} 在线 ${st.signed_in}（近1小时 ${st.calls_last_hour} 通）`);
     setClass(e.staffing, "staffing", st.seats_needed > st.signed_in ? "bad" : "");
+    const p = plan && plan.queues[q.queue] ? plan.queues[q.queue][centerHour()] : null;
+    setText(e.planned, p == null || p.seats == null ? "本小时计划座席：无数据"
+      : `本小时计划座席 ${p.seats}（去年同期 ${p.calls} 通）`);
+    setClass(e.planned, "plan", p && p.seats > signedIn ? "bad" : "");
     out[q.queue] = f;
   }
   return out;
@@ -346,6 +351,21 @@ async function drawTrend() {
 }
 
 // --- putting it together -------------------------------------------------------------------------
+// The day's staffing plan from last year's counterpart (GET /web/staffing-plan: Erlang C per
+// hour from the ledger; the calendar's choice of day named), read again every ten minutes.
+let plan = null;
+function loadPlan() {
+  fetch("/web/staffing-plan").then(r => r.json()).then(out => {
+    plan = out.queues ? out : null;
+    setText($("plan-label"), plan ? `计划座席：${plan.label}` : `计划座席：${out.message || out.error || "无数据"}`);
+    soon();
+  }).catch(() => {});
+}
+function centerHour() {  // the hour of the center's day, whatever the browser's zone
+  return Number(new Intl.DateTimeFormat("en-GB", {timeZone: plan.timezone, hour: "2-digit",
+                                                  hourCycle: "h23"}).format(new Date()));
+}
+
 function render() {
   const center = drawCenter(), queues = drawQueues();
   drawNodes(); drawWaiting(); drawSeats(); checkAll(center, queues);
@@ -356,7 +376,7 @@ function soon() { if (!pending) { pending = true; requestAnimationFrame(() => { 
 
 document.addEventListener("DOMContentLoaded", () => {
   setText($("center"), T.center || meta("center"));
-  buildCenterTiles(); drawThresholds(); loadHistory();
+  buildCenterTiles(); drawThresholds(); loadHistory(); loadPlan(); setInterval(loadPlan, 600000);
   fetch("/web/spy/phones").then(r => r.json()).then(out => {
     for (const p of out.phones || []) {
       const o = document.createElement("option"); o.value = p.id; o.textContent = `${p.id} ${p.name}`;
