@@ -25,7 +25,7 @@ async def staffing_plan(request: web.Request) -> web.Response:
     try:
         day = date.fromisoformat(raw) if raw else center.today()
     except ValueError:
-        raise Invalid(f"day: {raw[:20]!r} is not a date (YYYY-MM-DD)") from None
+        raise Invalid("day: must be a date, YYYY-MM-DD") from None
     try:
         plan = await asyncio.to_thread(plan_day, request.config_dict[SESSIONS], center, day)
     except PlanError as exc:

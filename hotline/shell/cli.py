@@ -105,6 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except ArgumentError as exc:  # not a database URL
         print(f"hotline {args.command}: --database: {exc}", file=sys.stderr)
+        return 2
     except RigError as exc:
         print(f"hotline {args.command}: {exc}", file=sys.stderr)
         return 2
