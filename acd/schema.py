@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 from acd.api import tokens
+from acd.callers import models as callers_models
 from acd.history import models, upward
 from acd.orders import models as order_models
 from acd.outbox import models as outbox_models
@@ -14,7 +15,8 @@ from acd.web import users
 
 # Each module defines its tables on the shared Base when imported; naming them keeps the
 # imports (and so the tables) from being dropped as unused.
-TABLE_MODULES = (models, tokens, order_models, users, upward, outbox_models)
+TABLE_MODULES = (models, tokens, order_models, users, upward, outbox_models,
+                 callers_models)
 
 
 def metadata() -> MetaData:

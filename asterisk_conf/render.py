@@ -37,6 +37,9 @@ MODULES = (
     "func_strings", "func_logic", "func_channel", "func_callerid", "func_global",
     "func_timeout", "func_dialplan", "func_math", "func_db", "func_cut", "func_hangupcause", "func_devstate",
     "func_sorcery", "func_pjsip_endpoint", "func_env", "func_uri", "func_volume",
+    # callers who do not wait (issue 16): announcements whispered in the queue (PERIODIC_HOOK
+    # needs func_groupcount beside ChanSpy, CUT and URI)
+    "func_periodic_hook", "func_groupcount",
 )
 
 
@@ -224,7 +227,16 @@ def rtp_conf(node: Node) -> str:
     return f"[general]\nrtpstart = {node.rtp_start}\nrtpend = {node.rtp_end}\nstrictrtp = no\n"
 
 
-def queues_conf(center: Center) -> str:
+def callbacks_on(center: Center, node: Node) -> bool:
+    """The callback is offered where the center wants it and the node can call out."""
+    return center.callers.callback and bool(node.pstn_gateway)
+
+
+def queues_conf(center: Center, node: Node | None = None) -> str:
+    # Key 1 while waiting leaves the queue for hotline-queue-keys: the callback that keeps the
+    # caller's place (acd/callers/), offered where the node can call out.
+    keys = "context = hotline-queue-keys\n" if node is not None and callbacks_on(center, node) \
+        else ""
     parts = ["""[general]
 persistentmembers = yes
 autofill = yes
@@ -250,7 +262,7 @@ announce-frequency = 0
 announce-holdtime = no
 reportholdtime = no
 musicclass = default
-""")
+{keys}""")
     return "\n".join(parts)
 
 
@@ -278,6 +290,9 @@ def extensions_conf(center: Center, node: Node, p: InstancePaths) -> str:
         "CLASSIC_AGI = /opt/hotline/agi_scripts/hotline_ivr.py",
         "HANDOFF_TRANSFER = " + ("yes" if center.handoffs.transfer_enabled and node.pstn_gateway
                                  else "no"),
+        f"ANNOUNCE_S = {center.callers.announce_every_s}",
+        f"CALLBACK = {'yes' if callbacks_on(center, node) else 'no'}",
+        f"MESSAGE_MAX_S = {center.callers.message_max_s}",
         "",
         "#include \"extensions_hotline.conf\"",
         "#tryinclude \"extensions_ivr.conf\"",
@@ -291,14 +306,16 @@ def extensions_conf(center: Center, node: Node, p: InstancePaths) -> str:
         "include => hotline-inbound-local",
         "include => hotline-inbound-unknown",
         "",
-        "; One extension per skill queue. On TIMEOUT a queue with overflow_to moves the caller on.",
+        "; One extension per skill queue. On TIMEOUT a queue with overflow_to moves the caller on;",
+        "; one without, and no seat signed in, gives the caller the message path (hotline-message).",
         "[hotline-queue]",
     ]
     for q in center.queues:
-        lines += [
-            f"exten => {q.name},1,Set(HOTLINE_QUEUE={q.name})",
-            f" same => n,Gosub(hotline-queue-enter,s,1({q.name},{_queue_wait(q)}))",
-        ]
+        lines += [f"exten => {q.name},1,Set(HOTLINE_QUEUE={q.name})"]
+        if not q.overflow_to:
+            lines += [f" same => n,GotoIf($[${{QUEUE_MEMBER({q.name},logged)}} = 0]"
+                      "?hotline-message,no_seat,1)"]
+        lines += [f" same => n,Gosub(hotline-queue-enter,s,1({q.name},{_queue_wait(q)}))"]
         if q.overflow_to:
             lines += [
                 f" same => n,GotoIf($[\"${{QUEUESTATUS}}\" = \"TIMEOUT\"]?{q.overflow_to},1)",
@@ -350,7 +367,7 @@ def render_node(center: Center, node: Node, secrets: Secrets, paths: InstancePat
         "manager.conf": manager_conf(node, secrets),
         "pjsip.conf": pjsip_conf(center, node, secrets),
         "rtp.conf": rtp_conf(node),
-        "queues.conf": queues_conf(center),
+        "queues.conf": queues_conf(center, node),
         "musiconhold.conf": musiconhold_conf(paths),
         "extensions.conf": extensions_conf(center, node, paths),
         "extensions_features.conf": features_conf(center, node),

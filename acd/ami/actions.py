@@ -158,3 +158,55 @@ async def originate(manager: Manager, channel: str, context: str, exten: str, ca
                         "Exten": exten, "Priority": "1", "Timeout": str(ring_s * 1000),
                         "Async": "true", "CallerID": caller_id,
                         "Variable": [f"{k}={v}" for k, v in variables.items()]})
+
+
+async def originate_async(manager: Manager, channel: str, *, action_id: str,
+                          caller_id: str, variables: dict[str, str], timeout_s: int,
+                          context: str = "", exten: str = "", application: str = "",
+                          data: str = "", channel_id: str = "",
+                          other_channel_id: str = "") -> None:
+    """Ring `channel`; answered, it runs context,exten,1 (or `application`). Returns once
+    Asterisk has queued the call: how it ends comes later as an OriginateResponse event with
+    this `action_id` (the caller of this function follows it on its own connection).
+    `channel_id` / `other_channel_id`: the Uniqueids of the channel (and of a Local channel's
+    second half)."""
+    action: dict[str, Any] = {"Action": "Originate", "ActionID": action_id, "Channel": channel,
+                              "Timeout": str(timeout_s * 1000), "Async": "true",
+                              "CallerID": caller_id,
+                              "Variable": [f"{k}={v}" for k, v in variables.items()]}
+    if application:
+        action.update(Application=application, Data=data)
+    else:
+        action.update(Context=context, Exten=exten, Priority="1")
+    if channel_id:
+        action["ChannelId"] = channel_id
+    if other_channel_id:
+        action["OtherChannelId"] = other_channel_id
+    name = "Originate"
+    try:
+        reply = await asyncio.wait_for(manager.send_action(action, as_list=False), TIMEOUT_S)
+    except TimeoutError:
+        raise AmiError(f"Asterisk did not answer {name} within {TIMEOUT_S:g} s") from None
+    except (ConnectionError, OSError, AttributeError) as exc:
+        raise AmiError(f"{name}: the AMI connection is gone ({exc})") from None
+    first = reply[0] if isinstance(reply, list) else reply
+    if first.get("Response") != "Success":
+        raise AmiError(f"Originate refused by Asterisk: {first.get('Message', '')}")
+
+
+# --- Asterisk's own database (AstDB): what the dialplan reads when Python is down ----------------
+
+async def db_put(manager: Manager, family: str, key: str, value: str) -> None:
+    await _ok(manager, {"Action": "DBPut", "Family": family, "Key": key, "Val": value})
+
+
+async def db_del(manager: Manager, family: str, key: str) -> None:
+    """Remove a key; not there is fine."""
+    await _ok(manager, {"Action": "DBDel", "Family": family, "Key": key},
+              ok_if=("not found", "Database entry not found"))
+
+
+async def db_del_tree(manager: Manager, family: str) -> None:
+    """Remove a whole family; empty is fine."""
+    await _ok(manager, {"Action": "DBDelTree", "Family": family},
+              ok_if=("not found", "Database entry not found"))

@@ -7,6 +7,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+import acd.callers.cli
 import acd.cli
 import acd.history.cli
 import acd.orders.cli
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
     acd.history.cli.register(sub)
     ivr.cli.register(sub, serve_ivr=wiring.serve_ivr)
     acd.orders.cli.register(sub)
+    acd.callers.cli.register(sub)
     recordings.cli.register(sub)
     queue_stats.cli.register(sub)
     return parser

@@ -1,0 +1,251 @@
+"""Callers never left waiting with nothing (issue 16), on the real Asterisk with SIPp callers,
+seats and the public network's phones (keys as SIP INFO), the engine with its dialer and the
+IVR as processes, every clock injected (`--clock`): never today's real date.
+
+One set-up for the module (the session's Asterisk, a center file of these tests, one ledger,
+the engine, a local SMS receiver); the IVR restarts for each clock it needs.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import urllib.request
+import wave
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from acd.api import tokens
+from acd.callers.models import Callback, WaitEstimate
+from acd.history import db
+from acd.history.models import Call, QueueCall
+from acd.orders import service
+from acd.orders.models import Revisit, WorkOrder
+from hotline import center as center_mod
+from hotline.localtime import to_utc
+from tests.support import callers as support
+from tests.support.ami_tap import AmiTap
+from tests.support.backoffice import Receiver, receiver
+from tests.support.engine import EngineProcess
+from tests.support.rig import RunningPbx
+from tests.support.waiting import wait_for
+
+pytestmark = pytest.mark.asterisk
+TZ = "Asia/Shanghai"
+
+
+@dataclass
+class Stack:
+    pbx: RunningPbx
+    center_file: Path
+    url: str
+    engine: Any
+    redis_url: str
+    sms: Receiver
+    engine_proc: EngineProcess
+    tmp: Path
+    token: str
+    ivr: support.Ivr | None = None
+    taps: list[AmiTap] = field(default_factory=list)
+
+    def ivr_at(self, clock: str) -> None:
+        """The IVR, deciding hours as if it were `clock` (a local time)."""
+        if self.ivr is not None:
+            self.ivr.stop()
+        self.ivr = support.Ivr(self.pbx, self.center_file, self.url, self.redis_url, clock,
+                               self.tmp / "ivr.log")
+
+    def tap(self) -> AmiTap:
+        t = AmiTap(**self.pbx.ami, events="user,agent")
+        self.taps.append(t)
+        return t
+
+    def api(self, method: str, path: str, body: dict[str, Any] | None = None
+            ) -> tuple[int, Any]:
+        port = self.pbx.center.http_port
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/api{path}", method=method,
+                                     data=json.dumps(body).encode() if body is not None
+                                     else None,
+                                     headers={"Authorization": f"Bearer {self.token}",
+                                              "Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as r:
+                return r.status, json.loads(r.read())
+        except urllib.error.HTTPError as e:
+            return e.code, json.loads(e.read())
+
+    def session(self) -> Session:
+        return Session(self.engine)
+
+
+@pytest.fixture(scope="module")
+def stack(pbx: RunningPbx, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+          ) -> Iterator[Stack]:
+    tmp = tmp_path_factory.mktemp("callers")
+    url = f"sqlite:///{tmp / 'ledger.sqlite'}"
+    engine = db.make_engine(url)
+    db.create_schema(engine)
+    # The dialplan's timings of these tests (restored after): announcements every 4 s, a
+    # message of at most 10 s.
+    pbx.instance.cli("dialplan set global ANNOUNCE_S 4")
+    pbx.instance.cli("dialplan set global MESSAGE_MAX_S 10")
+    with receiver() as sms:
+        center = support.center_file(pbx, tmp / "center.toml", sms.url, message_max_s=10)
+        token = tokens.create(db.session_factory(engine), "boss", "supervisor",
+                              pbx.center.code)
+        proc = support.engine(pbx, center, url, redis_url, support.SWAPPED_SATURDAY,
+                              tmp / "engine.log")
+        s = Stack(pbx, center, url, engine, redis_url, sms, proc, tmp, token)
+        try:
+            yield s
+        finally:
+            for t in s.taps:
+                t.close()
+            if s.ivr is not None:
+                s.ivr.stop()
+            proc.stop()
+            pbx.instance.cli("dialplan set global ANNOUNCE_S "
+                             f"{pbx.center.callers.announce_every_s}")
+            pbx.instance.cli("dialplan set global MESSAGE_MAX_S "
+                             f"{pbx.center.callers.message_max_s}")
+            engine.dispose()
+
+
+def events(tap: AmiTap, name: str, **match: str) -> list[dict[str, str]]:
+    return [e for e in list(tap.events) if e.get("UserEvent") == name
+            and all(e.get(k) == v for k, v in match.items())]
+
+
+def one(tap: AmiTap, name: str, timeout: float = 60.0, **match: str) -> dict[str, str]:
+    return wait_for(f"{name} {match}", lambda: next(iter(events(tap, name, **match)), None),
+                    timeout)
+
+
+def keys(text: str, first_delay: float = 2.0) -> list[tuple[float, str]]:
+    return [(first_delay if i == 0 else 0.3, k) for i, k in enumerate(text)]
+
+
+# --- out of hours, no seat, blocked numbers, order progress by phone ---------------------------
+
+def order_in(s: Session, status: str, number: str) -> WorkOrder:
+    """An order of the center in `status`, registered with `number`."""
+    at = to_utc(__import__("datetime").datetime(2026, 9, 21, 9, 0), TZ)
+    kind = "complaint" if status in ("transferred", "replied") else "consultation"
+    o = service.create(s, center="shenyang", type=kind, domain="highway",
+                       content="收费站多收费", subject="某收费站", caller_number=number,
+                       source="web", accepted_at=at, timezone=TZ)
+    if status in ("transferred", "returned", "replied", "closed", "archived"):
+        service.transfer(s, o, "seat", "sy_taxi", at=at + timedelta(hours=2), timezone=TZ)
+    if status == "returned":
+        service.return_(s, o, "unit", "不属于本单位", at=at + timedelta(hours=5), timezone=TZ)
+    if status in ("replied", "closed", "archived"):
+        service.reply(s, o, "unit", "已退还", at=at + timedelta(days=2))
+    if status in ("closed", "archived"):
+        service.close(s, o, "seat", at=at + timedelta(days=3))
+    if status == "archived":
+        service.archive(s, o, "seat")
+    if status == "not_accepted":
+        service.refuse(s, o, "seat", "out_of_remit")
+    return o
+
+
+STATES = ("accepted", "transferred", "returned", "replied", "closed", "archived", "not_accepted")
+
+
+def test_out_of_hours_no_seat_blocked_and_progress_by_phone(stack: Stack, sipp) -> None:
+    """Hours follow the official calendar: on National Day (a public holiday, office hours
+    closed) a caller for a seat hears the closed message and the rescue numbers and leaves a
+    message, which becomes a work order with its playable recording and a callback; at 20:30
+    on the swapped working Saturday (a workday: office hours over) the same caller hears the
+    closed message, while a queue open until 22:00 on workdays (closed at weekends) takes it,
+    finds no seat signed in and offers the message. A blocked number never reaches the IVR or
+    a seat (AstDB, the dialer keeps it). Order progress by phone for an order in each state,
+    by its number (the registered phone), by the caller's own number, and from another phone
+    with the last four digits."""
+    with stack.session() as s, s.begin():
+        orders = {st: order_in(s, st, f"1391700000{i}") for i, st in enumerate(STATES)}
+        own = [order_in(s, "transferred", "13917000099"), order_in(s, "closed", "13917000099")]
+        ids = {st: o.id for st, o in orders.items()}
+        own_ids = {str(o.id) for o in own}
+    status, blocked = stack.api("POST", "/blocked", {"number": "13916666666",
+                                                     "reason": "多次辱骂话务员", "days": 7})
+    assert status == 201 and blocked["created_by"] == "boss", blocked
+    assert stack.api("POST", "/blocked", {"number": "1391666x", "reason": "x", "days": 7})[0] \
+        == 400
+    wait_for("the block in AstDB", lambda: "13916666666" in stack.pbx.instance.cli(
+        "database show hotline-blocked"), 30)
+
+    stack.ivr_at(support.HOLIDAY)
+    tap = stack.tap()
+    sipp.callers("holiday", ["13916000101"], digits=[(1.5, "0")], hold_s=22)
+    sipp.callers("blocked", ["13916666666"], digits=[(1.5, "0")], hold_s=8)
+    for st, i in ids.items():
+        sipp.callers(f"progress-{st}", [f"1391700000{STATES.index(st)}"],
+                     digits=[(1.5, "8"), *keys(str(i)), (0.3, "#")], hold_s=12)
+    sipp.callers("progress-own", ["13917000099"], digits=[(1.5, "8"), (2.0, "#")], hold_s=16)
+    sipp.callers("progress-other", ["13917000088"],
+                 digits=[(1.5, "8"), *keys(str(ids["replied"])), (0.3, "#"),
+                         *keys(f"000{STATES.index('replied')}", 3.0)], hold_s=16)
+    holiday = one(tap, "HotlineIvr", CallerIDNum="13916000101")
+    assert (holiday["Status"], holiday["Queue"]) == ("closed", "manual")
+    assert one(tap, "HotlineIvr", CallerIDNum="13916666666")["Status"] == "blocked"
+    for st, i in ids.items():
+        got = one(tap, "HotlineProgress", CallerIDNum=f"1391700000{STATES.index(st)}")
+        assert (got["Order"], got["Status"], got["Matched"]) == (str(i), st, "number")
+    wait_for("two orders of the caller's own number",
+             lambda: len(events(tap, "HotlineProgress", CallerIDNum="13917000099")) == 2, 30)
+    assert {e["Order"] for e in events(tap, "HotlineProgress", CallerIDNum="13917000099")} \
+        == own_ids
+    other = one(tap, "HotlineProgress", CallerIDNum="13917000088")
+    assert (other["Order"], other["Status"], other["Matched"]) == \
+        (str(ids["replied"]), "replied", "check")
+    message = one(tap, "HotlineMessage", CallerIDNum="13916000101", timeout=60)
+    assert message["Reason"] == "closed"
+
+    stack.ivr_at(support.SWAPPED_SATURDAY_EVENING)
+    sipp.callers("saturday-late", ["13916000201"], digits=[(1.5, "0")], hold_s=8)
+    sipp.callers("saturday-urban", ["13916000202"], digits=[(1.5, "2")], hold_s=20)
+    assert one(tap, "HotlineIvr", CallerIDNum="13916000201")["Status"] == "closed"
+    urban = one(tap, "HotlineIvr", CallerIDNum="13916000202")
+    assert (urban["Status"], urban["Queue"]) == ("queue", "urban")
+    assert one(tap, "HotlineMessage", CallerIDNum="13916000202", timeout=60)["Reason"] == \
+        "no_seat"
+
+    # Never a queue for these callers: no seat, out of hours, blocked.
+    assert not [e for e in list(tap.events) if e.get("Event") == "QueueCallerJoin"
+                and e.get("CallerIDNum", "").startswith("139160")]
+
+    def message_order(number: str) -> tuple[WorkOrder, Callback, Call] | None:
+        with stack.session() as s:
+            o = s.scalars(select(WorkOrder).where(WorkOrder.caller_number == number,
+                                                  WorkOrder.source == "message")).first()
+            cb = s.scalars(select(Callback).where(Callback.number == number)).first()
+            call = s.get(Call, o.call_uniqueid) if o is not None else None
+            return (o, cb, call) if o and cb and call and call.recording else None
+
+    for number, reason in (("13916000101", "closed"), ("13916000202", "no_seat")):
+        o, cb, call = wait_for(f"{number}'s message as an order", lambda: message_order(number),
+                               30)
+        assert o.status == "accepted" and o.call_uniqueid == call.uniqueid
+        assert call.ivr_result == reason and call.queued_at is None
+        assert (cb.kind, cb.state, cb.order_id) == ("message", "waiting", o.id)
+        wav = stack.pbx.instance.recordings / call.recording
+        assert wav.exists() and call.recording in o.content
+        with wave.open(str(wav)) as w:   # a playable recording, seconds of the caller
+            assert w.getframerate() == 8000 and w.getnframes() >= 8000 * 2
+        # Seats are for the later tests: the message's callback is taken off the list.
+        assert stack.api("POST", f"/callbacks/{cb.id}/cancel")[1]["state"] == "cancelled"
+    with stack.session() as s:
+        gone = s.scalars(select(Call).where(Call.caller_number == "13916666666")).one()
+        assert gone.ivr_result == "blocked" and gone.queued_at is None
+    # SMS: the message's order number and the callback booked, to the caller's mobile.
+    texts = wait_for("the SMS", lambda: [r["body"]["text"] for r in stack.sms.requests
+                                         if r["body"].get("to") == "13916000101"] or None, 20)
+    assert any("工单编号" in t for t in texts) and any("留言已收到" in t for t in texts)
