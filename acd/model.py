@@ -227,6 +227,24 @@ class LiveModel:
         changes.calls.append(call)
         changes.queues.add(stay.queue)
 
+    def _leg_hung_up(self, leg: CallState, at: float, changes: Changes) -> None:
+        """A callback's leg ended: the conversation with the caller it reached ended too (the
+        talk time, when the dialplan could not report it: the seat hung up first)."""
+        stay = leg.current
+        if stay is None:
+            return
+        found = self._called_back(Event("UserEvent", {"UserEvent": "HotlineCallbackLeg",
+                                                      "Call": leg.callback_of,
+                                                      "Queue": stay.queue}, ""))
+        if found is None:
+            return
+        call, original = found
+        if original.outcome is QueueOutcome.CALLBACK_ANSWERED and original.talk_s is None \
+                and original.answered is not None:
+            original.talk_s = round(max(0.0, at - original.answered), 3)
+            original.ended = at
+            changes.calls.append(call)
+
     def on_user_HotlineCallbackResult(self, event: Event, changes: Changes) -> None:
         """The callback's conversation ended (or the caller was not reached): its talk time."""
         found = self._called_back(event)
@@ -388,6 +406,8 @@ class LiveModel:
             call.hangup_by = "caller"
         changes.calls.append(call)
         del self.calls[uid]
+        if call.callback_of:
+            self._leg_hung_up(call, event.timestamp, changes)
 
     # --- seats ---------------------------------------------------------------------------------
 

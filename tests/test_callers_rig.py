@@ -124,8 +124,13 @@ def events(tap: AmiTap, name: str, **match: str) -> list[dict[str, str]]:
 
 
 def one(tap: AmiTap, name: str, timeout: float = 60.0, **match: str) -> dict[str, str]:
-    return wait_for(f"{name} {match}", lambda: next(iter(events(tap, name, **match)), None),
-                    timeout)
+    try:
+        return wait_for(f"{name} {match}", lambda: next(iter(events(tap, name, **match)), None),
+                        timeout)
+    except AssertionError as exc:
+        seen = [(e.get("UserEvent"), e.get("CallerIDNum"), e.get("Status"), e.get("Reason"))
+                for e in list(tap.events) if str(e.get("UserEvent", "")).startswith("Hotline")]
+        raise AssertionError(f"{exc}; saw {seen[-30:]}") from None
 
 
 def keys(text: str, first_delay: float = 2.0) -> list[tuple[float, str]]:
@@ -249,3 +254,139 @@ def test_out_of_hours_no_seat_blocked_and_progress_by_phone(stack: Stack, sipp) 
     texts = wait_for("the SMS", lambda: [r["body"]["text"] for r in stack.sms.requests
                                          if r["body"].get("to") == "13916000101"] or None, 20)
     assert any("工单编号" in t for t in texts) and any("留言已收到" in t for t in texts)
+
+
+# --- in the queue: announcements, priority, the callback that keeps the caller's place ---------
+
+def numbers_of(tap: AmiTap) -> dict[str, str]:
+    """Caller uniqueid -> number, from the IVR's reports."""
+    return {e["Uniqueid"]: e["CallerIDNum"] for e in events(tap, "HotlineIvr")}
+
+
+def announced(tap: AmiTap, number: str) -> list[dict[str, str]]:
+    uids = {u for u, n in numbers_of(tap).items() if n == number}
+    return [e for e in events(tap, "HotlineAnnounce") if e.get("Call") in uids]
+
+
+def connects(tap: AmiTap) -> list[str]:
+    """The callers (numbers) seats answered, in order."""
+    return [e.get("CallerIDNum", "") for e in list(tap.events)
+            if e.get("Event") == "AgentConnect"]
+
+
+def test_announcements_priority_and_a_callback_that_keeps_the_place(stack: Stack, sipp) -> None:
+    """Two seats on calls. Three callers queue and hear their position on entry (1, 2, 3) and
+    every 4 s with the engine's estimate of their wait; a fourth with a complaint still open
+    goes ahead of them (position 1) and is answered first; the positions then heard only go
+    down. Then a caller presses 1: its place is kept by a leg in the queue, answered by a seat
+    before the caller who queued behind it (the seat first), which rings the caller back; the
+    first try finds the line busy, the second (3 s later, at the head of the queue) reaches it.
+    The call counts as answered; an SMS told the caller its callback was booked."""
+    with stack.session() as s, s.begin():
+        order_in(s, "transferred", "13918000009")   # an open complaint: a repeat caller
+    stack.ivr_at(support.SWAPPED_SATURDAY)
+    tap = stack.tap()
+    # Seats talk long enough to ring a caller back (ring, greeting, a few seconds' talk).
+    for seat in ("8001", "8002"):
+        sipp.seat(seat, stack.pbx.seat_password(seat), ring_s=0.3, talk_s=9.0)
+        support.hotline(stack.pbx, stack.center_file, "seat", "signin", seat, "--queue",
+                        "manual")
+    # Both seats busy with a call; then three callers, then the repeat caller.
+    sipp.callers("first", ["13918000001", "13918000002"], digits=[(1.5, "0")], hold_s=30,
+                 rate=10)
+    wait_for("both seats on a call", lambda: len(connects(tap)) == 2, 30)
+    for i, number in enumerate(("13918000003", "13918000004", "13918000005")):
+        sipp.callers(f"wait-{i}", [number], digits=[(1.5, "0")], hold_s=60)
+        time.sleep(0.6)
+    time.sleep(1.0)
+    sipp.callers("repeat", ["13918000009"], digits=[(1.5, "0")], hold_s=60)
+    wait_for("four callers announced", lambda: all(announced(tap, n) for n in (
+        "13918000003", "13918000004", "13918000005", "13918000009")), 30)
+    wait_for("the first two waiting answered", lambda: len(connects(tap)) >= 4, 60)
+
+    wait_for("everyone before answered", lambda: len(connects(tap)) >= 6, 60)
+
+    # The callback. Both seats go busy (after their calls); a caller presses 1 in the queue,
+    # another queues behind it; then one seat serves. The first try to ring the caller back
+    # finds its line busy.
+    for seat in ("8001", "8002"):
+        support.hotline(stack.pbx, stack.center_file, "seat", "busy", seat, "--reason",
+                        "meeting")
+    busy = sipp.callee("busy-line", stack.pbx.pstn_port, reject=486, calls=1)
+    sipp.callers("keeps-place", ["13918000023"], digits=[(1.5, "0"), (5.0, "1")], hold_s=20)
+    booked = one(tap, "HotlineCallback", CallerIDNum="13918000023", timeout=30)
+    sipp.callers("behind", ["13918000024"], digits=[(1.5, "0")], hold_s=120)
+    wait_for("13918000024 waiting", lambda: announced(tap, "13918000024"), 30)
+    support.hotline(stack.pbx, stack.center_file, "seat", "ready", "8001")
+
+    first = {n: int(announced(tap, n)[0]["Position"])
+             for n in ("13918000003", "13918000004", "13918000005", "13918000009")}
+    assert first == {"13918000003": 1, "13918000004": 2, "13918000005": 3, "13918000009": 1}
+    assert one(tap, "HotlineIvr", CallerIDNum="13918000009")["QueuePriority"] == "5"
+    assert one(tap, "HotlineIvr", CallerIDNum="13918000003")["QueuePriority"] == ""
+    # Two seats free together take the first two waiting: the repeat caller, who came last,
+    # is one of them, before the two who queued before it.
+    got = connects(tap)
+    assert set(got[2:4]) == {"13918000009", "13918000003"}, got
+    assert set(got[4:6]) == {"13918000004", "13918000005"}, got
+    # Heard in order: the last of the three hears 3 first; overtaken by the repeat caller
+    # it may hear 4 once, and from then on only closer places.
+    last = [int(e["Position"]) for e in announced(tap, "13918000005")]
+    peak = last.index(max(last))
+    assert last[0] == 3 and max(last) <= 4 and len(last) >= 2, last
+    assert last[peak:] == sorted(last[peak:], reverse=True) and last[-1] < 3, last
+    with stack.session() as s:
+        told = {e.uniqueid: e for e in s.scalars(select(WaitEstimate))}
+    for n in first:
+        uid = announced(tap, n)[0]["Call"]
+        assert told[uid].position == first[n] and told[uid].expected_s is not None
+
+    # The leg takes the place the caller left.
+    joins = [e["Position"] for e in list(tap.events) if e.get("Event") == "QueueCallerJoin"
+             and e.get("CallerIDNum") == "13918000023"]
+    assert len(joins) >= 2 and joins[1] == booked["Position"], (joins, booked)
+    one(tap, "HotlineCallbackResult", Status="BUSY", timeout=60)
+    busy.wait(10)
+    sipp.callee("caller-phone", stack.pbx.pstn_port, ring_s=0.5, talk_s=2.0)
+    reached = one(tap, "HotlineCallbackReached", timeout=60)
+    uid = reached["Call"]
+    wait_for("the caller behind answered", lambda: "13918000024" in connects(tap), 60)
+
+    # The kept place: the seat is rung for the callback's legs (caller id the caller's number)
+    # before the caller who queued behind it; the seat first, then the caller.
+    rung = [(e.get("CallerIDNum"), e.get("MemberName")) for e in list(tap.events)
+            if e.get("Event") == "AgentCalled" and e.get("CallerIDNum") in (
+                "13918000023", "13918000024")]
+    assert rung[:3] == [("13918000023", "8001"), ("13918000023", "8001"),
+                        ("13918000024", "8001")], rung
+    dial = one(tap, "HotlineCallbackDial", Call=uid)
+    assert dial["Seat"] in ("8001", "8002")
+
+    def settled() -> tuple[Callback, Call] | None:
+        with stack.session() as s:
+            cb = s.scalars(select(Callback).where(Callback.call_uniqueid == uid)).one()
+            call = s.get(Call, uid)
+            return (cb, call) if cb.state == "reached" and call.outcome == \
+                "callback_answered" and call.talk_s is not None else None
+
+    try:
+        cb, call = wait_for("the callback settled in the ledger", settled, 30)
+    except AssertionError:
+        with stack.session() as s:
+            cb = s.scalars(select(Callback).where(Callback.call_uniqueid == uid)).one()
+            call = s.get(Call, uid)
+            raise AssertionError((cb.state, cb.attempts, cb.last_status, call.outcome,
+                                  call.talk_s, call.answered_at,
+                                  events(tap, "HotlineCallbackResult"))) from None
+    assert (cb.kind, cb.attempts, cb.last_status) == ("queue", 2, "ANSWER")
+    assert call.seat_id in ("8001", "8002") and call.answered_at is not None
+    with stack.session() as s:
+        stay = s.scalars(select(QueueCall).where(QueueCall.uniqueid == uid)).one()
+        legs = list(s.scalars(select(Call).where(Call.callback_of == uid)))
+    assert stay.outcome == "callback_answered" and stay.wait_s < 15   # held until it pressed 1
+    assert call.wait_s > stay.wait_s                                   # served when reached
+    assert len(legs) == 2 and all(leg.outcome == "answered" for leg in legs)
+    texts = wait_for("the callback's SMS", lambda: [
+        r["body"]["text"] for r in stack.sms.requests
+        if r["body"].get("to") == "13918000023"] or None, 20)
+    assert any("保留排队位置" in t for t in texts)

@@ -309,7 +309,7 @@ class Dialer:
         uid, number = str(e.get("Uniqueid", "")), str(e.get("CallerIDNum", ""))
         try:
             position = int(str(e.get("Position", "")) or 0)
-            prio = int(str(e.get("Priority", "")) or 0)
+            prio = int(str(e.get("QueuePriority", "")) or 0)
         except ValueError:
             position, prio = 0, 0
         if not uid or not number.lstrip("+").isdigit():

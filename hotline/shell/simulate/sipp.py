@@ -327,8 +327,13 @@ def callee_scenario(ring_s: float, talk_s: float, digits: list[tuple[float, str]
     """The public network's side of a call the platform makes (a callback, a revisit): answer
     after `ring_s`, press `digits` (SIP INFO, the delay before each), hang up after `talk_s`
     unless Asterisk does first. `reject`: answer with that status instead (486 busy)."""
-    ringing = seat_scenario(ring_s, talk_s)
-    head = ringing[:ringing.index("<send>")]  # the INVITE receive, with its captures
+    head = (_HEAD + '<scenario name="hotline callee">\n'
+            '<recv request="INVITE" crlf="true"><action>'
+            '<ereg regexp="^.*$" search_in="hdr" header="From:" check_it="true" '
+            'assign_to="peer_from"/>'
+            '<ereg regexp="sip:[^&gt;;]*" search_in="hdr" header="Contact:" check_it="true" '
+            'assign_to="peer_contact"/>'
+            '</action></recv>\n')
     ok_final = """SIP/2.0 {code} {text}
 [last_Via:]
 [last_From:]
@@ -340,8 +345,9 @@ Content-Length: 0
     if reject:
         text = {486: "Busy Here", 480: "Temporarily Unavailable", 603: "Decline"}.get(reject,
                                                                                       "Busy")
-        return (head.replace('name="hotline seat"', 'name="hotline callee"')
-                + f"<send>{_cdata(ok_final.format(code=reject, text=text))}</send>\n"
+        return (_HEAD + '<scenario name="hotline callee refusing">\n'
+                '<recv request="INVITE" crlf="true"/>\n'
+                f"<send>{_cdata(ok_final.format(code=reject, text=text))}</send>\n"
                 '<recv request="ACK" timeout="5000" ontimeout="end"/>\n'
                 '<label id="end"/>\n</scenario>\n')
     ok = f"""SIP/2.0 200 OK
@@ -355,7 +361,7 @@ Content-Type: application/sdp
 Content-Length: [len]
 
 {_SDP}"""
-    parts = [head.replace('name="hotline seat"', 'name="hotline callee"'),
+    parts = [head,
              f"<send>{_cdata(ok_final.format(code=180, text='Ringing'))}</send>\n",
              f'<pause milliseconds="{int(max(ring_s, 0.01) * 1000)}"/>\n',
              f'<send retrans="500">{_cdata(ok)}</send>\n<recv request="ACK" crlf="true"/>\n',
