@@ -73,8 +73,6 @@ class Dialer:
         self.queue: asyncio.Queue[tuple[Any, ...]] = asyncio.Queue()
         self._tasks: list[asyncio.Task[None]] = []
         self._synced = 0.0
-        self._revisits_day: object = None
-        self._revisits_at = 0.0
 
     # --- lifecycle -----------------------------------------------------------------------------
 
@@ -185,9 +183,6 @@ class Dialer:
         if self.center.callers.revisit_dial == "off":
             return
         today = self.clock.today()
-        if self._revisits_day == today and time.monotonic() - self._revisits_at < self.sync_s:
-            return
-        self._revisits_day, self._revisits_at = today, time.monotonic()
         node = next(iter(self.links))
         with self.sessions.begin() as s:
             added = callbacks.revisits_to_dial(s, self.center, node, today)
