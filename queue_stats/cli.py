@@ -9,13 +9,19 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy import select, union
 
 from acd.errors import Invalid
 from acd.history import db
-from acd.live.staffing import seats_needed
+from acd.history.models import Call
+from acd.history.traffic import plan_day
+from acd.live.staffing import PlanError, seats_needed
+from acd.orders.models import WorkOrder
 from asterisk_conf import rig
 from hotline import center as center_mod
 from hotline.localtime import now_utc, parse_local, to_local
@@ -48,8 +54,12 @@ def _shown(t: datetime, timezone: str) -> str:
     return f"{to_local(t, timezone):%Y-%m-%d %H:%M}"
 
 
-def _engine(args: argparse.Namespace):  # type: ignore[no-untyped-def]
+def _engine(args: argparse.Namespace, read_only: bool = True):  # type: ignore[no-untyped-def]
+    """The center and its database: as it is for a command that only reads (never migrated:
+    acd/history/db.py open_existing), brought to the current schema for one that writes."""
     center = center_mod.load(args.center or center_mod.default_path())
+    if read_only:
+        return center, db.open_existing(center, args.database)
     return center, db.open_database(center, args.database)
 
 
@@ -116,9 +126,8 @@ def _report_period(args: argparse.Namespace, timezone: str):  # type: ignore[no-
             return Period.special(args.event, to_local(since, timezone), to_local(until, timezone),
                                   timezone)
     except ValueError as exc:
-        raise SystemExit(f"hotline: {exc}") from None
-    raise SystemExit("hotline: say --month YYYY-MM, --year YYYY or --event TITLE "
-                     "--since ... --until ...")
+        raise Invalid(str(exc)) from None
+    raise Invalid("say --month YYYY-MM, --year YYYY or --event TITLE --since ... --until ...")
 
 
 def _rules(args: argparse.Namespace):  # type: ignore[no-untyped-def]
@@ -128,15 +137,31 @@ def _rules(args: argparse.Namespace):  # type: ignore[no-untyped-def]
         adjustments = assessment.load_adjustments(Path(args.adjustments)) \
             if args.adjustments else None
     except (OSError, ValueError) as exc:
-        raise SystemExit(f"hotline: {exc}") from None
+        raise Invalid(str(exc)) from None
     return rules, adjustments
+
+
+def _known_center(engine, code: str | None, rules) -> None:  # type: ignore[no-untyped-def]
+    """--center-code names a center of the rules' [centers] or of the database, else it is
+    a mistake (an empty report would hide it)."""
+    if not code or code in rules.centers:
+        return
+    with engine.connect() as conn:
+        known = sorted({c for (c,) in conn.execute(union(select(Call.center).distinct(),
+                                                         select(WorkOrder.center).distinct()))}
+                       | set(rules.centers))
+    if code not in known:
+        shown = ", ".join(known[:20]) + (" ..." if len(known) > 20 else "")
+        raise Invalid(f"--center-code: {code!r} is no center of the database or of the "
+                      f"rules' [centers] (known: {shown or 'none'})")
 
 
 def _report(args: argparse.Namespace) -> int:
 
-    center, engine = _engine(args)
+    center, engine = _engine(args, read_only=not args.submit)
     p = _report_period(args, center.timezone)
     rules, adjustments = _rules(args)
+    _known_center(engine, args.only_center, rules)
     files = report.write(engine, p, Path(args.out), args.only_center, rules, adjustments)
     for kind, path in files.items():
         print(f"{kind}: {path}")
@@ -161,6 +186,7 @@ def _assess(args: argparse.Namespace) -> int:
 
     center, engine = _engine(args)
     rules, adjustments = _rules(args)
+    _known_center(engine, args.only_center, rules)
     try:
         if args.month:
             year, month = (int(x) for x in args.month.split("-"))
@@ -177,8 +203,7 @@ def _assess(args: argparse.Namespace) -> int:
         else:
             raise ValueError("which period?")
     except ValueError as exc:
-        raise SystemExit(f"hotline: {exc} (say --month 2026-10, --quarter 2026-Q3 or "
-                         "--year 2026)") from None
+        raise Invalid(f"{exc} (say --month 2026-10, --quarter 2026-Q3 or --year 2026)") from None
     if args.only_center:  # its row, ranked among all the centers
         rows = [r for r in rows if r.center == args.only_center]
     print(f"{title} · {rules.name} · base {rules.base:g} · ties by "
@@ -208,7 +233,7 @@ def _seats(args: argparse.Namespace) -> int:
 
 def _upload(args: argparse.Namespace) -> int:
 
-    center, engine = _engine(args)
+    center, engine = _engine(args, read_only=False)
     since, until = _period(args, center.timezone)
     up = upload(engine, since, until, Path(args.out), args.only_center)
     print(f"{up.records} call record(s) written to {up.path}")
@@ -217,14 +242,29 @@ def _upload(args: argparse.Namespace) -> int:
 
 def _push(args: argparse.Namespace) -> int:
     """Call records and reports to the platform ([exchange] platform_url)."""
-    center, engine = _engine(args)
+    center, engine = _engine(args, read_only=False)
     if not center.exchange.platform_url:
-        raise SystemExit("hotline stats push: the center file has no [exchange] platform_url")
+        raise Invalid("the center file has no [exchange] platform_url")
     n, done = asyncio.run(upward.push(engine, center))
     print(f"{n} call record(s) queued; {done.sent} acknowledged, {done.retried} to retry, "
           f"{done.rejected} rejected" + (" (the platform is not reachable: an outage is "
                                          "recorded, the next push resumes)" if done.down else ""))
     return 1 if done.down else 0
+
+
+def _number(name: str, lo: float, hi: float, above: bool = False):  # type: ignore[no-untyped-def]
+    """An argparse type: a number from lo (or above it) to hi, else one line naming it."""
+    def read(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not (value > lo if above else value >= lo) or not value <= hi:
+            raise argparse.ArgumentTypeError(
+                f"{name}: must be a number {'above' if above else 'from'} {lo:g} "
+                f"{'and at most' if above else 'to'} {hi:g}, got {text!r}")
+        return value
+    return read
 
 
 def _staffing(args: argparse.Namespace) -> int:
@@ -235,6 +275,49 @@ def _staffing(args: argparse.Namespace) -> int:
           f"({r.traffic_erlangs} erlangs): average wait {r.average_wait_s} s, "
           f"{100 * r.within_patience:.1f} % answered within {args.patience_s:g} s, "
           f"occupancy {100 * r.occupancy:.1f} %")
+    return 0
+
+
+def _staffing_plan(args: argparse.Namespace) -> int:
+    """Seats per queue and hour for days to come, from their counterparts of last year."""
+    center, engine = _engine(args)
+    try:
+        first = date.fromisoformat(args.day) if args.day else center.today()
+        reference = date.fromisoformat(args.reference) if args.reference else None
+    except ValueError as exc:
+        raise SystemExit(f"hotline staffing-plan: {exc} (dates are YYYY-MM-DD)") from None
+    if not 1 <= args.days <= 31 or args.growth <= 0:
+        raise SystemExit("hotline staffing-plan: --days from 1 to 31, --growth above 0")
+    queues = args.queue or [q.name for q in center.queues]
+    unknown = sorted(set(queues) - {q.name for q in center.queues})
+    if unknown:
+        raise SystemExit(f"hotline staffing-plan: no queue named {unknown[0]!r}")
+    sessions = db.session_factory(engine)
+    plans = []
+    try:
+        for i in range(args.days):
+            day = first + timedelta(days=i)
+            ref = reference + timedelta(days=i) if reference else None
+            plans.append(plan_day(sessions, center, day, args.growth, ref))
+    except PlanError as exc:
+        print(f"hotline staffing-plan: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine.dispose()
+    if args.json:
+        print(json.dumps([p.as_dict() for p in plans], ensure_ascii=False, indent=1))
+        return 0
+    for p in plans:
+        print(f"{p.counterpart.day}  {p.counterpart.label}  (calls ×{p.growth:g}; Erlang C: "
+              "95 % answered within 60 s, average wait ≤ 25 s)")
+        print("hour  " + "".join(f"{q:>16}" for q in queues))
+        for hour in range(24):
+            cells = []
+            for q in queues:
+                h = p.queues[q][hour]
+                cells.append(f"{'-' if h.seats is None else h.seats:>5} seats {h.calls:>5g}")
+            print(f"{hour:02d}    " + "".join(f"{c:>16}" for c in cells))
+        print()
     return 0
 
 
@@ -320,9 +403,24 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     ap.add_argument("--quarter", help="YYYY-QN, a quarter of the center's time zone")
     ap.set_defaults(func=_assess)
     st = sub.add_parser("staffing", help="Erlang C: seats needed for 95 %% answered, 25 s wait")
-    st.add_argument("calls_per_hour", type=float)
-    st.add_argument("handle_s", type=float, help="average handle time in seconds")
-    st.add_argument("--answered", type=float, default=0.95)
-    st.add_argument("--wait-s", type=float, default=25.0)
-    st.add_argument("--patience-s", type=float, default=60.0)
+    st.add_argument("calls_per_hour", type=_number("calls_per_hour", 0, 1e6))
+    st.add_argument("handle_s", type=_number("handle_s", 0, 86400, above=True),
+                    help="average handle time in seconds")
+    st.add_argument("--answered", type=_number("--answered", 0, 1, above=True), default=0.95,
+                    help="the share to answer, above 0 and at most 1 (default 0.95)")
+    st.add_argument("--wait-s", type=_number("--wait-s", 0, 86400, above=True), default=25.0)
+    st.add_argument("--patience-s", type=_number("--patience-s", 0, 86400, above=True),
+                    default=60.0)
     st.set_defaults(func=_staffing)
+    sp = sub.add_parser("staffing-plan", help="seats per queue and hour for days to come (a "
+                        "holiday), from the same day of last year (Erlang C per hour)")
+    sp.add_argument("--day", help="first day, YYYY-MM-DD (default: the center's today)")
+    sp.add_argument("--days", type=int, default=1, help="how many days from it (default 1)")
+    sp.add_argument("--reference", help="plan from this day (and the next ones) instead of "
+                    "the calendar's counterpart")
+    sp.add_argument("--growth", type=float, default=1.0,
+                    help="last year's calls times this (the year's trend, e.g. 1.28)")
+    sp.add_argument("--queue", action="append", help="only these queues")
+    sp.add_argument("--json", action="store_true")
+    sp.add_argument("--database")
+    sp.set_defaults(func=_staffing_plan)

@@ -160,7 +160,9 @@ def test_the_revisit_commands_on_the_centers_day(ledger, hotline) -> None:
         for i in range(3):
             replied(s, "complaint", now_utc() - timedelta(seconds=10 + i))
     shanghai = datetime.now(ZoneInfo(TZ))
-    far = "Etc/GMT+12" if shanghai.hour < 10 else "Pacific/Kiritimati"  # another date now
+    # Another date now: UTC-12 is 20 h behind Shanghai (yesterday until 20:00 there),
+    # Kiritimati (UTC+14) 6 h ahead (tomorrow from 18:00); 19:00 leaves an hour either side.
+    far = "Etc/GMT+12" if shanghai.hour < 19 else "Pacific/Kiritimati"
     with pytest.MonkeyPatch.context() as machine:
         machine.setenv("TZ", far)
         time.tzset()

@@ -70,3 +70,12 @@ def lookup(sessions: sessionmaker[Session], token: str) -> Caller | None:
         row = s.scalars(select(ApiToken).where(ApiToken.token_sha256 == _digest(token))).first()
         return None if row is None else Caller(row.name, row.role, row.seat_id, row.center,
                                                row.unit)
+
+
+def remove(sessions: sessionmaker[Session], name: str, center: str) -> None:
+    """Delete a token: the next request that carries it is refused (401)."""
+    with sessions.begin() as s:
+        row = s.get(ApiToken, name)
+        if row is None or row.center != center:
+            raise ValueError(f"no token named {name!r} in center {center}")
+        s.delete(row)

@@ -8,7 +8,7 @@ and admins:
                                                revisits), latest first
     POST /api/callbacks/{id}/cancel            take a waiting callback off the list
 
-Who did what is the token's name (`request["actor"]`), kept on the block's record.
+Who did what is the token's name (`request[ACTOR]`), kept on the block's record.
 """
 
 from __future__ import annotations

@@ -11,6 +11,8 @@ logging.getLogger("alembic").setLevel(logging.WARNING)
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 HERE = Path(__file__).resolve().parent / "migrations"
@@ -52,3 +54,14 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 def revision(url: str, message: str) -> None:
     """Autogenerate a new revision against a database at head (for developers)."""
     command.revision(config(url), message=message, autogenerate=True)
+
+
+def head() -> str:
+    """The newest revision this code knows."""
+    return str(ScriptDirectory.from_config(config("sqlite://")).get_current_head())
+
+
+def current(engine: Engine) -> str | None:
+    """The revision the database is at (None: no schema at all). Only reads."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()

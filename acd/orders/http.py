@@ -23,10 +23,11 @@ acd/orders/access.py, for the API and the pages alike: an order the actor may no
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -39,7 +40,8 @@ from acd.seats.service import Actor
 from acd.web.auth import ACTOR, allow
 from acd.web.deps import CENTER, SESSIONS
 from acd.web.errors import json_body
-from hotline.center import Center
+from hotline.center import DOMAINS, ORDER_TYPES, Center
+from hotline.localtime import to_utc
 from hotline.logs import get_logger, mask_number
 
 log = get_logger(__name__)
@@ -119,10 +121,62 @@ async def list_orders(request: web.Request) -> web.Response:
             return web.json_response({k: _views(s, [o for o in v if access.can_read(
                 actor, o, center.code)], actor, center) for k, v in lists.items()})
         q = select(WorkOrder).where(access.visible(actor, center.code)).order_by(
-            WorkOrder.id.desc()).limit(200)
+            WorkOrder.id.desc())
         if status:
             q = q.where(WorkOrder.status == status)
-        return web.json_response(_views(s, list(s.scalars(q)), actor, center))
+        q, page = search(q, request.query, center)
+        resp = web.json_response(_views(s, list(s.scalars(q)), actor, center))
+        if page:
+            resp.headers["X-Page"] = str(page)
+        return resp
+
+
+PAGE = 50
+
+
+def search(q: Any, query: Any, center: Center) -> tuple[Any, int]:
+    """The list's filters, each checked: q= (an order's number, a caller's number or words of
+    its content), type=, domain=, unit=, since= / until= (local days of acceptance, until
+    inclusive), page= (50 a page; without it, the newest 200)."""
+    text = query.get("q", "").strip()
+    if len(text) > 100:
+        raise Invalid("q: is too long (at most 100 characters)")
+    if text:
+        like = WorkOrder.content.contains(text, autoescape=True)
+        if text.isdigit():
+            like = or_(like, WorkOrder.caller_number.contains(text, autoescape=True),
+                       WorkOrder.id == int(text[:12]))
+        q = q.where(like)
+    for key, column, allowed in (("type", WorkOrder.type, ORDER_TYPES),
+                                 ("domain", WorkOrder.domain, DOMAINS),
+                                 ("unit", WorkOrder.handling_unit,
+                                  {u.code: u.name for u in center.units})):
+        value = query.get(key, "")
+        if value:
+            if value not in allowed:
+                raise Invalid(f"{key}: must be one of {', '.join(allowed)}")
+            q = q.where(column == value)
+    for key in ("since", "until"):
+        value = query.get(key, "")
+        if value:
+            try:
+                day = date.fromisoformat(value) if len(value) == 10 else None
+            except ValueError:
+                day = None
+            if day is None:
+                raise Invalid(f"{key}: must be a date, YYYY-MM-DD")
+            if key == "until":
+                day += timedelta(days=1)
+            at = to_utc(datetime.combine(day, time()), center.timezone)
+            q = q.where(WorkOrder.accepted_at >= at if key == "since" else
+                        WorkOrder.accepted_at < at)
+    raw = query.get("page", "")
+    if not raw:
+        return q.limit(200), 0
+    if not raw.isdigit() or not 1 <= int(raw) <= 100000:
+        raise Invalid("page: must be an integer from 1 to 100000")
+    page = int(raw)
+    return q.offset((page - 1) * PAGE).limit(PAGE), page
 
 
 @allow("seat", "supervisor", "admin")

@@ -43,6 +43,7 @@ from acd.orders import results  # noqa: F401 - results of 12345's orders go back
 from acd.orders.models import OrderEvent, Revisit, WorkOrder
 from acd.orders.workdays import add_working_days, working_days_between
 from hotline.center import DOMAINS, ORDER_TYPES
+from hotline.dates import years_before
 from hotline.localtime import DEFAULT_TIMEZONE, day_window, local_date, to_local
 
 # Working days a handling unit has, by order type (seed 001 art. 33).
@@ -473,7 +474,7 @@ TEXT_YEARS = 5
 def retention_plan(s: Session, now: datetime) -> list[int]:
     """Orders whose every trace is older than 5 years (closed/archived/not accepted before the
     cutoff): what a purge would delete. Nothing younger is ever listed."""
-    cutoff = now.replace(year=now.year - TEXT_YEARS)
+    cutoff = years_before(now, TEXT_YEARS)  # 29 February: the 28th, never a crash
     last_event = (select(OrderEvent.order_id, func.max(OrderEvent.at).label("last"))
                   .group_by(OrderEvent.order_id).subquery())
     rows = s.execute(select(WorkOrder.id).join(last_event, last_event.c.order_id == WorkOrder.id)

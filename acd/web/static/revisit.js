@@ -52,10 +52,7 @@ function row(r) {
 
 async function load() {
   try {
-    const r = await fetch("/web/revisits?" + new URLSearchParams({day: $("day").value}),
-                          {headers: {Accept: "application/json"}});
-    const out = await r.json();
-    if (!r.ok) throw new Error(out.error || String(r.status));
+    const out = await getJSON("/web/revisits?" + new URLSearchParams({day: $("day").value}));
     $("day").value = out.day;
     $("who").textContent = out.worker ? `回访员 ${out.worker} · ${out.timezone}` : `全部回访员 · ${out.timezone}`;
     const body = document.querySelector("#revisits tbody");

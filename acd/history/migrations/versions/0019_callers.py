@@ -3,14 +3,14 @@ the wait told to each caller; a callback's leg marked on its call; a caller's ca
 indexed by number
 
 Revision ID: 16c0a11e4516
-Revises: 539ebf07f21c
+Revises: 0017qascores01
 Create Date: 2026-12-10 10:00:00
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '16c0a11e4516'
-down_revision = '539ebf07f21c'
+down_revision = '0017qascores01'
 branch_labels = None
 depends_on = None
 
