@@ -40,6 +40,8 @@ MODULES = (
     # callers who do not wait (issue 16): announcements whispered in the queue (PERIODIC_HOOK
     # needs func_groupcount beside ChanSpy, CUT and URI)
     "func_periodic_hook", "func_groupcount",
+    # blocked numbers: DBdeltree when the engine's dialer (re)connects (hotline-astdb)
+    "app_db",
     # security events (failed registrations, unknown callers) into log/security.log, which
     # fail2ban reads (asterisk_conf/fail2ban.py)
     "res_security_log",

@@ -195,18 +195,25 @@ async def originate_async(manager: Manager, channel: str, *, action_id: str,
 
 
 # --- Asterisk's own database (AstDB): what the dialplan reads when Python is down ----------------
+# The engine's AMI user may not write AstDB: DBPut needs the system class, which it never has
+# (asterisk_conf/render.py AMI_WRITE), and AMI refuses the DB() function as an escalation. So
+# the dialplan writes it: an Originate of Local/<op>@hotline-astdb (a context included nowhere;
+# extensions_hotline.conf), whose second half writes and then answers. The Originate is
+# synchronous: its Success means the write is done, so writes keep their order.
 
-async def db_put(manager: Manager, family: str, key: str, value: str) -> None:
-    await _ok(manager, {"Action": "DBPut", "Family": family, "Key": key, "Val": value})
-
-
-async def db_del(manager: Manager, family: str, key: str) -> None:
-    """Remove a key; not there is fine."""
-    await _ok(manager, {"Action": "DBDel", "Family": family, "Key": key},
-              ok_if=("not found", "Database entry not found"))
+BLOCKED_OPS = ("put", "del", "clear")
 
 
-async def db_del_tree(manager: Manager, family: str) -> None:
-    """Remove a whole family; empty is fine."""
-    await _ok(manager, {"Action": "DBDelTree", "Family": family},
-              ok_if=("not found", "Database entry not found"))
+async def blocked_astdb(manager: Manager, op: str, number: str = "", expiry: str = "") -> None:
+    """hotline-blocked/<number> = <expiry> (`put`), removed (`del`), or the whole family
+    removed (`clear`). `number` is digits with an optional leading +, `expiry` digits."""
+    if op not in BLOCKED_OPS:
+        raise ValueError(f"op: one of {', '.join(BLOCKED_OPS)}")
+    if op != "clear" and not (number.lstrip("+").isdigit() and len(number) <= 21):
+        raise ValueError("number: digits with an optional leading +")
+    if op == "put" and not (expiry.isdigit() and len(expiry) <= 12):
+        raise ValueError("expiry: epoch seconds")
+    await _ok(manager, {"Action": "Originate", "Channel": f"Local/{op}@hotline-astdb/n",
+                        "Application": "NoOp", "Timeout": "5000", "Async": "false",
+                        "CallerID": "hotline",
+                        "Variable": [f"ASTDB_KEY={number}", f"ASTDB_VALUE={expiry}"]})

@@ -134,7 +134,7 @@ class Dialer:
     async def _connected(self, link: _Link) -> None:
         link.connected = True
         assert link.manager is not None
-        await ami.db_del_tree(link.manager, blocklist.ASTDB_FAMILY)
+        await ami.blocked_astdb(link.manager, "clear")
         link.astdb = {}
         await self._sync_blocks(link)
         live = {(c.context, c.exten) for c in await ami.channels(link.manager)}
@@ -174,9 +174,9 @@ class Dialer:
                     for b in blocklist.active(s, self.center.code)}
         for number, expiry in want.items():
             if link.astdb.get(number) != expiry:
-                await ami.db_put(link.manager, blocklist.ASTDB_FAMILY, number, expiry)
+                await ami.blocked_astdb(link.manager, "put", number, expiry)
         for number in set(link.astdb) - set(want):
-            await ami.db_del(link.manager, blocklist.ASTDB_FAMILY, number)
+            await ami.blocked_astdb(link.manager, "del", number)
         link.astdb = want
 
     def _dial_revisits_of_today(self) -> None:
