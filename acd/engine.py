@@ -89,21 +89,23 @@ class Engine:
         with sessions() as s:
             rows = s.execute(select(QueueCall.queue, QueueCall.outcome, QueueCall.wait_s,
                                     QueueCall.entered_at, QueueCall.talk_s,
-                                    QueueCall.answered_at, Call.started_at)
+                                    QueueCall.answered_at, Call.started_at, Call.callback_of)
                              .join(Call, Call.uniqueid == QueueCall.uniqueid)
                              .where(QueueCall.entered_at >= since,
                                     QueueCall.entered_at < since + timedelta(days=1))
                              .order_by(QueueCall.entered_at)).all()
         utc = ZoneInfo("UTC")
-        for queue, outcome, wait, entered, talk, answered, started in rows:
-            if outcome == "overflowed":
-                continue  # counted in the queue it overflowed to
+        for queue, outcome, wait, entered, talk, answered, started, callback_of in rows:
+            if outcome == "overflowed" or callback_of:
+                continue  # counted in the queue it overflowed to; a callback's leg: its call's
+            if outcome == "callback_answered" and answered:
+                wait = (answered - entered).total_seconds()  # served when the callback reached it
             today = self.model._today(queue)
             today.entered(entered.replace(tzinfo=utc).timestamp())
             if talk is not None:
                 today.talk_sum += talk
                 today.talked += 1
-            if outcome in ("answered", "transferred"):
+            if outcome in ("answered", "transferred", "callback_answered"):
                 today.answered += 1
                 today.wait_sum += wait or 0.0
                 today.arrival_wait_sum += (answered - started).total_seconds() \

@@ -19,7 +19,10 @@ from acd.history.models import Call, QueueCall
 from acd.history.queue_log import LogCall, read_file
 
 # queue_log and the ledger name some outcomes differently; both sides are mapped to these.
-_SAME = {"exit_empty": "timeout", "exit_key": "timeout"}
+# A caller who pressed 1 for a callback left with a key (EXITWITHKEY): its stay is "callback",
+# then "callback_answered" once the callback reached it.
+_SAME = {"exit_empty": "timeout", "exit_key": "timeout", "callback": "timeout",
+         "callback_answered": "timeout"}
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,8 @@ class Ledger:
              final_queue=ordered[-1].queue if ordered else "",
              seat_id=answered.seat if answered else "",
              answered_at=_t(answered.answered) if answered else None,
-             talk_s=answered.talk_s if answered else None, wait_s=call.wait_s)
+             talk_s=answered.talk_s if answered else None, wait_s=call.wait_s,
+             callback_of=call.callback_of or None)
         if call.started and (row.started_at is None or utc(call.started) < row.started_at):
             row.started_at = utc(call.started)
         if ordered and (row.queued_at is None or utc(ordered[0].entered) < row.queued_at):

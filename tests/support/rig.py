@@ -57,7 +57,10 @@ def dump_toml(data: dict[str, Any]) -> str:
     for k, v in data.items():
         if isinstance(v, dict):
             lines += ["", f"[{k}]"] + [f"{kk} = {value(vv)}" for kk, vv in v.items()
-                                       if not tables(vv)]
+                                       if not tables(vv) and not isinstance(vv, dict)]
+            for kk, vv in v.items():  # [schedules.office]: tables inside a table
+                if isinstance(vv, dict):
+                    lines += ["", f"[{k}.{kk}]"] + [f"{x} = {value(y)}" for x, y in vv.items()]
             for kk, vv in v.items():  # [[exchange.peers]]: arrays of tables inside a table
                 if tables(vv):
                     for item in vv:
