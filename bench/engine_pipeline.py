@@ -136,11 +136,29 @@ def time_parse(frames: list[bytes]) -> tuple[float, list[dict[str, str]]]:
     return elapsed, [dict(m) for m in messages if m is not None]
 
 
+def queue_stays_in(frames: list[bytes]) -> int:
+    """Queue stays in the stream, read from the raw frames: one per distinct (Uniqueid, Queue)
+    of a QueueCallerJoin (the engine writes one QueueCall row for each)."""
+    stays = set()
+    for f in frames:
+        if b"Event: QueueCallerJoin\r\n" not in f + b"\r\n":
+            continue
+        fields = dict(line.split(b": ", 1) for line in f.split(b"\r\n") if b": " in line)
+        stays.add((fields.get(b"Uniqueid"), fields.get(b"Queue")))
+    return len(stays)
+
+
 def time_pipeline(frames: list[bytes], db_path: Path) -> float:
+    """Seconds the engine's pipeline takes over the frames. Fails (AssertionError) unless every
+    frame was applied (none refused as malformed, no handler crashed) and the ledger holds one
+    row per queue stay in the stream, none left waiting."""
     from panoramisk.message import Message
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
 
     from acd.engine import Engine
     from acd.history import db
+    from acd.history.models import QueueCall
 
     center = bench_center(100)
     engine_db = db.make_engine(f"sqlite:///{db_path}")
@@ -163,6 +181,15 @@ def time_pipeline(frames: list[bytes], db_path: Path) -> float:
         return time.perf_counter() - t0
 
     elapsed = asyncio.run(run())
+    assert (link.malformed, link.failed) == (0, 0), \
+        f"{link.malformed} frames refused as malformed, {link.failed} handler crashes"
+    with Session(engine_db) as s:
+        rows = s.scalar(select(func.count()).select_from(QueueCall))
+        waiting = s.scalar(select(func.count()).select_from(QueueCall)
+                           .where(QueueCall.outcome == "waiting"))
+    expected = queue_stays_in(frames)
+    assert rows == expected and waiting == 0, \
+        f"ledger: {rows} queue stays ({waiting} still waiting), the stream has {expected}"
     engine_db.dispose()
     return elapsed
 
