@@ -86,9 +86,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def postgres_url() -> Iterator[str]:
     """A real PostgreSQL server on loopback for the whole session."""
     from hotline.shell.postgres_server import postgres_server
-    try:
+    from hotline.shell.simulate.ports import retrying
+
+    def start() -> tuple[Any, str]:
         cm = postgres_server(free_port())
-        url = cm.__enter__()
+        return cm, cm.__enter__()
+
+    try:  # again on another port if this one was taken meanwhile
+        cm, url = retrying(start, lambda exc: "PostgreSQL is not installed" not in str(exc))
     except Exception as exc:
         unavailable(f"PostgreSQL could not start: {exc}")
         raise
@@ -165,9 +170,16 @@ def sipp(pbx: RunningPbx) -> Iterator[Sipp]:
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real redis-server on a free loopback port for the whole session."""
     from hotline.shell.redis_server import RedisServer, RedisServerError
-    server = RedisServer(free_port(), tmp_path_factory.mktemp("redis"))
-    try:
+    from hotline.shell.simulate.ports import retrying
+    directory = tmp_path_factory.mktemp("redis")
+
+    def start() -> RedisServer:
+        server = RedisServer(free_port(), directory)
         server.start()
+        return server
+
+    try:  # again on another port if this one was taken meanwhile
+        server = retrying(start, lambda exc: "not installed" not in str(exc))
     except RedisServerError as exc:
         unavailable(f"Redis could not start: {exc}")
         raise

@@ -39,7 +39,7 @@ def test_one_engine_gives_one_view_of_two_nodes(tmp_path, redis_url, ledger) -> 
                               root=pbx.instance.root, state=pbx.state,
                               installers=rig_installers(pbx.center))
         second.up()
-        one, two = Sipp("127.0.0.1", pbx.node.sip_port), Sipp("127.0.0.1", sip)
+        one, two = Sipp("127.0.0.1", pbx.node.sip_port), Sipp("127.0.0.1", second.node.sip_port)
         proc = EngineProcess(pbx, url, redis_url, tmp_path / "engine.log", extra_args=(
             "--queue-log", f"pbx1={pbx.instance.queue_log}",
             "--queue-log", f"pbx2={second.queue_log}"))
