@@ -5,7 +5,6 @@ the form; the rules (400 per bad field, 403 for another seat's call or without C
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -110,7 +109,7 @@ def send(client: Client, method: str, path: str, body: object = None,
 
 # --- over HTTP ---------------------------------------------------------------------------------
 
-def test_order_rules_over_http(stack, sipp, ledger) -> None:  # noqa: F811
+def test_order_rules_over_http(stack, sipp, ledger, numbers) -> None:  # noqa: F811
     port, pbx = stack
     url, db = ledger
     add_user(pbx, url, "seat2", "seat", "8002")
@@ -121,7 +120,7 @@ def test_order_rules_over_http(stack, sipp, ledger) -> None:  # noqa: F811
     assert boss.login("supervisor") == 200
     sipp.seat("8001", pbx.seat_password("8001"), ring_s=0.3, talk_s=10)
     assert send(me, "POST", "/web/seats/8001/signin", {})[0] == 200
-    number = "13980000001"
+    number = numbers.one()
     placed = now() - timedelta(seconds=1)
     sipp.callers("http", [number], hold_s=40)
     uid = answered_call(db, number, "8001", placed)
@@ -183,7 +182,7 @@ def test_order_rules_over_http(stack, sipp, ledger) -> None:  # noqa: F811
 # --- in chromium -------------------------------------------------------------------------------
 
 def test_console_files_the_order_and_sends_the_caller_to_the_survey(
-        stack, sipp, ledger, ivr) -> None:  # noqa: F811
+        stack, sipp, ledger, ivr, numbers) -> None:  # noqa: F811
     require_chromium()
     from playwright.sync_api import sync_playwright
     port, pbx = stack
@@ -195,8 +194,8 @@ def test_console_files_the_order_and_sends_the_caller_to_the_survey(
     base = f"http://127.0.0.1:{port}"
     # The seat talks for two minutes: the survey, not the seat's phone, ends its leg.
     sipp.seat("8001", pbx.seat_password("8001"), ring_s=0.5, talk_s=120)
-    number, key = "13980000002", "3"
-    tap = AmiTap(**pbx.ami)
+    number, key = numbers.one(), "3"
+    tap = AmiTap(**pbx.ami, events="user,dtmf")
     try:
         with sync_playwright() as p:
             browser = launch(p)
@@ -210,7 +209,6 @@ def test_console_files_the_order_and_sends_the_caller_to_the_survey(
                 placed = now() - timedelta(seconds=1)
                 sipp.callers("console", [number], hold_s=10,
                              digits=[(1.5, "0")] + [(12.0, key)] + [(2.0, key)] * 40)
-                started = time.monotonic()
                 page.wait_for_function(
                     f"document.getElementById('c-caller').textContent === '{number}'",
                     timeout=30000)
@@ -232,8 +230,10 @@ def test_console_files_the_order_and_sends_the_caller_to_the_survey(
                     assert s.get(KnowledgeEntry, entry_id).usage_count == 1  # type: ignore[union-attr]
                 assert page.input_value("#o-reply").startswith("多扣的通行费")
 
-                # To the survey (once the caller's keys have started): the seat's leg ends...
-                time.sleep(max(0.0, 14.0 - (time.monotonic() - started)))
+                # To the survey once the caller's keys have started (Asterisk has seen one):
+                # the seat's leg ends...
+                tap.wait_for(timeout=30, Event="DTMFEnd", Digit=key, CallerIDNum=number,
+                             Direction="Received")
                 page.click("#to-survey")
                 page.wait_for_function("document.getElementById('msg').textContent === '已转满意度评价'")
                 page.wait_for_function(
