@@ -63,14 +63,31 @@ def test_a_good_form_is_trimmed() -> None:
     assert isinstance(out, dict) and out["content"] == "问 ETC 退费" and out["answered"] is True
 
 
+# The seeds' lists, written here by hand: the order types (seed 001 art. 24; seed 003) and the
+# domains of seed 000 annex 3, each code with the title a seat reads.
+SEED_TYPES = {"complaint": "投诉举报", "consultation": "信息咨询", "suggestion": "意见建议"}
+SEED_DOMAINS = {"highway": "高速公路", "ordinary_road": "普通公路", "road_transport": "道路运输",
+                "urban_transit": "城市客运", "waterway": "水路", "maritime": "海事",
+                "other": "其他"}
+
+
 def test_the_page_offers_exactly_the_types_and_domains_the_server_takes() -> None:
     html = (STATIC / "seat.html").read_text(encoding="utf-8")
 
-    def options(select_id: str) -> list[str]:
+    def options(select_id: str) -> dict[str, str]:
         part = html.split(f'id="{select_id}"')[1].split("</select>")[0]
-        return [chunk.split('"')[0] for chunk in part.split('value="')[1:]]
-    assert sorted(options("o-type")) == sorted(ORDER_TYPES)
-    assert sorted(options("o-domain")) == sorted(DOMAINS)
+        return {chunk.split('"')[0]: chunk.split(">", 1)[1].split("<")[0]
+                for chunk in part.split('value="')[1:]}
+    assert options("o-type") == SEED_TYPES
+    assert options("o-domain") == SEED_DOMAINS
+    # ...and the server takes each of them, and nothing else.
+    assert (ORDER_TYPES, DOMAINS) == (SEED_TYPES, SEED_DOMAINS)
+    for t in SEED_TYPES:
+        for d in SEED_DOMAINS:
+            form = good_form(type=t, domain=d, subject="某客运站" if t == "complaint" else "")
+            assert isinstance(check_order(form), dict), (t, d, check_order(form))
+    assert not isinstance(check_order(good_form(type="praise")), dict)
+    assert not isinstance(check_order(good_form(domain="rail")), dict)
 
 
 # --- helpers for the real stack ----------------------------------------------------------------
