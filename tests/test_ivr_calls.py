@@ -154,10 +154,10 @@ def test_emergency_broadcast_plays_after_the_welcome(pbx: RunningPbx, sipp, ivr,
     try:
         # The first key falls in the welcome (dropped: the broadcast is heard whole), the
         # second one in the main menu (its prompt and 5 s wait follow the broadcast); a third
-        # caller hangs up halfway through the broadcast.
+        # caller hears the broadcast and hangs up in the main menu.
         sipp.callers("heard", [heard], hold_s=welcome + broadcast + 10,
                      digits=[(1.0, "0"), (welcome + broadcast + 1.5, "0")])
-        sipp.callers("gone", [gone], digits=[], hold_s=welcome + broadcast / 2)
+        sipp.callers("gone", [gone], digits=[], hold_s=welcome + broadcast + 3)
         first = ivr_events(tap, {heard, gone}, timeout=90)
         ivr.hotline("ivr", "broadcast", "clear", *redis)
         sipp.callers("after", [after], digits=[(1.5, "0")], hold_s=8)
