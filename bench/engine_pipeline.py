@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import resource
 import shutil
@@ -56,7 +57,7 @@ def record(calls: int, out: Path) -> int:
     """Run `calls` real calls and keep every AMI frame; how many frames."""
     center = bench_center(20)
     state = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
-    inst = rig.instance(center, name="bench-record", state=state,
+    inst = rig.instance(center, name=f"bench-record-{os.getpid()}", state=state,
                         installers=rig_installers(center))
     shutil.rmtree(inst.base, ignore_errors=True)
     inst.up()
@@ -249,6 +250,7 @@ def main() -> int:
         print(f"recorded {n} frames from {args.record_calls} real calls", file=sys.stderr)
     recorded = [f for f in stream.read_bytes().split(b"\r\n\r\n") if f.strip()]
     frames = busy_hour(recorded, args.calls)
+    load0 = os.getloadavg()[0]
     parse_s, _ = time_parse(frames)
     pipe_s = time_pipeline(frames, tmp / "ledger.sqlite")
     mem = memory()
@@ -261,6 +263,9 @@ def main() -> int:
         "rss_ratio": round(mem["full"] / mem["empty"], 3),
         "python": sys.version.split()[0],
         "maxrss_self_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "load_average": [round(load0, 2), round(os.getloadavg()[0], 2)],
+        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                 capture_output=True, text=True).stdout.strip(),
     }
     print(json.dumps(result, indent=2))
     if args.json:
