@@ -251,7 +251,10 @@ def run_step(mode: str, cps: float, seconds: float, tmp: Path) -> dict[str, Any]
         load1 = os.getloadavg()[0]
         tally = sipp_totals(caller.workdir) if finished else None
         placed = set(numbers)
-        success = ivr_succeeded(tap, placed) & connected_numbers(inst.queue_log, since, placed)
+        ivr_ok = ivr_succeeded(tap, placed)
+        connected = connected_numbers(inst.queue_log, since, placed)
+        success = ivr_ok & connected
+        in_ledger: set[str] | None = None
         reconcile: int | None = None
         if mode == "hotline":
             # The engine writes what it has read; give it until the ledger stops growing.
@@ -261,7 +264,8 @@ def run_step(mode: str, cps: float, seconds: float, tmp: Path) -> dict[str, Any]
                 stable = stable + 1 if now_seen == seen else 0
                 seen = now_seen
                 time.sleep(1.0)
-            success &= ledger_answered(database, placed)
+            in_ledger = ledger_answered(database, placed)
+            success &= in_ledger
             sql = db.make_engine(database)
             reconcile = len(differences(sql, inst.queue_log, started - 2, time.time()))
             sql.dispose()
@@ -271,6 +275,9 @@ def run_step(mode: str, cps: float, seconds: float, tmp: Path) -> dict[str, Any]
                 "sipp_ok": tally[0] if tally else None,
                 "sipp_failed": tally[1] if tally else None,
                 "tally_complete": tally_complete, "successes": len(success),
+                # each condition on its own, to tell where the failures come from
+                "ivr_succeeded": len(ivr_ok), "connected": len(connected),
+                "ledger_answered": None if in_ledger is None else len(in_ledger),
                 "failures": failures, "failure_rate": round(failures / calls, 5),
                 "reconcile_differences": reconcile,
                 "step_ok": tally_complete and failures / calls < 0.001 and not reconcile,
