@@ -21,11 +21,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from acd.ami import actions as ami
 from acd.ami.events import Event, MalformedEvent
 from acd.calls.state import CallState
+from acd.history import spy
 from acd.history.ledger import Ledger
-from acd.history.models import QueueCall
+from acd.history.models import Call, QueueCall
 from acd.history.replay import replay
 from acd.live.store import LiveStore, Snapshot
-from acd.model import Changes, LiveModel
+from acd.metrics import EngineMetrics
+from acd.model import Changes, LiveModel, QueueToday
 from acd.seats.state import SeatMachine, SeatState
 from asterisk_conf.render import InstancePaths
 from hotline.center import Center, Node
@@ -57,12 +59,15 @@ class NodeLink:
 
 class Engine:
     def __init__(self, center: Center, sessions: sessionmaker[Session], secrets: dict[str, str],
-                 redis_url: str | None, queue_logs: dict[str, Path | None]) -> None:
+                 redis_url: str | None, queue_logs: dict[str, Path | None],
+                 metrics: EngineMetrics | None = None) -> None:
         self.center = center
+        self.metrics = metrics
         self.links = {n.name: NodeLink(n, secrets[n.name], Ledger(sessions, center.code, n.name),
                                        queue_logs.get(n.name)) for n in center.nodes}
         self._ledger = next(iter(self.links.values())).ledger
         self.model = LiveModel(center, load_call=self._ledger.load_call)
+        self._sessions = sessions
         self.load_today(sessions)
         self.live = LiveStore(redis_url, center.code) if redis_url else None
         self._tasks: list[asyncio.Task[None]] = []
@@ -84,12 +89,14 @@ class Engine:
         since = start.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
         with sessions() as s:
             rows = s.execute(select(QueueCall.queue, QueueCall.outcome, QueueCall.wait_s,
-                                    QueueCall.entered_at, QueueCall.talk_s)
+                                    QueueCall.entered_at, QueueCall.talk_s,
+                                    QueueCall.answered_at, Call.started_at)
+                             .join(Call, Call.uniqueid == QueueCall.uniqueid)
                              .where(QueueCall.entered_at >= since,
                                     QueueCall.entered_at < since + timedelta(days=1))
                              .order_by(QueueCall.entered_at)).all()
         utc = ZoneInfo("UTC")
-        for queue, outcome, wait, entered, talk in rows:
+        for queue, outcome, wait, entered, talk, answered, started in rows:
             if outcome == "overflowed":
                 continue  # counted in the queue it overflowed to
             today = self.model._today(queue)
@@ -100,6 +107,8 @@ class Engine:
             if outcome in ("answered", "transferred"):
                 today.answered += 1
                 today.wait_sum += wait or 0.0
+                today.arrival_wait_sum += (answered - started).total_seconds() \
+                    if answered and started else wait or 0.0
                 if (wait or 0.0) <= self.model._sl.get(queue, 10):
                     today.answered_within_sl += 1
             elif outcome == "abandoned":
@@ -167,11 +176,12 @@ class Engine:
 
     async def _handle_batch(self, link: NodeLink, batch: list[Any]) -> None:
         pending = Changes()
+        newest: float | None = None  # the batch's latest event time (the Redis lag metric)
         for item in batch:
             try:
                 if item == _CONNECTED or (isinstance(item, tuple) and item and item[0] == _LOST):
-                    await self._commit(link, pending)
-                    pending = Changes()
+                    await self._commit(link, pending, newest)
+                    pending, newest = Changes(), None
                     if item == _CONNECTED:
                         await self._on_connected(link)
                     else:
@@ -179,6 +189,7 @@ class Engine:
                     continue
                 event = Event.parse(item, link.node.name)
                 link.events += 1
+                newest = event.timestamp
                 pending.merge(self.model.handle(event))
                 if link.events % 200 == 0:
                     pending.cursor = event.timestamp - 60
@@ -191,7 +202,7 @@ class Engine:
                 link.failed += 1
                 log.exception("event handler crashed; event skipped", node=link.node.name)
         try:
-            await self._commit(link, pending)
+            await self._commit(link, pending, newest)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -204,7 +215,10 @@ class Engine:
         link.manager.reconnect_timeout = 1
         if link.queue_log is not None:
             since = link.ledger.cursor()
-            replay(link.ledger, link.queue_log, since if since is not None else now - 86400)
+            if replay(link.ledger, link.queue_log, since if since is not None else now - 86400):
+                # Calls answered while nobody listened count in today's figures too.
+                self.model.today = {q.name: QueueToday() for q in self.center.queues}
+                self.load_today(self._sessions)
         await self._resync(link)
         link.ledger.outage_ended(now)
         link.ledger.advance_cursor(now)
@@ -250,10 +264,18 @@ class Engine:
     async def _apply(self, link: NodeLink, event: Event) -> None:
         await self._commit(link, self.model.handle(event))
 
-    async def _commit(self, link: NodeLink, changes: Changes) -> None:
+    async def _commit(self, link: NodeLink, changes: Changes,
+                      event_at: float | None = None) -> None:
         if not changes and changes.cursor is None:
             return
+        started = time.perf_counter()
         link.ledger.write(changes.calls, changes.seats, changes.cursor)
+        if self.metrics is not None:
+            self.metrics.ledger_write.labels(link.node.name).observe(
+                time.perf_counter() - started)
+            self.metrics.calls(changes.calls)
+        if changes.spies:
+            spy.record(link.ledger.sessions, self.center.code, link.node.name, changes.spies)
         loop = asyncio.get_running_loop()
         for seat_id, due in changes.wrapup_timers:
             delay = max(0.0, due - time.time())
@@ -266,6 +288,8 @@ class Engine:
                 await self.live.change("queue", name, self.model.queue_view(name, now))
             for seat_id in dict.fromkeys(t.seat for t in changes.seats):
                 await self.live.change("seat", seat_id, self.model.seats[seat_id].snapshot())
+            if self.metrics is not None and event_at is not None and changes:
+                self.metrics.lag.labels(link.node.name).observe(max(0.0, time.time() - event_at))
 
     async def _publish_node(self, link: NodeLink) -> None:
         if self.live is not None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from acd.history.models import QueueCall
+from acd.history.models import Call, QueueCall
 from acd.history.queue_log import LogCall, read_file
 
 # queue_log and the ledger name some outcomes differently; both sides are mapped to these.
@@ -40,17 +40,24 @@ def _epoch(dt: datetime) -> float:
     return dt.replace(tzinfo=UTC).timestamp()
 
 
-def ledger_stays(engine: Engine, since: float, until: float) -> dict[tuple[str, str], QueueCall]:
+def ledger_stays(engine: Engine, since: float, until: float,
+                 node: str | None = None) -> dict[tuple[str, str], QueueCall]:
+    """The ledger's queue stays in the period; of one node's calls if `node` is given (each
+    node has its own queue_log)."""
     with Session(engine) as s:
-        rows = s.scalars(select(QueueCall)).all()
+        query = select(QueueCall)
+        if node is not None:
+            query = query.join(Call, Call.uniqueid == QueueCall.uniqueid).where(Call.node == node)
+        rows = s.scalars(query).all()
         return {(r.uniqueid, r.queue): r for r in rows
                 if since <= _epoch(r.entered_at) <= until + 1}
 
 
 def differences(engine: Engine, queue_log: Path, since: float, until: float,
-                tolerance_s: float = 1.0) -> list[Difference]:
+                tolerance_s: float = 1.0, node: str | None = None) -> list[Difference]:
+    """Every disagreement; with several nodes, name the node whose queue_log this is."""
     logged: dict[str, LogCall] = read_file(queue_log, since=int(since), until=int(until))
-    mine = ledger_stays(engine, since - 1, until)
+    mine = ledger_stays(engine, since - 1, until, node)
     out: list[Difference] = []
     seen: set[tuple[str, str]] = set()
     for callid, call in sorted(logged.items()):

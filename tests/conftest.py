@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 # --- the tiers: which real parts a test needs -------------------------------------------------
 
-REAL_PARTS = ("asterisk", "postgres", "redis", "browser")
+REAL_PARTS = ("asterisk", "postgres", "redis", "browser", "containers")
 # Fixtures that start a real part (directly, or through the fixtures they use: pytest gives
 # a test's whole fixture closure).
 _PART_FIXTURES = {"pbx": "asterisk", "sipp": "asterisk", "postgres_url": "postgres",

@@ -34,16 +34,19 @@ def example_center_data(**engine: Any) -> dict[str, Any]:
 
 def with_free_ports(data: dict[str, Any]) -> dict[str, Any]:
     """A copy of a center description with every port of its nodes and of its engine replaced
-    by a free one (each node its own 100 RTP ports)."""
+    by a free one (each node its own 100 RTP ports; a metrics port of 0, none, stays 0)."""
     data = copy.deepcopy(data)
     nodes = data["nodes"]
-    ports = free_ports(4 * len(nodes) + 2)
+    ports = free_ports(4 * len(nodes) + 3)
     rtp = 20000 + (os.getpid() % 50) * 200
     for i, node in enumerate(nodes):
         sip, ami, agi, pstn = ports[4 * i:4 * i + 4]
         node.update(sip_port=sip, ami_port=ami, fastagi_port=agi, rtp_start=rtp + 100 * i,
                     rtp_end=rtp + 100 * i + 99, pstn_gateway=f"127.0.0.1:{pstn}")
-    data["engine"].update(redis_port=ports[-2], http_port=ports[-1])
+    engine = data["engine"]
+    engine.update(redis_port=ports[-3], http_port=ports[-2])
+    if engine.get("metrics_port", 1) != 0:
+        engine["metrics_port"] = ports[-1]
     return data
 
 
@@ -56,16 +59,30 @@ def dump_toml(data: dict[str, Any]) -> str:
             return str(v)
         if isinstance(v, str):
             return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if isinstance(v, float):
+            return repr(v)
         if isinstance(v, list):
             return "[" + ", ".join(value(x) for x in v) + "]"
+        if isinstance(v, dict):  # an inline table ({ code = "meal", title = "用餐" })
+            return "{ " + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + " }"
         raise TypeError(type(v))
 
+    def tables(v: Any) -> bool:
+        return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
+
     lines = [f"{k} = {value(v)}" for k, v in data.items()
-             if not isinstance(v, dict) and not (isinstance(v, list) and v and isinstance(v[0], dict))]
+             if not isinstance(v, dict) and not tables(v)]
+
     for k, v in data.items():
         if isinstance(v, dict):
-            lines += ["", f"[{k}]"] + [f"{kk} = {value(vv)}" for kk, vv in v.items()]
-        elif isinstance(v, list) and v and isinstance(v[0], dict):
+            lines += ["", f"[{k}]"] + [f"{kk} = {value(vv)}" for kk, vv in v.items()
+                                       if not tables(vv)]
+            for kk, vv in v.items():  # [[exchange.peers]]: arrays of tables inside a table
+                if tables(vv):
+                    for item in vv:
+                        lines += ["", f"[[{k}.{kk}]]"] + [f"{x} = {value(y)}"
+                                                         for x, y in item.items()]
+        elif tables(v):
             for item in v:
                 lines += ["", f"[[{k}]]"] + [f"{kk} = {value(vv)}" for kk, vv in item.items()]
     return "\n".join(lines) + "\n"
