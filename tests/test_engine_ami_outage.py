@@ -2,9 +2,9 @@
 them is cut), calls are answered and abandoned meanwhile, the connection returns; then the engine
 is restarted. The ledger has every call (replayed from queue_log), the outage is one row from
 the loss to the reconnect, the seat's state is Asterisk's, and the wallboard's counts of the day
-(Redis) are the calls the test placed after the restart (`Engine.load_today`). After the outage
-itself they are not yet (1 offered, 1 answered, 0 abandoned instead of 3, 2, 1): a strict xfail
-until the engine's replay feeds the live counts too."""
+(Redis) are the calls the test placed, right after the outage (the engine reads the day's
+counts again from the ledger after a reconnect's replay) and after the restart
+(`Engine.load_today`)."""
 
 from __future__ import annotations
 
@@ -164,10 +164,9 @@ def test_the_days_counts_come_back_after_a_restart(shift: Observed) -> None:
     assert shift.today_after_restart == (3, 2, 1)
 
 
-@pytest.mark.xfail(strict=True, reason="the calls replayed from queue_log after an AMI "
-                   "outage reach the ledger but not the live day's counts: (1, 1, 0) instead "
-                   "of (3, 2, 1) (found by this test)")
 def test_the_days_counts_include_the_calls_of_the_outage(shift: Observed) -> None:
+    """The replay after a reconnect feeds the day's counts too (main's 243a795; this test was
+    a strict xfail on (1, 1, 0) before)."""
     assert shift.today_after_outage == (3, 2, 1)
 
 
