@@ -52,7 +52,8 @@ class NodeLink:
     connected: bool = False
     since: float = field(default_factory=time.time)
     events: int = 0
-    malformed: int = 0
+    malformed: int = 0  # frames refused as malformed (MalformedEvent): Asterisk's side
+    failed: int = 0     # events whose handler raised anything else: a bug on our side
     backoff: float = 0.5
 
 
@@ -200,8 +201,8 @@ class Engine:
                 link.malformed += 1
                 log.warning("malformed event skipped", node=link.node.name, problem=str(exc))
             except Exception:
-                link.malformed += 1
-                log.exception("event failed; skipped", node=link.node.name)
+                link.failed += 1
+                log.exception("event handler crashed; event skipped", node=link.node.name)
         try:
             await self._commit(link, pending, newest)
         except asyncio.CancelledError:
@@ -299,7 +300,7 @@ class Engine:
     def _node_view(self, link: NodeLink) -> dict[str, Any]:
         return {"node": link.node.name, "ami": "up" if link.connected else "down",
                 "since": round(link.since, 3), "events": link.events,
-                "malformed": link.malformed}
+                "malformed": link.malformed, "failed": link.failed}
 
     def manager(self, node: str) -> Manager | None:
         """The node's AMI connection while it is up (for actions), else None."""

@@ -80,6 +80,7 @@ def test_a_recording_ends_with_nothing_open(replayed, name: str) -> None:
         assert s.scalars(select(SeatInterval).where(SeatInterval.ended_at.is_(None))).all() == []
         assert s.scalars(select(Call).where(Call.ended_at.is_(None))).all() == []
     assert r.engine.links[recorded.NODE].malformed == 0
+    assert r.engine.links[recorded.NODE].failed == 0
 
 
 def test_the_fixtures_hold_what_the_engine_reads() -> None:
