@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from acd.api import tokens
 from acd.callers.models import Callback, WaitEstimate
 from acd.history import db
+from acd.history.ledger import Ledger
 from acd.history.models import Call, QueueCall
 from acd.orders import service
 from acd.orders.models import Revisit, WorkOrder
@@ -89,12 +90,20 @@ class Stack:
 
 
 @pytest.fixture(scope="module")
-def stack(pbx: RunningPbx, redis_url: str, tmp_path_factory: pytest.TempPathFactory
+def stack(pbx: RunningPbx, redis_server: str, tmp_path_factory: pytest.TempPathFactory
           ) -> Iterator[Stack]:
+    """One engine, IVR and SMS receiver for the module. Its ledger replays the session's
+    queue_log from the module's start (not the earlier tests' calls); the session's Redis is
+    emptied before and after the module."""
+    import redis
     tmp = tmp_path_factory.mktemp("callers")
     url = f"sqlite:///{tmp / 'ledger.sqlite'}"
     engine = db.make_engine(url)
     db.create_schema(engine)
+    Ledger(db.session_factory(engine), "", "pbx1").advance_cursor(time.time())
+    redis_url = redis_server
+    with redis.Redis.from_url(redis_url) as r:
+        r.flushdb()
     # The dialplan's timings of these tests (restored after): announcements every 4 s, a
     # message of at most 10 s.
     pbx.instance.cli("dialplan set global ANNOUNCE_S 4")
@@ -119,6 +128,8 @@ def stack(pbx: RunningPbx, redis_url: str, tmp_path_factory: pytest.TempPathFact
             pbx.instance.cli("dialplan set global MESSAGE_MAX_S "
                              f"{pbx.center.callers.message_max_s}")
             engine.dispose()
+            with redis.Redis.from_url(redis_url) as r:
+                r.flushdb()
 
 
 def events(tap: AmiTap, name: str, **match: str) -> list[dict[str, str]]:
