@@ -74,6 +74,9 @@ class QueueToday:
         return len(self.entries)
 
 
+CLOSED_KEEP_S = 900.0
+
+
 class LiveModel:
     def __init__(self, center: Center,
                  load_call: Callable[[str], CallState | None] = lambda _: None) -> None:
@@ -84,6 +87,14 @@ class LiveModel:
         self._load_call = load_call
         self._wrapup = {q.name: q.wrapup_s for q in center.queues}
         self._sl = {q.name: q.service_level_s for q in center.queues}
+        # Calls that ended in the last CLOSED_KEEP_S seconds (uniqueid -> end): a replay of
+        # queue_log leaves them alone (their ledger rows are complete and more precise).
+        self.closed: dict[str, float] = {}
+        # While queue_log is replayed (acd/history/replay.py): lines older than a seat's last
+        # known change leave it alone, and with follow_seats False (a ledger that never
+        # followed the seats) call events change the calls only.
+        self.replaying = False
+        self.follow_seats = True
 
     # --- dispatch ------------------------------------------------------------------------------
 
@@ -197,6 +208,7 @@ class LiveModel:
         outcome = {"TIMEOUT": QueueOutcome.TIMEOUT, "LEAVEEMPTY": QueueOutcome.EXIT_EMPTY,
                    "JOINEMPTY": QueueOutcome.EXIT_EMPTY, "LEAVEUNAVAIL": QueueOutcome.EXIT_EMPTY,
                    "JOINUNAVAIL": QueueOutcome.EXIT_EMPTY, "FULL": QueueOutcome.EXIT_EMPTY,
+                   "EXITWITHKEY": QueueOutcome.EXIT_KEY,  # queue_log's EXITWITHKEY, replayed
                    }.get(status)
         if outcome is None:
             return
@@ -239,6 +251,10 @@ class LiveModel:
         call = self._call(event)
         assert call is not None
         stay = self._stay(event, call)
+        seat = self.seats.get(event.seat)
+        if stay is not None and stay.answered is not None and seat is not None and \
+                seat.uniqueid == call.uniqueid:
+            return  # seen already (queue_log replayed what was also seen live)
         if stay is not None and stay.answered is None:
             stay.answered = event.timestamp
             stay.left = stay.left or event.timestamp
@@ -260,6 +276,8 @@ class LiveModel:
         assert call is not None
         stay = self._stay(event, call)
         reason = event.get("Reason")
+        if stay is not None and stay.ended is not None:
+            return  # completed already (queue_log replayed what was also seen live)
         if stay is not None and stay.ended is None:
             stay.ended = event.timestamp
             stay.talk_s = float(event.integer("TalkTime")) if stay.answered is None else round(
@@ -297,6 +315,10 @@ class LiveModel:
             call.hangup_by = "caller"
         changes.calls.append(call)
         del self.calls[uid]
+        self.closed[uid] = call.ended
+        if len(self.closed) > 1000:
+            horizon = call.ended - CLOSED_KEEP_S
+            self.closed = {k: v for k, v in self.closed.items() if v >= horizon}
 
     # --- seats ---------------------------------------------------------------------------------
 
@@ -349,7 +371,11 @@ class LiveModel:
 
     def _seat_event(self, event: Event, changes: Changes,
                     step: Callable[[SeatMachine], SeatState]) -> SeatMachine | None:
+        if not self.follow_seats:
+            return None
         seat = self._seat(event)
+        if self.replaying and event.timestamp < int(seat.since):
+            return seat  # a replayed line older than what is known of the seat
         if seat is None:
             return None
         old = seat.state

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import os
 import signal
 import sys
@@ -76,13 +77,25 @@ def queue_log_paths(center: Center, instance: str | None,
     return out
 
 
+def journal_dir(center: Center, database_url: str, explicit: str | None) -> Path:
+    """Where the engine keeps its journal: `--journal`, else the state directory, one folder
+    per center and database (a journal belongs to the database it is applied to)."""
+    if explicit:
+        return Path(explicit)
+    tag = hashlib.sha256(database_url.encode()).hexdigest()[:12]
+    return paths.state_dir() / "journal" / f"{center.code}-{tag}"
+
+
 async def _run_engine(args: argparse.Namespace) -> int:
     center = _center(args)
-    engine_db = db.open_database(center, args.database)
+    url = args.database or db.database_url(center)
+    db.open_database(center, url).dispose()  # the schema, without the engine's timeouts
+    engine_db = db.make_engine(url, args.db_timeout)
     secrets = secrets_mod.load_or_create(center, paths.state_dir())
     redis_url = None if args.no_redis else center.live_redis_url(args.redis)
     engine = Engine(center, db.session_factory(engine_db), secrets.ami, redis_url,
-                    queue_log_paths(center, args.instance, args.queue_log or []))
+                    queue_log_paths(center, args.instance, args.queue_log or []),
+                    journal_dir(center, url, args.journal))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
