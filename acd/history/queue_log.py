@@ -170,12 +170,16 @@ def rows(texts: Iterable[str], report: ParseReport | None = None) -> Iterator[li
 
 
 def apply(calls: dict[str, LogCall], line: LogLine, since: int = 0,
-          until: int | None = None) -> LogStay | None:
+          until: int | None = None, outside: set[str] | None = None) -> LogStay | None:
     """Apply one line to the calls read so far; the stay it touched, if any. A call is kept
-    when its first ENTERQUEUE is in [since, until]."""
+    when its first ENTERQUEUE is in [since, until] (`outside` collects the others, so a
+    later entry into another queue does not start them anew)."""
     if line.event == "ENTERQUEUE":
-        if line.callid not in calls and (line.epoch < since or
-                                         (until is not None and line.epoch > until)):
+        if line.callid not in calls and (
+                line.epoch < since or (until is not None and line.epoch > until) or
+                (outside is not None and line.callid in outside)):
+            if outside is not None:
+                outside.add(line.callid)
             return None
         call = calls.setdefault(line.callid, LogCall(line.callid))
         for other in call.stays.values():
@@ -231,9 +235,10 @@ def calls(log_lines: Iterable[LogLine], since: int = 0,
           until: int | None = None) -> dict[str, LogCall]:
     """Calls whose first ENTERQUEUE is in [since, until], with what became of each stay."""
     out: dict[str, LogCall] = {}
+    outside: set[str] = set()
     for line in log_lines:
         if line.event in CALL_EVENTS:
-            apply(out, line, since, until)
+            apply(out, line, since, until, outside)
     return out
 
 

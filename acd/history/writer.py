@@ -107,7 +107,8 @@ class LedgerWriter:
         except Exception as exc:  # noqa: BLE001 - any refusal: keep the records, retry
             self.failures += 1
             first = not self.last_error
-            self.last_error = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"
+            cause = getattr(exc, "orig", None) or exc  # the driver's own error, if any
+            self.last_error = f"{type(cause).__name__}: {str(cause).splitlines()[0][:200]}"
             (log.error if first else log.warning)(
                 "ledger write failed; kept in the journal, retrying", node=self.ledger.node,
                 backlog=self.journal.backlog, error=self.last_error)
