@@ -173,6 +173,20 @@ class Engine:
             self._tasks.append(loop.create_task(self._sweeper(link)))
         if self.live is not None:
             self._tasks.append(loop.create_task(self.live.keeper(self.snapshot)))
+            self._tasks.append(loop.create_task(self._node_watch()))
+
+    async def _node_watch(self, every_s: float = 1.0) -> None:
+        """The nodes' views (AMI, the pipeline's queue, the ledger's backlog and errors) on
+        the wallboard when they change."""
+        shown: dict[str, dict[str, Any]] = {}
+        while True:
+            await asyncio.sleep(every_s)
+            for name, link in self.links.items():
+                view = self._node_view(link)
+                moving = {k: v for k, v in view.items() if k != "events"}
+                if shown.get(name) != moving:
+                    shown[name] = moving
+                    await self._publish_node(link)
 
     async def stop(self, drain_s: float = 10.0) -> None:
         for link in self.links.values():
