@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from acd.errors import Forbidden, Invalid, NotFound
+from acd.history.db import in_session
 from acd.history.models import Call
 from acd.orders import knowledge, service
 from acd.orders.models import WorkOrder
@@ -67,7 +68,8 @@ def _find(s: Session, request: web.Request) -> WorkOrder:
 async def list_orders(request: web.Request) -> web.Response:
     actor: Actor = request["actor"]
     center = request.config_dict[CENTER]
-    with request.config_dict[SESSIONS]() as s:
+
+    def work(s: Session) -> web.Response:  # in a thread: the event loop never waits on SQL
         if request.query.get("overdue"):
             lists = service.overdue(s, center.code, center.today())
             return web.json_response({k: [order_view(o, actor) for o in v]
@@ -79,6 +81,7 @@ async def list_orders(request: web.Request) -> web.Response:
         if actor.role == "seat":
             q = q.where(WorkOrder.seat_id == actor.seat_id)
         return web.json_response([order_view(o, actor) for o in s.scalars(q)])
+    return await in_session(request.config_dict[SESSIONS], work)
 
 
 CREATE_FIELDS = {"type", "domain", "content", "caller_number", "caller_name", "call_uniqueid",
@@ -95,20 +98,22 @@ async def create_order(request: web.Request) -> web.Response:
     for key in ("type", "domain", "content"):
         if not isinstance(body.get(key), str):
             raise Invalid(f"{key} is required (a string)")
-    with request.config_dict[SESSIONS].begin() as s:
+    def work(s: Session) -> dict[str, Any]:
         try:
             o = service.create(s, center=request.config_dict[CENTER].code,
                                seat_id=actor.seat_id, by=actor.name, **body)
         except TypeError as exc:
             raise Invalid(str(exc)) from None
-        view = order_view(o, actor)
+        return order_view(o, actor)
+    view = await in_session(request.config_dict[SESSIONS], work, write=True)
     return web.json_response(view, status=201)
 
 
 @allow(*API_ROLES)
 async def get_order(request: web.Request) -> web.Response:
     actor: Actor = request["actor"]
-    with request.config_dict[SESSIONS]() as s:
+
+    def work(s: Session) -> web.Response:
         o = _find(s, request)
         view = order_view(o, actor, history=True)
         if o.call_uniqueid:
@@ -120,6 +125,7 @@ async def get_order(request: web.Request) -> web.Response:
                 "seat": c.seat_id, "recording": c.recording,
                 "survey_score": c.survey_score}
         return web.json_response(view)
+    return await in_session(request.config_dict[SESSIONS], work)
 
 
 @allow(*API_ROLES)
@@ -131,7 +137,7 @@ async def act(request: web.Request) -> web.Response:
     body = await json_object(request)
     if action in ("archive", "reopen", "extend") and actor.role not in SEES_NUMBERS:
         raise Forbidden(f"{action} is for supervisors")
-    with request.config_dict[SESSIONS].begin() as s:
+    def work(s: Session) -> dict[str, Any]:
         o = _find(s, request)
         text = str(body.get("reason") or body.get("text") or body.get("unit") or "")
         match action:
@@ -156,18 +162,19 @@ async def act(request: web.Request) -> web.Response:
                 service.archive(s, o, actor.name)
             case "reopen":
                 service.reopen(s, o, actor.name, text)
-        view = order_view(o, actor)
-    return web.json_response(view)
+        return order_view(o, actor)
+    return web.json_response(await in_session(request.config_dict[SESSIONS], work, write=True))
 
 
 @allow(*API_ROLES)
 async def kb_search(request: web.Request) -> web.Response:
-    with request.config_dict[SESSIONS]() as s:
+    def work(s: Session) -> web.Response:
         hits = knowledge.search(s, request.query.get("q", ""),
                                 request.config_dict[CENTER].today())
         return web.json_response([{"id": e.id, "title": e.title, "body": e.body,
                                    "domain": e.domain, "for_ivr": e.for_ivr,
                                    "usage_count": e.usage_count} for e in hits])
+    return await in_session(request.config_dict[SESSIONS], work)
 
 
 @allow(*API_ROLES)
@@ -176,10 +183,12 @@ async def kb_add(request: web.Request) -> web.Response:
     if actor.role not in SEES_NUMBERS:
         raise Forbidden("knowledge entries are added by supervisors")
     body = await json_object(request)
-    with request.config_dict[SESSIONS].begin() as s:
+    def work(s: Session) -> int:
         e = knowledge.add(s, str(body.get("title", "")), str(body.get("body", "")),
                           str(body.get("domain", "other")), bool(body.get("for_ivr")))
-        entry_id = e.id
+        s.flush()
+        return e.id
+    entry_id = await in_session(request.config_dict[SESSIONS], work, write=True)
     return web.json_response({"id": entry_id}, status=201)
 
 

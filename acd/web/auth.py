@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import functools
 import hashlib
@@ -24,8 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.orm import Session
 
 from acd.api import tokens
+from acd.history.db import in_session
 from acd.seats.service import Actor
 from acd.web.deps import CENTER, SECRET, SESSIONS
 from acd.web.errors import Handler, error
@@ -109,13 +112,18 @@ async def sessions_middleware(request: web.Request, handler: Handler) -> web.Str
     data = request.config_dict[COOKIES].read(request.cookies.get(COOKIE))
     if data is not None:
         center = request.config_dict[CENTER]
-        with request.config_dict[SESSIONS]() as s:
-            user = s.get(WebUser, data["u"])
-            if user is not None and user.center == center.code:
-                s.expunge(user)
-                request["user"], request["csrf"] = user, data["csrf"]
-                request["actor"] = actor_of(user)
+        user = await in_session(request.config_dict[SESSIONS], lambda s: _detached(s, data["u"]))
+        if user is not None and user.center == center.code:
+            request["user"], request["csrf"] = user, data["csrf"]
+            request["actor"] = actor_of(user)
     return await handler(request)
+
+
+def _detached(s: Session, name: str) -> WebUser | None:
+    user = s.get(WebUser, name)
+    if user is not None:
+        s.expunge(user)
+    return user
 
 
 @web.middleware
@@ -124,7 +132,8 @@ async def tokens_middleware(request: web.Request, handler: Handler) -> web.Strea
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return error(401, "an Authorization: Bearer <token> header is required")
-    caller = tokens.lookup(request.config_dict[SESSIONS], header[7:].strip())
+    caller = await asyncio.to_thread(tokens.lookup, request.config_dict[SESSIONS],
+                                     header[7:].strip())
     if caller is None or caller.center != request.config_dict[CENTER].code:
         return error(401, "unknown token")
     request.pop("csrf", None)  # a token, not a browser session: no CSRF token to check

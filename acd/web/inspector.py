@@ -13,6 +13,7 @@ file system.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import re
@@ -244,29 +245,30 @@ async def center_info(request: web.Request) -> web.Response:
 async def recordings(request: web.Request) -> web.Response:
     i, q = request.config_dict[INSPECTOR], request.query
     d = i.day(q.get("date"))
-    return web.json_response({"date": d.isoformat(), "recordings": i.list_recordings(
-        d, i.seat(q.get("seat")), i.queue(q.get("queue")))})
+    return web.json_response({"date": d.isoformat(), "recordings": await asyncio.to_thread(
+        i.list_recordings, d, i.seat(q.get("seat")), i.queue(q.get("queue")))})
 
 
 @allow(*ROLES)
 async def sample(request: web.Request) -> web.Response:
     i, q = request.config_dict[INSPECTOR], request.query
     d = i.day(q.get("date"))
-    return web.json_response({"date": d.isoformat(), "sample": i.sample(d, i.count(q.get("n")))})
+    return web.json_response({"date": d.isoformat(),
+                              "sample": await asyncio.to_thread(i.sample, d, i.count(q.get("n")))})
 
 
 @allow(*ROLES)
 async def timeline(request: web.Request) -> web.Response:
     i, q = request.config_dict[INSPECTOR], request.query
-    return web.json_response(i.timeline(i.seat(q.get("seat"), required=True) or "",
-                                        i.day(q.get("date"))))
+    return web.json_response(await asyncio.to_thread(
+        i.timeline, i.seat(q.get("seat"), required=True) or "", i.day(q.get("date"))))
 
 
 @allow(*ROLES)
 async def audio(request: web.Request) -> web.StreamResponse:
     actor: Actor = request["actor"]
     uid = request.match_info["uniqueid"]
-    path = request.config_dict[INSPECTOR].recording_file(uid)
+    path = await asyncio.to_thread(request.config_dict[INSPECTOR].recording_file, uid)
     log.info("recording played", uniqueid=uid, user=actor.name)
     # FileResponse answers Range requests, which the browser's <audio> uses to seek.
     return web.FileResponse(path, headers={"Content-Type": "audio/wav",

@@ -12,7 +12,9 @@ from pathlib import Path
 import redis.asyncio as aioredis
 from aiohttp import web
 from redis.exceptions import RedisError
+from sqlalchemy.orm import Session
 
+from acd.history.db import in_session
 from acd.web.auth import COOKIE, COOKIES, EVERYONE, LIMITER, SESSION_S, allow
 from acd.web.deps import CENTER, ENGINE, REDIS_URL, SESSIONS
 from acd.web.users import WebUser, check_password
@@ -70,11 +72,12 @@ async def login(request: web.Request) -> web.StreamResponse:
     limiter = request.config_dict[LIMITER]
     if limiter.blocked(f"u:{name}", f"a:{peer}"):
         return web.Response(status=429, text="too many failed logins; wait a minute")
-    with request.config_dict[SESSIONS]() as s:
+    def check(s: Session) -> tuple[bool, str]:
         user = s.get(WebUser, name)
         ok = user is not None and user.center == request.config_dict[CENTER].code and \
             check_password(user.password, password)
-        role = user.role if ok and user is not None else ""
+        return ok, user.role if ok and user is not None else ""
+    ok, role = await in_session(request.config_dict[SESSIONS], check)
     if not ok:
         limiter.failed(f"u:{name}", f"a:{peer}")
         return web.Response(status=401, text="wrong name or password")
