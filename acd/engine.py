@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -63,6 +64,7 @@ log = get_logger(__name__)
 _CONNECTED = "__connected__"
 _LOST = "__lost__"
 _SWEEP = "__sweep__"
+_RESYNC = "__resync__"
 
 # Measured (RELIABILITY.md): the deepest the queue got in the shift with faults was a few
 # hundred frames (an Asterisk restart's resync); the limits leave room for ten times that.
@@ -71,6 +73,7 @@ QUEUE_LOW = 1000
 PROBE_S = 10.0        # how often the queue_log position is measured
 PROBE_MARGIN_S = 2.0  # ...and saved once events this much later have been applied
 SWEEP_S = 300.0       # how often the channels are compared while connected
+LOSS_MARGIN_S = 10.0  # on a lost connection, replay from a position measured this long before
 
 
 @dataclass
@@ -96,6 +99,8 @@ class NodeLink:
     replayed: bool = False                # the position is good (replayed since the connect)
     blind_since: float | None = None      # no events were seen from then until the connect
     probe: tuple[float, Position] | None = None
+    # Positions saved since the connect, with when each was measured (the replay's own: 0).
+    positions: deque[tuple[float, Position]] = field(default_factory=lambda: deque(maxlen=32))
     probed_at: float = 0.0
     last_event_at: float = 0.0
     cursor_at: float = 0.0
@@ -288,12 +293,15 @@ class Engine:
         last: float | None = None
         for item in batch:
             try:
-                if item == _CONNECTED or (isinstance(item, tuple) and item and
-                                          item[0] in (_LOST, _SWEEP)):
+                if item in (_CONNECTED, _RESYNC) or (isinstance(item, tuple) and item and
+                                                     item[0] in (_LOST, _SWEEP)):
                     await self._commit(link, pending)
                     pending = Changes()
                     if item == _CONNECTED:
                         await self._on_connected(link)
+                    elif item == _RESYNC:
+                        if link.connected:
+                            await self._resync(link)
                     elif item[0] == _LOST:
                         await self._on_lost(link, item[1])
                     else:
@@ -325,6 +333,7 @@ class Engine:
         out: dict[str, Any] | None = None
         if link.replayed and link.probe is not None and last >= link.probe[0] + PROBE_MARGIN_S:
             link.position = link.probe[1]
+            link.positions.append(link.probe)
             out = {"at": last, "inode": link.position.inode, "offset": link.position.offset}
             link.probe = None
         elif now - link.cursor_at >= PROBE_S:
@@ -390,8 +399,8 @@ class Engine:
             # (or from just before the last event it applied), not the seats' history.
             link.import_since = (state.last_event_at - 60 if state.last_event_at
                                  else time.time() - IMPORT_S)
-        for uid, ended in state.closed.items():
-            self.model.closed.setdefault(uid, ended)
+        for call in state.closed:
+            self.model.closed.setdefault(call.uniqueid, call)
 
     async def _replay(self, link: NodeLink) -> Changes:
         """queue_log from the saved position through the model."""
@@ -409,6 +418,8 @@ class Engine:
         done = replay(self.model, lines, link.node.name, now, seats=not importing,
                       since=link.import_since or 0.0)
         link.position, link.import_since, link.replayed = position, None, True
+        link.positions.clear()
+        link.positions.append((0.0, position))
         done.changes.cursor = {"at": now, "inode": position.inode, "offset": position.offset}
         link.cursor_at = now
         log.info("queue_log replayed", node=link.node.name, path=str(link.queue_log),
@@ -438,6 +449,15 @@ class Engine:
         if link.connected:
             self._journal(link, outages=[{"start": now, "reason": why or "connection lost"}])
             link.blind_since = now
+            # Events sent just before the loss may never have arrived (bytes in flight, an
+            # Asterisk that stops): the next replay starts from a position measured well
+            # before it (lines applied twice change nothing).
+            safe = [p for t, p in link.positions if t <= now - LOSS_MARGIN_S]
+            if safe and safe[-1] != link.position:
+                link.position = safe[-1]
+                link.writer.submit({"calls": [], "seats": [], "outages": [], "cursor": {
+                    "at": link.last_event_at, "inode": link.position.inode,
+                    "offset": link.position.offset}})
         link.connected, link.since = False, now
         link.replayed, link.probe = False, None
         # Back off: 1, 2, 4 ... 30 s between attempts (panoramisk reconnects on its own).
@@ -454,8 +474,10 @@ class Engine:
             state = await ami.queue_status(link.manager)
             live = await ami.channels(link.manager)
         except ami.AmiError as exc:
-            log.warning("resync failed; the next connect tries again", node=link.node.name,
+            # Asterisk is up but not answering yet (still loading, after a restart): again.
+            log.warning("resync failed; trying again in 2 s", node=link.node.name,
                         error=str(exc))
+            asyncio.get_running_loop().call_later(2.0, self._enqueue, link, _RESYNC)
             return
         now = time.time()
         seen: dict[str, set[str]] = {}

@@ -74,7 +74,7 @@ class QueueToday:
         return len(self.entries)
 
 
-CLOSED_KEEP_S = 900.0
+CLOSED_KEEP_S = 300.0
 
 
 class LiveModel:
@@ -87,9 +87,10 @@ class LiveModel:
         self._load_call = load_call
         self._wrapup = {q.name: q.wrapup_s for q in center.queues}
         self._sl = {q.name: q.service_level_s for q in center.queues}
-        # Calls that ended in the last CLOSED_KEEP_S seconds (uniqueid -> end): a replay of
-        # queue_log leaves them alone (their ledger rows are complete and more precise).
-        self.closed: dict[str, float] = {}
+        # Calls that ended in the last CLOSED_KEEP_S seconds, as they ended: a replay of
+        # queue_log may still complete them (a line whose AMI event was lost, e.g. when
+        # Asterisk stops), and their guards keep what is known live.
+        self.closed: dict[str, CallState] = {}
         # While queue_log is replayed (acd/history/replay.py): lines older than a seat's last
         # known change leave it alone, and with follow_seats False (a ledger that never
         # followed the seats) call events change the calls only.
@@ -315,10 +316,10 @@ class LiveModel:
             call.hangup_by = "caller"
         changes.calls.append(call)
         del self.calls[uid]
-        self.closed[uid] = call.ended
-        if len(self.closed) > 1000:
+        self.closed[uid] = call
+        if len(self.closed) > 500:
             horizon = call.ended - CLOSED_KEEP_S
-            self.closed = {k: v for k, v in self.closed.items() if v >= horizon}
+            self.closed = {k: c for k, c in self.closed.items() if (c.ended or 0) >= horizon}
 
     # --- seats ---------------------------------------------------------------------------------
 

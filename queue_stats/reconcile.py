@@ -2,7 +2,11 @@
 
 For every call that entered a queue in the period, in either source, every queue stay must
 agree: that it exists, its outcome, its wait, and for an answered stay its seat and its talk
-time (waits and talk within `tolerance_s`, 1 s by default: queue_log keeps whole seconds). A
+time. queue_log keeps whole seconds (a wait is the whole second it left minus the whole second
+it entered), so the ledger's times are compared the same way: floor(left) - floor(entered)
+against queue_log's wait, floor(ended) - floor(answered) against its talk, within
+`tolerance_s` (1 s: Asterisk's event and its queue_log line may fall either side of a second's
+edge). A
 stay the ledger still has open (waiting, or answered with no talk time) is reported too
 (`open`): run the reconcile once the period's calls have ended. `differences()` lists every
 disagreement; on a clean run the list is empty. A missing or unreadable queue_log is
@@ -66,6 +70,18 @@ def _off(a: float | None, b: float | None, tolerance: float) -> bool:
     return b is not None and (a is None or abs(a - b) > tolerance)
 
 
+def _seconds(start: datetime | None, end: datetime | None, fallback: float | None
+             ) -> float | None:
+    """end - start in whole seconds as queue_log counts them (else the ledger's own figure)."""
+    if start is None or end is None:
+        return fallback
+    return float(int(_epoch(end)) - int(_epoch(start)))
+
+
+def _epoch(dt: datetime) -> float:
+    return dt.replace(tzinfo=UTC).timestamp()
+
+
 def compare(callid: str, stay: LogStay, row: QueueCall, tolerance_s: float) -> list[Difference]:
     """How one stay of the ledger differs from queue_log's."""
     theirs = _SAME.get(stay.outcome, stay.outcome)
@@ -78,11 +94,14 @@ def compare(callid: str, stay: LogStay, row: QueueCall, tolerance_s: float) -> l
     if ours != theirs:
         return [Difference(callid, stay.queue, "outcome", ours, theirs)]
     out = []
-    if _off(row.wait_s, stay.wait_s, tolerance_s):
+    wait = _seconds(row.entered_at, row.answered_at or row.left_at, row.wait_s)
+    if _off(wait, stay.wait_s, tolerance_s):
         out.append(Difference(callid, stay.queue, "wait", str(row.wait_s), str(stay.wait_s)))
     if stay.seat and row.seat_id != stay.seat:
         out.append(Difference(callid, stay.queue, "seat", row.seat_id, stay.seat))
-    if _off(row.talk_s, stay.talk_s, tolerance_s):
+    talk = _seconds(row.answered_at, row.ended_at, row.talk_s) if row.talk_s is not None \
+        else None
+    if _off(talk, stay.talk_s, tolerance_s):
         out.append(Difference(callid, stay.queue, "talk", str(row.talk_s), str(stay.talk_s)))
     return out
 

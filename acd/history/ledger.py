@@ -80,7 +80,7 @@ class Resume:
     seats: list[OpenSeat]
     position: Position | None
     last_event_at: float | None
-    closed: dict[str, float]   # calls that ended shortly before the last event: uniqueid -> end
+    closed: list[CallState]    # calls that ended shortly before the last event
 
 
 class Ledger:
@@ -149,15 +149,9 @@ class Ledger:
         from time import time as _now
         since = utc((now or _now()) - horizon_s)
         with self.sessions() as s:
-            rows = list(s.scalars(select(Call).where(Call.node == self.node,
-                                                     Call.ended_at.is_(None),
-                                                     Call.started_at >= since)))
-            stays: dict[str, list[QueueCall]] = {}
-            if rows:
-                for q in s.scalars(select(QueueCall).where(
-                        QueueCall.uniqueid.in_([r.uniqueid for r in rows]))):
-                    stays.setdefault(q.uniqueid, []).append(q)
-            calls = [_call_state(r, stays.get(r.uniqueid, [])) for r in rows]
+            calls = _call_states(s, select(Call).where(Call.node == self.node,
+                                                       Call.ended_at.is_(None),
+                                                       Call.started_at >= since))
             seats: dict[str, OpenSeat] = {}
             for i in s.scalars(select(SeatInterval).where(
                     SeatInterval.center == self.center, SeatInterval.ended_at.is_(None))
@@ -166,16 +160,15 @@ class Ledger:
                                             i.reason, i.queue, i.uniqueid)
             cur = s.get(EngineCursor, self.node)
             position = None
-            closed: dict[str, float] = {}
+            closed: list[CallState] = []
             if cur is not None and cur.queue_log_inode is not None:
                 position = Position(cur.queue_log_inode, cur.queue_log_offset or 0)
             if cur is not None:
                 # Calls that ended since a little before the saved position: queue_log lines
-                # after it may still name them; the replay leaves them alone.
-                for uid, ended in s.execute(select(Call.uniqueid, Call.ended_at).where(
-                        Call.node == self.node,
-                        Call.ended_at >= cur.last_event_at - timedelta(seconds=CLOSED_S))):
-                    closed[uid] = _epoch(ended)
+                # after it may still name them.
+                closed = _call_states(s, select(Call).where(
+                    Call.node == self.node,
+                    Call.ended_at >= cur.last_event_at - timedelta(seconds=CLOSED_S)))
             return Resume(calls, list(seats.values()), position,
                           _epoch(cur.last_event_at) if cur is not None else None, closed)
 
@@ -363,6 +356,17 @@ class Ledger:
 
 def _epoch(dt: datetime) -> float:
     return dt.replace(tzinfo=UTC).timestamp()
+
+
+def _call_states(s: Session, query: Any) -> list[CallState]:
+    """The calls a query selects, with their stays (two queries)."""
+    rows = list(s.scalars(query))
+    stays: dict[str, list[QueueCall]] = {}
+    if rows:
+        for q in s.scalars(select(QueueCall).where(
+                QueueCall.uniqueid.in_([r.uniqueid for r in rows]))):
+            stays.setdefault(q.uniqueid, []).append(q)
+    return [_call_state(r, stays.get(r.uniqueid, [])) for r in rows]
 
 
 def _call_state(row: Call, stays: list[QueueCall]) -> CallState:

@@ -15,7 +15,8 @@ moment it measured it, and a call still open at that position is in the ledger a
 restarted engine takes it up from the ledger (`Ledger.resume`) and the lines after the position
 finish it. Lines the engine had already applied live are recognized (a stay already answered
 or completed, a seat already on that call) and change nothing; seat lines older than the
-seat's last known change are skipped.
+seat's last known change are skipped. A call that ended a moment ago (its Hangup came, a line
+of it did not, as when Asterisk stops) is taken back for its lines.
 
 A ledger that has never followed this node (no saved position) takes the calls of the last
 `IMPORT_S` seconds of queue_log, but not the seats' history: its seats start from what Asterisk
@@ -108,13 +109,16 @@ def replay(model: LiveModel, lines: Iterable[LogLine], node: str, now: float,
             raw = event_of(line)
             if raw is None:
                 continue
+            closed = model.closed.get(line.callid)
             if line.event in CALL_EVENTS:
-                # A call the engine has closed is complete in the ledger; one it does not
-                # know began before the position and was closed too, unless this line is
-                # its entry into a queue.
-                if line.callid in model.closed or (line.callid not in model.calls and
-                                                   line.event != "ENTERQUEUE"):
+                # A call the engine does not know began before the position and was closed
+                # long ago, unless this line is its entry into a queue. A call it closed a
+                # moment ago is taken back for the line (its guards keep what is known).
+                if closed is None and line.callid not in model.calls and \
+                        line.event != "ENTERQUEUE":
                     continue
+                if closed is not None:
+                    model.calls[line.callid] = closed
             expire(line.epoch)
             if line.event in SEAT_EVENTS:
                 seat = model.seats.get(line.agent)
@@ -127,6 +131,9 @@ def replay(model: LiveModel, lines: Iterable[LogLine], node: str, now: float,
             except MalformedEvent as exc:
                 log.warning("queue_log line skipped", problem=str(exc), line=line.event)
                 continue
+            finally:
+                if closed is not None:
+                    model.calls.pop(line.callid, None)
             out.applied += 1
             if line.event in CALL_EVENTS:
                 out.calls.add(line.callid)

@@ -73,8 +73,9 @@ class Plan:
     calls: int = 1200
     rate: float = 1.0                    # calls per second, Poisson arrivals
     # Seat pools: (seats, talk seconds). The last pool is the long talkers.
-    pools: tuple[tuple[int, float], ...] = ((8, 5.0), (8, 20.0), (8, 60.0), (24, 240.0))
+    pools: tuple[tuple[int, float], ...] = ((12, 5.0), (8, 20.0), (8, 60.0), (24, 240.0))
     impatient: float = 0.1               # callers who give up after 5-20 s of waiting
+    patience_s: float = 900.0            # the others hang up this long after their keys
     survey: float = 0.3                  # callers who rate the service in the survey
     fault_s: float = 60.0                # Redis and FastAGI stopped this long
     lock_s: float = 30.0                 # the database lock held this long
@@ -91,8 +92,8 @@ class Plan:
     def small(cls) -> Plan:
         """The suite's shift (tests/test_soak.py): two dozen calls, every fault once, short,
         one after the other from the start."""
-        return cls(calls=24, rate=0.8, pools=((3, 3.0), (4, 25.0)), impatient=0.1,
-                   survey=0.2, fault_s=3.0, lock_s=3.0, db_timeout_s=1.0, long_talk=3,
+        return cls(calls=24, rate=0.8, pools=((3, 3.0), (4, 15.0)), impatient=0.1,
+                   patience_s=60.0, survey=0.2, fault_s=3.0, lock_s=3.0, db_timeout_s=1.0, long_talk=3,
                    busy_every_s=(8.0, 12.0), at=dict.fromkeys(FAULTS, 0.05))
 
 
@@ -129,6 +130,7 @@ class Verdict:
     lag_p99_ms_outside: float | None = None
     lag_p99_ms_during: float | None = None
     lag_samples: tuple[int, int] = (0, 0)
+    settled: bool = False             # at the end: no seat busy with a call, no caller waiting
     journal_backlog_high: int = 0
     pipeline_queue_high: int = 0
     duration_s: float = 0.0
@@ -206,6 +208,7 @@ class Shift:
     def _start_engine(self) -> float:
         """Start `hotline engine run`; the seconds until it is following Asterisk again."""
         t0 = time.time()
+        mark = self._mark("engine.log")
         log = open(self.tmp / "engine.log", "ab")
         self.engine_proc = subprocess.Popen(
             _hotline("--center", str(self.center_file), "engine", "run", "--instance",
@@ -213,7 +216,7 @@ class Shift:
                      "--db-timeout", str(self.plan.db_timeout_s), "--no-http"),
             env=self.env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
         log.close()
-        self._wait_log(self.tmp / "engine.log", "ami connected", t0, 60)
+        self._wait_log(self.tmp / "engine.log", "ami connected", mark, 60)
         return time.time() - t0
 
     def _kill_engine(self) -> None:
@@ -224,23 +227,25 @@ class Shift:
         self.engine_proc.wait(10)
 
     def _start_ivr(self) -> None:
-        t0 = time.time()
+        mark = self._mark("ivr.log")
         log = open(self.tmp / "ivr.log", "ab")
         self.ivr_proc = subprocess.Popen(
             _hotline("--center", str(self.center_file), "ivr", "serve", "--instance",
                      self.inst.name, "--redis", self.redis.url, "--no-database"),
             env=self.env, stdout=subprocess.DEVNULL, stderr=log, start_new_session=True)
         log.close()
-        self._wait_log(self.tmp / "ivr.log", "ivr listening", t0, 60)
+        self._wait_log(self.tmp / "ivr.log", "ivr listening", mark, 60)
 
-    def _wait_log(self, path: Path, text: str, since: float, timeout: float) -> None:
-        """Wait until `text` is in the log, in a line written after `since` (by size)."""
+    def _mark(self, name: str) -> int:
+        path = self.tmp / name
+        return path.stat().st_size if path.exists() else 0
+
+    def _wait_log(self, path: Path, text: str, mark: int, timeout: float) -> None:
+        """Wait until `text` is in the log, written after byte `mark`."""
         deadline = time.monotonic() + timeout
-        size0 = getattr(self, f"_size_{path.name}", 0)
         while time.monotonic() < deadline:
             data = path.read_bytes() if path.exists() else b""
-            if text.encode() in data[size0:]:
-                setattr(self, f"_size_{path.name}", len(data))
+            if text.encode() in data[mark:]:
                 return
             time.sleep(0.1)
         raise RuntimeError(f"{path.name} never said {text!r} (see {path})")
@@ -350,8 +355,8 @@ class Shift:
             time.sleep(2)
             f.ended = time.time()
             self._start_engine()
-            self._rss_start = _rss_kb(self.engine_proc.pid) if self.engine_proc else 0
             f.recovered = self._caught_up_after(f.ended, reconnected=True)
+            self._rss_start = _rss_kb(self.engine_proc.pid) if self.engine_proc else 0
         elif name == "redis":
             self.redis.stop()
             time.sleep(self.plan.fault_s)
@@ -361,9 +366,9 @@ class Shift:
         elif name == "fastagi":
             stop(self.ivr_proc)
             time.sleep(self.plan.fault_s)
-            self._start_ivr()
             f.ended = time.time()
-            f.recovered = f.ended  # the IVR answers the next call at once (checked below)
+            self._start_ivr()
+            f.recovered = time.time()  # listening: the next caller gets the menu
         elif name == "lock":
             with hold_lock(self.sql):
                 time.sleep(self.plan.lock_s)
@@ -383,7 +388,7 @@ class Shift:
         self.say(f"    {name}: back after {f.ended - f.started:.1f} s, caught up "
                  f"{f.recovery_s} s later")
 
-    def _settled(self, timeout: float) -> None:
+    def _settled(self, timeout: float) -> bool:
         """No seat on a call, ringing or in wrap-up, no caller waiting, the ledger caught up."""
         r = redis_sync.Redis(port=self.center.redis_port, socket_timeout=1)
         deadline = time.monotonic() + timeout
@@ -397,8 +402,9 @@ class Shift:
                 seats, queues = ["?"], [0]
             if not any(s in ("on_call", "ringing", "wrapup", "?") for s in seats) and \
                     not any(queues) and self._caught_up_after(0, 1):
-                return
+                return True
             time.sleep(0.5)
+        return False
 
     def _redis_rewritten_after(self, since: float, timeout: float = 60.0) -> float:
         r = redis_sync.Redis(port=self.center.redis_port, socket_timeout=1)
@@ -454,7 +460,8 @@ class Shift:
             started = time.time()
             since = int(started) - 1
             arrivals = plan.calls / plan.rate
-            due = sorted((plan.at[name] * arrivals, name) for name in FAULTS)
+            due = sorted((plan.at[name] * arrivals, FAULTS.index(name), name)
+                          for name in FAULTS)
             faults = threading.Thread(target=self._faults, args=(due, started), daemon=True)
             faults.start()
             placed, next_at = 0, time.monotonic()
@@ -474,7 +481,7 @@ class Shift:
                 c.stop()
             self._stop.set()
             # Every wrap-up has run out, the engine has written everything.
-            self._settled(max(q.wrapup_s for q in self.center.queues) + 10)
+            self.settled = self._settled(max(q.wrapup_s for q in self.center.queues) + 20)
             ended = time.time()
             assert self.engine_proc is not None
             self.rss.append((f"engine pid {self.engine_proc.pid}", self._rss_start,
@@ -491,13 +498,17 @@ class Shift:
             except rig.RigError:
                 pass
             self.inst.down()
+            if self.inst.queue_log.exists():  # kept with the logs, for a look afterwards
+                shutil.copy(self.inst.queue_log, self.tmp / "queue_log")
             self.redis.stop()
+            if hasattr(self, "sql"):
+                self.sql.dispose()
             self.pg.remove()
             if not os.environ.get("HOTLINE_KEEP_INSTANCES"):
                 shutil.rmtree(self.inst.base, ignore_errors=True)
 
-    def _faults(self, due: list[tuple[float, str]], started: float) -> None:
-        for at, name in due:
+    def _faults(self, due: list[tuple[float, int, str]], started: float) -> None:
+        for at, _, name in due:
             wait = started + at - time.time()
             if wait > 0:
                 time.sleep(wait)
@@ -510,7 +521,7 @@ class Shift:
     def _caller(self, sipp: Sipp, i: int) -> SippProcess:
         number = f"139{self.plan.seed % 100:02d}{i:06d}"
         impatient = self.rng.random() < self.plan.impatient
-        patience = self.rng.uniform(5, 20) if impatient else 900.0
+        patience = self.rng.uniform(5, 20) if impatient else self.plan.patience_s
         digits, hold = caller_plan(self.rng, patience, self.plan.survey)
         self.plans[number] = (patience, impatient)
         return sipp.callers(f"caller-{i}", [number], digits=digits, hold_s=hold, rate=1)
@@ -518,7 +529,8 @@ class Shift:
     # --- the verdict -------------------------------------------------------------------------------
 
     def _verdict(self, placed: int, since: int, ended: float, started: float) -> Verdict:
-        v = Verdict(calls_placed=placed, duration_s=round(ended - started, 1))
+        v = Verdict(calls_placed=placed, duration_s=round(ended - started, 1),
+                    settled=self.settled)
         queue_log = self.inst.queue_log
         logged = read_file(queue_log, since=since)
         mine = {c for c in logged if logged[c].first.caller in self.plans}
@@ -553,7 +565,8 @@ class Shift:
             call = logged[callid]
             final = call.final
             patience, impatient = self.plans.get(final.caller, (900.0, False))
-            short = (final.outcome == "answered" and final.talk_s is not None and
+            short = (not impatient and final.outcome == "answered" and
+                     final.talk_s is not None and
                      final.talk_s < self.seat_talk.get(final.seat, 0) - 1)
             gave_up = final.outcome == "abandoned" and not impatient
             if short or gave_up or final.open:
@@ -562,11 +575,31 @@ class Shift:
                     v.dropped_outside_restart += 1
                     v.difference_lines.append(f"{callid}: cut short outside the restart "
                                               f"({final.outcome}, talk {final.talk_s})")
+        agi = self.faults.get("fastagi")
+        if agi is not None and agi.started:
+            with Session(self.sql) as s:
+                fell = s.scalar(select(func.count()).select_from(Call).where(
+                    Call.caller_number.in_(list(self.plans)),
+                    Call.started_at >= datetime.fromtimestamp(agi.started, UTC).replace(
+                        tzinfo=None),
+                    Call.started_at <= datetime.fromtimestamp(agi.ended, UTC).replace(
+                        tzinfo=None),
+                    Call.ivr_result == "error"))
+            agi.note = f"{fell} callers went to the default queue meanwhile"
         v.faults = [{**asdict(f), "recovery_s": f.recovery_s} for f in self.faults.values()]
         v.rss_kb = self.rss
-        windows = [(f.started, (f.recovered or f.ended) + 1) for f in self.faults.values()]
-        during = [lag for at, lag in self.lags if any(a <= at <= b for a, b in windows)]
-        outside = [lag for at, lag in self.lags if not any(a <= at <= b for a, b in windows)]
+        windows = {f.name: (f.started, (f.recovered or f.ended) + 1)
+                   for f in self.faults.values()}
+        during = [lag for at, lag in self.lags
+                  if any(a <= at <= b for a, b in windows.values())]
+        outside = [lag for at, lag in self.lags
+                   if not any(a <= at <= b for a, b in windows.values())]
+        for f in v.faults:
+            a, b = windows[f["name"]]
+            lags = [lag for at, lag in self.lags if a <= at <= b]
+            p99 = percentile(lags, 0.99)
+            f["lag_p99_ms"] = None if p99 is None else round(1000 * p99, 1)
+            f["lag_samples"] = len(lags)
 
         def ms(x: float | None) -> float | None:
             return None if x is None else round(1000 * x, 1)
