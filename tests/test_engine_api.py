@@ -80,6 +80,7 @@ def test_seat_actions_over_http_with_roles(pbx: RunningPbx, tmp_path, ledger) ->
         assert 'hotline_seats{state="busy"} 1' in metrics
         assert 'hotline_ami_up{node="pbx1"} 1' in metrics
         assert 'hotline_calls_waiting{queue="manual"} 0' in metrics
+        assert 'hotline_ledger_backlog{node="pbx1"} ' in metrics
         assert call(port, "POST", "/api/seats/8002/ready", mine)[0] == 200
         assert call(port, "POST", "/api/seats/8002/signout", mine)[0] == 200
         assert call(port, "POST", "/api/seats/8001/signout", boss)[0] == 200

@@ -55,6 +55,16 @@ async def metrics(request: web.Request) -> web.Response:
               "# TYPE hotline_ami_up gauge"]
     for name, node in sorted(snap["nodes"].items()):
         lines.append(f'hotline_ami_up{{node="{name}"}} {1 if node["ami"] == "up" else 0}')
+    lines += ["# HELP hotline_ledger_backlog Changes kept in the journal, not yet in the database.",
+              "# TYPE hotline_ledger_backlog gauge"]
+    for name, node in sorted(snap["nodes"].items()):
+        lines.append(f'hotline_ledger_backlog{{node="{name}"}} '
+                     f'{node.get("ledger", {}).get("backlog", 0)}')
+    lines += ["# HELP hotline_ledger_failures_total Database writes refused (then retried).",
+              "# TYPE hotline_ledger_failures_total counter"]
+    for name, node in sorted(snap["nodes"].items()):
+        lines.append(f'hotline_ledger_failures_total{{node="{name}"}} '
+                     f'{node.get("ledger", {}).get("failures", 0)}')
     return web.Response(text="\n".join(lines) + "\n", content_type="text/plain",
                         charset="utf-8")
 
