@@ -201,3 +201,14 @@ def test_a_lock_longer_than_the_timeout_delays_writes_never_the_loop(tmp_path) -
     assert worst < 0.2
     call, stays = rows(engine_db, "pbx1-1796100000.9")
     assert call is not None and call.ended_at is not None and call.talk_s == 5.0
+
+
+def test_a_missing_queue_log_is_an_error_on_the_nodes_view(tmp_path) -> None:
+    missing = tmp_path / "nowhere" / "queue_log"
+    engine = Engine(CENTER, db.session_factory(ledger_db(tmp_path)), {"pbx1": "x"}, None,
+                    {"pbx1": missing})
+    link = engine.links["pbx1"]
+    asyncio.run(engine._replay(link))
+    view = engine.snapshot()["nodes"]["pbx1"]
+    assert str(missing) in view["queue_log_error"]
+    assert not link.replayed  # tried again at the next connect

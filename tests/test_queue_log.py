@@ -203,3 +203,16 @@ def test_a_missing_or_unreadable_queue_log_is_an_error_naming_the_path(tmp_path)
     directory.mkdir()
     with pytest.raises(QueueLogError, match=str(directory)):
         read_file(directory)
+
+
+def test_reconcile_names_a_missing_queue_log_and_exits_2(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    missing = tmp_path / "gone" / "queue_log"
+    out = subprocess.run([sys.executable, "-m", "hotline.shell.cli", "stats", "reconcile",
+                          "--database", f"sqlite:///{tmp_path / 'ledger.sqlite'}",
+                          "--queue-log", str(missing)], capture_output=True, text=True,
+                         timeout=60, env={**os.environ, "HOTLINE_VAR": str(tmp_path)})
+    assert out.returncode == 2
+    assert str(missing) in out.stderr and "Traceback" not in out.stderr

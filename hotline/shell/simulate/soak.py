@@ -470,6 +470,8 @@ class Shift:
                     callers.append(self._caller(sipp, placed))
                     placed += 1
                     next_at += self.rng.expovariate(plan.rate)
+                    if placed % 50 == 0:
+                        callers = [c for c in callers if c.running()]  # reaps the others
                 time.sleep(0.02)
             self.say(f"==> {placed} calls placed in {time.time() - started:.0f} s")
             faults.join()
