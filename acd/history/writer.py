@@ -44,6 +44,8 @@ class LedgerWriter:
         self.backlog_high = 0
         self.waiting_since: float | None = None   # the oldest unapplied record was kept then
         self.caught_up = threading.Event()
+        if not journal.backlog:
+            self.caught_up.set()
 
     # --- the engine's side -----------------------------------------------------------------------
 

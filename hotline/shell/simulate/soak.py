@@ -524,7 +524,14 @@ class Shift:
         number = f"139{self.plan.seed % 100:02d}{i:06d}"
         impatient = self.rng.random() < self.plan.impatient
         patience = self.rng.uniform(5, 20) if impatient else self.plan.patience_s
-        digits, hold = caller_plan(self.rng, patience, self.plan.survey)
+        digits, hold = caller_plan(self.rng, patience, 0.0)  # the menu's keys
+        if not impatient and self.rng.random() < self.plan.survey:
+            # A rater presses its rating every 8 s until the survey hears it (SIPp reads
+            # no scenario past about a hundred keys: at most 50, 400 s).
+            rating = self.rng.choices("1234", weights=(60, 30, 7, 3))[0]
+            repeats = min(50, int(patience // 8))
+            digits = [*digits, *[(8.0, rating)] * repeats]
+            hold = max(15.0, patience - 8.0 * repeats)
         self.plans[number] = (patience, impatient)
         return sipp.callers(f"caller-{i}", [number], digits=digits, hold_s=hold, rate=1)
 
