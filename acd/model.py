@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from acd.ami.events import Event
+from acd.ami.events import Event, MalformedEvent
 from acd.calls.state import CallState, QueueOutcome, Stay
 from acd.live.staffing import seats_needed
 from acd.seats.state import SeatMachine, SeatState, UnexpectedEvent
@@ -273,6 +273,14 @@ class LiveModel:
                          lambda s: s.connected(event.get("Queue"), event.uniqueid))
 
     def on_AgentComplete(self, event: Event, changes: Changes) -> None:
+        if not event.get("Uniqueid"):
+            # Asterisk 22 leaves the caller's fields out of AgentComplete when the caller's
+            # channel is already gone (seen when Asterisk stops): the call is the one the
+            # seat is on.
+            seat = self.seats.get(event.seat)
+            if seat is None or not seat.uniqueid:
+                raise MalformedEvent("AgentComplete without Uniqueid, for a seat on no call")
+            event = Event(event.name, {**event.fields, "Uniqueid": seat.uniqueid}, event.node)
         call = self._call(event)
         assert call is not None
         stay = self._stay(event, call)
@@ -304,6 +312,8 @@ class LiveModel:
             return
         call.ended = event.timestamp
         for stay in call.stays.values():
+            if stay.answered is not None and stay.ended is None:
+                self._talk_ended(call, stay, event.timestamp, changes)
             if stay.outcome is not QueueOutcome.WAITING:
                 continue
             if stay.left is not None:  # left the queue unanswered, then the call ended
@@ -320,6 +330,25 @@ class LiveModel:
         if len(self.closed) > 500:
             horizon = call.ended - CLOSED_KEEP_S
             self.closed = {k: c for k, c in self.closed.items() if (c.ended or 0) >= horizon}
+
+    def _talk_ended(self, call: CallState, stay: Stay, at: float, changes: Changes) -> None:
+        """The caller hung up on a talk whose end was not reported (an AgentComplete lost,
+        e.g. when Asterisk stops): the talk ended then, and the seat goes to wrap-up."""
+        stay.ended = at
+        stay.talk_s = round(max(0.0, at - (stay.answered or at)), 3)
+        today = self._today(stay.queue)
+        today.talk_sum += stay.talk_s
+        today.talked += 1
+        changes.queues.add(stay.queue)
+        seat = self.seats.get(stay.seat)
+        if not self.follow_seats or seat is None or seat.state is not SeatState.ON_CALL or \
+                seat.uniqueid != call.uniqueid:
+            return
+        old = seat.state
+        new = seat.completed(at, self._wrapup.get(stay.queue, 0))
+        self._transition(seat, old, new, at, changes)
+        if seat.state is SeatState.WRAPUP:
+            changes.wrapup_timers.append((seat.id, seat.wrapup_until))
 
     # --- seats ---------------------------------------------------------------------------------
 

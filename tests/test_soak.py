@@ -34,5 +34,6 @@ def test_a_shift_with_every_fault_loses_nothing(tmp_path) -> None:
     assert v.calls_in_queue_log > 0 and v.calls_in_ledger >= v.calls_in_queue_log, report
     assert (v.lost, v.differences) == (0, 0), report
     assert v.settled and v.open_calls == 0 and v.open_wrapups == 0, report
+    assert v.talks_without_interval == 0, report
     assert v.ended_not_uploaded == 0 and v.uploaded == v.calls_in_ledger, report
     assert v.dropped_outside_restart == 0, report

@@ -93,7 +93,7 @@ class Plan:
         """The suite's shift (tests/test_soak.py): two dozen calls, every fault once, short,
         one after the other from the start."""
         return cls(calls=24, rate=0.8, pools=((3, 3.0), (4, 15.0)), impatient=0.1,
-                   patience_s=60.0, survey=0.2, fault_s=3.0, lock_s=3.0, db_timeout_s=1.0, long_talk=3,
+                   patience_s=60.0, survey=0.2, fault_s=3.0, lock_s=5.0, db_timeout_s=1.0, long_talk=3,
                    busy_every_s=(8.0, 12.0), at=dict.fromkeys(FAULTS, 0.05))
 
 
@@ -120,6 +120,7 @@ class Verdict:
     difference_lines: list[str] = field(default_factory=list)
     open_calls: int = 0               # ledger calls of the shift with no end
     open_wrapups: int = 0
+    talks_without_interval: int = 0   # answered stays with no on_call interval of their seat
     uploaded: int = 0
     ended_not_uploaded: int = 0
     dropped: int = 0                  # callers cut short (the seat's talk or patience unmet)
@@ -138,7 +139,8 @@ class Verdict:
     @property
     def ok(self) -> bool:
         return (self.lost == 0 and self.differences == 0 and self.open_calls == 0 and
-                self.open_wrapups == 0 and self.ended_not_uploaded == 0 and
+                self.open_wrapups == 0 and self.talks_without_interval == 0 and
+                self.ended_not_uploaded == 0 and
                 self.dropped_outside_restart == 0)
 
 
@@ -561,6 +563,9 @@ class Shift:
                 SeatInterval.state == "wrapup", SeatInterval.ended_at.is_(None))) or 0
             ended_ids = set(s.scalars(select(Call.uniqueid).where(
                 Call.caller_number.in_(numbers), Call.ended_at.is_not(None))))
+            on_call = {(seat, uid) for seat, uid in s.execute(select(
+                SeatInterval.seat_id, SeatInterval.uniqueid).where(
+                    SeatInterval.state == "on_call"))}
         up = upload(self.sql, lo, hi, self.tmp / "uploads", self.center.code)
         sent = {json.loads(line)["uniqueid"] for line in
                 up.path.read_text(encoding="utf-8").splitlines()}
@@ -571,6 +576,12 @@ class Shift:
         restart = self.faults.get("asterisk")
         window = (restart.started - 1, restart.ended + 2) if restart else (0.0, 0.0)
         for callid in mine:
+            for stay in logged[callid].stays.values():
+                # Every talk is a seat's on_call interval too (the seat transitions of a
+                # batch the database refused were kept, not dropped).
+                if stay.answered is not None and (stay.seat, callid) not in on_call:
+                    v.talks_without_interval += 1
+                    v.difference_lines.append(f"{callid}: no on_call interval of {stay.seat}")
             call = logged[callid]
             final = call.final
             patience, impatient = self.plans.get(final.caller, (900.0, False))
