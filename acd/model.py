@@ -327,6 +327,7 @@ class LiveModel:
         changes.calls.append(call)
         del self.calls[uid]
         self.closed[uid] = call
+        log.info("call ended", uniqueid=uid, outcome=call.outcome, stays=len(call.stays))
         if len(self.closed) > 500:
             horizon = call.ended - CLOSED_KEEP_S
             self.closed = {k: c for k, c in self.closed.items() if (c.ended or 0) >= horizon}
