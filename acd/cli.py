@@ -1,5 +1,11 @@
 """The engine's commands: `hotline engine run|token`, `hotline seat ...`, `hotline web user`.
 
+    hotline web user add NAME --role R [--seat S] --password-stdin
+    hotline web user reset NAME --password-stdin     a new password; every session ends
+    hotline web user revoke NAME                     every session of the user ends
+    hotline web user remove NAME                     gone; its open pages stop at once
+    hotline engine token add NAME --role R [--seat S] | token remove NAME
+
 `engine run` is parsed here and run by the function the shell hands in
 (hotline.shell.wiring.run_engine): the engine, its web app and its API are put together there."""
 
@@ -7,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Callable
 
@@ -32,8 +39,10 @@ def _token_add(args: argparse.Namespace) -> int:
     center = _center(args)
     engine_db = db.open_database(center, args.database)
     try:
+        if args.unit and center.unit(args.unit) is None:
+            raise ValueError(f"--unit: {args.unit!r} is not a unit of the center file")
         token = tokens.create(db.session_factory(engine_db), args.name, args.role, center.code,
-                              args.seat or "")
+                              args.seat or "", args.unit or "")
     except ValueError as exc:
         print(f"hotline engine token add: {exc}", file=sys.stderr)
         return 2
@@ -96,8 +105,10 @@ def _user_add(args: argparse.Namespace) -> int:
         return 2
     engine_db = db.open_database(center, args.database)
     try:
+        if args.unit and center.unit(args.unit) is None:
+            raise ValueError(f"--unit: {args.unit!r} is not a unit of the center file")
         users.add(db.session_factory(engine_db), args.name, args.role, center.code, password,
-                  args.seat or "")
+                  args.seat or "", args.unit or "")
     except ValueError as exc:
         print(f"hotline web user add: {exc}", file=sys.stderr)
         return 2
@@ -107,21 +118,90 @@ def _user_add(args: argparse.Namespace) -> int:
     return 0
 
 
+def _read_password(args: argparse.Namespace, command: str) -> str | None:
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else args.password
+    if not password:
+        print(f"hotline web user {command}: give --password-stdin (or --password)",
+              file=sys.stderr)
+        return None
+    return password
+
+
+def _with_db(args: argparse.Namespace, what: str, act: Callable[..., object]) -> int:
+    """Run `act(sessions, center_code)` on the center's database; a refusal is one line."""
+    center = _center(args)
+    engine_db = db.open_database(center, args.database)
+    try:
+        act(db.session_factory(engine_db), center.code)
+    except ValueError as exc:
+        print(f"hotline {what}: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        engine_db.dispose()
+    return 0
+
+
+def _user_reset(args: argparse.Namespace) -> int:
+    password = _read_password(args, "reset")
+    if password is None:
+        return 2
+    code = _with_db(args, "web user reset",
+                    lambda s, c: users.reset(s, args.name, c, password))
+    if code == 0:
+        print(f"user {args.name}: new password; every session ended")
+    return code
+
+
+def _user_revoke(args: argparse.Namespace) -> int:
+    code = _with_db(args, "web user revoke", lambda s, c: users.revoke(s, args.name, c))
+    if code == 0:
+        print(f"user {args.name}: every session ended")
+    return code
+
+
+def _user_remove(args: argparse.Namespace) -> int:
+    code = _with_db(args, "web user remove", lambda s, c: users.remove(s, args.name, c))
+    if code == 0:
+        print(f"user {args.name} removed")
+    return code
+
+
+def _token_remove(args: argparse.Namespace) -> int:
+    code = _with_db(args, "engine token remove", lambda s, c: tokens.remove(s, args.name, c))
+    if code == 0:
+        print(f"token {args.name} removed")
+    return code
+
+
 def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
              run_engine: Callable[[argparse.Namespace], int]) -> None:
     webp = sub.add_parser("web", help="web users (the pages are served by hotline engine run)")
     wsub = webp.add_subparsers(dest="web_command", metavar="ACTION", required=True)
-    ua = wsub.add_parser("user", help="add a user: user add NAME --role R [--seat S]")
+    ua = wsub.add_parser("user", description="web users: add, reset, revoke, remove", help="web users: add NAME --role R [--seat S] | reset | revoke | "
+                         "remove NAME")
     usub = ua.add_subparsers(dest="user_command", metavar="ACTION", required=True)
-    uadd = usub.add_parser("add")
+    uadd = usub.add_parser("add", help="a new user: NAME --role R [--seat S | --unit U] --password-stdin")
     uadd.add_argument("name")
-    uadd.add_argument("--role", required=True,
-                      choices=("seat", "supervisor", "inspector", "analyst", "admin"))
+    uadd.add_argument("--role", required=True, choices=users.ROLES,
+                      help="revisit: a revisit worker (回访员), who sees the day's revisit list")
     uadd.add_argument("--seat")
+    uadd.add_argument("--unit", help="the handling unit's code ([[units]]) a unit user acts for")
     uadd.add_argument("--password-stdin", action="store_true")
     uadd.add_argument("--password", help="(for scripts; prefer --password-stdin)")
     uadd.add_argument("--database")
     uadd.set_defaults(func=_user_add)
+    ureset = usub.add_parser("reset", help="a new password for the user; every session ends")
+    ureset.add_argument("name")
+    ureset.add_argument("--password-stdin", action="store_true")
+    ureset.add_argument("--password", help="(for scripts; prefer --password-stdin)")
+    ureset.add_argument("--database")
+    ureset.set_defaults(func=_user_reset)
+    for name, func, text in (("revoke", _user_revoke, "end every session of the user"),
+                             ("remove", _user_remove, "delete the user; its pages stop at once")):
+        up = usub.add_parser(name, help=text)
+        up.add_argument("name")
+        up.add_argument("--database")
+        up.set_defaults(func=func)
     eng = sub.add_parser("engine", help="the ACD engine: AMI in, ledger and live state out")
     esub = eng.add_subparsers(dest="engine_command", metavar="ACTION", required=True)
     run = esub.add_parser("run", help="follow every node of the center until stopped")
@@ -129,7 +209,9 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
                      "in the state directory)")
     run.add_argument("--redis", help="Redis URL (default: the center's, else the rig's)")
     run.add_argument("--no-redis", action="store_true", help="run without a live snapshot")
-    run.add_argument("--instance", help="the rig instance name, for a one-node center")
+    run.add_argument("--instance", default=os.environ.get("HOTLINE_INSTANCE") or None,
+                     help="the rig instance name, for a one-node center (default: "
+                     "$HOTLINE_INSTANCE)")
     run.add_argument("--queue-log", action="append", metavar="NODE=PATH",
                      help="where a node's queue_log is (default: the rig's layout)")
     run.add_argument("--journal", metavar="DIR", help="where changes wait until the database "
@@ -139,14 +221,20 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     run.add_argument("--no-http", action="store_true", help="serve no HTTP API")
     run.add_argument("--http-port", type=int, help="API port (default: the center's http_port)")
     run.set_defaults(func=run_engine)
-    tok = esub.add_parser("token", help="API tokens: add NAME --role seat|supervisor|admin")
+    tok = esub.add_parser("token", help="API tokens: add NAME --role "
+                          "seat|supervisor|admin|unit|partner|revisit")
     tsub = tok.add_subparsers(dest="token_command", metavar="ACTION", required=True)
     add = tsub.add_parser("add", help="make a token (printed once)")
     add.add_argument("name")
-    add.add_argument("--role", required=True, choices=("seat", "supervisor", "admin"))
+    add.add_argument("--role", required=True, choices=tokens.ROLES)
     add.add_argument("--seat", help="the seat a seat token acts for")
+    add.add_argument("--unit", help="the handling unit a unit token acts for")
     add.add_argument("--database")
     add.set_defaults(func=_token_add)
+    rm = tsub.add_parser("remove", help="delete a token: it is refused from the next request")
+    rm.add_argument("name")
+    rm.add_argument("--database")
+    rm.set_defaults(func=_token_remove)
 
     seat = sub.add_parser("seat", help="act on a seat: signin, signout, busy, ready, end-wrapup")
     ssub = seat.add_subparsers(dest="seat_command", metavar="ACTION", required=True)

@@ -33,7 +33,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -48,11 +48,12 @@ from acd.ami.events import Event, MalformedEvent
 from acd.calls.state import CallState
 from acd.history.journal import Journal
 from acd.history.ledger import Ledger, Resume
-from acd.history.models import QueueCall
+from acd.history.models import Call, QueueCall
 from acd.history.queue_log import Position, QueueLogError, read_from, size_of
 from acd.history.replay import IMPORT_S, replay
 from acd.history.writer import LedgerWriter
 from acd.live.store import LiveStore, Snapshot
+from acd.metrics import EngineMetrics
 from acd.model import Changes, LiveModel
 from acd.seats.state import SeatMachine, SeatState
 from asterisk_conf.render import InstancePaths
@@ -116,15 +117,18 @@ class NodeLink:
 class Engine:
     def __init__(self, center: Center, sessions: sessionmaker[Session], secrets: dict[str, str],
                  redis_url: str | None, queue_logs: dict[str, Path | None],
-                 journal_dir: Path | None = None) -> None:
+                 journal_dir: Path | None = None,
+                 metrics: EngineMetrics | None = None) -> None:
         self.center = center
         self.sessions = sessions
+        self.metrics = metrics
         self.links: dict[str, NodeLink] = {}
         for n in center.nodes:
             ledger = Ledger(sessions, center.code, n.name)
             journal = Journal(journal_dir / f"{n.name}.jsonl" if journal_dir else None)
-            self.links[n.name] = NodeLink(n, secrets[n.name], ledger,
-                                          LedgerWriter(ledger, journal), queue_logs.get(n.name))
+            writer = LedgerWriter(ledger, journal, timed=self._ledger_timed)
+            self.links[n.name] = NodeLink(n, secrets[n.name], ledger, writer,
+                                          queue_logs.get(n.name))
         self._ledger = next(iter(self.links.values())).ledger
         self.model = LiveModel(center)
         self.live = LiveStore(redis_url, center.code) if redis_url else None
@@ -146,14 +150,16 @@ class Engine:
         since = start.astimezone(ZoneInfo("UTC")).replace(tzinfo=None)
         with sessions() as s:
             return list(s.execute(select(QueueCall.queue, QueueCall.outcome, QueueCall.wait_s,
-                                         QueueCall.entered_at, QueueCall.talk_s)
+                                         QueueCall.entered_at, QueueCall.talk_s,
+                                         QueueCall.answered_at, Call.started_at)
+                                  .join(Call, Call.uniqueid == QueueCall.uniqueid)
                                   .where(QueueCall.entered_at >= since,
                                          QueueCall.entered_at < since + timedelta(days=1))
                                   .order_by(QueueCall.entered_at)).all())
 
     def _count_today(self, rows: list[Any]) -> None:
         utc = ZoneInfo("UTC")
-        for queue, outcome, wait, entered, talk in rows:
+        for queue, outcome, wait, entered, talk, answered, started in rows:
             if outcome == "overflowed":
                 continue  # counted in the queue it overflowed to
             today = self.model._today(queue)
@@ -164,6 +170,8 @@ class Engine:
             if outcome in ("answered", "transferred"):
                 today.answered += 1
                 today.wait_sum += wait or 0.0
+                today.arrival_wait_sum += (answered - started).total_seconds() \
+                    if answered and started else wait or 0.0
                 if (wait or 0.0) <= self.model._sl.get(queue, 10):
                     today.answered_within_sl += 1
             elif outcome == "abandoned":
@@ -292,12 +300,13 @@ class Engine:
     async def _handle_batch(self, link: NodeLink, batch: list[Any]) -> None:
         pending = Changes()
         last: float | None = None
+        newest: float | None = None  # the batch's latest event time (the Redis lag metric)
         for item in batch:
             try:
                 if item in (_CONNECTED, _RESYNC) or (isinstance(item, tuple) and item and
                                                      item[0] in (_LOST, _SWEEP)):
-                    await self._commit(link, pending)
-                    pending = Changes()
+                    await self._commit(link, pending, newest)
+                    pending, newest = Changes(), None
                     if item == _CONNECTED:
                         await self._on_connected(link)
                     elif item == _RESYNC:
@@ -310,6 +319,7 @@ class Engine:
                     continue
                 event = Event.parse(item, link.node.name)
                 link.events += 1
+                newest = event.timestamp
                 pending.merge(self.model.handle(event))
                 if event.name != "HotlineWrapupOver":
                     last = event.timestamp
@@ -324,7 +334,7 @@ class Engine:
         if last is not None:
             link.last_event_at = max(link.last_event_at, last)
             pending.cursor = self._cursor(link, last)
-        await self._commit(link, pending)
+        await self._commit(link, pending, newest)
 
     def _cursor(self, link: NodeLink, last: float) -> dict[str, Any] | None:
         """The cursor to save with this batch, if it is time: the last event applied and,
@@ -562,16 +572,26 @@ class Engine:
             max(0.0, due - time.time()), link.queue.put_nowait,
             {"Event": "HotlineWrapupOver", "MemberName": seat_id, "Timestamp": str(due)})
 
-    async def _commit(self, link: NodeLink, changes: Changes) -> None:
+    def _ledger_timed(self, node: str, seconds: float) -> None:
+        """One ledger transaction of the writer thread, timed (prometheus_client's metrics
+        are thread-safe)."""
+        if self.metrics is not None:
+            self.metrics.ledger_write.labels(node).observe(seconds)
+
+    async def _commit(self, link: NodeLink, changes: Changes,
+                      event_at: float | None = None) -> None:
         if not changes and changes.cursor is None:
             return
         calls = {c.uniqueid: c for c in changes.calls}
-        if calls or changes.seats or changes.cursor is not None:
+        if calls or changes.seats or changes.spies or changes.cursor is not None:
             link.writer.submit({
                 "calls": [c.to_dict() for c in calls.values()],
                 "seats": [{"seat": t.seat, "new": t.new.value, "at": t.at, "reason": t.reason,
                            "queue": t.queue, "uniqueid": t.uniqueid} for t in changes.seats],
+                "spies": [asdict(e) for e in changes.spies],
                 "cursor": changes.cursor, "outages": []})
+        if self.metrics is not None:
+            self.metrics.calls(changes.calls)
         for seat_id, due in changes.wrapup_timers:
             self._wrapup_timer(link, seat_id, due)
         if self.live is not None:
@@ -580,6 +600,8 @@ class Engine:
                 await self.live.change("queue", name, self.model.queue_view(name, now))
             for seat_id in dict.fromkeys(t.seat for t in changes.seats):
                 await self.live.change("seat", seat_id, self.model.seats[seat_id].snapshot())
+            if self.metrics is not None and event_at is not None and changes:
+                self.metrics.lag.labels(link.node.name).observe(max(0.0, time.time() - event_at))
 
     async def _publish_node(self, link: NodeLink) -> None:
         if self.live is not None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from acd.ami.events import Event, MalformedEvent
 from acd.calls.state import CallState, QueueOutcome, Stay
+from acd.history.spy import REFUSALS, SpyEvent
 from acd.live.staffing import seats_needed
 from acd.seats.state import SeatMachine, SeatState, UnexpectedEvent
 from hotline.center import Center
@@ -39,9 +40,11 @@ class Changes:
     queues: set[str] = field(default_factory=set)
     wrapup_timers: list[tuple[str, float]] = field(default_factory=list)  # (seat, due at)
     cursor: float | None = None  # replay queue_log from here after a restart
+    spies: list[SpyEvent] = field(default_factory=list)  # the listening audit (acd/history/spy.py)
 
     def __bool__(self) -> bool:
-        return bool(self.calls or self.seats or self.queues or self.wrapup_timers)
+        return bool(self.calls or self.seats or self.queues or self.wrapup_timers
+                    or self.spies)
 
     def merge(self, other: Changes) -> None:
         """Add another event's changes after these (calls are written in their last state)."""
@@ -49,6 +52,7 @@ class Changes:
         self.seats.extend(other.seats)
         self.queues |= other.queues
         self.wrapup_timers.extend(other.wrapup_timers)
+        self.spies.extend(other.spies)
         if other.cursor is not None:
             self.cursor = other.cursor
 
@@ -60,6 +64,9 @@ class QueueToday:
     abandoned: int = 0
     answered_within_sl: int = 0
     wait_sum: float = 0.0
+    # From the call's arrival (dialling 12328, the IVR included) to the answer: the average
+    # wait the province scores (seed 002 art. 6 (四), docs/indicators.md), for the wallboard.
+    arrival_wait_sum: float = 0.0
     talk_sum: float = 0.0
     talked: int = 0
     entries: deque[float] = field(default_factory=deque)  # queue entries of the last hour
@@ -126,6 +133,8 @@ class LiveModel:
     def on_Newchannel(self, event: Event, changes: Changes) -> None:
         if event.get("Context") != "hotline-inbound":
             return  # seats' channels, local channels: not calls into the center
+        if event.get("Linkedid", event.uniqueid) != event.uniqueid:
+            return  # a leg the call dialled (a hand-off to 12306 ...): part of its call
         call = self._call(event)
         assert call is not None
         call.caller = event.get("CallerIDNum")
@@ -154,12 +163,42 @@ class LiveModel:
             changes.calls.append(call)
 
     def on_user_HotlineSurvey(self, event: Event, changes: Changes) -> None:
-        call = self._call(event)
-        assert call is not None
+        """The caller's answer, credited to the call. A survey never makes a call: an event
+        for a channel that is no call into the center (a seat's own channel, a forged id) is
+        dropped, so no rated call reaches the figures or the upload."""
+        call = self._call(event, create=False)
+        if call is None:
+            log.warning("survey for no known call dropped", uniqueid=event.uniqueid,
+                        seat=event.get("Seat"))
+            return
         score = event.get("Score")
         call.survey_score = int(score) if score in ("1", "2", "3", "4") else None
         call.survey_at = event.timestamp
         changes.calls.append(call)
+
+    # --- listening (ChanSpy): the audit trail -------------------------------------------------
+
+    def on_user_HotlineSpy(self, event: Event, changes: Changes) -> None:
+        status = event.get("Status")
+        kind = "refused" if status in REFUSALS else status
+        if kind not in ("start", "end", "refused"):
+            return
+        audit = event.get("Audit")
+        changes.spies.append(SpyEvent(
+            kind=kind, at=event.timestamp, spyer_uniqueid=event.uniqueid,
+            supervisor=event.get("Supervisor"), seat=event.get("Seat"), mode=event.get("Mode"),
+            target=event.get("Target"), by_user=event.get("By"),
+            audit_id=int(audit) if audit.isdigit() and len(audit) < 12 else None,
+            reason=status))
+
+    def on_ChanSpyStart(self, event: Event, changes: Changes) -> None:
+        changes.spies.append(SpyEvent(kind="chanspy_start", at=event.timestamp,
+                                      spyer_uniqueid=event.require("SpyerUniqueid"),
+                                      target=event.get("SpyeeChannel")))
+
+    def on_ChanSpyStop(self, event: Event, changes: Changes) -> None:
+        changes.spies.append(SpyEvent(kind="chanspy_stop", at=event.timestamp,
+                                      spyer_uniqueid=event.require("SpyerUniqueid")))
 
     def on_QueueCallerJoin(self, event: Event, changes: Changes) -> None:
         call = self._call(event)
@@ -265,6 +304,8 @@ class LiveModel:
             today.answered += 1
             wait = stay.wait_s or 0.0
             today.wait_sum += wait
+            today.arrival_wait_sum += max(0.0, event.timestamp - call.started) \
+                if call.started else wait
             if wait <= self._sl.get(stay.queue, 10):
                 today.answered_within_sl += 1
             changes.calls.append(call)
@@ -457,6 +498,11 @@ class LiveModel:
             "abandoned_today": t.abandoned,
             "answered_within_sl_today": t.answered_within_sl,
             "average_wait_today_s": round(t.wait_sum / t.answered, 2) if t.answered else None,
+            # From the call's arrival to the answer (the assessed average wait), and its sum
+            # so a wallboard adds queues up into the center's figure.
+            "average_arrival_wait_today_s":
+                round(t.arrival_wait_sum / t.answered, 2) if t.answered else None,
+            "arrival_wait_sum_today_s": round(t.arrival_wait_sum, 3),
             # As in docs/indicators.md: answered / queued (calls still waiting included).
             "manual_connection_rate_today":
                 round(t.answered / t.offered, 4) if t.offered > 0 else None,

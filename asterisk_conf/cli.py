@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from asterisk_conf import rig
+from asterisk_conf import fail2ban, rig, tls
 from hotline import center as center_mod
 from hotline import paths
 from hotline import secrets as secrets_mod
@@ -24,6 +25,12 @@ def _instance(args: argparse.Namespace) -> rig.Instance:
     center = center_mod.load(args.center or center_mod.default_path())
     return rig.instance(center, node=args.node, name=args.instance,
                         installers=args.installers_for(center))
+
+
+def instance_default() -> str | None:
+    """`--instance`'s default: `$HOTLINE_INSTANCE` (a deployment names its instance once, in
+    its environment), else `<center>-<node>`."""
+    return os.environ.get("HOTLINE_INSTANCE") or None
 
 
 def _build(args: argparse.Namespace) -> int:
@@ -86,15 +93,30 @@ def _cli(args: argparse.Namespace) -> int:
 
 
 def _credentials(args: argparse.Namespace) -> int:
-    inst = _instance(args)
-    node = inst.node
+    """From the center file and the secrets alone: no Asterisk root is needed (a deployment's
+    engine container has none)."""
+    center = center_mod.load(args.center or center_mod.default_path())
+    node = center.node(args.node)
+    secrets = secrets_mod.load_or_create(center, paths.state_dir())
     print(f"SIP registrar: {node.bind}:{node.sip_port} (UDP)")
-    for seat in inst.center.seats_on(node.name):
-        print(f"  seat {seat.id}: username {seat.id}  password {inst.secrets.seats[seat.id]}")
-    for sup in inst.center.supervisors_on(node.name):
+    for seat in center.seats_on(node.name):
+        print(f"  seat {seat.id}: username {seat.id}  password {secrets.seats[seat.id]}")
+    for sup in center.supervisors_on(node.name):
         print(f"  supervisor {sup.id}: username {sup.id}  "
-              f"password {inst.secrets.supervisors[sup.id]}")
-    print(f"AMI: {node.bind}:{node.ami_port} user {node.ami_user} secret {inst.ami_secret}")
+              f"password {secrets.supervisors[sup.id]}")
+    if node.tls_port:
+        crt, _ = tls.ensure(paths.state_dir(), center, node)
+        print(f"SIP over TLS: {node.bind}:{node.tls_port}, certificate SHA-256 "
+              f"{tls.fingerprint(crt)}")
+    print(f"AMI: {node.bind}:{node.ami_port} user {node.ami_user} "
+          f"secret {secrets.ami_secret(node.name)}")
+    return 0
+
+
+def _fail2ban(args: argparse.Namespace) -> int:
+    """The fail2ban jail of the instance, for /etc/fail2ban/jail.d/ (asterisk_conf/fail2ban.py)."""
+    inst = _instance(args)
+    print(fail2ban.jail_conf(inst.center, inst.node, inst.name, inst.security_log), end="")
     return 0
 
 
@@ -117,7 +139,8 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     def add(name: str, func, help: str) -> argparse.ArgumentParser:  # type: ignore[no-untyped-def]
         p = psub.add_parser(name, help=help)
         p.add_argument("--node", help="node of the center (default: the first)")
-        p.add_argument("--instance", help="instance name (default: <center>-<node>)")
+        p.add_argument("--instance", default=instance_default(),
+                       help="instance name (default: $HOTLINE_INSTANCE, else <center>-<node>)")
         p.set_defaults(func=func)
         return p
 
@@ -132,6 +155,8 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     c = add("cli", _cli, "run one Asterisk CLI command, e.g. hotline pbx cli queue show")
     c.add_argument("words", nargs="+")
     add("credentials", _credentials, "SIP passwords of the seats and the AMI secret")
+    add("fail2ban", _fail2ban, "the fail2ban jail that bans addresses failing at SIP "
+        "(put it in /etc/fail2ban/jail.d/)")
     r = psub.add_parser("reap", help="kill every Asterisk, SIPp and Redis this project left running")
     r.add_argument("--check", action="store_true",
                    help="exit 1 if anything had to be killed (used after the test suite)")

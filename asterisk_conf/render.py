@@ -37,6 +37,9 @@ MODULES = (
     "func_strings", "func_logic", "func_channel", "func_callerid", "func_global",
     "func_timeout", "func_dialplan", "func_math", "func_db", "func_cut", "func_hangupcause", "func_devstate",
     "func_sorcery", "func_pjsip_endpoint", "func_env", "func_uri", "func_volume",
+    # security events (failed registrations, unknown callers) into log/security.log, which
+    # fail2ban reads (asterisk_conf/fail2ban.py)
+    "res_security_log",
 )
 
 
@@ -78,6 +81,15 @@ class InstancePaths:
     def recordings(self) -> str:
         return f"{self.spool}/monitor"
 
+    @property
+    def keys(self) -> str:
+        """The TLS certificate and key of the node (asterisk_conf/tls.py writes them)."""
+        return f"{self.lib}/keys"
+
+    @property
+    def security_log(self) -> str:
+        return f"{self.log}/security.log"
+
 
 def asterisk_conf(p: InstancePaths, node: Node) -> str:
     # systemname prefixes every Uniqueid, so calls of several nodes never share an id.
@@ -117,11 +129,24 @@ dateformat = %F %T.%3q
 
 [logfiles]
 messages.log => notice,warning,error,verbose(1)
+security.log => security
 console => error
 """
 
 
+# What the engine needs of the AMI, and nothing more (checked by tests/test_security_ami.py
+# against every action of acd/ami/actions.py and every event acd/model.py reads):
+#   read  call (Newchannel, Hangup, ChanSpyStart/Stop), agent (Queue*, Agent*), user (UserEvent)
+#   write agent (QueueAdd/Remove/Pause), call (Setvar, Getvar, Redirect), originate
+#         (Originate into a context, never an application), reporting (CoreShowChannels)
+# QueueStatus, Ping, Login need no class. Never system, command or config: with those an AMI
+# login could run shell commands or rewrite the dialplan.
+AMI_READ = ("call", "agent", "user")
+AMI_WRITE = ("call", "agent", "originate", "reporting")
+
+
 def manager_conf(node: Node, secrets: Secrets) -> str:
+    permits = "\n".join(f"permit = {net}" for net in node.ami_acl)
     return f"""[general]
 enabled = yes
 webenabled = no
@@ -129,13 +154,15 @@ port = {node.ami_port}
 bindaddr = {node.bind}
 displayconnects = no
 timestampevents = yes
+authlimit = 10
+authtimeout = 10
 
 [{node.ami_user}]
 secret = {secrets.ami_secret(node.name)}
 deny = 0.0.0.0/0.0.0.0
-permit = 127.0.0.0/255.0.0.0
-read = system,call,agent,user,config,dtmf,reporting,cdr,dialplan,command
-write = system,call,agent,user,config,command,reporting,originate
+{permits}
+read = {",".join(AMI_READ)}
+write = {",".join(AMI_WRITE)}
 writetimeout = 5000
 eventfilter(action(exclude),name(VarSet)) =
 eventfilter(action(exclude),name(Newexten)) =
@@ -144,14 +171,20 @@ eventfilter(action(exclude),name(RTCPReceived)) =
 """
 
 
+def _acl(networks: tuple[str, ...]) -> str:
+    return "deny = 0.0.0.0/0\n" + "".join(f"permit = {n}\n" for n in networks)
+
+
 def _sip_phone(note: str, user: str, name: str, context: str, node: Node, password: str) -> str:
     """One registering phone (a seat's or a supervisor's): endpoint, digest auth, one contact.
-    The context decides what the phone may dial."""
+    It is known by its user name and must give its password (identify_by = username); it may
+    only come from the node's seat networks. The context decides what the phone may dial."""
     return f"""; {note}
 [{user}]
 type = endpoint
 context = {context}
 callerid = "{name}" <{user}>
+identify_by = username
 disallow = all
 allow = ulaw,alaw,gsm
 dtmf_mode = rfc4733
@@ -162,7 +195,7 @@ force_rport = yes
 rewrite_contact = yes
 auth = {user}-auth
 aors = {user}
-
+{_acl(node.seat_networks)}
 [{user}-auth]
 type = auth
 auth_type = digest
@@ -177,38 +210,76 @@ default_expiration = 600
 """
 
 
-def pjsip_conf(center: Center, node: Node, secrets: Secrets) -> str:
+def _tls_transport(node: Node, paths: InstancePaths) -> str:
+    if not node.tls_port:
+        return ""
+    return f"""
+; SIP over TLS for seats (the certificate is generated once per node by the rig).
+[transport-tls]
+type = transport
+protocol = tls
+bind = {node.bind}:{node.tls_port}
+cert_file = {paths.keys}/sip.crt
+priv_key_file = {paths.keys}/sip.key
+method = tlsv1_2
+verify_client = no
+"""
+
+
+def carrier_addresses(center: Center, node: Node) -> tuple[str, ...]:
+    """Who may call in as the public network: the node's `pstn_addresses`, and the SIP
+    front's address when the center has one elsewhere (it hands the calls on,
+    asterisk_conf/kamailio.py). Matched by source address, never by the From header."""
+    front = center.front
+    if front is not None and front.bind != node.bind and \
+            f"{front.bind}/32" not in node.pstn_addresses and front.bind not in node.pstn_addresses:
+        return (*node.pstn_addresses, f"{front.bind}/32")
+    return node.pstn_addresses
+
+
+def pjsip_conf(center: Center, node: Node, secrets: Secrets,
+               paths: InstancePaths | None = None) -> str:
+    paths = paths or InstancePaths("/srv/hotline/unknown")
+    gateway = (f"contact = sip:{node.pstn_gateway}" if node.pstn_gateway
+               else "; no pstn_gateway: hand-offs are announced, not dialled")
     parts = [f"""[global]
 type = global
 user_agent = hotline12328
+; Seats and supervisor phones are known by user name and must authenticate; only the carrier
+; (pstn) is known by its address, and nothing is known by a From header alone.
 endpoint_identifier_order = username,ip
 
 [transport-udp]
 type = transport
 protocol = udp
 bind = {node.bind}:{node.sip_port}
-
-; The public network: calls to 12328 arrive here (a carrier gateway in production,
-; SIPp callers on loopback in tests). Hand-offs to other hotlines leave through it.
+{_tls_transport(node, paths)}
+; The public network: calls to 12328 arrive here (a carrier gateway in production, SIPp
+; callers on loopback in tests). It is the carrier because of where a request comes from
+; (identify by ip, pstn_addresses), never because of what its From header says, and nothing
+; else may use this endpoint (its ACL). Hand-offs to other hotlines leave through it.
 [pstn]
 type = endpoint
 context = hotline-inbound
+identify_by = ip
 disallow = all
 allow = ulaw,alaw,gsm
 dtmf_mode = rfc4733
 direct_media = no
 rtp_symmetric = yes
 media_address = {node.bind}
+allow_transfer = no
+allow_subscribe = no
 aors = pstn
-
+{_acl(carrier_addresses(center, node))}
 [pstn]
 type = aor
-{f"contact = sip:{node.pstn_gateway}" if node.pstn_gateway else "; no pstn_gateway: hand-offs are announced, not dialled"}
+{gateway}
 
 [pstn]
 type = identify
 endpoint = pstn
-match = {node.bind}
+match = {",".join(carrier_addresses(center, node))}
 """]
     for seat in center.seats_on(node.name):
         parts.append(_sip_phone(f"seat {seat.id} ({seat.name}): queues {', '.join(seat.queues)}",
@@ -221,7 +292,10 @@ match = {node.bind}
 
 
 def rtp_conf(node: Node) -> str:
-    return f"[general]\nrtpstart = {node.rtp_start}\nrtpend = {node.rtp_end}\nstrictrtp = no\n"
+    # strictrtp: once a call's media source is learnt, RTP from anywhere else is dropped
+    # (no injected audio, no hijacked stream).
+    return (f"[general]\nrtpstart = {node.rtp_start}\nrtpend = {node.rtp_end}\n"
+            "strictrtp = yes\nprobation = 4\n")
 
 
 def queues_conf(center: Center) -> str:
@@ -348,7 +422,7 @@ def render_node(center: Center, node: Node, secrets: Secrets, paths: InstancePat
         "modules.conf": modules_conf(),
         "logger.conf": logger_conf(),
         "manager.conf": manager_conf(node, secrets),
-        "pjsip.conf": pjsip_conf(center, node, secrets),
+        "pjsip.conf": pjsip_conf(center, node, secrets, paths),
         "rtp.conf": rtp_conf(node),
         "queues.conf": queues_conf(center),
         "musiconhold.conf": musiconhold_conf(paths),

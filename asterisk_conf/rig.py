@@ -23,6 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from asterisk_conf import tls
 from asterisk_conf.render import InstancePaths, render_node
 from hotline import paths
 from hotline import secrets as secrets_mod
@@ -96,6 +97,8 @@ class Instance:
     # Extra config files written after rendering (e.g. a benchmark's extensions_local.conf).
     extra_config: dict[str, str] = field(default_factory=dict)
     installers: tuple[Installer, ...] = ()
+    # The state directory (secrets, the TLS certificate); None: the machine's default.
+    state: Path | None = None
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -118,6 +121,11 @@ class Instance:
         return self.host(self.inner.log) / "messages.log"
 
     @property
+    def security_log(self) -> Path:
+        """Refused SIP requests (res_security_log): what fail2ban reads."""
+        return self.host(self.inner.security_log)
+
+    @property
     def console_log(self) -> Path:
         return self.base / "console.log"
 
@@ -138,23 +146,37 @@ class Instance:
         return self.secrets.ami_secret(self.node.name)
 
     # lifecycle
-    def render(self, system_hosts: bool = True) -> None:
+    def render(self, system_hosts: bool = True, shared_group: bool = False) -> None:
         """Write this node's config into the instance directory (replacing what was there).
 
         `system_hosts`: also make the machine's name resolve inside the root (the rig's own
-        root; not for a deployment's tree)."""
+        root; not for a deployment's tree). `shared_group`: for a deployment where Asterisk
+        runs as another user than the one rendering (docker/, systemd): the directories are
+        group-writable and set-group-id, the secret files readable by the group, so an
+        `asterisk` user in the renderer's group (`hotline`) reads the config and writes its
+        logs, spool and recordings, and the engine reads them back."""
         etc = self.host(self.inner.etc)
         shutil.rmtree(etc, ignore_errors=True)
-        for d in (etc, self.host(self.inner.run), self.host(self.inner.log),
-                  self.host(self.inner.spool), self.host(self.inner.lib),
-                  self.host(self.inner.moh), self.recordings, self.prompts,
-                  self.base / "cache"):
+        dirs = (self.base, etc, self.host(self.inner.run), self.host(self.inner.log),
+                self.host(self.inner.spool), self.host(self.inner.lib),
+                self.host(self.inner.moh), self.recordings, self.prompts, self.base / "cache")
+        for d in dirs:
             d.mkdir(parents=True, exist_ok=True)
+            if shared_group:
+                os.chmod(d, 0o2770)
         files = render_node(self.center, self.node, self.secrets, self.inner)
         for name, text in {**files, **self.extra_config}.items():
             (etc / name).write_text(text, encoding="utf-8")
-        os.chmod(etc / "pjsip.conf", 0o600)
-        os.chmod(etc / "manager.conf", 0o600)
+        secret_mode = 0o640 if shared_group else 0o600
+        os.chmod(etc / "pjsip.conf", secret_mode)
+        os.chmod(etc / "manager.conf", secret_mode)
+        if self.node.tls_port:
+            crt, key = tls.ensure(self.state or paths.state_dir(), self.center, self.node)
+            keys = self.host(self.inner.keys)
+            tls.install(crt, key, keys)
+            if shared_group:  # Asterisk, in the renderer's group, reads its key
+                os.chmod(keys, 0o2750)
+                os.chmod(keys / "sip.key", secret_mode)
         if system_hosts:
             _ensure_hostname_resolves(self.root)
         for install in self.installers:
@@ -185,8 +207,9 @@ class Instance:
         """Render, start Asterisk in the background and wait for an AMI login."""
         if self.running():
             raise RigError(f"instance {self.name} is already running (pid {self.pid()})")
-        for port in (self.node.ami_port, self.node.sip_port):
-            _check_port_free(self.node.bind, port, udp=(port == self.node.sip_port))
+        for port in (self.node.ami_port, self.node.sip_port, self.node.tls_port):
+            if port:
+                _check_port_free(self.node.bind, port, udp=(port == self.node.sip_port))
         self.render()
         out = open(self.console_log, "ab")
         proc = subprocess.Popen(self._asterisk("-f", "-n", "-q"), stdin=subprocess.DEVNULL,
@@ -347,7 +370,7 @@ def instance(center: Center, node: str | None = None, name: str | None = None,
         raise RigError(f"no Asterisk root at {root}: run `hotline pbx build` first")
     secrets = secrets_mod.load_or_create(center, state or paths.state_dir())
     return Instance(center=center, node=n, root=root, name=name or f"{center.code}-{n.name}",
-                    secrets=secrets, installers=installers)
+                    secrets=secrets, installers=installers, state=state)
 
 
 def running_asterisks(root: Path) -> list[int]:

@@ -7,9 +7,11 @@ Every field is checked at load; a bad field is refused with its dotted path name
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 import tomllib
+import urllib.parse
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -21,17 +23,48 @@ from zoneinfo import ZoneInfo
 DOMAINS = {"highway": "高速公路", "ordinary_road": "普通公路", "road_transport": "道路运输",
            "urban_transit": "城市客运", "waterway": "水路", "maritime": "海事", "other": "其他"}
 ORDER_TYPES = {"complaint": "投诉举报", "consultation": "信息咨询", "suggestion": "意见建议"}
+# Where an order stands in its lifecycle (acd/orders/service.py), code -> title.
+ORDER_STATUSES = {"accepted": "已受理", "transferred": "已转办", "returned": "已退回",
+                  "replied": "已回复", "closed": "已办结", "archived": "已归档",
+                  "not_accepted": "不予受理"}
 # What a queue serves: one domain, one kind of order (complaints, suggestions) or everything.
 QUEUE_DOMAINS = (*DOMAINS, "complaint", "suggestion", "general")
 STRATEGIES = ("ringall", "leastrecent", "fewestcalls", "random", "rrmemory", "linear", "wrandom")
 BUSY_REASONS_DEFAULT = ("meal", "training", "meeting", "toilet", "other")
+# The title a person reads for a busy reason (示忙原因) the center file lists without one. A
+# reason that is neither here nor given a title in the file is refused at load.
+BUSY_TITLES_DEFAULT = {"meal": "用餐", "training": "培训", "meeting": "会议", "toilet": "如厕",
+                       "other": "其他", "rest": "休息", "paperwork": "整理工单",
+                       "callback": "回拨", "coaching": "辅导", "technical": "设备故障",
+                       "break": "小憩", "lunch": "午餐", "supervisor": "班长交办"}
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _SEAT_ID = re.compile(r"^[0-9]{3,8}$")
 _DIALSTRING = re.compile(r"^[0-9*#+]{2,20}$")
+_HOST = re.compile(r"^[A-Za-z0-9.:-]{1,253}$")
 _HOSTPORT = re.compile(r"^$|^[A-Za-z0-9.-]+:[0-9]{1,5}$")
 # A name shown on a phone's display: rendered inside quotes in pjsip.conf, so no quote,
 # backslash, semicolon (a comment there), angle bracket or line break.
 _DISPLAY = re.compile(r'^[^"\\;<>\r\n]{1,40}$')
+# A person's or an organisation's name on a page or in a message: one line, no markup.
+_LABEL = re.compile(r"^[^<>\r\n\x00-\x1f]{1,100}$")
+_OPT_LABEL = re.compile(r"^$|" + _LABEL.pattern)
+_OPT_NAME = re.compile(r"^$|" + _NAME.pattern)
+_MOBILE = re.compile(r"^$|^1[3-9][0-9]{9}$")
+_EMAIL = re.compile(r"^$|^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$")
+_URL = re.compile(r"^$|^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%/-]*)?$")
+# A title or name written into a config file's comment or shown on a page: one line, no
+# control character, no comment or section marker of Asterisk's config syntax.
+_TITLE = re.compile(r'^[^\x00-\x1f\x7f;\[\]"\\<>]{1,60}$')
+# A secret rendered into manager.conf: no space, quote, comment marker or line break.
+_SECRET = re.compile(r"^$|^[A-Za-z0-9_.~+/=-]{16,128}$")
+_HOSTNAME = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?"
+                       r"(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*$")
+# A service URL handed to a client library: a known scheme and no whitespace or control
+# character (a line break would end a header or a config line).
+_REDIS_URL = re.compile(r"^$|^(redis|rediss|unix)://[^\s\x00-\x1f\x7f]{1,500}$")
+_DATABASE_URL = re.compile(r"^$|^(sqlite|postgresql)(\+[a-z0-9]+)?://[^\s\x00-\x1f\x7f]{0,500}$")
+# Where seats may register from when the node does not say: loopback and the private ranges.
+SEAT_NETWORKS_DEFAULT = ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16")
 
 
 class CenterError(ValueError):
@@ -58,6 +91,36 @@ class Node:
     # Where calls to the public network go (hand-offs to 12306 and the like): "host:port" of
     # the carrier gateway. Empty: hand-offs are announced, never dialled.
     pstn_gateway: str = ""
+    # The addresses (IPv4, or networks in CIDR) the carrier's calls come from: the only
+    # senders Asterisk takes as the public network (pjsip identify by ip, and an ACL).
+    # Default: the gateway's address, else loopback only.
+    pstn_addresses: tuple[str, ...] = ("127.0.0.1/32",)
+    # Networks seats and supervisor phones may register and call from (an ACL on their
+    # endpoints); their password is checked as well.
+    seat_networks: tuple[str, ...] = SEAT_NETWORKS_DEFAULT
+    # Besides the node's own addresses (loopback and bind), who may log in to the AMI.
+    ami_permit: tuple[str, ...] = ()
+    # SIP over TLS for seats on this port (0: off); the rig generates the certificate.
+    tls_port: int = 0
+
+    @property
+    def ami_acl(self) -> tuple[str, ...]:
+        """Who may log in to the AMI: the engine connects to `bind` from this machine, so
+        its address is loopback or `bind` itself; `ami_permit` adds engines elsewhere."""
+        own = ("127.0.0.1/32", f"{self.bind}/32")
+        return tuple(dict.fromkeys((*own, *self.ami_permit)))
+
+
+@dataclass(frozen=True)
+class Front:
+    """The SIP front (Kamailio) that receives calls to the hotline number and hands each new
+    one to a live node (asterisk_conf/kamailio.py). Seats register to their own node."""
+
+    bind: str = "127.0.0.1"
+    sip_port: int = 5060
+    probe_interval_s: int = 2     # OPTIONS to every node this often
+    invite_timeout_s: int = 2     # no answer from a node in this time: the next node
+    children: int = 4             # Kamailio's UDP worker processes
 
 
 @dataclass(frozen=True)
@@ -104,6 +167,95 @@ class Handoffs:
 
 
 @dataclass(frozen=True)
+class Unit:
+    """A handling unit (承办单位, seed 001 art. 30-31): seats transfer orders to it, its people
+    log in with the `unit` role bound to its code, reminders reach its contact person."""
+
+    code: str
+    name: str              # the Chinese name people read
+    contact: str = ""      # the unit's person in charge of 12328 transfers (art. 31)
+    phone: str = ""        # their mobile, for SMS reminders
+    email: str = ""
+
+
+@dataclass(frozen=True)
+class Peer:
+    """Another 12328 center an order may be sent to (same province, or the level above)."""
+
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """The center's links to other systems: the centers of its province and the level above
+    (上管一级), 12345's results endpoint, the platform it reports to, the SMS gateway."""
+
+    upper: str = ""                 # code of the center of the level above ("" = none)
+    peers: tuple[Peer, ...] = ()    # the centers an order may be sent to (upper included)
+    hotline12345_url: str = ""      # where results of orders transferred from 12345 go
+    platform_url: str = ""          # the provincial platform (upward reporting)
+    sms_url: str = ""               # the SMS gateway for reminders to handling units
+    timeout_s: int = 10
+    retry_s: int = 30               # first retry after a failure; doubles up to retry_max_s
+    retry_max_s: int = 3600
+
+    def peer(self, code: str) -> Peer | None:
+        return next((p for p in self.peers if p.code == code), None)
+
+
+@dataclass(frozen=True)
+class Security:
+    """[security]: how failures are punished and how the web's cookies are sent."""
+
+    # fail2ban (asterisk_conf/fail2ban.py): an address with `ban_failures` failed SIP
+    # registrations or calls within `ban_window_s` is dropped for `ban_s`.
+    ban_failures: int = 5
+    ban_window_s: int = 600
+    ban_s: int = 3600
+    # The web is served behind HTTPS (a reverse proxy): cookies are marked Secure and the
+    # browser is told to keep to HTTPS (Strict-Transport-Security).
+    https: bool = False
+
+
+# The wallboard's indicators (acd/web/static/wallboard.js), each with the side its target is
+# on and its default threshold: the province's targets where seed 002 art. 7 sets one
+# (manual connection rate >= 95 %, average wait <= 25 s), else a center's choice.
+WALLBOARD_INDICATORS = {
+    "manual_connection_rate": ("below", 0.95),   # 人工接通率
+    "average_wait_s": ("above", 25.0),           # 平均等待时长, from the call's arrival
+    "service_level": ("below", 0.80),            # 10秒接通率
+    "waiting": ("above", 5.0),                   # 排队来电
+    "longest_wait_s": ("above", 60.0),           # 最长等待
+}
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A wallboard alert: the indicator crosses `threshold` on its bad side (`when`)."""
+
+    indicator: str
+    when: str          # "below" / "above"
+    threshold: float
+    sound: bool = True
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class Wallboard:
+    """[wallboard]: the alerts' thresholds per indicator, and how many calls a rate needs
+    today before it may raise one (a rate of one call is no alarm)."""
+
+    alerts: tuple[Alert, ...] = tuple(Alert(k, w, t) for k, (w, t) in
+                                      WALLBOARD_INDICATORS.items())
+    min_calls: int = 10
+    node_down_sound: bool = True
+
+    def alert(self, indicator: str) -> Alert:
+        return next(a for a in self.alerts if a.indicator == indicator)
+
+
+@dataclass(frozen=True)
 class Center:
     code: str
     name: str
@@ -115,16 +267,33 @@ class Center:
     queues: tuple[Queue, ...]
     seats: tuple[Seat, ...]
     busy_reasons: tuple[str, ...] = BUSY_REASONS_DEFAULT
+    # (code, Chinese title) of each busy reason, in the file's order.
+    busy_titles: tuple[tuple[str, str], ...] = tuple(
+        (r, BUSY_TITLES_DEFAULT[r]) for r in BUSY_REASONS_DEFAULT)
     handoffs: Handoffs = field(default_factory=Handoffs)
     supervisors: tuple[Supervisor, ...] = ()
+    units: tuple[Unit, ...] = ()
+    exchange: Exchange = field(default_factory=Exchange)
+    security: Security = field(default_factory=Security)
+    wallboard: Wallboard = field(default_factory=Wallboard)
+    # [quality] sheet: the score sheet for recordings (a TOML file; relative to the center
+    # file's folder). "": the shipped sheet (acd/quality/sheet.toml).
+    quality_sheet: str = ""
+    front: Front | None = None  # [front]: Kamailio before several nodes
     redis_url: str = ""
     redis_port: int = 16379
     database_url: str = ""
     http_host: str = "127.0.0.1"
     http_port: int = 8328
+    # Prometheus metrics and /healthz on their own address (acd/metrics.py); port 0: none.
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = 9328
     timezone: str = "Asia/Shanghai"  # the center's day: "today" on the wallboard, reports
     ivr: str = "fastagi"  # "fastagi" (the hotline ivr process) or "agi" (classic AGI scripts)
     source: Path | None = None
+    # Redis' password, from $HOTLINE_REDIS_PASSWORD (never from the file): put into every
+    # Redis URL the engine and the IVR use.
+    redis_password: str = field(default="", repr=False)
 
     def queue(self, name: str) -> Queue:
         for q in self.queues:
@@ -139,6 +308,17 @@ class Center:
             if n.name == name:
                 return n
         raise KeyError(name)
+
+    def unit(self, code: str) -> Unit | None:
+        return next((u for u in self.units if u.code == code), None)
+
+    def busy_title(self, code: str) -> str:
+        """The Chinese title of a busy reason (the code itself for one the file no longer
+        lists, e.g. in an old interval)."""
+        return dict(self.busy_titles).get(code) or BUSY_TITLES_DEFAULT.get(code, code)
+
+    def queue_title(self, name: str) -> str:
+        return next((q.title for q in self.queues if q.name == name), name)
 
     def seats_on(self, node: str) -> tuple[Seat, ...]:
         return tuple(s for s in self.seats if s.node == node)
@@ -156,8 +336,9 @@ class Center:
 
     def live_redis_url(self, explicit: str | None = None) -> str:
         """The Redis of the live state: given, else the center's, else the one the rig starts
-        on 127.0.0.1:redis_port."""
-        return explicit or self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
+        on 127.0.0.1:redis_port. With a password (HOTLINE_REDIS_PASSWORD), the URL carries it."""
+        url = explicit or self.redis_url or f"redis://127.0.0.1:{self.redis_port}/0"
+        return redis_with_password(url, self.redis_password) if self.redis_password else url
 
 
 # --- field readers: each raises CenterError naming the dotted path ---------------------------
@@ -211,6 +392,43 @@ def _tables(d: dict[str, Any], key: str) -> list[dict[str, Any]]:
     return value
 
 
+def _networks(d: dict[str, Any], key: str, path: str,
+              default: tuple[str, ...] | None) -> tuple[str, ...]:
+    """A list of IPv4 addresses or CIDR networks, normalised to CIDR ("10.0.0.0/8")."""
+    where = f"{path}.{key}" if path else key
+    if key not in d:
+        if default is None:
+            raise CenterError(where, "is required")
+        return default
+    value = d[key]
+    if not isinstance(value, list) or not value or len(value) > 64:
+        raise CenterError(where, "must be a list of 1 to 64 IPv4 addresses or networks")
+    out = []
+    for item in value:
+        if not isinstance(item, str):
+            raise CenterError(where, f"must be IPv4 addresses or networks, got {item!r}")
+        try:
+            out.append(str(ipaddress.IPv4Network(item, strict=False)))
+        except ValueError:
+            raise CenterError(where, f"{item!r} is not an IPv4 address or network "
+                              "(like 192.168.1.10 or 192.168.1.0/24)") from None
+    return tuple(dict.fromkeys(out))
+
+
+def _address(d: dict[str, Any], key: str, path: str, default: str) -> str:
+    """One concrete IPv4 address (a config file and a socket both take it as it is)."""
+    value = d.get(key, default)
+    where = f"{path}.{key}" if path else key
+    try:
+        addr = ipaddress.IPv4Address(value) if isinstance(value, str) else None
+    except ValueError:
+        addr = None
+    if addr is None or addr.is_unspecified or addr.is_multicast:
+        raise CenterError(where, f"must be this machine's IPv4 address (like 127.0.0.1 or "
+                          f"192.168.1.10), got {value!r}")
+    return str(addr)
+
+
 def _unknown(d: dict[str, Any], allowed: set[str], path: str) -> None:
     extra = sorted(set(d) - allowed)
     if extra:
@@ -219,8 +437,16 @@ def _unknown(d: dict[str, Any], allowed: set[str], path: str) -> None:
 
 def _node(d: dict[str, Any], path: str) -> Node:
     _unknown(d, {"name", "bind", "sip_port", "ami_port", "fastagi_port", "rtp_start", "rtp_end",
-                 "ami_user", "ami_secret", "pstn_gateway"}, path)
-    bind = _str(d, "bind", path, "127.0.0.1")
+                 "ami_user", "ami_secret", "pstn_gateway", "pstn_addresses", "seat_networks",
+                 "ami_permit", "tls_port"}, path)
+    bind = _address(d, "bind", path, "127.0.0.1")
+    gateway = _str(d, "pstn_gateway", path, "", pattern=_HOSTPORT)
+    gateway_host = gateway.rpartition(":")[0]
+    try:
+        pstn_default: tuple[str, ...] | None = (
+            (str(ipaddress.IPv4Network(gateway_host)),) if gateway_host else ("127.0.0.1/32",))
+    except ValueError:  # a host name: its addresses must be listed
+        pstn_default = None
     node = Node(
         name=_str(d, "name", path, "pbx1", pattern=_NAME),
         bind=bind,
@@ -230,14 +456,23 @@ def _node(d: dict[str, Any], path: str) -> Node:
         rtp_start=_int(d, "rtp_start", path, 20000, 1024, 65535),
         rtp_end=_int(d, "rtp_end", path, 20999, 1024, 65535),
         ami_user=_str(d, "ami_user", path, "hotline", pattern=_NAME),
-        ami_secret=_str(d, "ami_secret", path, ""),
-        pstn_gateway=_str(d, "pstn_gateway", path, "", pattern=_HOSTPORT),
+        ami_secret=_str(d, "ami_secret", path, "", pattern=_SECRET),
+        pstn_gateway=gateway,
+        pstn_addresses=_networks(d, "pstn_addresses", path, pstn_default),
+        seat_networks=_networks(d, "seat_networks", path, SEAT_NETWORKS_DEFAULT),
+        ami_permit=_networks(d, "ami_permit", path, ()),
+        tls_port=_int(d, "tls_port", path, 0, 0, 65535),
     )
+    if node.tls_port and node.tls_port < 1024:
+        raise CenterError(f"{path}.tls_port", f"must be 0 (off) or from 1024 to 65535, "
+                          f"got {node.tls_port}")
     if node.rtp_end <= node.rtp_start:
         raise CenterError(f"{path}.rtp_end", "must be above rtp_start")
-    ports = [node.sip_port, node.ami_port, node.fastagi_port]
-    if len(set(ports)) != 3 or any(node.rtp_start <= p <= node.rtp_end for p in ports):
-        raise CenterError(path, "sip_port, ami_port, fastagi_port and the RTP range must not overlap")
+    ports = [node.sip_port, node.ami_port, node.fastagi_port] + \
+        ([node.tls_port] if node.tls_port else [])
+    if len(set(ports)) != len(ports) or any(node.rtp_start <= p <= node.rtp_end for p in ports):
+        raise CenterError(path, "sip_port, ami_port, fastagi_port, tls_port and the RTP range "
+                          "must not overlap")
     return node
 
 
@@ -248,13 +483,13 @@ def _queue(d: dict[str, Any], path: str) -> Queue:
                  "max_wait_s", "overflow_to", "overflow_after_s", "service_level_s"}, path)
     return Queue(
         name=_str(d, "name", path, pattern=_NAME),
-        title=_str(d, "title", path),
+        title=_str(d, "title", path, pattern=_TITLE),
         domain=_str(d, "domain", path, choices=QUEUE_DOMAINS),
         strategy=_str(d, "strategy", path, "rrmemory", choices=STRATEGIES),
         wrapup_s=_int(d, "wrapup_s", path, 5, 0, 3600),
         ring_timeout_s=_int(d, "ring_timeout_s", path, 15, 1, 300),
         max_wait_s=_int(d, "max_wait_s", path, 600, 1, 86400),
-        overflow_to=_str(d, "overflow_to", path, ""),
+        overflow_to=_str(d, "overflow_to", path, "", pattern=re.compile(r"^$|" + _NAME.pattern)),
         overflow_after_s=_int(d, "overflow_after_s", path, 0, 0, 86400),
         service_level_s=_int(d, "service_level_s", path, 10, 1, 600),
     )
@@ -303,10 +538,147 @@ def _supervisors(data: dict[str, Any], nodes: tuple[Node, ...],
     return tuple(out)
 
 
+def _busy_reasons(data: dict[str, Any]) -> tuple[tuple[str, str], ...]:
+    """busy_reasons: codes (`"meal"`, titled from BUSY_TITLES_DEFAULT) or tables with their
+    own title (`{ code = "coffee", title = "茶歇" }`); (code, title) pairs in the file's order."""
+    raw = data.get("busy_reasons", list(BUSY_REASONS_DEFAULT))
+    if not isinstance(raw, list) or not raw:
+        raise CenterError("busy_reasons", "must be a non-empty list of lower-case names or "
+                          "{ code, title } tables")
+    out: list[tuple[str, str]] = []
+    for i, item in enumerate(raw):
+        path = f"busy_reasons[{i}]"
+        if isinstance(item, str):
+            code = item
+            if not _NAME.match(code):
+                raise CenterError(path, f"{code!r} is not a lower-case name")
+            title = BUSY_TITLES_DEFAULT.get(code, "")
+            if not title:
+                raise CenterError(path, f"{code!r} has no Chinese title: write it as "
+                                  f'{{ code = "{code}", title = "..." }}')
+        elif isinstance(item, dict):
+            _unknown(item, {"code", "title"}, path)
+            code = _str(item, "code", path, pattern=_NAME)
+            title = _str(item, "title", path, pattern=_TITLE)
+        else:
+            raise CenterError(path, "must be a lower-case name or a { code, title } table")
+        if any(c == code for c, _ in out):
+            raise CenterError(path, f"{code!r} is listed twice")
+        out.append((code, title))
+    if len(out) > 20:
+        raise CenterError("busy_reasons", "at most 20 reasons")
+    return tuple(out)
+
+
+def _wallboard(data: dict[str, Any]) -> Wallboard:
+    """[wallboard]: `min_calls`, `node_down_sound`, and per indicator a table
+    `{ below|above = N, sound = true, enabled = true }` (the side is the indicator's own)."""
+    w = _table(data, "wallboard")
+    _unknown(w, {"min_calls", "node_down_sound", *WALLBOARD_INDICATORS}, "wallboard")
+    alerts = []
+    for key, (side, default) in WALLBOARD_INDICATORS.items():
+        path = f"wallboard.{key}"
+        t = _table(w, key, "wallboard")
+        _unknown(t, {side, "sound", "enabled"}, path)
+        value = t.get(side, default)
+        rate = key in ("manual_connection_rate", "service_level")
+        hi = 1.0 if rate else 86400.0
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                not 0 <= value <= hi:
+            raise CenterError(f"{path}.{side}", f"must be a number from 0 to {hi:g}"
+                              + (" (a rate: 0.95 is 95 %)" if rate else "") + f", got {value!r}")
+        alerts.append(Alert(key, side, float(value), _bool(t, "sound", path, True),
+                            _bool(t, "enabled", path, True)))
+    return Wallboard(tuple(alerts), _int(w, "min_calls", "wallboard", 10, 0, 100000),
+                     _bool(w, "node_down_sound", "wallboard", True))
+
+
+def _quality_sheet(data: dict[str, Any], source: Path | None) -> str:
+    """[quality] sheet: the score sheet's file, made absolute against the center file's
+    folder (checked when the web app loads it: acd/quality/sheet.py)."""
+    q = _table(data, "quality")
+    _unknown(q, {"sheet"}, "quality")
+    value = _str(q, "sheet", "quality", "", pattern=re.compile(r"^$|^[^\x00-\x1f]{1,300}$"))
+    if value and source is not None and not Path(value).is_absolute():
+        value = str(source.parent / value)
+    return value
+
+
+def _units(data: dict[str, Any]) -> tuple[Unit, ...]:
+    """Optional [[units]]: the handling units orders are transferred to."""
+    value = data.get("units", [])
+    if not isinstance(value, list):
+        raise CenterError("units", "must be a list of [[units]] tables")
+    out: list[Unit] = []
+    for i, d in enumerate(value):
+        path = f"units[{i}]"
+        if not isinstance(d, dict):
+            raise CenterError(path, "must be a table")
+        _unknown(d, {"code", "name", "contact", "phone", "email"}, path)
+        unit = Unit(code=_str(d, "code", path, pattern=_NAME),
+                    name=_str(d, "name", path, pattern=_LABEL),
+                    contact=_str(d, "contact", path, "", pattern=_OPT_LABEL),
+                    phone=_str(d, "phone", path, "", pattern=_MOBILE),
+                    email=_str(d, "email", path, "", pattern=_EMAIL))
+        if any(o.code == unit.code for o in out):
+            raise CenterError(f"{path}.code", f"{unit.code!r} is already another unit's code")
+        out.append(unit)
+    return tuple(out)
+
+
+def _exchange(data: dict[str, Any], own_code: str) -> Exchange:
+    x = _table(data, "exchange")
+    _unknown(x, {"upper", "peers", "hotline12345_url", "platform_url", "sms_url", "timeout_s",
+                 "retry_s", "retry_max_s"}, "exchange")
+    raw = x.get("peers", [])
+    if not isinstance(raw, list):
+        raise CenterError("exchange.peers", "must be a list of [[exchange.peers]] tables")
+    peers: list[Peer] = []
+    for i, d in enumerate(raw):
+        path = f"exchange.peers[{i}]"
+        if not isinstance(d, dict):
+            raise CenterError(path, "must be a table")
+        _unknown(d, {"code", "name"}, path)
+        peer = Peer(_str(d, "code", path, pattern=_NAME), _str(d, "name", path, pattern=_LABEL))
+        if peer.code == own_code or any(p.code == peer.code for p in peers):
+            raise CenterError(f"{path}.code", f"{peer.code!r} is this center or listed twice")
+        peers.append(peer)
+    upper = _str(x, "upper", "exchange", "", pattern=_OPT_NAME)
+    if upper and not any(p.code == upper for p in peers):
+        raise CenterError("exchange.upper", f"{upper!r} must be one of [[exchange.peers]]")
+    retry = _int(x, "retry_s", "exchange", 30, 1, 3600)
+    return Exchange(
+        upper=upper, peers=tuple(peers),
+        hotline12345_url=_str(x, "hotline12345_url", "exchange", "", pattern=_URL),
+        platform_url=_str(x, "platform_url", "exchange", "", pattern=_URL),
+        sms_url=_str(x, "sms_url", "exchange", "", pattern=_URL),
+        timeout_s=_int(x, "timeout_s", "exchange", 10, 1, 300),
+        retry_s=retry,
+        retry_max_s=_int(x, "retry_max_s", "exchange", 3600, retry, 86400))
+
+
+def _front(data: dict[str, Any], nodes: tuple[Node, ...]) -> Front | None:
+    if "front" not in data:
+        return None
+    f = _table(data, "front")
+    _unknown(f, {"bind", "sip_port", "probe_interval_s", "invite_timeout_s", "children"},
+             "front")
+    front = Front(bind=_str(f, "bind", "front", "127.0.0.1", pattern=_HOST),
+                  sip_port=_int(f, "sip_port", "front", 5060, 1024, 65535),
+                  probe_interval_s=_int(f, "probe_interval_s", "front", 2, 1, 60),
+                  invite_timeout_s=_int(f, "invite_timeout_s", "front", 2, 1, 30),
+                  children=_int(f, "children", "front", 4, 1, 64))
+    for i, n in enumerate(nodes):
+        if n.bind == front.bind and n.sip_port == front.sip_port:
+            raise CenterError("front.sip_port", f"is nodes[{i}]'s SIP port on the same address")
+    return front
+
+
 def parse(data: dict[str, Any], source: Path | None = None) -> Center:
     """Validate a parsed TOML document and build the `Center`."""
     _unknown(data, {"center", "nodes", "queues", "seats", "supervisors", "busy_reasons",
-                    "handoffs", "engine"}, "")
+                    "handoffs", "engine", "units", "exchange", "security", "wallboard",
+                    "quality", "front"}, "")
     c = _table(data, "center")
     _unknown(c, {"code", "name", "region", "hotline_number", "default_queue", "recording",
                  "timezone", "ivr"}, "center")
@@ -345,10 +717,7 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
                 raise CenterError(f"seats[{i}].queues", f"no queue named {q!r}")
         if s.node not in names:
             raise CenterError(f"seats[{i}].node", f"no node named {s.node!r}")
-    reasons = data.get("busy_reasons", list(BUSY_REASONS_DEFAULT))
-    if not isinstance(reasons, list) or not reasons or not all(
-            isinstance(r, str) and _NAME.match(r) for r in reasons):
-        raise CenterError("busy_reasons", "must be a non-empty list of lower-case names")
+    busy_titles = _busy_reasons(data)
     h = _table(data, "handoffs")
     _unknown(h, {"rail", "civil_aviation", "postal", "highway_rescue", "water_distress",
                  "transfer_enabled"}, "handoffs")
@@ -360,29 +729,52 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
         water_distress=_str(h, "water_distress", "handoffs", "12395", pattern=_DIALSTRING),
         transfer_enabled=_bool(h, "transfer_enabled", "handoffs", True),
     )
+    sec = _table(data, "security")
+    _unknown(sec, {"ban_failures", "ban_window_s", "ban_s", "https"}, "security")
+    security = Security(
+        ban_failures=_int(sec, "ban_failures", "security", 5, 1, 100),
+        ban_window_s=_int(sec, "ban_window_s", "security", 600, 10, 86400),
+        ban_s=_int(sec, "ban_s", "security", 3600, 60, 30 * 86400),
+        https=_bool(sec, "https", "security", False),
+    )
     e = _table(data, "engine")
-    _unknown(e, {"redis_url", "redis_port", "database_url", "http_host", "http_port"}, "engine")
+    _unknown(e, {"redis_url", "redis_port", "database_url", "http_host", "http_port",
+                 "metrics_host", "metrics_port"}, "engine")
     default_queue = _str(c, "default_queue", "center", queues[0].name)
     if default_queue not in qnames:
         raise CenterError("center.default_queue", f"no queue named {default_queue!r}")
+    code = _str(c, "code", "center", pattern=_NAME)
+    metrics_port = _int(e, "metrics_port", "engine", 9328, 0, 65535)
+    if 0 < metrics_port < 1024:
+        raise CenterError("engine.metrics_port", f"must be 0 (none) or from 1024 to 65535, "
+                          f"got {metrics_port}")
     return Center(
-        code=_str(c, "code", "center", pattern=_NAME),
-        name=_str(c, "name", "center"),
-        region=_str(c, "region", "center", ""),
+        code=code,
+        name=_str(c, "name", "center", pattern=_TITLE),
+        region=_str(c, "region", "center", "", pattern=re.compile(r"^$|" + _TITLE.pattern)),
         hotline_number=_str(c, "hotline_number", "center", "12328", pattern=_DIALSTRING),
         default_queue=default_queue,
         recording=_bool(c, "recording", "center", True),
         nodes=nodes,
         queues=queues,
         seats=seats,
-        busy_reasons=tuple(reasons),
+        busy_reasons=tuple(code for code, _ in busy_titles),
+        busy_titles=busy_titles,
         handoffs=handoffs,
         supervisors=_supervisors(data, nodes, seats),
-        redis_url=_str(e, "redis_url", "engine", ""),
+        units=_units(data),
+        exchange=_exchange(data, code),
+        security=security,
+        wallboard=_wallboard(data),
+        quality_sheet=_quality_sheet(data, source),
+        front=_front(data, nodes),
+        redis_url=_str(e, "redis_url", "engine", "", pattern=_REDIS_URL),
         redis_port=_int(e, "redis_port", "engine", 16379, 1024, 65535),
-        database_url=_str(e, "database_url", "engine", ""),
-        http_host=_str(e, "http_host", "engine", "127.0.0.1"),
+        database_url=_str(e, "database_url", "engine", "", pattern=_DATABASE_URL),
+        http_host=_str(e, "http_host", "engine", "127.0.0.1", pattern=_HOSTNAME),
         http_port=_int(e, "http_port", "engine", 8328, 1024, 65535),
+        metrics_host=_str(e, "metrics_host", "engine", "127.0.0.1", pattern=_HOST),
+        metrics_port=metrics_port,
         timezone=timezone,
         ivr=_str(c, "ivr", "center", "fastagi", choices=("fastagi", "agi")),
         source=source,
@@ -399,11 +791,33 @@ def load(path: str | os.PathLike[str]) -> Center:
     except tomllib.TOMLDecodeError as exc:
         raise CenterError(str(p), f"not valid TOML: {exc}") from None
     center = parse(data, source=p)
-    # A deployment hands its service addresses in through the environment (docker/).
-    overrides = {field: os.environ[var] for field, var in
-                 (("database_url", "HOTLINE_DATABASE_URL"), ("redis_url", "HOTLINE_REDIS_URL"))
-                 if os.environ.get(var)}
-    return dataclasses.replace(center, **overrides) if overrides else center
+    # A deployment hands its service addresses in through the environment (docker/), checked
+    # as the file's fields are; HOTLINE_REDIS_PASSWORD goes into the Redis URL.
+    overrides: dict[str, Any] = {}
+    for name, var, pattern in (("database_url", "HOTLINE_DATABASE_URL", _DATABASE_URL),
+                               ("redis_url", "HOTLINE_REDIS_URL", _REDIS_URL)):
+        value = os.environ.get(var)
+        if value:
+            if not pattern.match(value):
+                raise CenterError(var, f"{name} from the environment does not match "
+                                  f"{pattern.pattern}")
+            overrides[name] = value
+    password = os.environ.get("HOTLINE_REDIS_PASSWORD", "")
+    if password and (len(password) > 200 or any(ord(c) < 32 for c in password)):
+        raise CenterError("HOTLINE_REDIS_PASSWORD", "must be one line of at most 200 characters")
+    return dataclasses.replace(center, **overrides, redis_password=password) \
+        if overrides or password else center
+
+
+def redis_with_password(url: str, password: str) -> str:
+    """The Redis URL with this password (URL-quoted), unless it carries one already."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password or parts.scheme == "unix":
+        return url
+    netloc = f"{urllib.parse.quote(parts.username or '', safe='')}:" \
+             f"{urllib.parse.quote(password, safe='')}@{parts.hostname}" + \
+             (f":{parts.port}" if parts.port else "")
+    return urllib.parse.urlunsplit(parts._replace(netloc=netloc))
 
 
 EXAMPLE = Path(__file__).resolve().parent / "center.example.toml"

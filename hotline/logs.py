@@ -1,4 +1,10 @@
-"""structlog, configured once for every process the `hotline` command starts."""
+"""structlog, configured once for every process the `hotline` command starts.
+
+Every line a process writes to stderr is one JSON object (when stderr is not a terminal) with
+`timestamp`, `level`, `logger` and `event`: the project's own structlog loggers and every
+stdlib logger (panoramisk, aiohttp, alembic, asyncio ...) go through the same processors, so a
+log shipper reads one format. On a terminal the same events are rendered for people.
+"""
 
 from __future__ import annotations
 
@@ -31,6 +37,41 @@ def _mask_caller(_: Any, __: str, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+def _logger_name(logger: Any, _: str, event: dict[str, Any]) -> dict[str, Any]:
+    """The logger's name (`acd.engine`, `panoramisk.manager`, `hotline.access` ...)."""
+    if "logger" not in event:
+        record = event.get("_record")
+        name = record.name if record is not None else getattr(logger, "name", None)
+        if name:
+            event["logger"] = name
+    return event
+
+
+def processors(json: bool) -> tuple[list[Any], Any]:
+    """(the processors every event goes through, the renderer at the end)."""
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        _logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _mask_caller,
+    ]
+    renderer: Any = (structlog.processors.JSONRenderer(ensure_ascii=False) if json
+                     else structlog.dev.ConsoleRenderer())
+    return shared, renderer
+
+
+def handler(json: bool, stream: Any = None) -> logging.Handler:
+    """A stdlib handler that renders every record, structlog's and the stdlib's, as one line."""
+    shared, renderer = processors(json)
+    h = logging.StreamHandler(stream or sys.stderr)
+    h.setFormatter(structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared,
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                    structlog.processors.format_exc_info, renderer]))
+    return h
+
+
 def configure(level: str = "INFO", json: bool | None = None) -> None:
     """Set up structlog and the stdlib root logger; JSON when stderr is not a terminal."""
     global _configured
@@ -38,23 +79,19 @@ def configure(level: str = "INFO", json: bool | None = None) -> None:
         return
     if json is None:
         json = not sys.stderr.isatty()
-    logging.basicConfig(format="%(message)s", stream=sys.stderr, level=level)
-    renderer: Any = (
-        structlog.processors.JSONRenderer(ensure_ascii=False)
-        if json
-        else structlog.dev.ConsoleRenderer()
-    )
+    numeric = logging.getLevelName(level.upper())
+    if not isinstance(numeric, int):
+        numeric = logging.INFO
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler(json))
+    root.setLevel(numeric)
+    shared, _ = processors(json)
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            _mask_caller,
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
-        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level)),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        wrapper_class=structlog.make_filtering_bound_logger(numeric),
+        logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,
     )
     _configured = True

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Callable
 
@@ -51,7 +52,8 @@ async def _broadcast(args: argparse.Namespace) -> int:
         else:
             print(await b.current(strict=True) or "(no broadcast)")
     except (RedisError, OSError) as exc:
-        print(f"hotline ivr broadcast: Redis at {url} did not answer: {exc}", file=sys.stderr)
+        print(f"hotline ivr broadcast: Redis at {url.rpartition('@')[2]} did not answer: {exc}",
+              file=sys.stderr)
         return 1
     except ValueError as exc:
         print(f"hotline ivr broadcast: {exc}", file=sys.stderr)
@@ -79,7 +81,9 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     s = isub.add_parser("serve", help="the FastAGI server for routes ivr and survey")
     s.add_argument("--menu", help="menu file (default: ivr/menus/default.yaml)")
     s.add_argument("--node", help="node whose fastagi_port to listen on (default: the first)")
-    s.add_argument("--instance", help="the rig instance whose prompts directory to fill")
+    s.add_argument("--instance", default=os.environ.get("HOTLINE_INSTANCE") or None,
+                   help="the rig instance whose prompts directory to fill (default: "
+                   "$HOTLINE_INSTANCE)")
     s.add_argument("--redis", help="Redis URL for the emergency broadcast")
     s.add_argument("--no-redis", action="store_true")
     s.add_argument("--database", help="the knowledge base's database (default: the center's)")

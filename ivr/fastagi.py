@@ -76,9 +76,15 @@ class AgiChannel:
         return self._key(await self.command(f"WAIT FOR DIGIT {int(timeout_s * 1000)}"))
 
     async def play_text(self, text: str, keys: str = "") -> str:
+        """Speak a text (the broadcast, a knowledge entry); one that may not be spoken, or
+        that espeak-ng fails on, is skipped (logged): the caller goes on through the menu."""
         if self.host is None:
             return ""
-        name = await asyncio.to_thread(prompts.broadcast_prompt, text, self.host)
+        try:
+            name = await asyncio.to_thread(prompts.broadcast_prompt, text, self.host)
+        except (prompts.PromptError, OSError) as exc:
+            log.warning("text not spoken", problem=str(exc), length=len(text))
+            return ""
         return await self.play(name, keys)
 
     async def progress(self, result: flow.Result) -> None:
@@ -88,6 +94,18 @@ class AgiChannel:
     async def set(self, name: str, value: str) -> None:
         safe = value.replace('"', "").replace("\n", " ")
         await self.command(f'SET VARIABLE {name} "{safe}"')
+
+
+def speakable(text: str | None, what: str) -> str | None:
+    """The text if it may be spoken to callers (ivr.prompts.check_text), else None: a hostile
+    or oversized broadcast or knowledge entry is left out, logged, and the menu goes on."""
+    if text is None:
+        return None
+    try:
+        return prompts.check_text(text)
+    except prompts.PromptError as exc:
+        log.warning("text refused for the ivr", what=what, problem=str(exc), length=len(text))
+        return None
 
 
 class IvrServer:
@@ -124,7 +142,7 @@ class IvrServer:
         caller = request.headers.get("agi_callerid", "")
         try:
             channel = self._channel(request)
-            text = await self.broadcasts.current()
+            text = speakable(await self.broadcasts.current(), "broadcast")
             result = await flow.walk(self.menu, channel, self.handoffs, text,
                                      self.center.default_queue, self.knowledge)
             await channel.set("HOTLINE_IVR_PATH", result.path_text)
@@ -155,7 +173,7 @@ class IvrServer:
                 return knowledge.for_ivr(s, title, self.center.today())
 
         try:
-            return await asyncio.to_thread(lookup)
+            return speakable(await asyncio.to_thread(lookup), "knowledge entry")
         except Exception:
             log.exception("knowledge base unavailable to the ivr")
             return None
@@ -173,6 +191,34 @@ class IvrServer:
             log.exception("survey route failed; not rated", uniqueid=uid)
 
 
+class _EofGuard:
+    """panoramisk's handler reads the AGI headers with `read()` until a blank line and never
+    looks for the end of the stream: a connection closed before its headers (a port probe, a
+    healthcheck, a scanner) makes it loop on b"" without ever yielding, and the whole IVR
+    stops. Through this guard the end of the stream ends the connection instead."""
+
+    def __init__(self, reader: asyncio.StreamReader) -> None:
+        self._reader = reader
+
+    async def read(self, n: int = -1) -> bytes:
+        data = await self._reader.read(n)
+        if not data:
+            raise ConnectionResetError("FastAGI connection closed before its request")
+        return data
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._reader, name)
+
+
 async def serve(server: IvrServer, host: str, port: int) -> asyncio.base_events.Server:
     app = server.application()
-    return await asyncio.start_server(app.handler, host, port)
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await app.handler(_EofGuard(reader), writer)
+        except ConnectionResetError:
+            log.debug("fastagi connection closed before its request")
+        finally:
+            writer.close()
+
+    return await asyncio.start_server(handle, host, port)

@@ -6,6 +6,7 @@ A bad file is refused with the node and field named, e.g.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,8 @@ KINDS = ("play", "broadcast", "menu", "info", "queue", "handoff", "hangup")
 KEYS = set("0123456789*#")
 HOTLINES = ("rail", "civil_aviation", "postal", "highway_rescue", "water_distress")
 DEFAULT = Path(__file__).resolve().parent / "menus" / "default.yaml"
+_NAME = re.compile(r"^[A-Za-z0-9_-]{1,60}$")
+PROMPT_MAX = 500  # characters of one prompt's text (espeak-ng speaks it at build time)
 
 
 class MenuError(ValueError):
@@ -69,16 +72,20 @@ def parse(data: Any, center: Center | None = None, source: Path | None = None) -
     if not isinstance(prompts, dict) or not all(
             isinstance(k, str) and isinstance(v, str) and v.strip() for k, v in prompts.items()):
         raise MenuError("prompts", "must map prompt names to non-empty texts")
+    bad = [k for k in [*prompts, *(data.get("nodes") or {})] if not _NAME.match(str(k))]
+    if bad:
+        # Names become file names and words of AGI commands: no space, quote or slash.
+        raise MenuError(f"prompts.{bad[0]}" if bad[0] in prompts else f"nodes.{bad[0]}",
+                        "a name is 1 to 60 letters, digits, _ or -")
     raw_nodes = data.get("nodes")
     if not isinstance(raw_nodes, dict) or not raw_nodes:
         raise MenuError("nodes", "must be a non-empty mapping of node names")
-    timeout = data.get("timeout_s", 5)
-    retries = data.get("retries", 2)
+    long = [k for k, v in prompts.items() if len(v) > PROMPT_MAX]
+    if long:
+        raise MenuError(f"prompts.{long[0]}", f"is longer than {PROMPT_MAX} characters")
+    timeout = _timeout(data, "timeout_s", 5)
+    retries = _retries(data, "retries", 2)
     fallback = data.get("fallback", "")
-    if not isinstance(timeout, (int, float)) or not 1 <= timeout <= 30:
-        raise MenuError("timeout_s", "must be a number of seconds from 1 to 30")
-    if not isinstance(retries, int) or not 0 <= retries <= 5:
-        raise MenuError("retries", "must be an integer from 0 to 5")
     nodes: dict[str, Node] = {}
     for name, raw in raw_nodes.items():
         where = f"nodes.{name}"
@@ -98,13 +105,19 @@ def parse(data: Any, center: Center | None = None, source: Path | None = None) -
             for key in options:
                 if key not in KEYS:
                     raise MenuError(f"{where}.options.{key}", "is not a phone key (0-9, *, #)")
-        node = Node(name=name, kind=kind, prompt=raw.get("prompt", ""),
-                    next=raw.get("next", ""), options=options,
-                    timeout_s=float(raw.get("timeout_s", timeout)),
-                    retries=int(raw.get("retries", retries)),
-                    fallback=raw.get("fallback", fallback), queue=raw.get("queue", ""),
-                    hotline=raw.get("hotline", ""), offer_prompt=raw.get("offer_prompt", ""),
-                    kb=str(raw.get("kb", "")))
+        texts = {f: raw.get(f, "") for f in ("prompt", "next", "fallback", "queue", "hotline",
+                                              "offer_prompt", "kb")}
+        texts["fallback"] = raw.get("fallback", fallback)
+        for f, value in texts.items():
+            if not isinstance(value, str) or len(value) > 100:
+                raise MenuError(f"{where}.{f}", "must be a name of at most 100 characters")
+        node = Node(name=name, kind=kind, prompt=texts["prompt"], next=texts["next"],
+                    options=options,
+                    timeout_s=_timeout(raw, "timeout_s", timeout, where),
+                    retries=_retries(raw, "retries", retries, where),
+                    fallback=texts["fallback"], queue=texts["queue"],
+                    hotline=texts["hotline"], offer_prompt=texts["offer_prompt"],
+                    kb=texts["kb"])
         nodes[name] = node
     start = data.get("start")
     if start not in nodes:
@@ -140,6 +153,24 @@ def parse(data: Any, center: Center | None = None, source: Path | None = None) -
             raise MenuError(f"prompts.{needed}", "is required")
     _check_reachable_ends(nodes, start)
     return Menu(start=start, nodes=nodes, prompts=dict(prompts), source=source)
+
+
+def _timeout(d: dict[str, Any], key: str, default: float, where: str = "") -> float:
+    """Seconds to wait for a key: a number from 1 to 30 (WAIT FOR DIGIT with a negative
+    time waits for ever)."""
+    value = d.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 1 <= value <= 30:
+        raise MenuError(f"{where}.{key}" if where else key,
+                        f"must be a number of seconds from 1 to 30, got {value!r}")
+    return float(value)
+
+
+def _retries(d: dict[str, Any], key: str, default: int, where: str = "") -> int:
+    value = d.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 5:
+        raise MenuError(f"{where}.{key}" if where else key,
+                        f"must be an integer from 0 to 5, got {value!r}")
+    return value
 
 
 def _check_reachable_ends(nodes: dict[str, Node], start: str) -> None:

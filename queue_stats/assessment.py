@@ -1,11 +1,14 @@
 """The monthly assessment (seed 000 annex 4; seed 002 articles 9-10): every center's
-indicators for a month against their targets, a score under configurable rules, a rank (ties
-broken by the manual connection rate), and quarterly and annual roll-ups of the months.
+indicators for a month against their targets, a score under configurable rules, a rank, and
+quarterly and annual roll-ups of the months.
 
 The rules are a TOML file (`queue_stats/scoring/henan.toml`, Henan's 67-point base, is the
-default); `Rules.load` refuses a malformed one naming the field. The figures are those of
-`queue_stats.indicators`, `queue_stats.order_indicators` and `queue_stats.upward`, so every
-cell can be traced to its numerator and denominator.
+default); `Rules.load` refuses a malformed one naming the field. The rules also say how tied
+centers are ranked (`tie_break`: Henan's art. 10 by the manual connection rate, annex 4 of
+seed 000 by the number of orders) and the Chinese names of the province's centers
+(`[centers]`, code = "锦州市"), which the tables and reports show instead of codes. The figures
+are those of `queue_stats.indicators`, `queue_stats.order_indicators` and `queue_stats.upward`,
+so every cell can be traced to its numerator and denominator.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import math
 import tomllib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +49,8 @@ LABELS: dict[str, str] = {
     "outage_hours": "断网时长",
 }
 SCORABLE = tuple(k for k in LABELS if k not in ("orders", "outage_count", "outage_hours"))
+# Figures where less is better (a tie-break on them ranks the lower value first).
+LOWER_IS_BETTER = ("average_wait_s", "outage_count", "outage_hours")
 
 
 class RulesError(ValueError):
@@ -97,6 +102,14 @@ class Rules:
     no_data: str
     indicators: tuple[IndicatorRule, ...]
     outages: OutageRule
+    # How centers with the same score are ranked: figures (keys of LABELS) compared in turn,
+    # the better first (higher, or lower for LOWER_IS_BETTER; no data last); centers equal on
+    # all of them share the rank. Empty: every tie shares.
+    tie_break: tuple[str, ...] = ()
+    centers: dict[str, str] = field(default_factory=dict)  # code -> the name shown (锦州市)
+
+    def name_of(self, code: str) -> str:
+        return self.centers.get(code, code)
 
     @classmethod
     def load(cls, path: Path = DEFAULT_RULES) -> Rules:
@@ -153,17 +166,35 @@ class Rules:
         unknown = set(o) - set(OutageRule.__dataclass_fields__)
         if unknown:
             raise RulesError(f"{where}: outages: unknown field(s) {', '.join(sorted(unknown))}")
-        return cls(str(data.get("name", where)), base, no_data, tuple(items), outages)
+        if "tie_break" not in data:
+            raise RulesError(f"{where}: tie_break: required, the figures that rank tied centers "
+                             f"in turn (e.g. [\"manual_connection_rate\"]; [] to share the rank)")
+        ties = data["tie_break"]
+        if not isinstance(ties, list):
+            raise RulesError(f"{where}: tie_break: expected a list of figures, got {ties!r}")
+        for i, k in enumerate(ties):
+            if k not in LABELS:
+                raise RulesError(f"{where}: tie_break[{i}]: {k!r} is not one of "
+                                 f"{', '.join(LABELS)}")
+        if len(set(ties)) != len(ties):
+            raise RulesError(f"{where}: tie_break: a figure appears twice")
+        names = data.get("centers", {})
+        if not isinstance(names, dict) or not all(
+                isinstance(v, str) and v.strip() for v in names.values()):
+            raise RulesError(f"{where}: centers: expected a table of code = \"中文名\"")
+        return cls(str(data.get("name", where)), base, no_data, tuple(items), outages,
+                   tuple(ties), {str(k): v.strip() for k, v in names.items()})
 
 
 @dataclass
 class CenterRow:
-    center: str
+    center: str                                     # the code, as the records keep it
     values: dict[str, Ratio | Mean | int | float]  # key -> figure (Ratio/Mean carry num/den)
     scores: dict[str, float] = field(default_factory=dict)
     deduction: float = 0.0
     score: float = 0.0
     rank: int = 0
+    name: str = ""                                  # as shown: the rules' name, else the code
 
     def value(self, key: str) -> float | None:
         v = self.values.get(key)
@@ -181,11 +212,18 @@ class Table:
     rows: list[CenterRow]
 
 
+# The link whose outages are 断网 (seed 000 annex 4): the center's connection to the platform
+# it reports to, as the outbox sees it (acd/outbox/sender.py). AMI losses inside the center
+# are kept in the same table under their node's name and are not 断网.
+PLATFORM_LINK = "link:platform"
+
+
 def outages_by_center(engine: Engine, since: datetime, until: datetime) -> dict[str, tuple[int, float]]:
-    """(count, hours) per center of the outages that started in [since, until); an outage still
-    open counts up to `until`; hours are clipped to the period."""
+    """(count, hours) per center of the platform link's outages that started in [since,
+    until); an outage still open counts up to `until`; hours are clipped to the period.
+    Annex 4 shows 断网次数 (the count) and 断网时长 as total/average hours."""
     q = select(Outage.center, Outage.started_at, Outage.ended_at).where(
-        Outage.started_at >= since, Outage.started_at < until)
+        Outage.node == PLATFORM_LINK, Outage.started_at >= since, Outage.started_at < until)
     out: dict[str, tuple[int, float]] = {}
     with engine.connect() as conn:
         for c, start, end in conn.execute(q):
@@ -195,24 +233,28 @@ def outages_by_center(engine: Engine, since: datetime, until: datetime) -> dict[
 
 
 def monthly_table(engine: Engine, year: int, month: int, rules: Rules | None = None,
-                  timezone: str = "Asia/Shanghai", centers: list[str] | None = None) -> Table:
+                  timezone: str = "Asia/Shanghai", centers: list[str] | None = None,
+                  today: date | None = None) -> Table:
     if not 1 <= month <= 12:
         raise ValueError(f"month must be 1-12, got {month}")
     lo = datetime(year, month, 1)
-    return period_table(engine, lo, next_month(lo), f"{year}年{month}月", rules, timezone, centers)
+    return period_table(engine, lo, next_month(lo), f"{year}年{month}月", rules, timezone, centers,
+                        today)
 
 
 def period_table(engine: Engine, lo: datetime, hi: datetime, title: str,
                  rules: Rules | None = None, timezone: str = "Asia/Shanghai",
-                 centers: list[str] | None = None) -> Table:
-    """The assessment table of [lo, hi) in local time: indicators, scores and ranks."""
+                 centers: list[str] | None = None, today: date | None = None) -> Table:
+    """The assessment table of [lo, hi) in local time: indicators, scores and ranks.
+    `today` (the center's day; default now): deadlines after it are pending."""
     rules = rules or Rules.load()
     since, until = local_to_utc(lo, timezone), local_to_utc(hi, timezone)
     # The families are independent queries: run at once (queue_stats/parallel.py).
     calls, orders, outages = parallel.run(
         engine,
         lambda: call_indicators_by(engine, since, until, "center", timezone=timezone),
-        lambda: order_indicators_by(engine, since, until, "center", timezone=timezone),
+        lambda: order_indicators_by(engine, since, until, "center", timezone=timezone,
+                                    today=today),
         lambda: outages_by_center(engine, since, until))
     # Every center with a call or an order in the period (the order figures count both).
     names = centers if centers is not None else sorted(set(calls) | set(orders))
@@ -227,6 +269,7 @@ def period_table(engine: Engine, lo: datetime, hi: datetime, title: str,
             "manual_connection_rate": ci.manual_connection_rate if ci else none,
             "average_wait_s": ci.average_wait_s if ci else Mean(0, 0),
             "outage_count": n_out, "outage_hours": round(h_out, 2),
+            "outage_average_hours": round(h_out / n_out, 2) if n_out else 0.0,
             "call_record_reporting_rate": oi.call_record_reporting if oi else none,
             "timely_reporting_rate": timely.get(c, none),
         }
@@ -234,8 +277,8 @@ def period_table(engine: Engine, lo: datetime, hi: datetime, title: str,
                   "instant_answer_satisfaction", "revisit_rate", "revisit_satisfaction",
                   "order_generation_rate", "data_conformity"):
             values[k] = getattr(oi, k) if oi else none
-        rows.append(score_row(CenterRow(c, values), rules))
-    rank(rows)
+        rows.append(score_row(CenterRow(c, values, name=rules.name_of(c)), rules))
+    rank(rows, rules.tie_break)
     return Table(title, lo, hi, rules, rows)
 
 
@@ -247,12 +290,18 @@ def score_row(row: CenterRow, rules: Rules) -> CenterRow:
     return row
 
 
-def rank(rows: list[CenterRow]) -> None:
-    """Highest score first; a tie goes to the higher manual connection rate (no data last);
-    a tie on both shares the rank."""
-    def key(r: CenterRow) -> tuple[float, float]:
-        mcr = r.value("manual_connection_rate")
-        return (-r.score, -(mcr if mcr is not None else -1.0))
+def rank(rows: list[CenterRow], tie_break: tuple[str, ...] = ()) -> None:
+    """Highest score first; tied centers are ranked by the `tie_break` figures in turn, the
+    better value first (no data last); centers equal on all of them share the rank."""
+    def key(r: CenterRow) -> tuple[float, ...]:
+        out = [-r.score]
+        for k in tie_break:
+            v = r.value(k)
+            if v is None:
+                out += [1.0, 0.0]
+            else:
+                out += [0.0, v if k in LOWER_IS_BETTER else -v]
+        return tuple(out)
 
     rows.sort(key=lambda r: (key(r), r.center))
     for i, r in enumerate(rows):
@@ -262,10 +311,22 @@ def rank(rows: list[CenterRow]) -> None:
 @dataclass
 class RollUp:
     """A quarter or a year: the mean of the months' scores (plus the year's adjustments),
-    ranked; ties broken by the period's own manual connection rate."""
+    ranked; ties broken by the rules' `tie_break` figures over the whole period (the months'
+    figures added up: numerators, denominators and counts)."""
     title: str
     months: list[Table]
     rows: list[CenterRow]
+
+
+def _added(values: list[Ratio | Mean | int | float]) -> Ratio | Mean | int | float:
+    """Months' figures as the period's: numerators, denominators and counts added up."""
+    ratios = [v for v in values if isinstance(v, Ratio)]
+    means = [v for v in values if isinstance(v, Mean)]
+    if ratios:
+        return Ratio(sum(v.numerator for v in ratios), sum(v.denominator for v in ratios))
+    if means:
+        return Mean(sum(v.total for v in means), sum(v.count for v in means))
+    return sum(v for v in values if isinstance(v, (int, float)))
 
 
 def roll_up(engine: Engine, months: list[Table], title: str,
@@ -273,30 +334,29 @@ def roll_up(engine: Engine, months: list[Table], title: str,
             timezone: str = "Asia/Shanghai") -> RollUp:
     if not months:  # no center had a call or an order: nothing to rank
         return RollUp(title, [], [])
-    lo, hi = months[0].since, months[-1].until
-    calls = call_indicators_by(engine, local_to_utc(lo, timezone), local_to_utc(hi, timezone), "center",
-                               timezone=timezone)
-    scores: dict[str, list[float]] = {}
+    rules = months[0].rules
+    by_center: dict[str, list[CenterRow]] = {}
     for t in months:
         for r in t.rows:
-            scores.setdefault(r.center, []).append(r.score)
+            by_center.setdefault(r.center, []).append(r)
     rows = []
-    for c, s in scores.items():
-        ci = calls.get(c)
-        row = CenterRow(c, {"manual_connection_rate": ci.manual_connection_rate if ci
-                            else Ratio(0, 0), "months": len(s)})
+    for c, mine in by_center.items():
+        values: dict[str, Ratio | Mean | int | float] = {
+            k: _added([r.values[k] for r in mine]) for k in LABELS if k in mine[0].values}
+        values["months"] = len(mine)
+        row = CenterRow(c, values, name=rules.name_of(c))
         row.deduction = -(adjustments or {}).get(c, 0.0)
-        row.score = round(sum(s) / len(s) - row.deduction, 2)
+        row.score = round(sum(r.score for r in mine) / len(mine) - row.deduction, 2)
         rows.append(row)
-    rank(rows)
+    rank(rows, rules.tie_break)
     return RollUp(title, months, rows)
 
 
 def quarter_tables(engine: Engine, year: int, quarter: int, rules: Rules | None = None,
-                   timezone: str = "Asia/Shanghai") -> RollUp:
+                   timezone: str = "Asia/Shanghai", today: date | None = None) -> RollUp:
     if quarter not in (1, 2, 3, 4):
         raise ValueError(f"quarter must be 1-4, got {quarter}")
-    months = [monthly_table(engine, year, m, rules, timezone)
+    months = [monthly_table(engine, year, m, rules, timezone, today=today)
               for m in range(3 * quarter - 2, 3 * quarter + 1)]
     return roll_up(engine, [t for t in months if t.rows], f"{year}年第{quarter}季度",
                    timezone=timezone)
@@ -319,6 +379,7 @@ def load_adjustments(path: Path) -> dict[str, float]:
 
 def year_tables(engine: Engine, year: int, rules: Rules | None = None,
                 adjustments: dict[str, float] | None = None,
-                timezone: str = "Asia/Shanghai") -> RollUp:
-    months = [monthly_table(engine, year, m, rules, timezone) for m in range(1, 13)]
+                timezone: str = "Asia/Shanghai", today: date | None = None) -> RollUp:
+    months = [monthly_table(engine, year, m, rules, timezone, today=today)
+              for m in range(1, 13)]
     return roll_up(engine, [t for t in months if t.rows], f"{year}年度", adjustments, timezone)

@@ -22,7 +22,7 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from acd.history.models import QueueCall
+from acd.history.models import Call, QueueCall
 from acd.history.queue_log import LogCall, LogStay, read_file
 
 # queue_log and the ledger name some outcomes differently; both sides are mapped to these.
@@ -47,12 +47,17 @@ def _utc(ts: float) -> datetime:
     return datetime.fromtimestamp(ts, UTC).replace(tzinfo=None)
 
 
-def ledger_stays(engine: Engine, since: float, until: float) -> dict[tuple[str, str], QueueCall]:
-    """The ledger's stays of calls whose first queue entry is in [since, until)."""
+def ledger_stays(engine: Engine, since: float, until: float,
+                 node: str | None = None) -> dict[tuple[str, str], QueueCall]:
+    """The ledger's stays of calls whose first queue entry is in [since, until); of one
+    node's calls if `node` is given (each node has its own queue_log)."""
     lo, hi = _utc(since), _utc(until)
     with Session(engine) as s:
-        rows = s.scalars(select(QueueCall).where(QueueCall.entered_at >= lo - timedelta(days=1),
-                                                 QueueCall.entered_at < hi))
+        query = select(QueueCall).where(QueueCall.entered_at >= lo - timedelta(days=1),
+                                        QueueCall.entered_at < hi)
+        if node is not None:
+            query = query.join(Call, Call.uniqueid == QueueCall.uniqueid).where(Call.node == node)
+        rows = s.scalars(query)
         keep = {uid for uid, stays in _by_call(rows).items()
                 if lo <= min(r.entered_at for r in stays) < hi}
         found = s.scalars(select(QueueCall).where(QueueCall.uniqueid.in_(keep))) if keep else []
@@ -107,10 +112,11 @@ def compare(callid: str, stay: LogStay, row: QueueCall, tolerance_s: float) -> l
 
 
 def differences(engine: Engine, queue_log: Path, since: float, until: float,
-                tolerance_s: float = 1.0) -> list[Difference]:
+                tolerance_s: float = 1.0, node: str | None = None) -> list[Difference]:
+    """Every disagreement; with several nodes, name the node whose queue_log this is."""
     logged: dict[str, LogCall] = read_file(queue_log, since=int(since), until=int(until))
     # queue_log keeps the whole second a call entered: the ledger's calls of the same seconds.
-    mine = ledger_stays(engine, int(since), int(until) + 1)
+    mine = ledger_stays(engine, int(since), int(until) + 1, node)
     out: list[Difference] = []
     seen: set[tuple[str, str]] = set()
     for callid, call in sorted(logged.items()):

@@ -1,5 +1,6 @@
-"""Report files for a month, a year or a special event: a Chinese XLSX workbook and an HTML
-page with PNG charts, reproducing the kind of figures in seed 000 (volume by type,
+"""Report files for a month, a year or a special event: a Chinese XLSX workbook (typed numbers,
+percent formats, frozen headers, filters, native charts: queue_stats/workbook.py) and one
+self-contained HTML page with its charts inline (PNG files are written beside it too), reproducing the kind of figures in seed 000 (volume by type,
 year on year, the domain breakdown, the centers' ranking) plus the seat report.
 
 Every figure comes from `queue_stats.indicators`, `order_indicators`, `assessment` and `seats`,
@@ -8,9 +9,10 @@ with numerator and denominator where it is a rate, so the report can be checked 
 
 from __future__ import annotations
 
+import base64
 import html
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine, func, select
@@ -18,7 +20,9 @@ from sqlalchemy import Engine, func, select
 from acd.history.models import QueueCall
 from acd.orders.models import WorkOrder
 from hotline.center import DOMAINS, ORDER_TYPES
+from hotline.localtime import to_local
 from queue_stats import assessment
+from queue_stats import workbook as wbk
 from queue_stats.indicators import Mean, Ratio, call_indicators, local_to_utc, next_month
 from queue_stats.order_indicators import order_indicators
 from queue_stats.seats import occupancy, seat_report
@@ -94,28 +98,34 @@ class Row:
     numerator: str
     denominator: str
     target: str
+    figure: Ratio | Mean | int | None = None  # the figure itself, for the spreadsheet
 
 
-def _rows(engine: Engine, p: Period, center: str | None, seats: list) -> list[Row]:  # type: ignore[type-arg]
+def _rows(engine: Engine, p: Period, center: str | None, seats: list,  # type: ignore[type-arg]
+          today: date | None = None) -> list[Row]:
     calls = call_indicators(engine, p.since, p.until, center=center)
-    orders = order_indicators(engine, p.since, p.until, center=center)
+    orders = order_indicators(engine, p.since, p.until, center=center, timezone=p.timezone,
+                              today=today)
 
     def r(label: str, x: Ratio | Mean, target: str = "") -> Row:
         if isinstance(x, Ratio):
-            return Row(label, str(x), f"{x.numerator:g}", f"{x.denominator:g}", target)
-        return Row(label, str(x), f"{x.total:.1f}", f"{x.count}", target)
+            return Row(label, str(x), f"{x.numerator:g}", f"{x.denominator:g}", target, x)
+        return Row(label, str(x), f"{x.total:.1f}", f"{x.count}", target, x)
 
     return [
-        Row("排队来电 calls queued", str(calls.queued), "", "", ""),
+        Row("排队来电 calls queued", str(calls.queued), "", "", "", calls.queued),
         r("人工接通率 manual connection rate", calls.manual_connection_rate, "≥ 95 %"),
-        r("平均等待时长 average wait", calls.average_wait_s, "≤ 25 s"),
+        r("平均等待时长 average wait (拨打12328至获得服务)", calls.average_wait_s, "≤ 25 s"),
+        r("排队等待时长 queue wait (进入队列至接通)", calls.average_queue_wait_s),
         r("10秒接通率 answered within 10 s", calls.answered_within_10s_rate),
         r("放弃率 abandon rate", calls.abandon_rate),
         r("平均处理时长 average handle time", calls.average_handle_time_s),
         r("座席占用率 occupancy", occupancy(seats)),
-        Row("工单数量 work orders", str(orders.orders), "", "", ""),
+        Row("工单数量 work orders", str(orders.orders), "", "", "", orders.orders),
         r("信息咨询类即时答复率 instant-answer rate", orders.instant_answer_rate, "≥ 95 %"),
-        r("限时办结率 closed in time", orders.closed_in_time, "≥ 95 %"),
+        r("限时办结率 closed in time (期限在本期的转办工单)", orders.closed_in_time, "≥ 95 %"),
+        Row("未到期待办 deadlines pending", str(orders.deadlines_pending), "", "", "",
+            orders.deadlines_pending),
         r("跨省(地市)工单办结率 cross-region closed in time", orders.cross_region_closed_in_time,
           "≥ 90 %"),
         r("即时答复满意率 instant-answer satisfaction", orders.instant_answer_satisfaction,
@@ -163,6 +173,11 @@ def _by_queue(engine: Engine, p: Period, center: str | None) -> list[tuple[str, 
 def change(now: int, before: int) -> str:
     """Year-on-year change as seed 000 writes it; no orders a year earlier: no data."""
     return "no data" if not before else f"{100 * (now - before) / before:+.2f}%"
+
+
+def change_ratio(now: int, before: int) -> float | None:
+    """The same change as a fraction for a spreadsheet cell (None: no data)."""
+    return None if not before else (now - before) / before
 
 
 def _pyplot():  # type: ignore[no-untyped-def]
@@ -232,6 +247,14 @@ def _charts(out: Path, steps: list[str], by_type: dict[str, list[int]], this: li
     return files
 
 
+def _outage_cell(row: assessment.CenterRow, key: str) -> object:
+    """断网时长 as annex 4 prints it: total/average hours (5.6/0.9); any other cell as is."""
+    if key == "outage_hours":
+        return f"{row.values.get('outage_hours', 0.0):.1f}/" \
+               f"{row.values.get('outage_average_hours', 0.0):.1f}"
+    return _cell(row.values.get(key))
+
+
 def _fmt(v: Ratio | Mean | float | None) -> str:
     if isinstance(v, Ratio):
         return "no data" if v.value is None else f"{100 * v.value:.2f}%"
@@ -258,7 +281,8 @@ def write(engine: Engine, p: Period, out_dir: Path, center: str | None = None,
 
     out_dir.mkdir(parents=True, exist_ok=True)
     seats = seat_report(engine, p.since, p.until, center, p.timezone, now)
-    rows = _rows(engine, p, center, seats)
+    today = None if now is None else to_local(now, p.timezone).date()
+    rows = _rows(engine, p, center, seats, today)
     steps = order_counts(engine, p, center)
     earlier = order_counts(engine, p.a_year_earlier(), center)
     labels = [s for s, _ in steps]
@@ -274,69 +298,106 @@ def write(engine: Engine, p: Period, out_dir: Path, center: str | None = None,
     total = sum(this)
     domains = sorted(((d, n) for d, n in domains_now.items()), key=lambda x: -x[1])
     if p.kind == "month":
-        table = assessment.monthly_table(engine, p.lo.year, p.lo.month, rules, p.timezone)
+        table = assessment.monthly_table(engine, p.lo.year, p.lo.month, rules, p.timezone,
+                                         today=today)
         ranked: list[assessment.CenterRow] = table.rows
         rollup = None
     elif p.kind == "year":
-        rollup = assessment.year_tables(engine, p.lo.year, rules, adjustments, p.timezone)
-        table = assessment.period_table(engine, p.lo, p.hi, p.title, rules, p.timezone)
+        rollup = assessment.year_tables(engine, p.lo.year, rules, adjustments, p.timezone,
+                                        today=today)
+        table = assessment.period_table(engine, p.lo, p.hi, p.title, rules, p.timezone,
+                                        today=today)
         ranked = rollup.rows
     else:
-        table = assessment.period_table(engine, p.lo, p.hi, p.title, rules, p.timezone)
+        table = assessment.period_table(engine, p.lo, p.hi, p.title, rules, p.timezone,
+                                        today=today)
         ranked, rollup = table.rows, None
     by_queue = _by_queue(engine, p, center)
     charts = _charts(out_dir, labels, by_type, this, last, domains,
-                     [(r.center, r.score) for r in ranked], by_queue)
-    scope = f"中心 {center}" if center else "全省 all centers"
+                     [(r.name or r.center, r.score) for r in ranked], by_queue)
+    scope = f"中心 {table.rules.name_of(center)}" if center else "全省 all centers"
     period = f"{p.lo:%Y-%m-%d} — {p.hi - timedelta(seconds=1):%Y-%m-%d}"
     keys = list(assessment.LABELS)
 
-    # --- XLSX ---
+    # --- XLSX: numbers as numbers, formats, widths, frozen headers, filters, charts ---
     wb = Workbook()
     ws = wb.active
     ws.title = "指标"
-    ws.append([p.title])
-    ws.append([scope, period])
-    ws.append(["指标", "数值", "分子", "分母", "目标"])
-    for r in rows:
-        ws.append([r.label, r.value, r.numerator, r.denominator, r.target])
+    wbk.table(ws, ["指标", "数值", "分子", "分母", "目标", "说明"],
+              [[r.label, wbk.number(r.figure),
+                r.figure.numerator if isinstance(r.figure, Ratio) else
+                r.figure.total if isinstance(r.figure, Mean) else None,
+                r.figure.denominator if isinstance(r.figure, Ratio) else
+                r.figure.count if isinstance(r.figure, Mean) else None,
+                r.target, "无数据" if wbk.number(r.figure) is None else ""] for r in rows],
+              title_rows=[[p.title], [scope, period]])
+    for i, r in enumerate(rows, start=4):
+        ws.cell(row=i, column=2).number_format = wbk.fmt_of(r.figure)
+        ws.cell(row=i, column=3).number_format = "0.0" if isinstance(r.figure, Mean) else "0"
     at = wb.create_sheet("考核表")
-    at.append([f"{table.title} 运行服务质量考核表（{table.rules.name}，基本分 {table.rules.base:g}）"])
-    at.append(["城市", "排名", "总分"] + [assessment.LABELS[k] for k in keys] + ["扣分"])
-    for r in table.rows:
-        at.append([r.center, r.rank, r.score] + [_cell(r.values.get(k)) for k in keys]
-                  + [r.deduction])
+    fmts = [None, "0", wbk.SCORE] + [
+        "0" if k in ("orders", "outage_count") else wbk.HOURS if k == "outage_hours" else
+        wbk.SECONDS if k == "average_wait_s" else wbk.PERCENT for k in keys] + [wbk.HOURS,
+                                                                                 wbk.SCORE]
+    head = wbk.table(at, ["城市", "排名", "总分"] + [
+        assessment.LABELS[k] + ("(时)" if k == "outage_hours" else "") for k in keys]
+        + ["平均断网时长(时)", "扣分"],
+        [[r.name or r.center, r.rank, r.score] + [wbk.number(r.values.get(k)) for k in keys]
+         + [r.values.get("outage_average_hours", 0.0), r.deduction] for r in table.rows],
+        fmts, title_rows=[[f"{table.title} 运行服务质量考核表（{table.rules.name}，"
+                           f"基本分 {table.rules.base:g}）"]])
+    if table.rows:
+        wbk.bar_chart(at, "各中心考核得分", head, head + len(table.rows), [3],
+                      f"A{head + len(table.rows) + 3}", horizontal=True)
+    ties = "、".join(assessment.LABELS[k] for k in table.rules.tie_break) or "（并列同名次）"
     if rollup is not None:
         rs = wb.create_sheet("年度排名")
-        rs.append([rollup.title, "月度得分平均，加减分后排名；并列按人工接通率"])
-        rs.append(["城市", "排名", "得分", "月数", "人工接通率"])
-        for r in rollup.rows:
-            rs.append([r.center, r.rank, r.score, r.values.get("months"),
-                       _fmt(r.values.get("manual_connection_rate"))])
+        wbk.table(rs, ["城市", "排名", "得分", "月数"]
+                  + [assessment.LABELS[k] for k in table.rules.tie_break],
+                  [[r.name or r.center, r.rank, r.score, r.values.get("months")]
+                   + [wbk.number(r.values.get(k)) for k in table.rules.tie_break]
+                   for r in rollup.rows],
+                  [None, "0", wbk.SCORE, "0"] + [wbk.fmt_of(rollup.rows[0].values.get(k))
+                                                 if rollup.rows else None
+                                                 for k in table.rules.tie_break],
+                  title_rows=[[rollup.title, f"月度得分平均，加减分后排名；并列按{ties}"]])
     ts = wb.create_sheet("类型")
-    ts.append(["时段"] + [ORDER_TYPES[t] for t in ORDER_TYPES] + ["合计", "去年同期", "同比"])
-    for i, label in enumerate(labels):
-        ts.append([label] + [by_type[t][i] for t in ORDER_TYPES] + [this[i], last[i],
-                                                              change(this[i], last[i])])
-    ts.append(["合计"] + [sum(by_type[t]) for t in ORDER_TYPES] + [total, total_last,
-                                                            change(total, total_last)])
+    n_types = len(ORDER_TYPES)
+    head = wbk.table(ts, ["时段"] + [ORDER_TYPES[t] for t in ORDER_TYPES]
+                     + ["合计", "去年同期", "同比"],
+                     [[label] + [by_type[t][i] for t in ORDER_TYPES]
+                      + [this[i], last[i], change_ratio(this[i], last[i])]
+                      for i, label in enumerate(labels)]
+                     + [["合计"] + [sum(by_type[t]) for t in ORDER_TYPES]
+                        + [total, total_last, change_ratio(total, total_last)]],
+                     [None] + ["0"] * (n_types + 2) + [wbk.CHANGE])
+    wbk.bar_chart(ts, "工单量（按类型）", head, head + len(labels),
+                  list(range(2, 2 + n_types)), f"{chr(ord('A') + n_types + 5)}2", stacked=True,
+                  y_title="件")
+    wbk.bar_chart(ts, "工单量同比", head, head + len(labels),
+                  [2 + n_types, 3 + n_types], f"{chr(ord('A') + n_types + 5)}20", y_title="件")
     ds = wb.create_sheet("领域")
-    ds.append(["领域", "工单量", "占比", "去年同期", "同比"])
-    for d, n in domains:
-        ds.append([DOMAINS.get(d, d), n, f"{100 * n / total:.2f}%" if total else "no data",
-                   domains_before[d], change(n, domains_before[d])])
+    head = wbk.table(ds, ["领域", "工单量", "占比", "去年同期", "同比"],
+                     [[DOMAINS.get(d, d), n, n / total if total else None, domains_before[d],
+                       change_ratio(n, domains_before[d])] for d, n in domains],
+                     [None, "0", wbk.PERCENT, "0", wbk.CHANGE])
+    wbk.bar_chart(ds, "各领域工单", head, head + len(domains), [2], "H2", horizontal=True,
+                  y_title="件")
     ss = wb.create_sheet("座席")
-    ss.append(["座席", "日期", "签入(时)", "示忙(时)", "示忙原因", "整理(时)", "接听", "平均处理(秒)",
-               "占用率"])
-    for sd in seats:
-        ss.append([sd.seat, sd.day, float(_hours(sd.signed_in_s)), float(_hours(sd.busy_total_s)),
-                   "; ".join(f"{k} {_hours(v)}" for k, v in sorted(sd.busy_s.items())),
-                   float(_hours(sd.wrapup_s)), sd.answered,
-                   _fmt(sd.average_handle_time_s), _fmt(sd.occupancy)])
+    wbk.table(ss, ["座席", "日期", "签入(时)", "示忙(时)", "示忙原因", "整理(时)", "接听",
+                   "平均处理(秒)", "占用率"],
+              [[sd.seat, sd.day, round(sd.signed_in_s / 3600, 2),
+                round(sd.busy_total_s / 3600, 2),
+                "; ".join(f"{k} {_hours(v)}" for k, v in sorted(sd.busy_s.items())),
+                round(sd.wrapup_s / 3600, 2), sd.answered,
+                wbk.number(sd.average_handle_time_s), wbk.number(sd.occupancy)]
+               for sd in seats],
+              [None, None, wbk.HOURS, wbk.HOURS, None, wbk.HOURS, "0", wbk.SECONDS,
+               wbk.PERCENT])
     qs = wb.create_sheet("队列")
-    qs.append(["队列", "排队", "接通"])
-    for q in by_queue:
-        qs.append(list(q))
+    head = wbk.table(qs, ["队列", "排队", "接通"], [list(q) for q in by_queue],
+                     [None, "0", "0"])
+    wbk.bar_chart(qs, "各队列来电", head, head + len(by_queue), [2, 3], "E2", y_title="通")
     xlsx = out_dir / "report.xlsx"
     wb.save(xlsx)
 
@@ -348,20 +409,24 @@ def write(engine: Engine, p: Period, out_dir: Path, center: str | None = None,
         return "<tr>" + "".join(f"<{tag}>{esc(str(c))}</{tag}>" for c in cells) + "</tr>"
 
     def img(name: str, alt: str) -> str:
-        return f'<p><img src="{charts[name].name}" alt="{esc(alt)}"></p>'
+        """The chart inside the page (a data: URI): the HTML is one self-contained file."""
+        data = base64.b64encode(charts[name].read_bytes()).decode()
+        return f'<p><img src="data:image/png;base64,{data}" alt="{esc(alt)}"></p>'
 
     parts = [
         "<h2>指标 indicators</h2><table>", tr(["指标", "数值", "分子", "分母", "目标"], True),
         *(tr([r.label, r.value, r.numerator, r.denominator, r.target]) for r in rows), "</table>",
         f"<h2>考核表 assessment ({esc(table.title)})</h2><table class=wide>",
         tr(["城市", "排名", "总分"] + [assessment.LABELS[k] for k in keys] + ["扣分"], True),
-        *(tr([r.center, r.rank, r.score] + [_fmt(r.values.get(k)) for k in keys]
-             + [r.deduction]) for r in table.rows), "</table>",
+        *(tr([r.name or r.center, r.rank, r.score]
+             + [str(_outage_cell(r, k)) if k == "outage_hours" else _fmt(r.values.get(k))
+                for k in keys] + [r.deduction]) for r in table.rows), "</table>",
+        f"<p>并列名次按{esc(ties)}区分先后。</p>",
     ]
     if rollup is not None:
         parts += [f"<h2>{esc(rollup.title)}排名 annual ranking</h2><table>",
                   tr(["城市", "排名", "得分", "月数"], True),
-                  *(tr([r.center, r.rank, r.score, r.values.get("months")])
+                  *(tr([r.name or r.center, r.rank, r.score, r.values.get("months")])
                     for r in rollup.rows), "</table>"]
     parts += [img("ranking", "各中心考核得分排名"),
               "<h2>工单量 orders by type, year on year</h2>", img("volume-by-type", "工单量"),

@@ -148,6 +148,7 @@ HOURLY = (0.8, 0.5, 0.4, 0.3, 0.4, 0.8, 2.0, 4.0, 6.5, 7.5, 7.5, 6.5, 5.0, 5.5, 
 SURVEY_RATED = 0.7                  # share of answered callers who press a key after the call
 TIMEOUT_SHARE = 0.08                # of the calls not answered: left at the queue's max wait
 TALK_MEDIAN_S = 75.0
+IVR_S = (4.0, 10.0)                 # seconds in the IVR before queueing (uniform)
 US = 1_000_000                      # numpy datetime64[us] per second
 
 
@@ -268,11 +269,14 @@ def _center(rng: np.random.Generator, f: CenterFigures, scale: float, day_weight
     not_answered = ~answered
     timeout = not_answered & (rng.random(queued_n) < TIMEOUT_SHARE)
     outcome = np.where(answered, "answered", np.where(timeout, "timeout", "abandoned"))
-    wait = np.where(answered, rng.exponential(f.wait_s, queued_n),
+    # Annex 4's 平均等待时长 runs from dialling 12328 to being served (seed 002 art. 6 (四)):
+    # the IVR's seconds plus the queue's, so the queue's mean is the annex's less the IVR's.
+    ivr = np.round(rng.uniform(IVR_S[0], IVR_S[1], queued_n), 3)
+    queue_mean = max(1.0, f.wait_s - sum(IVR_S) / 2)
+    wait = np.where(answered, rng.exponential(queue_mean, queued_n),
                     np.where(timeout, rng.uniform(120, 300, queued_n),
                              rng.exponential(35, queued_n)))
     wait = np.round(wait, 3)
-    ivr = np.round(rng.uniform(8, 40, queued_n), 3)
     talk = np.round(rng.lognormal(np.log(TALK_MEDIAN_S), 0.6, queued_n), 3)
     started = entered - (ivr * US).astype("timedelta64[us]")
     left = entered + (wait * US).astype("timedelta64[us]")
@@ -336,19 +340,19 @@ def _orders(rng: np.random.Generator, f: CenterFigures, idx: np.ndarray, types: 
             first_id: int) -> tuple[dict[str, list], dict[str, list]]:
     n = len(idx)
     accepted = answered_at[idx]
-    local_day = ((accepted + np.timedelta64(UTC_OFFSET_H, "h")).astype("datetime64[D]")
-                 - np.datetime64(FIRST_DAY.isoformat(), "D")).astype(int)
-    due_day = np.empty(n, dtype=int)
-    for t in TYPE_NAMES:
-        mask = types == t
-        due_day[mask] = _due_days(HANDLING_DAYS[t])[local_day[mask]]
-    transfer_due_day = _due_days(TRANSFER_DAYS)[local_day]
+    transfer_due_day = _due_days(TRANSFER_DAYS)[_local_day(accepted)]
     consult = types == "consultation"
     instant = consult & (rng.random(n) < f.instant)
     transferred = ~instant
     cross = transferred & (rng.random(n) < 0.04)
     in_time = np.where(cross, rng.random(n) < f.cross_in_time, rng.random(n) < f.in_time)
     transferred_at = accepted + (rng.uniform(0.5, 30, n) * 3600 * US).astype("timedelta64[us]")
+    # The unit's deadline runs from the local day it received the transfer (seed 001 art. 33).
+    received_day = _local_day(transferred_at)
+    due_day = np.empty(n, dtype=int)
+    for t in TYPE_NAMES:
+        mask = types == t
+        due_day[mask] = _due_days(HANDLING_DAYS[t])[received_day[mask]]
     # a due day (local date) as the UTC midnight of that date: closing before it is in time
     due_midnight = (np.datetime64(FIRST_DAY.isoformat(), "us")
                     + (due_day * 86400 * US).astype("timedelta64[us]"))
@@ -370,20 +374,28 @@ def _orders(rng: np.random.Generator, f: CenterFigures, idx: np.ndarray, types: 
         "answered_on_call": instant, "handling_unit": np.where(transferred, "承办单位", ""),
         "cross_region": cross, "region": np.where(cross, "外省", ""),
         "status": np.full(n, "closed"), "accepted_at": _ts(accepted),
-        "transfer_due": _dates(transfer_due_day), "due": _dates(due_day),
+        "transfer_due": _dates(transfer_due_day),
+        "transfer_late": transferred & (received_day > transfer_due_day),
+        "due": _nullable(_dates(due_day), instant),
         "extended_days": np.zeros(n, dtype=int), "calendar_estimated": np.zeros(n, dtype=bool),
-        "transferred_at": _ts(transferred_at, instant), "replied_at": _ts(replied, instant),
+        "transferred_at": _ts(transferred_at, instant), "received_at": _ts(transferred_at, instant),
+        "replied_at": _ts(replied, instant),
         "closed_at": _ts(closed), "reply": np.where(instant, "已当场答复", "已办结")}
     sampled = transferred & (rng.random(n) < f.revisit)
     m = int(sampled.sum())
     sat = np.where(rng.random(m) < f.revisit_satisfied, rng.integers(1, 3, m),
                    rng.integers(3, 5, m))
     done = closed[sampled] + (rng.uniform(1, 72, m) * 3600 * US).astype("timedelta64[us]")
-    revisits = {"order_id": ids[sampled], "sampled_on": _dates(
-        (closed[sampled].astype("datetime64[D]") - np.datetime64(FIRST_DAY.isoformat(), "D"))
-        .astype(int)), "done_at": _ts(done), "reached": np.ones(m, dtype=bool),
+    revisits = {"order_id": ids[sampled], "sampled_on": _dates(_local_day(replied[sampled])),
+                "done_at": _ts(done), "reached": np.ones(m, dtype=bool),
         "satisfaction": sat, "by": np.full(m, "回访员")}
     return orders, revisits
+
+
+def _local_day(t: np.ndarray) -> np.ndarray:
+    """The local day (index from FIRST_DAY) of UTC instants."""
+    return ((t + np.timedelta64(UTC_OFFSET_H, "h")).astype("datetime64[D]")
+            - np.datetime64(FIRST_DAY.isoformat(), "D")).astype(int)
 
 
 _DUE_CACHE: dict[int, np.ndarray] = {}
@@ -404,10 +416,10 @@ def _outages(rng: np.random.Generator, f: CenterFigures) -> dict[str, list]:
         return {"node": []}
     hours = rng.dirichlet(np.ones(n)) * f.outage_hours
     start = _times(rng, n, np.full(DAYS, 1 / DAYS))
-    return {"node": np.full(n, f"{f.code}-pbx1"), "center": np.full(n, f.code),
+    return {"node": np.full(n, "link:platform"), "center": np.full(n, f.code),
             "started_at": _ts(start),
             "ended_at": _ts(start + (hours * 3600 * US).astype("timedelta64[us]")),
-            "reason": np.full(n, "AMI connection lost")}
+            "reason": np.full(n, "platform not reachable")}
 
 
 # Special events the text names, reported within 2 days of their end (local dates, end exclusive).

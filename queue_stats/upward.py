@@ -9,6 +9,13 @@
   (seed 001, DOMAIN.md). Every month of a center with calls is due whether or not a report was
   made; special events count once a report for them exists.
 Times are UTC in the ledger; due dates are the center's local midnights.
+
+Pushing to the platform (issue 15): with `[exchange] platform_url` in the center file, call
+records and reports go to the platform's endpoint through the outbox (acd/outbox/: retried,
+idempotency keys, resumed after an outage). A record or a report counts as reported when the
+platform acknowledged it (acd/outbox/acks.py writes the `call_record_uploads` /
+`report_submissions` row then), so both rates count what the receiver acknowledged. The
+platform link's outages (`outages` rows of node `link:platform`) are the assessment's 断网.
 """
 
 from __future__ import annotations
@@ -19,11 +26,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine, exists, insert, literal, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from acd.history.models import Call
 from acd.history.upward import CallRecordUpload, ReportSubmission
+from acd.outbox import sender
+from acd.outbox.models import OutboxMessage
+from acd.outbox.queue import enqueue
+from hotline.center import Center
 from queue_stats.indicators import Ratio, next_month
 
 KINDS = ("month", "year", "special")
@@ -134,3 +145,55 @@ def timely_reporting_by_center(engine: Engine, since: datetime, until: datetime,
                 on_time += local(s.submitted_at) <= s.due_at
         out[c] = Ratio(on_time, due)
     return out
+
+
+# --- pushing to the platform (through the outbox) ------------------------------------------------
+
+def enqueue_calls(engine: Engine, center: str, now: datetime | None = None,
+                  chunk: int = 5000) -> int:
+    """Every ended call of the center not yet acknowledged by the platform nor waiting in the
+    outbox, as one outbox message each (key `call:<uniqueid>`): the number enqueued."""
+    now = now or datetime.now(UTC).replace(tzinfo=None)
+    queued = exists().where(OutboxMessage.key == literal("call:") + Call.uniqueid)
+    q = (select(*(getattr(Call, f) for f in FIELDS))
+         .where(Call.center == center, Call.ended_at.is_not(None),
+                Call.uniqueid.not_in(select(CallRecordUpload.uniqueid)), ~queued)
+         .order_by(Call.started_at))
+    n = 0
+    with engine.begin() as conn:
+        rows = conn.execute(q).all()
+        for i in range(0, len(rows), chunk):
+            batch = []
+            for row in rows[i:i + chunk]:
+                rec = dict(zip(FIELDS, row, strict=True))
+                for k in ("started_at", "ended_at"):
+                    rec[k] = rec[k].isoformat() + "Z" if rec[k] else None
+                batch.append({"center": center, "channel": "platform", "kind": "call",
+                              "key": f"call:{rec['uniqueid']}",
+                              "payload": json.dumps(rec, ensure_ascii=False),
+                              "created_at": now, "next_at": now, "attempts": 0,
+                              "state": "pending", "last_error": ""})
+            conn.execute(insert(OutboxMessage), batch)
+            n += len(batch)
+    return n
+
+
+def enqueue_report(engine: Engine, center: str, kind: str, title: str, period_start: datetime,
+                   period_end: datetime) -> bool:
+    """A report for the platform (key: center, kind, period): False if it was queued before."""
+    payload = {"center": center, "kind": kind, "title": title,
+               "period_start": period_start.isoformat(), "period_end": period_end.isoformat(),
+               "due_at": due_at(kind, period_start, period_end).isoformat()}
+    with Session(engine) as s, s.begin():
+        return enqueue(s, center=center, channel="platform", kind="report",
+                       key=f"report:{center}:{kind}:{period_start:%Y%m%d}:{period_end:%Y%m%d}",
+                       payload=payload) is not None
+
+
+async def push(engine: Engine, center: Center) -> tuple[int, sender.Delivery]:
+    """Enqueue the call records not yet reported, then deliver the platform's outbox (with
+    whatever earlier rounds left: a push after an outage resumes)."""
+    n = enqueue_calls(engine, center.code)
+    done = await sender.deliver(sessionmaker(engine, expire_on_commit=False), center,
+                                channels=("platform",))
+    return n, done

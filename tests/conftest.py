@@ -1,20 +1,85 @@
 """Fixtures shared by the whole suite. Real parts (Asterisk, Redis, PostgreSQL) are started
-by the project's own code and always torn down, also when a test fails."""
+by the project's own code and always torn down, also when a test fails.
+
+Every test that needs a real part is marked with it (`asterisk`, `postgres`, `redis`,
+`browser`) and with `real`, from the fixtures it uses and the names its own code calls (see
+`pytest_collection_modifyitems`), so `-m "not real"` is the fast unit tier."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+import types
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import Engine
 
 from acd.history import db
+from tests.support import examples
 from tests.support.real import free_port, unavailable
 
 if TYPE_CHECKING:
     from hotline.shell.simulate.sipp import Sipp
+    from tests.support.recorded import Replayed
     from tests.support.rig import RunningPbx
+
+
+# --- the tiers: which real parts a test needs -------------------------------------------------
+
+REAL_PARTS = ("asterisk", "postgres", "redis", "browser", "containers")
+# Fixtures that start a real part (directly, or through the fixtures they use: pytest gives
+# a test's whole fixture closure).
+_PART_FIXTURES = {"pbx": "asterisk", "sipp": "asterisk", "postgres_url": "postgres",
+                  "redis_url": "redis"}
+# Names whose use in a test's own code starts a real part there and then.
+_PART_NAMES = {"running_pbx": "asterisk", "EngineProcess": "asterisk", "IvrProcess": "asterisk",
+               "Sipp": "asterisk", "RedisServer": "redis", "postgres_server": "postgres",
+               "require_chromium": "browser", "sync_playwright": "browser"}
+
+
+def _names_used(fn: Any) -> set[str]:
+    """Every global, attribute and imported name the function's code (nested code included)
+    refers to."""
+    fn = getattr(getattr(fn, "hypothesis", None), "inner_test", fn)
+    code = getattr(fn, "__code__", None)
+    names: set[str] = set()
+    stack = [code] if code is not None else []
+    while stack:
+        c = stack.pop()
+        names.update(c.co_names)
+        stack.extend(k for k in c.co_consts if isinstance(k, types.CodeType))
+    return names
+
+
+def real_parts(item: pytest.Item) -> set[str]:
+    """The real parts a collected test needs."""
+    parts = {m.name for m in item.iter_markers() if m.name in REAL_PARTS}
+    parts |= {_PART_FIXTURES[f] for f in getattr(item, "fixturenames", ()) if f in _PART_FIXTURES}
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and callspec.params.get("db_engine") == "postgresql":
+        parts.add("postgres")
+    parts |= {_PART_NAMES[n] for n in _names_used(getattr(item, "function", None))
+              if n in _PART_NAMES}
+    return parts
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """The unit tier (`-m "not real"`) runs property tests with fewer examples (see
+    tests/support/examples.py), unless a Hypothesis profile is named on the command line."""
+    from hypothesis import settings
+    if "not real" in (config.option.markexpr or "") and \
+            not config.getoption("--hypothesis-profile", None):
+        settings.load_profile(examples.UNIT)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        parts = real_parts(item)
+        for part in sorted(parts - {m.name for m in item.iter_markers()}):
+            item.add_marker(part)
+        if parts:
+            item.add_marker("real")
 
 
 @pytest.fixture(scope="session")
@@ -120,3 +185,22 @@ def ledger(tmp_path):  # type: ignore[no-untyped-def]
     db.create_schema(engine)
     yield url, engine
     engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def replayed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Replayed]]:
+    """Replays a recording of tests/fixtures/ami/ through the engine's pipeline into a fresh
+    SQLite ledger: `replayed("survey")` (tests/support/recorded.py); no Asterisk. Each replay
+    (name and options) is made once a session and shared: read it, never write to it."""
+    from tests.support import recorded
+    directory = tmp_path_factory.mktemp("replayed")
+    made: dict[tuple[object, ...], Replayed] = {}
+
+    def replay(name: str, **options: Any) -> Replayed:
+        key = (name, *sorted(options.items()))
+        if key not in made:
+            made[key] = stack.enter_context(recorded.replayed(name, directory, **options))
+        return made[key]
+
+    with ExitStack() as stack:
+        yield replay

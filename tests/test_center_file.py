@@ -24,6 +24,9 @@ def test_the_shipped_example_is_valid() -> None:
     assert {q.domain for q in c.queues} >= {"highway", "urban_transit", "road_transport",
                                             "waterway", "complaint"}
     assert all(set(s.queues) <= {q.name for q in c.queues} for s in c.seats)
+    # The back office: handling units with a Chinese name and a contact, the level above.
+    assert c.unit("sy_taxi") is not None and c.unit("sy_taxi").name == "沈阳市客运出租汽车管理处"
+    assert c.exchange.upper == "liaoning" and c.exchange.peer("dalian") is not None
 
 
 @pytest.mark.parametrize(("path", "value", "field"), [
@@ -39,6 +42,17 @@ def test_the_shipped_example_is_valid() -> None:
     (("center", "recording"), "yes", "center.recording"),
     (("handoffs", "rail"), "rail; rm -rf", "handoffs.rail"),
     (("engine", "colour"), "blue", "engine.colour"),
+    (("units", 0, "code"), "交通局", "units[0].code"),
+    (("units", 1, "code"), "sy_transport", "units[1].code"),
+    (("units", 0, "name"), "<b>局</b>", "units[0].name"),
+    (("units", 0, "phone"), "12345", "units[0].phone"),
+    (("units", 0, "email"), "not-mail", "units[0].email"),
+    (("units", 0, "fax"), "024", "units[0].fax"),
+    (("exchange", "upper"), "beijing", "exchange.upper"),
+    (("exchange", "peers", 0, "code"), "shenyang", "exchange.peers[0].code"),
+    (("exchange", "platform_url"), "ftp://x", "exchange.platform_url"),
+    (("exchange", "sms_url"), "http://x/\nHost: y", "exchange.sms_url"),
+    (("exchange", "retry_s"), 0, "exchange.retry_s"),
 ])
 def test_a_bad_field_is_refused_by_name(path: tuple[Any, ...], value: Any, field: str) -> None:
     data = example()

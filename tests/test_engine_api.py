@@ -15,6 +15,7 @@ import pytest
 
 from hotline.shell.simulate.ports import free_ports
 from tests.support.engine import EngineProcess
+from tests.support.metrics import sample, scrape
 from tests.support.rig import RunningPbx
 from tests.test_engine_shift import intervals, wait_until
 
@@ -77,10 +78,17 @@ def test_seat_actions_over_http_with_roles(pbx: RunningPbx, tmp_path, ledger) ->
         req.add_header("Authorization", f"Bearer {boss}")
         with urllib.request.urlopen(req, timeout=10) as resp:
             metrics = resp.read().decode()
-        assert 'hotline_seats{state="busy"} 1' in metrics
-        assert 'hotline_ami_up{node="pbx1"} 1' in metrics
-        assert 'hotline_calls_waiting{queue="manual"} 0' in metrics
+        # /api/metrics stays, for token holders: the same exposition as the metrics address.
+        assert 'hotline_seats{state="busy"} 1.0' in metrics
+        assert 'hotline_seats{state="wrapup"} 0.0' in metrics  # a state with no seat reads 0
+        assert 'hotline_ami_up{node="pbx1"} 1.0' in metrics
+        assert 'hotline_queue_waiting{queue="manual"} 0.0' in metrics
+        assert "process_cpu_seconds_total" in metrics
         assert 'hotline_ledger_backlog{node="pbx1"} ' in metrics
+        assert sample(scrape(pbx.center.metrics_port), "hotline_seats", state="busy") == 1
+        health = json.loads(urllib.request.urlopen(
+            f"http://127.0.0.1:{pbx.center.metrics_port}/healthz", timeout=10).read())
+        assert health == {"status": "ok", "nodes": {"pbx1": "up"}}
         assert call(port, "POST", "/api/seats/8002/ready", mine)[0] == 200
         assert call(port, "POST", "/api/seats/8002/signout", mine)[0] == 200
         assert call(port, "POST", "/api/seats/8001/signout", boss)[0] == 200
@@ -88,6 +96,12 @@ def test_seat_actions_over_http_with_roles(pbx: RunningPbx, tmp_path, ledger) ->
                    ["ready", "busy", "ready"], 10, lambda: intervals(engine, "8002"))
     finally:
         proc.stop()
+    # One access-log line per request, with who asked; never the token.
+    access = [json.loads(line) for line in proc.lines if '"hotline.access"' in line]
+    assert any(a["path"] == "/api/seats/8002/busy" and a["status"] == 200 and
+               a["actor"] == "seat-8002" for a in access)
+    assert any(a["path"] == "/api/live" and a["status"] == 401 for a in access)
+    assert not any(boss in line or mine in line for line in proc.lines)
     busy = [i for i in intervals(engine, "8002") if i.state == "busy"]
     assert busy[0].reason == "meeting"
 
@@ -112,7 +126,7 @@ def test_work_orders_over_http(pbx: RunningPbx, tmp_path, ledger) -> None:
         oid = order["id"]
         assert call(port, "POST", f"/api/orders/{oid}/close", seat)[0] == 409  # not replied
         assert call(port, "POST", f"/api/orders/{oid}/transfer", seat,
-                    {"unit": "沈阳市客运管理处"})[0] == 200
+                    {"unit": "sy_taxi"})[0] == 200
         assert call(port, "POST", f"/api/orders/{oid}/extend", seat,
                     {"days": 5, "reason": "x"})[0] == 403
         assert call(port, "POST", f"/api/orders/{oid}/extend", boss,

@@ -14,6 +14,7 @@ from acd.engine import Engine
 from acd.history import db
 from acd.seats.state import SeatState
 from hotline.center import EXAMPLE, load
+from tests.support.examples import examples
 
 CENTER = load(EXAMPLE)
 NAMES = ["QueueCallerJoin", "QueueCallerLeave", "QueueCallerAbandon", "AgentCalled",
@@ -39,7 +40,7 @@ def make_engine(tmp_path) -> Engine:  # type: ignore[no-untyped-def]
     return Engine(CENTER, db.session_factory(e), {"pbx1": "x"}, None, {"pbx1": None})
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=examples(300), deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(frames, max_size=30))
 def test_any_sequence_of_frames_is_survived(tmp_path, sequence) -> None:  # type: ignore[no-untyped-def]
     engine = make_engine(tmp_path)
@@ -55,7 +56,7 @@ def test_any_sequence_of_frames_is_survived(tmp_path, sequence) -> None:  # type
     engine.snapshot()
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.binary(max_size=400))
 def test_raw_bytes_never_break_the_parser(data: bytes) -> None:
     text = data.decode("utf-8", errors="replace")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from acd.history.models import Call, QueueCall, SeatInterval
 from queue_stats.reconcile import differences
 from tests.support.engine import EngineProcess
+from tests.support.metrics import not_json_lines, sample, scrape
 from tests.support.rig import RunningPbx
 from tests.test_rig_calls import wait_for_outcomes
 
@@ -74,8 +75,27 @@ def test_distribution_busy_wrapup_and_abandon_are_recorded(pbx: RunningPbx, sipp
         wait_until(lambda: sum(1 for s in stays(engine, mine) if s.talk_s is not None or
                                s.outcome == "abandoned") == 7, 30, lambda: stays(engine, mine))
         time.sleep(6)  # the last wrap-up runs out
+        scraped = scrape(pbx.center.metrics_port)
     finally:
         proc.stop()
+    # The engine's metrics on their own address (acd/metrics.py): counters per queue, the
+    # wait histogram, the Redis lag and ledger write histograms, seats per state with zeros.
+    assert sample(scraped, "hotline_queue_offered_total", queue="manual") == 7
+    assert sample(scraped, "hotline_queue_answered_total", queue="manual") == 6
+    assert sample(scraped, "hotline_queue_abandoned_total", queue="manual") == 1
+    assert sample(scraped, "hotline_queue_abandoned_total", queue="highway") == 0
+    assert sample(scraped, "hotline_queue_wait_seconds_count", queue="manual",
+                  outcome="answered") == 6
+    assert sample(scraped, "hotline_queue_wait_seconds_count", queue="manual",
+                  outcome="abandoned") == 1
+    assert (sample(scraped, "hotline_ami_event_to_redis_seconds_count", node="pbx1") or 0) > 0
+    assert (sample(scraped, "hotline_ledger_write_seconds_count", node="pbx1") or 0) > 0
+    assert sample(scraped, "hotline_queue_seats", queue="manual", state="busy") == 1
+    assert sample(scraped, "hotline_queue_seats", queue="manual", state="on_call") == 0
+    assert sample(scraped, "hotline_queue_waiting", queue="manual") == 0
+    assert (sample(scraped, "process_resident_memory_bytes") or 0) > 0
+    # Every line the engine logged is one JSON object with its logger's name.
+    assert not_json_lines(proc.lines) == []
 
     rows = stays(engine, set(patient) | set(impatient))
     by_caller = {}

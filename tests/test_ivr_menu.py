@@ -15,6 +15,7 @@ from hotline.center import EXAMPLE, Handoffs, load
 from ivr import flow
 from ivr.menu import DEFAULT, MenuError, parse
 from ivr.menu import load as load_menu
+from tests.support.examples import examples
 
 CENTER = load(EXAMPLE)
 MENU = load_menu(DEFAULT, CENTER)
@@ -110,7 +111,7 @@ def test_no_transfer_offered_when_transfers_are_off() -> None:
     assert "handoff_rail" in ch.played
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(300), deadline=None)
 @given(st.lists(st.sampled_from(list("0123456789*#") + [""]), max_size=40))
 def test_garbage_keys_never_leave_a_caller_stuck(keys) -> None:
     result, _ = walk(keys)

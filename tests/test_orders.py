@@ -15,6 +15,7 @@ from acd.orders import knowledge, service
 from acd.orders.models import OrderEvent, Revisit, WorkOrder
 from acd.orders.service import OrderError
 from acd.orders.workdays import add_working_days, is_workday
+from tests.support.examples import examples
 
 AT = datetime(2026, 11, 2, 9, 0)  # a Monday
 
@@ -33,7 +34,7 @@ def test_every_transition_and_its_history(db_engine) -> None:
         service.transfer(s, o, "seat-8001", "沈阳市交通局", at=AT + timedelta(hours=1))
         service.return_(s, o, "unit", "不属本单位职责", at=AT + timedelta(days=1))
         service.transfer(s, o, "seat-8001", "辽宁高速集团", at=AT + timedelta(days=1, hours=2))
-        service.extend(s, o, "unit", 10, "需现场核实")
+        service.extend(s, o, "unit", 10, "需现场核实", at=AT + timedelta(days=2))
         service.reply(s, o, "unit", "已退还多收费用", at=AT + timedelta(days=8))
         service.close(s, o, "seat-8001")
         service.archive(s, o, "admin")
@@ -49,7 +50,8 @@ def test_every_transition_and_its_history(db_engine) -> None:
                                                  "extend", "reply", "close", "archive"]
         assert [e.to_status for e in o.history][-1] == "archived"
         assert o.extended_days == 10 and o.handling_unit == "辽宁高速集团"
-        assert o.due == add_working_days(add_working_days(AT.date(), 30)[0], 10)[0]
+        # the second unit's 30 working days run from the day it received the order (3 Nov)
+        assert o.due == add_working_days(add_working_days(date(2026, 11, 3), 30)[0], 10)[0]
         answered = s.scalars(select(WorkOrder).where(WorkOrder.type == "consultation")).one()
         assert answered.status == "closed" and answered.answered_on_call
 
@@ -60,9 +62,10 @@ def test_every_transition_and_its_history(db_engine) -> None:
     (lambda s, o: service.refuse(s, o, "x", "because"), "refusal reason must be one of"),
     (lambda s, o: service.transfer(s, o, "x", " "), "names the handling unit"),
     (lambda s, o: (service.transfer(s, o, "x", "u", at=AT),
-                   service.extend(s, o, "x", 31, "long")), "1 to 30 working days"),
-    (lambda s, o: (service.transfer(s, o, "x", "u", at=AT), service.extend(s, o, "x", 5, "a"),
-                   service.extend(s, o, "x", 5, "b")), "extended already"),
+                   service.extend(s, o, "x", 31, "long", at=AT)), "1 to 30 working days"),
+    (lambda s, o: (service.transfer(s, o, "x", "u", at=AT),
+                   service.extend(s, o, "x", 5, "a", at=AT),
+                   service.extend(s, o, "x", 5, "b", at=AT)), "extended already"),
     (lambda s, o: (service.transfer(s, o, "x", "u", at=AT),
                    service.return_(s, o, "u", "no", at=AT + timedelta(days=7))),
      "within 2 working days"),
@@ -102,7 +105,7 @@ def test_deadlines_across_real_holidays() -> None:
     assert estimated and day == date(2035, 6, 8)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(200), deadline=None)
 @given(st.dates(min_value=date(2019, 1, 1), max_value=date(2025, 12, 1)),
        st.sampled_from([2, 3, 5, 10, 30]))
 def test_a_deadline_is_a_working_day_and_never_early(start: date, days: int) -> None:
@@ -111,7 +114,7 @@ def test_a_deadline_is_a_working_day_and_never_early(start: date, days: int) -> 
     assert due >= start + timedelta(days=days)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=examples(60), deadline=None)
 @given(st.lists(st.sampled_from(["complaint", "consultation", "suggestion"]), max_size=40),
        st.integers(0, 10_000))
 def test_revisit_sample_covers_30_percent_and_every_complaint(tmp_path_factory, types,
@@ -126,8 +129,8 @@ def test_revisit_sample_covers_30_percent_and_every_complaint(tmp_path_factory, 
             service.transfer(s, o, "x", "u", at=AT)
             service.reply(s, o, "u", "done", at=datetime.combine(day, datetime.min.time())
                           + timedelta(hours=10))
-        picked = [(o.id, o.type) for o in service.sample_revisits(s, "shenyang", day,
-                                                                  seed=seed)]
+        picked = [(r.order.id, r.order.type) for r in service.sample_revisits(
+            s, "shenyang", day, seed=seed)]
     engine.dispose()
     assert len(picked) >= 0.3 * len(types)
     assert sum(1 for _, t in picked if t == "complaint") == types.count("complaint")
@@ -154,11 +157,15 @@ def test_an_unsatisfied_revisit_reopens_the_order(db_engine) -> None:
 
 def test_overdue_and_soon_due(db_engine) -> None:
     with Session(db_engine) as s, s.begin():
-        late = new(s, "consultation")            # due 5 working days after 2 Nov: 9 Nov
-        soon = new(s, "suggestion")              # due 16 Nov
+        late = new(s, "consultation")            # received 2 Nov: due 5 working days on, 9 Nov
+        service.transfer(s, late, "x", "u", at=AT)
+        soon = new(s, "suggestion")              # received 2 Nov: due 16 Nov
+        service.transfer(s, soon, "x", "u", at=AT)
+        waiting = new(s, "complaint")            # never transferred: due at the unit 5 Nov
         lists = service.overdue(s, "shenyang", date(2026, 11, 13))
         assert [o.id for o in lists["overdue"]] == [late.id]
         assert [o.id for o in lists["soon"]] == [soon.id]
+        assert [o.id for o in lists["transfer"]] == [waiting.id]
 
 
 def test_knowledge_search_finds_words_inside_the_text(db_engine) -> None:
@@ -168,9 +175,10 @@ def test_knowledge_search_finds_words_inside_the_text(db_engine) -> None:
         knowledge.add(s, "出租车投诉", "乘坐出租车遇到绕路、拒载，可拨打12328投诉。",
                       domain="urban_transit")
         knowledge.add(s, "过期的通知", "春运期间行驶证年审顺延。", valid_to=date(2020, 1, 1))
-        assert [x.id for x in knowledge.search(s, "行驶证")] == [e.id]  # mid-text; the old
-        assert [x.title for x in knowledge.search(s, "绕路")] == ["出租车投诉"]  # one expired
-        assert knowledge.search(s, "飞机") == []
+        today = date(2026, 11, 2)
+        assert [x.id for x in knowledge.search(s, "行驶证", today)] == [e.id]  # mid-text; the
+        assert [x.title for x in knowledge.search(s, "绕路", today)] == ["出租车投诉"]  # old one
+        assert knowledge.search(s, "飞机", today) == []                          # expired
         knowledge.used(s, e.id)
         assert e.usage_count == 1
 
@@ -213,7 +221,9 @@ def test_the_orders_commands(tmp_path) -> None:
                    "收费站多收费", "--caller", "13800001234", "--subject", "某站",
                    "--source", "web")
     assert made.returncode == 0 and "138****1234" in made.stdout  # masked in lists
-    assert hotline("transition", "1", "transfer", "--text", "高速集团").returncode == 0
+    bad_unit = hotline("transition", "1", "transfer", "--text", "高速集团")
+    assert bad_unit.returncode == 2 and "unit: " in bad_unit.stderr  # not in [[units]]
+    assert hotline("transition", "1", "transfer", "--text", "ln_expressway").returncode == 0
     refused = hotline("transition", "1", "close")
     assert refused.returncode == 2 and "only from replied" in refused.stderr
     csv_file = tmp_path / "in.csv"
@@ -224,4 +234,4 @@ def test_the_orders_commands(tmp_path) -> None:
     listed = hotline("list")
     assert listed.stdout.count("#") == 1  # the failed import left nothing behind
     shown = hotline("show", "1")
-    assert "accepted -> transferred 高速集团" in shown.stdout
+    assert "accepted -> transferred ln_expressway" in shown.stdout

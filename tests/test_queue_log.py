@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from acd.history import db
 from acd.history.queue_log import (
     LogStay,
     ParseReport,
@@ -210,8 +211,12 @@ def test_reconcile_names_a_missing_queue_log_and_exits_2(tmp_path) -> None:
     import sys
 
     missing = tmp_path / "gone" / "queue_log"
+    url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
+    ledger = db.make_engine(url)
+    db.create_schema(ledger)  # read-only commands never migrate: a ledger at the head
+    ledger.dispose()
     out = subprocess.run([sys.executable, "-m", "hotline.shell.cli", "stats", "reconcile",
-                          "--database", f"sqlite:///{tmp_path / 'ledger.sqlite'}",
+                          "--database", url,
                           "--queue-log", str(missing)], capture_output=True, text=True,
                          timeout=60, env={**os.environ, "HOTLINE_VAR": str(tmp_path)})
     assert out.returncode == 2

@@ -64,13 +64,15 @@ def test_scoring_by_hand() -> None:
     assert wait.score(25, "full") == 8 and wait.score(27.2, "full") == 5
 
 
-def test_ties_go_to_the_higher_manual_connection_rate() -> None:
+def test_henans_ties_go_to_the_higher_manual_connection_rate() -> None:
+    """Seed 002 art. 10: "对考评中出现并列名次的，根据人工接通率区分名次先后"."""
+    assert Rules.load().tie_break == ("manual_connection_rate",)
     rows = [CenterRow("a", {"manual_connection_rate": Ratio(90, 100)}, score=60),
             CenterRow("b", {"manual_connection_rate": Ratio(97, 100)}, score=60),
             CenterRow("c", {"manual_connection_rate": Ratio(0, 0)}, score=60),
             CenterRow("d", {"manual_connection_rate": Ratio(90, 100)}, score=60),
             CenterRow("e", {"manual_connection_rate": Ratio(50, 100)}, score=66)]
-    assessment.rank(rows)
+    assessment.rank(rows, Rules.load().tie_break)
     assert [(r.center, r.rank) for r in rows] == [("e", 1), ("b", 2), ("a", 3), ("d", 3),
                                                   ("c", 5)]
 
@@ -86,7 +88,7 @@ def fill_march(db_engine) -> None:
         queued(s, "a3", "鞍山市", MARCH + timedelta(minutes=9), "abandoned", wait=50)
         for i in range(7):
             start = MARCH + timedelta(days=1, hours=2 * i)
-            s.add(Outage(node="pbx9", center="鞍山市", started_at=start,
+            s.add(Outage(node="link:platform", center="鞍山市", started_at=start,
                          ended_at=start + timedelta(hours=1)))
         for c, uids in (("大连市", ("d0", "d1")), ("鞍山市", ("a0",))):
             for uid in uids:
@@ -104,7 +106,8 @@ def test_a_month_by_hand(db_engine) -> None:
     assert dl.values["orders"] == 2 and as_.values["orders"] == 1
     assert dl.value("manual_connection_rate") == 1.0
     assert as_.value("manual_connection_rate") == pytest.approx(3 / 4)
-    assert as_.value("average_wait_s") == pytest.approx(30)
+    # 平均等待时长 from dialling 12328 (seed 002 art. 6 (四)): 5 s of IVR + 30 s in the queue
+    assert as_.value("average_wait_s") == pytest.approx(35)
     # Order generation: 2 of 4 answered calls (大连), 1 of 3 (鞍山).
     assert dl.value("order_generation_rate") == pytest.approx(0.5)
     assert as_.value("order_generation_rate") == pytest.approx(1 / 3)
@@ -121,12 +124,12 @@ def test_a_month_by_hand(db_engine) -> None:
     assert dl.scores["call_record_reporting_rate"] == 0
     assert dl.scores["timely_reporting_rate"] == 0
     assert dl.score == 67 - 2 - 2 - 2
-    # 鞍山 also loses all 10 points of the connection rate (20 points short), 5 of 8 for the
-    # wait (30 s: 5 steps over 25), and outages: 3 over 4 (1.5) + 3 h over 4 h (1.5) = 3.
+    # 鞍山 also loses all 10 points of the connection rate (20 points short), all 8 for the
+    # wait (35 s: 10 steps over 25), and outages: 3 over 4 (1.5) + 3 h over 4 h (1.5) = 3.
     assert as_.scores["manual_connection_rate"] == 0
-    assert as_.scores["average_wait_s"] == r["average_wait_s"].points - 5
+    assert as_.scores["average_wait_s"] == 0 == r["average_wait_s"].points - 8
     assert as_.deduction == pytest.approx(3.0)
-    assert as_.score == pytest.approx(67 - 6 - 10 - 5 - 3)
+    assert as_.score == pytest.approx(67 - 6 - 10 - 8 - 3)
     assert [(x.center, x.rank) for x in table.rows] == [("大连市", 1), ("鞍山市", 2)]
 
 

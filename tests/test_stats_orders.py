@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -32,6 +32,8 @@ def test_no_orders_is_no_data(db_engine) -> None:
 
 
 def test_hand_computed(db_engine) -> None:
+    """Seed 002 art. 6 (一)(三), art. 7 (一)-(五), each figure in its own period: the orders
+    accepted on 2 Nov, their deadlines (16 Nov, 14 Dec) and closings within Nov-Jan."""
     with Session(db_engine) as s, s.begin():
         for uid, score in (("c1", 1), ("c2", 3), ("c3", None), ("c4", 2)):
             call(s, uid, score=score)
@@ -51,7 +53,9 @@ def test_hand_computed(db_engine) -> None:
         service.close(s, ok, "x", at=AT + timedelta(days=2))
         s.add(Revisit(order_id=ok.id, sampled_on=AT.date(), done_at=AT + timedelta(days=3),
                       reached=True, satisfaction=2))
-    ind = order_indicators(db_engine, AT, AT + timedelta(days=1))
+    # November to January, local: the deadlines (16 Nov, 14 Dec) and the closings fall in it.
+    ind = order_indicators(db_engine, datetime(2026, 10, 31, 16), datetime(2027, 1, 31, 16),
+                           today=date(2027, 2, 1))
     assert ind.orders == 5
     assert (ind.instant_answer_rate.numerator, ind.instant_answer_rate.denominator) == (2, 3)
     assert (ind.closed_in_time.numerator, ind.closed_in_time.denominator) == (1, 2)

@@ -62,20 +62,34 @@ def test_month_report(db_engine, tmp_path) -> None:
                          now=datetime(2026, 4, 1))
     wb = load_workbook(files["xlsx"])
     rows = {r[0]: r for r in wb["指标"].iter_rows(values_only=True) if r and r[0]}
-    assert rows["人工接通率 manual connection rate"][1:4] == ("66.67 %", "2", "3")
-    assert rows["工单数量 work orders"][1] == "5"
+    # Numbers are numbers (a rate a fraction shown as a percentage), "no data" an empty cell.
+    assert rows["人工接通率 manual connection rate"][1:4] == (pytest.approx(2 / 3), 2, 3)
+    assert wb["指标"]["B5"].number_format == "0.00%"
+    assert rows["工单数量 work orders"][1] == 5
     table = list(wb["考核表"].iter_rows(min_row=3, values_only=True))
     assert [(r[0], r[1]) for r in table] == [("锦州市", 1), ("大连市", 2)]
     assert table[1][3] == 4  # 工单数量 of 大连市
     types = {r[0]: r for r in wb["类型"].iter_rows(min_row=2, values_only=True)}
     # columns: step, complaint, consultation, suggestion, total, a year earlier, change
-    assert types["03-10"][1:7] == (0, 3, 0, 3, 2, "+50.00%")
-    assert types["合计"][1:7] == (1, 4, 0, 5, 2, "+150.00%")
+    assert types["03-10"][1:7] == (0, 3, 0, 3, 2, pytest.approx(0.5))
+    assert types["合计"][1:7] == (1, 4, 0, 5, 2, pytest.approx(1.5))
     domains = {r[0]: r for r in wb["领域"].iter_rows(min_row=2, values_only=True)}
-    assert domains["高速公路"][1:5] == (4, "80.00%", 2, "+100.00%")
-    assert domains["城市客运"][1:5] == (1, "20.00%", 0, "no data")
+    assert domains["高速公路"][1:5] == (4, pytest.approx(0.8), 2, pytest.approx(1.0))
+    assert domains["城市客运"][1:5] == (1, pytest.approx(0.2), 0, None)
     seats = list(wb["座席"].iter_rows(min_row=2, values_only=True))
-    assert seats[0] == ("8001", "2026-03-10", 1.5, 0.5, "meal 0.50", 0.0, 0, "no data", "0.00%")
+    assert seats[0] == ("8001", "2026-03-10", 1.5, 0.5, "meal 0.50", 0.0, 0, None, 0.0)
+    # What a spreadsheet user needs: frozen headers, filters, widths, native charts.
+    for name in ("指标", "考核表", "类型", "领域", "座席", "队列"):
+        sheet = wb[name]
+        assert sheet.freeze_panes is not None and sheet.auto_filter.ref, name
+        assert sheet.column_dimensions["A"].width >= 8, name
+    for name, charts in (("考核表", 1), ("类型", 2), ("领域", 1), ("队列", 1)):
+        assert len(wb[name]._charts) == charts, name
+    for sheet in wb.worksheets:  # no figure hides as text (the first column: labels, seat ids)
+        for row in sheet.iter_rows(min_row=2, values_only=True):
+            for v in row[1:]:
+                assert not (isinstance(v, str) and v.replace(".", "").replace("%", "")
+                            .strip("+-").isdigit()), (sheet.title, v)
     for name in ("volume-by-type", "year-on-year", "domains", "ranking", "calls-by-queue"):
         assert files[name].stat().st_size > 1000, name
     if db_engine.dialect.name != "sqlite":
@@ -90,6 +104,9 @@ def test_month_report(db_engine, tmp_path) -> None:
             assert page.locator("h2").count() >= 6
             widths = page.evaluate("[...document.images].map(i => i.naturalWidth)")
             assert len(widths) == 5 and min(widths) > 100
+            # self-contained: every chart inside the page, nothing fetched beside it
+            assert all(src.startswith("data:image/png;base64,") for src in page.evaluate(
+                "[...document.images].map(i => i.getAttribute('src'))"))
             assert "锦州市" in page.inner_text("table:nth-of-type(2)")
             page.screenshot(path=str(ARTIFACTS / "report-month.png"), full_page=True)
         finally:
@@ -103,11 +120,11 @@ def test_year_and_special_event_reports(db_engine, tmp_path) -> None:
     ranking = list(wb["年度排名"].iter_rows(min_row=3, values_only=True))
     assert [r[0] for r in ranking] == ["锦州市", "大连市"]
     months = {r[0]: r for r in wb["类型"].iter_rows(min_row=2, values_only=True)}
-    assert months["3月"][4:7] == (5, 2, "+150.00%") and months["4月"][4] == 0
+    assert months["3月"][4:7] == (5, 2, pytest.approx(1.5)) and months["4月"][4] == 0
     event = report.write(db_engine, Period.special("两会保障", datetime(2026, 3, 10),
                                                    datetime(2026, 3, 11)), tmp_path / "ev",
                          center="大连市")
     wb = load_workbook(event["xlsx"])
     assert wb["指标"]["A1"].value == "两会保障"
     rows = {r[0]: r for r in wb["指标"].iter_rows(values_only=True) if r and r[0]}
-    assert rows["工单数量 work orders"][1] == "3"   # 大连市 on 10 March only
+    assert rows["工单数量 work orders"][1] == 3   # 大连市 on 10 March only

@@ -20,7 +20,7 @@ from queue_stats.order_indicators import (
 
 # 31 Jan 15:30 UTC is 23:30 in Shanghai (January); 16:30 UTC is 1 Feb there.
 JAN, FEB = datetime(2026, 1, 31, 15, 30), datetime(2026, 1, 31, 16, 30)
-SPAN = (datetime(2026, 1, 1), datetime(2026, 3, 1))
+SPAN = (datetime(2025, 12, 31, 16), datetime(2026, 5, 31, 16))  # local January to May
 FIELDS = ("instant_answer_rate", "closed_in_time", "cross_region_closed_in_time",
           "instant_answer_satisfaction", "revisit_rate", "revisit_satisfaction",
           "order_generation_rate", "data_conformity")
@@ -67,30 +67,45 @@ def test_order_groups_add_up_to_the_total(db_engine, by: str) -> None:
     total = order_indicators(db_engine, *SPAN)
     assert total.orders == 24
     groups = order_indicators_by(db_engine, *SPAN, by)
-    assert len(groups) == 2
     assert sum(g.orders for g in groups.values()) == total.orders
     for f, (num, den) in _pairs(total).items():
         assert sum(_pairs(g)[f][0] for g in groups.values()) == num, f
         assert sum(_pairs(g)[f][1] for g in groups.values()) == den, f
     assert order_indicators_by(db_engine, *SPAN, "all") == {"all": total}
+    assert len([g for g in groups.values() if g.orders]) == 2
 
 
 def test_order_indicators_by_month_by_hand(db_engine) -> None:
+    """Each figure in the local month its seed article counts it in: orders by acceptance
+    (seed 002 art. 6), 限时办结率 by the unit's deadline (art. 7 (一), seed 001 art. 33: 30
+    working days from the day of receipt, 31 Jan or 1 Feb: both due 19 March), 抽查回访率 by
+    closing (art. 7 (四): "办结的转办工单"), 回访满意率 by the revisit (art. 7 (五))."""
     with Session(db_engine) as s, s.begin():
         _fill(s)
-    months = order_indicators_by(db_engine, *SPAN, "month")
-    assert sorted(months) == ["2026-01", "2026-02"]   # local months, not UTC
-    jan = months["2026-01"]
-    assert jan.orders == 12
+    months = order_indicators_by(db_engine, *SPAN, "month", today=date(2026, 6, 1))
+    assert sorted(months) == ["2026-01", "2026-02", "2026-03", "2026-04"]  # local, not UTC
+    jan, feb, mar, apr = (months[m] for m in sorted(months))
+    assert (jan.orders, feb.orders, mar.orders, apr.orders) == (12, 12, 0, 0)
+    none = (0, 0)
     assert _pairs(jan) == {
         "instant_answer_rate": (6, 8),           # 3 instant of 4 consultations, per center
-        "closed_in_time": (2, 4),
-        "cross_region_closed_in_time": (0, 2),
+        "closed_in_time": none,                  # due in March
+        "cross_region_closed_in_time": none,
         "instant_answer_satisfaction": (2, 4),   # rated 1 and 3; one not rated
-        "revisit_rate": (4, 4),
-        "revisit_satisfaction": (2, 4),
+        "revisit_rate": none,                    # nothing closed in January
+        "revisit_satisfaction": none,
         "order_generation_rate": (12, 14),       # the "none" calls have no order
         "data_conformity": (12, 12)}
+    # February: the "ok" orders of both months closed (a day later) and revisited, satisfied.
+    assert (_pairs(feb)["revisit_rate"], _pairs(feb)["revisit_satisfaction"]) == ((4, 4),
+                                                                                 (4, 4))
+    # March: every transferred order was due on the 19th; the "ok" ones replied in time,
+    # the "late" (cross-region) ones 80 days on.
+    assert _pairs(mar) == {**{f: none for f in FIELDS}, "closed_in_time": (4, 8),
+                           "cross_region_closed_in_time": (0, 4)}
+    # April: the late ones closed, revisited, not satisfied.
+    assert (_pairs(apr)["revisit_rate"], _pairs(apr)["revisit_satisfaction"]) == ((4, 4),
+                                                                                 (0, 4))
     shenyang = order_indicators_by(db_engine, *SPAN, "center", center="shenyang")
     assert list(shenyang) == ["shenyang"] and shenyang["shenyang"].orders == 12
     with pytest.raises(ValueError):

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -21,14 +22,16 @@ from tests.support.engine import EngineProcess
 from tests.support.rig import RunningPbx
 
 pytestmark = pytest.mark.asterisk
-ROLES = ("seat", "supervisor", "inspector", "analyst", "admin")
+ROLES = ("seat", "supervisor", "inspector", "analyst", "admin", "unit", "revisit")
 
 
-def add_user(pbx: RunningPbx, url: str, name: str, role: str, seat: str = "") -> None:
+def add_user(pbx: RunningPbx, url: str, name: str, role: str, seat: str = "",
+             unit: str = "") -> None:
     env = {**os.environ, "HOTLINE_VAR": str(pbx.state)}
     args = [sys.executable, "-m", "hotline.shell.cli", "--center", str(pbx.center_file), "web", "user",
             "add", name, "--role", role, "--password-stdin", "--database", url]
-    out = subprocess.run(args + (["--seat", seat] if seat else []), input="correct horse\n",
+    args += (["--seat", seat] if seat else []) + (["--unit", unit] if unit else [])
+    out = subprocess.run(args, input="correct horse\n",
                          env=env, capture_output=True, text=True, timeout=30)
     assert out.returncode == 0, out.stderr
 
@@ -38,7 +41,8 @@ def stack(pbx: RunningPbx, redis_url, tmp_path, ledger) -> Iterator[tuple[int, R
     url, _ = ledger
     port = free_ports(1)[0]
     for role in ROLES:
-        add_user(pbx, url, role, role, "8001" if role == "seat" else "")
+        add_user(pbx, url, role, role, "8001" if role == "seat" else "",
+                 "sy_taxi" if role == "unit" else "")
     proc = EngineProcess(pbx, url, redis_url, tmp_path / "engine.log",
                          extra_args=("--instance", pbx.instance.name, "--http-port", str(port)))
     proc.start()
@@ -111,6 +115,8 @@ def test_role_matrix_csrf_and_login_limit(stack) -> None:
         "inspector": {"/wallboard": 403, "/seat": 403, "own": 403, "other": 403, "bcast": 403},
         "analyst": {"/wallboard": 403, "/seat": 403, "own": 403, "other": 403, "bcast": 403},
         "admin": {"/wallboard": 200, "/seat": 403, "own": 400, "other": 400, "bcast": 200},
+        "unit": {"/wallboard": 403, "/seat": 403, "own": 403, "other": 403, "bcast": 403},
+        "revisit": {"/wallboard": 403, "/seat": 403, "own": 403, "other": 403, "bcast": 403},
     }
     anonymous = Client(port)
     assert anonymous.get("/wallboard") in (200, 302)  # redirected to the login page
@@ -158,7 +164,9 @@ def app_routes() -> list[tuple[str, str, tuple[str, ...]]]:
 
 
 # The policy, written here independently of acd/web/app.py's ROLES: who may use what.
-EVERYONE = ("seat", "supervisor", "inspector", "analyst", "admin")
+EVERYONE = ("seat", "supervisor", "inspector", "analyst", "admin", "unit", "revisit")
+ORDERS = ("seat", "supervisor", "admin", "unit")  # which order: acd/orders/access.py
+REVISITS = ("revisit", "supervisor", "admin")  # 回访: the revisit workers and their bosses
 POLICY: dict[str, tuple[str, ...]] = {
     "/": EVERYONE,
     "/wallboard": ("supervisor", "admin"),
@@ -179,6 +187,29 @@ POLICY: dict[str, tuple[str, ...]] = {
     "/web/recordings/{uniqueid}": ("inspector", "supervisor", "admin"),  # not seats, analysts
     "/web/spy/phones": ("supervisor", "admin"),
     "/web/spy/{seat}": ("supervisor", "admin"),
+    "/web/choices": ("seat", "supervisor", "admin"),
+    "/unit": ("unit",),
+    "/backoffice": ("supervisor", "admin"),
+    "/web/unit/me": ("unit",),
+    "/web/orders/list": ORDERS,
+    "/web/orders/{id}": ORDERS,
+    "/web/orders/{id}/{action}": ORDERS,
+    "/revisit": REVISITS,
+    "/web/revisits": REVISITS,
+    "/web/revisits/sample": REVISITS,
+    "/web/revisits/{id}": REVISITS,
+    "/audit": ("admin",),  # the listening audit (who listened to whom)
+    "/web/audit/spy": ("admin",),
+    "/web/wallboard/trend": ("supervisor", "admin"),  # today by quarter hour vs last week
+    "/admin": ("admin",),  # users and API tokens
+    "/web/admin/users": ("admin",),
+    "/web/admin/users/{name}/{action}": ("admin",),
+    "/web/admin/tokens": ("admin",),
+    "/web/admin/tokens/{name}/remove": ("admin",),
+    "/web/quality/sheet": ("inspector", "supervisor", "admin"),  # scoring recordings
+    "/web/quality/scores": ("inspector", "supervisor", "admin"),
+    "/web/quality/report": ("inspector", "supervisor", "admin"),
+    "/web/staffing-plan": ("supervisor", "admin"),
 }
 
 
@@ -192,7 +223,8 @@ def test_every_route_with_every_role(stack) -> None:
     for role in ROLES:
         clients[role] = Client(port)
         assert clients[role].login(role) == 200
-    fill = {"{seat}": "8001", "{action}": "busy", "{uniqueid}": "pbx1-0.0", "{id}": "1"}
+    fill = {"{seat}": "8001", "{action}": "busy", "{uniqueid}": "pbx1-0.0", "{id}": "1",
+            "{name}": "nobody"}
     seen = []
     for method, path, allowed in routes:
         url = path
@@ -220,7 +252,15 @@ def test_wallboard_live_in_chromium(stack, sipp) -> None:
         browser = launch(p)
         try:
             boss = log_in(browser, base, "supervisor", "/wallboard")
-            boss.wait_for_selector("#queues tbody tr")
+            boss.wait_for_selector("#queues [data-queue]")
+            # Beside the live advice, the day's plan from last year's counterpart (the
+            # calendar's choice named; this ledger has no last year, so no figures).
+            deadline = time.monotonic() + 20
+            while " ← " not in boss.evaluate("document.getElementById('plan-label').textContent"):
+                assert time.monotonic() < deadline, "the plan's label never came"
+                time.sleep(0.2)
+            assert set(boss.locator("#queues [data-queue] .plan").all_inner_texts()) == \
+                {"本小时计划座席：无数据"}
             # A seat signs in and goes busy from its console...
             seat = log_in(browser, base, "seat", "/seat")
             seat.click("#signin")
@@ -230,7 +270,7 @@ def test_wallboard_live_in_chromium(stack, sipp) -> None:
             # ...and the wallboard shows it within a second.
             boss.wait_for_function("""() => { const r = document.querySelector(
                 '#seats tr[data-seat="8001"]'); return r && r.querySelector('.state').textContent
-                === '示忙' && r.querySelector('.reason').textContent === 'meal'; }""",
+                === '示忙' && r.querySelector('.reason').textContent === '用餐'; }""",
                                    timeout=1000)
             boss.screenshot(path=str(ARTIFACTS / "wallboard-seat-busy.png"), full_page=True)
             # A caller appears in the queue (no seat ready)...
@@ -247,7 +287,7 @@ def test_wallboard_live_in_chromium(stack, sipp) -> None:
             boss.screenshot(path=str(ARTIFACTS / "wallboard-call-answered.png"), full_page=True)
             # The staffing advice for this hour: no talk time yet, no advice; once the call
             # ends, Erlang C for 1 call in the last hour (1 seat) beside the 2 signed in.
-            row = "#queues tr[data-queue] .staffing"
+            row = "#queues [data-queue] .staffing"
             assert "无数据" in " ".join(boss.locator(row).all_inner_texts())
             boss.wait_for_function(f"""() => [...document.querySelectorAll('{row}')].some(
                 c => c.textContent.startsWith('需 1 在线 2（近1小时 1 通）'))""", timeout=20000)

@@ -53,10 +53,23 @@ def good_form(**change: Any) -> dict[str, Any]:
     ({"content": 5}, "content must be text"),
     ({"sub_item": "x" * 61}, "sub_item is too long"),
     ({"seat_id": "8002"}, "unknown field(s): seat_id"),
+    ({"answered": False, "refusal": "dislike"}, "refusal must be one of"),
+    ({"answered": True, "refusal": "out_of_remit"}, "is not answered on the call"),
+    ({"cross_region": "yes"}, "cross_region must be true or false"),
+    ({"cross_region": True, "region": ""}, "names its region"),
+    ({"region": ["x"]}, "region must be text"),
 ])
 def test_each_bad_field_has_its_message(change: dict[str, Any], message: str) -> None:
     out = check_order(good_form(**change))
     assert isinstance(out, str) and message in out
+
+
+def test_a_refusal_with_an_article_28_reason_is_a_good_form() -> None:
+    """Seed 001 art. 28: not accepted, with one of five reasons told to the caller."""
+    out = check_order(good_form(answered=False, reply="", refusal="before_court_or_review",
+                                cross_region=True, region="吉林省"))
+    assert isinstance(out, dict) and out["refusal"] == "before_court_or_review"
+    assert (out["cross_region"], out["region"]) == (True, "吉林省")
 
 
 def test_a_good_form_is_trimmed() -> None:
@@ -169,14 +182,15 @@ def test_order_rules_over_http(stack, sipp, ledger) -> None:  # noqa: F811
     wait_for("8001 to be ready after its wrap-up", ready_again, 40)
     assert send(me, "POST", f"/web/calls/{uid}/survey", {})[0] == 403  # no longer its call
     status, out = send(me, "POST", "/web/orders",
-                       good_form(uniqueid=uid, answered=False, reply="", unit="省高速公路管理局"))
+                       good_form(uniqueid=uid, answered=False, reply="", unit="ln_expressway",
+                                 cross_region=True, region="吉林省长春市"))
     assert status == 201, out
     assert send(me, "POST", "/web/orders", good_form(uniqueid=uid))[0] == 409
     with Session(db) as s:
         order = s.scalars(select(WorkOrder)).one()
         assert (order.call_uniqueid, order.seat_id, order.caller_number, order.status,
-                order.handling_unit, order.source) == \
-            (uid, "8001", number, "transferred", "省高速公路管理局", "call")
+                order.handling_unit, order.source, order.cross_region, order.region) == \
+            (uid, "8001", number, "transferred", "ln_expressway", "call", True, "吉林省长春市")
         assert [e.by for e in order.history] == ["seat", "seat"]
 
 

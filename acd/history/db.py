@@ -11,12 +11,14 @@ loop never waits for the database itself.
 from __future__ import annotations
 
 import asyncio
+import os
 from collections.abc import Callable
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from acd.errors import Conflict
 from acd.history import migrate
 from hotline import paths
 from hotline.center import Center
@@ -26,9 +28,12 @@ def database_url(center: Center | None = None) -> str:
     """The center's `engine.database_url`, else a SQLite file in the state directory."""
     if center is not None and center.database_url:
         return center.database_url
-    directory = paths.state_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    return f"sqlite:///{directory / 'hotline.sqlite'}"
+    directory = paths.private_state_dir()
+    path = directory / "hotline.sqlite"
+    # Calls and orders hold people's numbers and words: the file is this user's alone from
+    # its creation (SQLite gives its -wal and -shm files the same mode).
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+    return f"sqlite:///{path}"
 
 
 DEFAULT_BUSY_S = 5.0
@@ -83,4 +88,26 @@ def open_database(center: Center, url: str | None = None,
     """The center's database (or `url`), at the current schema."""
     engine = make_engine(url or database_url(center), timeout_s)
     create_schema(engine)
+    return engine
+
+
+class SchemaBehind(Conflict):
+    """A command that only reads found the database at an older schema (or none): it never
+    migrates; it says how to."""
+
+
+def open_existing(center: Center, url: str | None = None) -> Engine:
+    """The center's database (or `url`) for a command that only reads: never migrated,
+    never created. A database behind the code's schema is refused with the command that
+    brings it up to date."""
+    engine = make_engine(url or database_url(center))
+    at, want = migrate.current(engine), migrate.head()
+    if at != want:
+        shown = engine.url.render_as_string(hide_password=True)
+        engine.dispose()
+        where = f" --database '{shown}'" if url else ""
+        raise SchemaBehind(
+            f"the database {shown} has no schema yet" if at is None else
+            f"the database {shown} is at schema {at}, this version needs {want}"
+            f"; run `hotline db upgrade{where}` first (read-only commands never migrate)")
     return engine

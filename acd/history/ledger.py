@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from acd.ami.events import utc
 from acd.calls.state import CallState, QueueOutcome, Stay
+from acd.history import spy
 from acd.history.models import (
     Call,
     EngineCursor,
@@ -30,6 +31,7 @@ from acd.history.models import (
     SeatInterval,
 )
 from acd.history.queue_log import Position
+from acd.history.spy import SpyEvent
 from acd.orders.models import WorkOrder
 from acd.seats.state import SeatState
 
@@ -123,6 +125,9 @@ class Ledger:
                                                   t.get("reason", ""), t.get("queue", ""),
                                                   t.get("uniqueid", ""))
                                        for r in todo for t in r.get("seats", ())])
+            # The listening audit (acd/history/spy.py), in the same transaction and order.
+            spy.apply(s, self.center, self.node, [SpyEvent(**e) for r in todo
+                                                  for e in r.get("spies", ())])
             for r in todo:
                 for o in r.get("outages", ()):
                     if "start" in o:

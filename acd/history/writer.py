@@ -31,9 +31,11 @@ BACKOFF_S = (0.2, 5.0)
 
 class LedgerWriter:
     def __init__(self, ledger: Ledger, journal: Journal,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep,
+                 timed: Callable[[str, float], None] | None = None) -> None:
         self.ledger = ledger
         self.journal = journal
+        self._timed = timed  # (node, seconds) of each transaction the database took
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -104,6 +106,7 @@ class LedgerWriter:
             self._caught_up()
             return True
         self.journal.sync()
+        started = time.perf_counter()
         try:
             self.ledger.apply(records)
         except Exception as exc:  # noqa: BLE001 - any refusal: keep the records, retry
@@ -115,6 +118,8 @@ class LedgerWriter:
                 "ledger write failed; kept in the journal, retrying", node=self.ledger.node,
                 backlog=self.journal.backlog, error=self.last_error)
             return False
+        if self._timed is not None:
+            self._timed(self.ledger.node, time.perf_counter() - started)
         if self.last_error:
             log.info("ledger writes resumed", node=self.ledger.node,
                      after_failures=self.failures)

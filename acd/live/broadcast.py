@@ -4,12 +4,18 @@ logged, never a failed call."""
 
 from __future__ import annotations
 
+import unicodedata
+
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from hotline.logs import get_logger
 
 log = get_logger(__name__)
+
+
+# What the IVR will speak (ivr/prompts.py checks the same again: Redis is not trusted).
+MAX_CHARS = 500
 
 
 def key(center: str) -> str:
@@ -38,9 +44,11 @@ class Broadcasts:
     async def set(self, text: str) -> None:
         if self.redis is None:
             raise RuntimeError("no Redis configured")
-        text = text.strip()
-        if not text or len(text) > 500:
-            raise ValueError("a broadcast is 1 to 500 characters")
+        text = " ".join(text.split())  # line breaks and tabs are spaces to a listener
+        if not text or len(text) > MAX_CHARS:
+            raise ValueError(f"a broadcast is 1 to {MAX_CHARS} characters")
+        if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn") for ch in text):
+            raise ValueError("a broadcast is plain text: no control characters")
         await self.redis.set(self.key, text)
 
     async def clear(self) -> None:

@@ -1,50 +1,81 @@
-"""Work orders and the knowledge base over HTTP (JSON), mounted in the engine's API.
+"""Work orders and the knowledge base over HTTP (JSON): the API's routes under /api (a token)
+and the same handlers under /web for the pages (a session and its CSRF token).
 
-    GET  /api/orders?status=&overdue=1      list (caller numbers masked but for supervisors)
-    POST /api/orders                        create {type, domain, content, ...}
+    GET  /api/orders?status=&overdue=1      the orders the actor may see (acd/orders/access.py)
+    POST /api/orders                        accept an order {type, domain, content, ...}
     GET  /api/orders/{id}                   one order with its history
     POST /api/orders/{id}/{action}          answer_on_call | refuse | transfer | return |
-                                            extend | reply | close | archive | reopen
+                                            extend | reply | close | archive | reopen |
+                                            receive | remind | forward | escalate
+    POST /api/12345/orders                  an order transferred from 12345 (partner token),
+                                            once per 12345 id
     GET  /api/kb?q=词                        knowledge search
     POST /api/kb                            add an entry (supervisor, admin)
-    GET  /api/openapi.json                  this description, as OpenAPI 3
+    GET  /api/kb/export                     the knowledge base in the exchange format
+    POST /api/kb/import                     entries in the exchange format (supervisor, admin)
+    GET  /api/openapi.json                  the OpenAPI 3.1 description (acd/orders/openapi.py)
+
+Every body is checked field by field before anything is written (acd/orders/bodies.py): a
+400 names the field. Who may see and do what to which order is decided in one place,
+acd/orders/access.py, for the API and the pages alike: an order the actor may not see is a
+404, an action it may not take on one it sees a 403.
 """
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from acd.errors import Forbidden, Invalid, NotFound
 from acd.history.db import in_session
 from acd.history.models import Call
-from acd.orders import knowledge, service
-from acd.orders.models import WorkOrder
+from acd.orders import access, backoffice, bodies, knowledge, openapi, service
+from acd.orders.fields import check, order_id
+from acd.orders.models import OrderEvent, WorkOrder
 from acd.seats.service import Actor
-from acd.web.auth import allow
+from acd.web.auth import ACTOR, allow
 from acd.web.deps import CENTER, SESSIONS
-from acd.web.errors import json_object
-from hotline.logs import mask_number
+from acd.web.errors import json_body
+from hotline.center import DOMAINS, ORDER_TYPES, Center
+from hotline.localtime import to_utc
+from hotline.logs import get_logger, mask_number
 
-SEES_NUMBERS = ("supervisor", "admin")
-API_ROLES = ("seat", "supervisor", "admin")
+log = get_logger(__name__)
+ORDER_ROLES = ("seat", "supervisor", "admin", "unit")
+STAFF = ("supervisor", "admin")
 
 
-def order_view(o: WorkOrder, actor: Actor, history: bool = False) -> dict[str, Any]:
-    show = actor.role in SEES_NUMBERS or (actor.role == "seat" and o.seat_id == actor.seat_id)
-    view = {"id": o.id, "type": o.type, "domain": o.domain, "sub_item": o.sub_item,
-            "status": o.status, "content": o.content, "subject": o.subject,
+def _masked_name(name: str) -> str:
+    return name[:1] + "*" if name else ""
+
+
+def order_view(o: WorkOrder, actor: Actor, history: bool = False,
+               center: Center | None = None) -> dict[str, Any]:
+    show = access.sees_numbers(actor, o)
+    unit = center.unit(o.handling_unit) if center is not None else None
+    view = {"id": o.id, "center": o.center, "type": o.type, "domain": o.domain,
+            "sub_item": o.sub_item, "status": o.status, "content": o.content,
+            "subject": o.subject,
             "caller_number": o.caller_number if show else mask_number(o.caller_number),
-            "caller_name": o.caller_name if show else (o.caller_name[:1] + "*" if
-                                                      o.caller_name else ""),
-            "call_uniqueid": o.call_uniqueid, "seat_id": o.seat_id,
+            "caller_name": o.caller_name if show else _masked_name(o.caller_name),
+            "call_uniqueid": o.call_uniqueid, "seat_id": o.seat_id, "source": o.source,
             "answered_on_call": o.answered_on_call, "handling_unit": o.handling_unit,
-            "accepted_at": o.accepted_at.isoformat(), "due": o.due.isoformat(),
-            "transfer_due": o.transfer_due.isoformat(), "extended_days": o.extended_days,
-            "calendar_estimated": o.calendar_estimated, "cross_region": o.cross_region,
+            "handling_unit_name": unit.name if unit else "", "refusal": o.refusal,
+            "accepted_at": o.accepted_at.isoformat(),
+            "due": o.due.isoformat() if o.due else None,
+            "transfer_due": o.transfer_due.isoformat(), "transfer_late": o.transfer_late,
+            "extended_days": o.extended_days,
+            "transferred_at": o.transferred_at.isoformat() if o.transferred_at else None,
+            "received_at": o.received_at.isoformat() if o.received_at else None,
+            "signed_at": o.signed_at.isoformat() if o.signed_at else None,
+            "reply": o.reply, "calendar_estimated": o.calendar_estimated,
+            "cross_region": o.cross_region, "region": o.region,
+            "origin_center": o.origin_center, "external_id": o.external_id,
             "problems": service.conformity(o)}
     if history:
         view["history"] = [{"at": e.at.isoformat(), "by": e.by, "action": e.action,
@@ -53,70 +84,146 @@ def order_view(o: WorkOrder, actor: Actor, history: bool = False) -> dict[str, A
     return view
 
 
-def _find(s: Session, request: web.Request) -> WorkOrder:
-    try:
-        order_id = int(request.match_info["id"])
-    except ValueError:
-        raise NotFound("no such order") from None
-    o = s.get(WorkOrder, order_id)
-    if o is None or o.center != request.config_dict[CENTER].code:
-        raise NotFound("no such order")
-    return o
+def _reminders(s: Session, ids: list[int]) -> dict[int, tuple[int, str]]:
+    """order id -> (reminders, time of the last one)."""
+    if not ids:
+        return {}
+    rows = s.execute(select(OrderEvent.order_id, func.count(), func.max(OrderEvent.at))
+                     .where(OrderEvent.order_id.in_(ids), OrderEvent.action == "remind")
+                     .group_by(OrderEvent.order_id))
+    return {oid: (n, last.isoformat()) for oid, n, last in rows}
 
 
-@allow(*API_ROLES)
+def _views(s: Session, orders: list[WorkOrder], actor: Actor,
+           center: Center) -> list[dict[str, Any]]:
+    reminded = _reminders(s, [o.id for o in orders])
+    out = []
+    for o in orders:
+        v = order_view(o, actor, center=center)
+        v["reminders"], v["reminded_at"] = reminded.get(o.id, (0, None))
+        out.append(v)
+    return out
+
+
+@allow(*ORDER_ROLES)
 async def list_orders(request: web.Request) -> web.Response:
-    actor: Actor = request["actor"]
+    actor: Actor = request[ACTOR]
     center = request.config_dict[CENTER]
+    status, overdue = request.query.get("status", ""), request.query.get("overdue", "")
+    if status and status not in bodies.STATUSES:
+        raise Invalid(f"status: must be one of {', '.join(bodies.STATUSES)}")
+    if overdue not in ("", "0", "1"):
+        raise Invalid("overdue: must be 0 or 1")
+    if overdue == "1" and not access.may_see_overdue(actor):
+        raise Forbidden("the overdue lists are for the center's staff and the units")
 
     def work(s: Session) -> web.Response:  # in a thread: the event loop never waits on SQL
-        if request.query.get("overdue"):
+        if overdue == "1":
             lists = service.overdue(s, center.code, center.today())
-            return web.json_response({k: [order_view(o, actor) for o in v]
-                                      for k, v in lists.items()})
-        q = select(WorkOrder).where(WorkOrder.center == center.code).order_by(
-            WorkOrder.id.desc()).limit(200)
-        if request.query.get("status"):
-            q = q.where(WorkOrder.status == request.query["status"])
-        if actor.role == "seat":
-            q = q.where(WorkOrder.seat_id == actor.seat_id)
-        return web.json_response([order_view(o, actor) for o in s.scalars(q)])
+            return web.json_response({k: _views(s, [o for o in v if access.can_read(
+                actor, o, center.code)], actor, center) for k, v in lists.items()})
+        q = select(WorkOrder).where(access.visible(actor, center.code)).order_by(
+            WorkOrder.id.desc())
+        if status:
+            q = q.where(WorkOrder.status == status)
+        q, page = search(q, request.query, center)
+        resp = web.json_response(_views(s, list(s.scalars(q)), actor, center))
+        if page:
+            resp.headers["X-Page"] = str(page)
+        return resp
     return await in_session(request.config_dict[SESSIONS], work)
 
 
-CREATE_FIELDS = {"type", "domain", "content", "caller_number", "caller_name", "call_uniqueid",
-                 "source", "sub_item", "subject", "cross_region", "region"}
+PAGE = 50
 
 
-@allow(*API_ROLES)
+def search(q: Any, query: Any, center: Center) -> tuple[Any, int]:
+    """The list's filters, each checked: q= (an order's number, a caller's number or words of
+    its content), type=, domain=, unit=, since= / until= (local days of acceptance, until
+    inclusive), page= (50 a page; without it, the newest 200)."""
+    text = query.get("q", "").strip()
+    if len(text) > 100:
+        raise Invalid("q: is too long (at most 100 characters)")
+    if text:
+        like = WorkOrder.content.contains(text, autoescape=True)
+        if text.isdigit():
+            like = or_(like, WorkOrder.caller_number.contains(text, autoescape=True),
+                       WorkOrder.id == int(text[:12]))
+        q = q.where(like)
+    for key, column, allowed in (("type", WorkOrder.type, ORDER_TYPES),
+                                 ("domain", WorkOrder.domain, DOMAINS),
+                                 ("unit", WorkOrder.handling_unit,
+                                  {u.code: u.name for u in center.units})):
+        value = query.get(key, "")
+        if value:
+            if value not in allowed:
+                raise Invalid(f"{key}: must be one of {', '.join(allowed)}")
+            q = q.where(column == value)
+    for key in ("since", "until"):
+        value = query.get(key, "")
+        if value:
+            try:
+                day = date.fromisoformat(value) if len(value) == 10 else None
+            except ValueError:
+                day = None
+            if day is None:
+                raise Invalid(f"{key}: must be a date, YYYY-MM-DD")
+            if key == "until":
+                day += timedelta(days=1)
+            at = to_utc(datetime.combine(day, time()), center.timezone)
+            q = q.where(WorkOrder.accepted_at >= at if key == "since" else
+                        WorkOrder.accepted_at < at)
+    raw = query.get("page", "")
+    if not raw:
+        return q.limit(200), 0
+    if not raw.isdigit() or not 1 <= int(raw) <= 100000:
+        raise Invalid("page: must be an integer from 1 to 100000")
+    page = int(raw)
+    return q.offset((page - 1) * PAGE).limit(PAGE), page
+
+
+@allow("seat", "supervisor", "admin")
 async def create_order(request: web.Request) -> web.Response:
-    actor: Actor = request["actor"]
-    body = await json_object(request)
-    unknown = set(body) - CREATE_FIELDS
-    if unknown:
-        raise Invalid(f"unknown field(s): {sorted(unknown)}")
-    for key in ("type", "domain", "content"):
-        if not isinstance(body.get(key), str):
-            raise Invalid(f"{key} is required (a string)")
+    actor: Actor = request[ACTOR]
+    center = request.config_dict[CENTER]
+    form = check(await json_body(request), bodies.create())
+    uid = form["call_uniqueid"] or None
+    source = form["source"] or ("call" if uid else "web")
+    if uid and source != "call":
+        raise Invalid("source: an order for a call has the source call")
+    if source == "call" and not uid:
+        raise Invalid("call_uniqueid: is required for an order from a call")
+    if form["cross_region"] and not form["region"]:
+        raise Invalid("region: is required for a cross-region order")
+
     def work(s: Session) -> dict[str, Any]:
-        try:
-            o = service.create(s, center=request.config_dict[CENTER].code,
-                               seat_id=actor.seat_id, by=actor.name, **body)
-        except TypeError as exc:
-            raise Invalid(str(exc)) from None
-        return order_view(o, actor)
+        seat = actor.seat_id
+        if uid:
+            call = s.get(Call, uid)
+            if not access.may_file_for_call(actor, call, center.code):
+                raise Forbidden("call_uniqueid: a seat files orders only for calls it answered")
+            seat = call.seat_id if call is not None else seat
+        o = service.create(s, center=center.code, type=form["type"], domain=form["domain"],
+                           content=form["content"], caller_number=form["caller_number"],
+                           caller_name=form["caller_name"], call_uniqueid=uid, source=source,
+                           sub_item=form["sub_item"], subject=form["subject"], seat_id=seat,
+                           by=actor.name, cross_region=form["cross_region"],
+                           region=form["region"], timezone=center.timezone)
+        return order_view(o, actor, center=center)
     view = await in_session(request.config_dict[SESSIONS], work, write=True)
     return web.json_response(view, status=201)
 
 
-@allow(*API_ROLES)
+@allow(*ORDER_ROLES)
 async def get_order(request: web.Request) -> web.Response:
-    actor: Actor = request["actor"]
+    actor: Actor = request[ACTOR]
+    center = request.config_dict[CENTER]
 
     def work(s: Session) -> web.Response:
-        o = _find(s, request)
-        view = order_view(o, actor, history=True)
-        if o.call_uniqueid:
+        o = access.require_read(actor, s.get(WorkOrder, order_id(request.match_info["id"])),
+                                center.code)
+        view = order_view(o, actor, history=True, center=center)
+        if o.call_uniqueid and actor.role != "unit":
             c = s.get(Call, o.call_uniqueid)
             view["call"] = None if c is None else {
                 "uniqueid": c.uniqueid, "started_at": c.started_at.isoformat(),
@@ -128,73 +235,129 @@ async def get_order(request: web.Request) -> web.Response:
     return await in_session(request.config_dict[SESSIONS], work)
 
 
-@allow(*API_ROLES)
+def apply(s: Session, center: Center, o: WorkOrder, actor: Actor, action: str,
+          form: dict[str, Any]) -> None:
+    """One lifecycle action with its checked fields (shared by the API and the pages)."""
+    by = actor.name
+    match action:
+        case "answer_on_call":
+            service.answer_on_call(s, o, by, form["reply"])
+        case "refuse":
+            service.refuse(s, o, by, form["reason"])
+        case "transfer":
+            backoffice.transfer(s, center, o, by, form["unit"])
+        case "return":
+            service.return_(s, o, by, form["reason"], timezone=center.timezone)
+        case "extend":
+            service.extend(s, o, by, form["days"], form["reason"], timezone=center.timezone)
+        case "reply":
+            service.reply(s, o, by, form["text"])
+        case "close":
+            service.close(s, o, by)
+        case "archive":
+            service.archive(s, o, by)
+        case "reopen":
+            service.reopen(s, o, by, form["reason"], timezone=center.timezone)
+        case "receive":
+            service.receive(s, o, by)
+        case "remind":
+            backoffice.remind(s, center, o, by, form["note"])
+        case "forward":
+            backoffice.forward(s, center, o, by, form["center"], form["reason"])
+        case "escalate":
+            backoffice.escalate(s, center, o, by, form["reason"])
+        case _:
+            raise NotFound(f"no action {action!r}")
+
+
+@allow(*ORDER_ROLES)
 async def act(request: web.Request) -> web.Response:
-    actor: Actor = request["actor"]
+    actor: Actor = request[ACTOR]
+    center = request.config_dict[CENTER]
     action = request.match_info["action"]
-    if action not in service.ACTIONS:
-        raise NotFound(f"no action {action!r}; one of {', '.join(sorted(service.ACTIONS))}")
-    body = await json_object(request)
-    if action in ("archive", "reopen", "extend") and actor.role not in SEES_NUMBERS:
-        raise Forbidden(f"{action} is for supervisors")
+    if action not in service.ALL_ACTIONS:
+        raise NotFound(f"no action {action!r}; one of {', '.join(sorted(service.ALL_ACTIONS))}")
+    raw = await json_body(request)
+
     def work(s: Session) -> dict[str, Any]:
-        o = _find(s, request)
-        text = str(body.get("reason") or body.get("text") or body.get("unit") or "")
-        match action:
-            case "answer_on_call":
-                service.answer_on_call(s, o, actor.name, text)
-            case "refuse":
-                service.refuse(s, o, actor.name, text)
-            case "transfer":
-                service.transfer(s, o, actor.name, text)
-            case "return":
-                service.return_(s, o, actor.name, text)
-            case "extend":
-                days = body.get("days")
-                if not isinstance(days, int):
-                    raise Invalid("days must be an integer")
-                service.extend(s, o, actor.name, days, text)
-            case "reply":
-                service.reply(s, o, actor.name, text)
-            case "close":
-                service.close(s, o, actor.name)
-            case "archive":
-                service.archive(s, o, actor.name)
-            case "reopen":
-                service.reopen(s, o, actor.name, text)
-        return order_view(o, actor)
-    return web.json_response(await in_session(request.config_dict[SESSIONS], work, write=True))
+        o = access.require_act(actor, s.get(WorkOrder, order_id(request.match_info["id"])),
+                               action, center.code)
+        apply(s, center, o, actor, action, check(raw, bodies.action(center, action)))
+        return order_view(o, actor, center=center)
+    view = await in_session(request.config_dict[SESSIONS], work, write=True)
+    log.info("order action", order=view["id"], action=action, by=actor.name,
+             status=view["status"])
+    return web.json_response(view)
 
 
-@allow(*API_ROLES)
+@allow("partner")
+async def intake_12345(request: web.Request) -> web.Response:
+    """An order 12345 transferred here: 201 the first time, 200 with the same order after."""
+    actor: Actor = request[ACTOR]
+    center = request.config_dict[CENTER]
+    form = check(await json_body(request), bodies.intake())
+    sessions = request.config_dict[SESSIONS]
+    try:
+        with sessions.begin() as s:
+            o, new = backoffice.intake(s, center, form, actor.name)
+            view = {"id": o.id, "external_id": o.external_id, "status": o.status,
+                    "due": o.due.isoformat() if o.due else None,
+                    "transfer_due": o.transfer_due.isoformat(), "created": new}
+    except IntegrityError:  # the same id at the same moment: the other request made it
+        with sessions() as s:
+            o, new = backoffice.intake(s, center, form, actor.name)
+            view = {"id": o.id, "external_id": o.external_id, "status": o.status,
+                    "due": o.due.isoformat() if o.due else None,
+                    "transfer_due": o.transfer_due.isoformat(), "created": False}
+    log.info("order from 12345", external_id=form["id"], order=view["id"], new=view["created"])
+    return web.json_response(view, status=201 if view["created"] else 200)
+
+
+@allow("seat", "supervisor", "admin")
 async def kb_search(request: web.Request) -> web.Response:
+    q = request.query.get("q", "")
+    if len(q) > 200:
+        raise Invalid("q: is too long (at most 200 characters)")
+
     def work(s: Session) -> web.Response:
-        hits = knowledge.search(s, request.query.get("q", ""),
-                                request.config_dict[CENTER].today())
+        hits = knowledge.search(s, q, request.config_dict[CENTER].today())
         return web.json_response([{"id": e.id, "title": e.title, "body": e.body,
                                    "domain": e.domain, "for_ivr": e.for_ivr,
                                    "usage_count": e.usage_count} for e in hits])
     return await in_session(request.config_dict[SESSIONS], work)
 
 
-@allow(*API_ROLES)
+@allow(*STAFF)
 async def kb_add(request: web.Request) -> web.Response:
-    actor: Actor = request["actor"]
-    if actor.role not in SEES_NUMBERS:
-        raise Forbidden("knowledge entries are added by supervisors")
-    body = await json_object(request)
+    form = check(await json_body(request), bodies.knowledge_entry())
+
     def work(s: Session) -> int:
-        e = knowledge.add(s, str(body.get("title", "")), str(body.get("body", "")),
-                          str(body.get("domain", "other")), bool(body.get("for_ivr")))
+        e = knowledge.add(s, form["title"], form["body"], form["domain"] or "other",
+                          form["for_ivr"], form["valid_from"], form["valid_to"])
         s.flush()
         return e.id
     entry_id = await in_session(request.config_dict[SESSIONS], work, write=True)
     return web.json_response({"id": entry_id}, status=201)
 
 
-@allow(*API_ROLES)
-async def openapi(request: web.Request) -> web.Response:
-    return web.json_response(OPENAPI)
+@allow("supervisor", "admin", "partner")
+async def kb_export(request: web.Request) -> web.Response:
+    with request.config_dict[SESSIONS]() as s:
+        return web.json_response(knowledge.export(s, request.config_dict[CENTER].code))
+
+
+@allow(*STAFF)
+async def kb_import(request: web.Request) -> web.Response:
+    entries = bodies.check_document(await json_body(request))
+    with request.config_dict[SESSIONS].begin() as s:
+        done = knowledge.import_(s, entries, request.config_dict[CENTER].code)
+    return web.json_response({"added": done.added, "updated": done.updated,
+                              "unchanged": done.unchanged})
+
+
+@allow("seat", "supervisor", "admin", "unit", "partner")
+async def describe(request: web.Request) -> web.Response:
+    return web.json_response(openapi.describe(request.config_dict[CENTER]))
 
 
 ROUTES = [
@@ -202,37 +365,17 @@ ROUTES = [
     web.post("/orders", create_order),
     web.get("/orders/{id}", get_order),
     web.post("/orders/{id}/{action}", act),
+    web.post("/12345/orders", intake_12345),
     web.get("/kb", kb_search),
     web.post("/kb", kb_add),
-    web.get("/openapi.json", openapi),
+    web.get("/kb/export", kb_export),
+    web.post("/kb/import", kb_import),
+    web.get("/openapi.json", describe),
 ]
-
-
-def _op(summary: str, body: bool = False) -> dict[str, Any]:
-    op: dict[str, Any] = {"summary": summary, "security": [{"bearer": []}],
-                          "responses": {"200": {"description": "OK"},
-                                        "400": {"description": "bad input"},
-                                        "401": {"description": "no or unknown token"},
-                                        "403": {"description": "not allowed for this role"},
-                                        "404": {"description": "not found"}}}
-    if body:
-        op["requestBody"] = {"content": {"application/json": {"schema": {"type": "object"}}}}
-    return op
-
-
-OPENAPI: dict[str, Any] = {
-    "openapi": "3.0.3",
-    "info": {"title": "hotline12328 engine API", "version": "1"},
-    "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
-    "paths": {
-        "/api/live": {"get": _op("the live snapshot: queues, seats, nodes")},
-        "/api/metrics": {"get": _op("Prometheus metrics: waiting calls, seats by state, AMI")},
-        "/api/seats/{seat}/{action}": {"post": _op("signin, signout, busy, ready, end-wrapup",
-                                                   True)},
-        "/api/orders": {"get": _op("list work orders (status=, overdue=1)"),
-                        "post": _op("create a work order", True)},
-        "/api/orders/{id}": {"get": _op("one work order with its history")},
-        "/api/orders/{id}/{action}": {"post": _op("a lifecycle action", True)},
-        "/api/kb": {"get": _op("knowledge search (q=)"), "post": _op("add an entry", True)},
-    },
-}
+# The same handlers for the pages (session and CSRF token): the unit's page and the back
+# office's (acd/web/backoffice.py).
+WEB_ROUTES = [
+    web.get("/web/orders/list", list_orders),
+    web.get("/web/orders/{id}", get_order),
+    web.post("/web/orders/{id}/{action}", act),
+]

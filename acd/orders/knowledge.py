@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import jieba
 from sqlalchemy import select
@@ -59,8 +61,9 @@ def for_ivr(s: Session, title: str, today: date) -> str | None:
     return None
 
 
-def search(s: Session, query: str, today: date | None = None,
-           limit: int = 10) -> list[KnowledgeEntry]:
+def search(s: Session, query: str, today: date, limit: int = 10) -> list[KnowledgeEntry]:
+    """Entries valid on `today`, the center's local day (`Center.today()`: never the
+    machine's date, which is UTC in a container), best match first."""
     wanted = words(query)
     if not wanted:
         return []
@@ -68,7 +71,6 @@ def search(s: Session, query: str, today: date | None = None,
                              .where(KnowledgeToken.token.in_(sorted(wanted)))).all())
     if not hits:
         return []
-    today = today or date.today()
     entries = {e.id: e for e in s.scalars(select(KnowledgeEntry)
                                           .where(KnowledgeEntry.id.in_(list(hits))))}
     valid = [e for e in entries.values() if valid_on(e, today)]
@@ -82,3 +84,66 @@ def used(s: Session, entry_id: int) -> None:
     if entry is None:
         raise NotFound(f"no knowledge entry {entry_id}")
     entry.usage_count += 1
+
+
+# --- exchange with 12345 and other centers: one format, both directions --------------------------
+
+FORMAT = "hotline12328-kb/1"  # = acd/orders/bodies.py KB_FORMAT, which checks it
+ENTRY_FIELDS = ("ref", "title", "body", "domain", "for_ivr", "valid_from", "valid_to")
+
+
+def export(s: Session, center: str) -> dict[str, Any]:
+    """Every entry, in the exchange format (docs/knowledge-exchange.md)."""
+    entries = []
+    for e in s.scalars(select(KnowledgeEntry).order_by(KnowledgeEntry.id)):
+        entries.append({"ref": e.ref or f"{center}:{e.id}", "title": e.title, "body": e.body,
+                        "domain": e.domain, "for_ivr": e.for_ivr,
+                        "valid_from": e.valid_from.isoformat() if e.valid_from else None,
+                        "valid_to": e.valid_to.isoformat() if e.valid_to else None})
+    return {"format": FORMAT, "center": center, "entries": entries}
+
+
+@dataclass(frozen=True)
+class Imported:
+    added: int
+    updated: int
+    unchanged: int
+
+
+def _index(s: Session, entry: KnowledgeEntry) -> None:
+    for token in s.scalars(select(KnowledgeToken).where(KnowledgeToken.entry_id == entry.id)):
+        s.delete(token)
+    s.add_all(KnowledgeToken(entry_id=entry.id, token=w[:60])
+              for w in words(entry.title + " " + entry.body))
+
+
+def import_(s: Session, entries: list[dict[str, Any]], center: str) -> Imported:
+    """Entries already checked field by field (acd/orders/bodies.py): each is added, or
+    updates the entry with its `ref` (one of this center's own, "<center>:<id>", is that
+    entry). Importing the same document twice changes nothing the second time."""
+    added = updated = unchanged = 0
+    own = f"{center}:"
+    for item in entries:
+        if item["valid_from"] and item["valid_to"] and item["valid_to"] < item["valid_from"]:
+            raise Invalid(f"entry {item['ref']}: valid_to is before valid_from")
+        entry = s.scalars(select(KnowledgeEntry).where(KnowledgeEntry.ref == item["ref"])).first()
+        if entry is None and item["ref"].startswith(own) and item["ref"][len(own):].isdigit():
+            entry = s.get(KnowledgeEntry, int(item["ref"][len(own):]))
+        values = {"title": item["title"], "body": item["body"],
+                  "domain": item["domain"] or "other", "for_ivr": item["for_ivr"],
+                  "valid_from": item["valid_from"], "valid_to": item["valid_to"]}
+        if entry is None:
+            entry = KnowledgeEntry(ref=item["ref"], usage_count=0, **values)
+            s.add(entry)
+            s.flush()
+            _index(s, entry)
+            added += 1
+        elif all(getattr(entry, k) == v for k, v in values.items()):
+            unchanged += 1
+        else:
+            for k, v in values.items():
+                setattr(entry, k, v)
+            s.flush()
+            _index(s, entry)
+            updated += 1
+    return Imported(added, updated, unchanged)

@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from acd.history.models import Base
@@ -13,7 +24,18 @@ from acd.history.models import Base
 class WorkOrder(Base):
     __tablename__ = "work_orders"
     __table_args__ = (Index("ix_work_orders_center_status", "center", "status"),
-                      Index("ix_work_orders_accepted", "accepted_at"))
+                      Index("ix_work_orders_accepted", "accepted_at"),
+                      # an order another system transferred here comes once per its own id
+                      UniqueConstraint("source", "external_id",
+                                       name="uq_work_orders_source_external"),
+                      Index("ix_work_orders_unit_status", "handling_unit", "status"),
+                      # the deadline and revisit figures read only transferred orders, a
+                      # few percent of a province's (most are answered on the call): partial
+                      Index("ix_work_orders_due", "due", sqlite_where=text("due IS NOT NULL"),
+                            postgresql_where=text("due IS NOT NULL")),
+                      Index("ix_work_orders_transferred_closed", "closed_at",
+                            sqlite_where=text("transferred_at IS NOT NULL"),
+                            postgresql_where=text("transferred_at IS NOT NULL")))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     center: Mapped[str] = mapped_column(String(40))
@@ -35,8 +57,16 @@ class WorkOrder(Base):
     status: Mapped[str] = mapped_column(String(20), default="accepted")
     refusal: Mapped[str] = mapped_column(String(40), default="")
     accepted_at: Mapped[datetime] = mapped_column(DateTime)
-    transfer_due: Mapped[date] = mapped_column(Date)     # transfer within 3 working days
-    due: Mapped[date] = mapped_column(Date)              # handling deadline (5/10/30 wd)
+    # Deadlines are days of the center's time zone (acd/orders/service.py, seed 001 arts.
+    # 27, 32-34). transfer_due: the center transfers within 3 working days of acceptance
+    # (again from a return or a reopening); transfer_late: a transfer came after it.
+    transfer_due: Mapped[date] = mapped_column(Date)
+    transfer_late: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The handling unit's clock: when it received the transfer (naive UTC), and the day by
+    # which it replies (5/10/30 working days after the day of receipt, plus an extension).
+    # None while no unit holds the order (not yet transferred, returned, answered on the call).
+    received_at: Mapped[datetime | None] = mapped_column(DateTime)
+    due: Mapped[date | None] = mapped_column(Date)
     extended_days: Mapped[int] = mapped_column(Integer, default=0)
     calendar_estimated: Mapped[bool] = mapped_column(Boolean, default=False)
     transferred_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -49,6 +79,13 @@ class WorkOrder(Base):
     # order breaks ("" = conforms; recomputed whenever the order is written, see service.py).
     survey_score: Mapped[int | None] = mapped_column(Integer)
     nonconformity: Mapped[str] = mapped_column(String(120), default="")
+    # The back office (acd/orders/backoffice.py): the id the order has in the system that
+    # transferred it here (12345), when the handling unit signed for it (签收: an
+    # acknowledgement; its clock runs from `received_at`, the transfer), and the center
+    # that first accepted it when it has been sent on to another center or the level above.
+    external_id: Mapped[str | None] = mapped_column(String(64))
+    signed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    origin_center: Mapped[str] = mapped_column(String(40), default="")
 
     history: Mapped[list[OrderEvent]] = relationship(back_populates="order",
                                                      order_by="OrderEvent.id")
@@ -72,18 +109,25 @@ class OrderEvent(Base):
 
 
 class Revisit(Base):
-    """抽查回访: a sampled order called back."""
+    """抽查回访: a sampled order called back. An order is sampled at most once per day (the
+    day's sampler may run again without adding rows); `assigned_to` is the revisit worker
+    whose list it is on ("" = anyone's)."""
 
     __tablename__ = "revisits"
+    __table_args__ = (UniqueConstraint("order_id", "sampled_on",
+                                       name="uq_revisits_order_day"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("work_orders.id"), index=True)
-    sampled_on: Mapped[date] = mapped_column(Date)
+    sampled_on: Mapped[date] = mapped_column(Date, index=True)  # the center's day
+    assigned_to: Mapped[str] = mapped_column(String(60), default="")
     done_at: Mapped[datetime | None] = mapped_column(DateTime)
     reached: Mapped[bool | None] = mapped_column(Boolean)
     satisfaction: Mapped[int | None] = mapped_column(Integer)  # 1 very satisfied .. 4 not
     notes: Mapped[str] = mapped_column(Text, default="")
     by: Mapped[str] = mapped_column(String(60), default="")
+
+    order: Mapped[WorkOrder] = relationship()
 
 
 class KnowledgeEntry(Base):
@@ -97,6 +141,9 @@ class KnowledgeEntry(Base):
     valid_to: Mapped[date | None] = mapped_column(Date)
     for_ivr: Mapped[bool] = mapped_column(Boolean, default=False)
     usage_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Its key in the exchange format (acd/orders/knowledge.py): given by the system it came
+    # from (12345's id), else "<center>:<id>" when exported; unique, so an import updates.
+    ref: Mapped[str | None] = mapped_column(String(80), unique=True)
 
 
 class KnowledgeToken(Base):

@@ -3,12 +3,26 @@ revisit sampling, data conformity and retention. Plain functions taking a Sessio
 
     accepted --answer_on_call--> closed        (即时答复: answered on the call)
     accepted --refuse(reason)--> not_accepted  (one of article 28's five reasons)
-    accepted | returned --transfer(unit)--> transferred   (within 3 working days of acceptance)
-    transferred --return_(reason)--> returned  (by the unit, within 2 working days)
-    transferred --extend(days, reason)--> transferred     (once, at most 30 working days)
+    accepted | returned --transfer(unit)--> transferred   (within 3 working days, art. 27)
+    transferred --return_(reason)--> returned  (by the unit, within 2 working days, art. 32)
+    transferred --extend(days, reason)--> transferred     (once, at most 30 working days, art. 34)
     transferred --reply(text)--> replied --close--> closed --archive--> archived
     not_accepted --archive--> archived
-    closed --reopen(reason)--> accepted        (an unsatisfied revisit)
+    replied | closed --reopen(reason)--> accepted         (an unsatisfied revisit)
+
+Deadlines (seed 001) are days of the center's time zone (`timezone`, the center file's
+`center.timezone`); stored times are naive UTC. A day of receipt never counts (PRC Civil Code
+art. 201: a period in days starts on the next day), so "within N working days of day D" is
+`add_working_days(D, N)`, the last day included:
+- the center transfers within 3 working days of acceptance (`transfer_due`, art. 27); a
+  returned or reopened order is the center's again, with 3 working days from that day; a
+  transfer after its day is made and flagged (`transfer_late`) and listed while it waits;
+- the handling unit replies within 5 / 10 / 30 working days (consultation / suggestion /
+  complaint) of the day it received the transfer (art. 33, 自接到转办事项之日起): `received_at`
+  and `due`, set by `start_unit_clock` when the order is transferred; a re-transfer after a
+  return starts the clock again (a new deadline, and a new extension may be asked);
+- a unit that is not responsible returns the order within 2 working days of receipt (art. 32);
+- one extension of at most 30 working days, with a reason, asked before the deadline (art. 34).
 """
 
 from __future__ import annotations
@@ -16,17 +30,21 @@ from __future__ import annotations
 import math
 import random
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
-from acd.errors import Conflict, Invalid, Refused
+from acd.errors import Conflict, Forbidden, Invalid, NotFound, Refused
 from acd.history.models import Call
+from acd.orders import results  # noqa: F401 - results of 12345's orders go back (outbox)
 from acd.orders.models import OrderEvent, Revisit, WorkOrder
 from acd.orders.workdays import add_working_days, working_days_between
 from hotline.center import DOMAINS, ORDER_TYPES
+from hotline.dates import years_before
+from hotline.localtime import DEFAULT_TIMEZONE, day_window, local_date, to_local
 
 # Working days a handling unit has, by order type (seed 001 art. 33).
 HANDLING_DAYS = {"complaint": 30, "consultation": 5, "suggestion": 10}
@@ -62,7 +80,10 @@ def create(s: Session, *, center: str, type: str, domain: str, content: str,
            caller_number: str = "", caller_name: str = "", call_uniqueid: str | None = None,
            source: str = "call", sub_item: str = "", subject: str = "", seat_id: str = "",
            by: str = "system", cross_region: bool = False, region: str = "",
-           accepted_at: datetime | None = None) -> WorkOrder:
+           accepted_at: datetime | None = None,
+           timezone: str = DEFAULT_TIMEZONE) -> WorkOrder:
+    """A new order, accepted now (or at `accepted_at`, naive UTC): the center has until
+    `transfer_due`, 3 working days after the local day of acceptance, to transfer it."""
     if type not in ORDER_TYPES:
         raise InvalidOrder(f"type must be one of {', '.join(ORDER_TYPES)}")
     if domain not in DOMAINS:
@@ -73,8 +94,7 @@ def create(s: Session, *, center: str, type: str, domain: str, content: str,
             WorkOrder.call_uniqueid == call_uniqueid)).first() is not None:
         raise OrderConflict(f"call {call_uniqueid} has a work order already")
     at = accepted_at or _now()
-    transfer_due, est1 = add_working_days(at.date(), TRANSFER_DAYS)
-    due, est2 = add_working_days(at.date(), HANDLING_DAYS[type])
+    transfer_due, estimated = add_working_days(local_date(at, timezone), TRANSFER_DAYS)
     score = s.scalar(select(Call.survey_score).where(Call.uniqueid == call_uniqueid)) \
         if call_uniqueid else None
     order = WorkOrder(center=center, type=type, domain=domain, content=content.strip(),
@@ -83,7 +103,7 @@ def create(s: Session, *, center: str, type: str, domain: str, content: str,
                       call_uniqueid=call_uniqueid, source=source, sub_item=sub_item,
                       subject=subject, seat_id=seat_id, cross_region=cross_region,
                       region=region, status="accepted", accepted_at=at,
-                      transfer_due=transfer_due, due=due, calendar_estimated=est1 or est2)
+                      transfer_due=transfer_due, due=None, calendar_estimated=estimated)
     s.add(order)
     s.flush()
     _log(s, order, by, "accept", "", "accepted", at=at)
@@ -118,37 +138,78 @@ def refuse(s: Session, order: WorkOrder, by: str, reason: str) -> None:
     order.refusal = reason
 
 
-def transfer(s: Session, order: WorkOrder, by: str, unit: str,
-             at: datetime | None = None) -> None:
+def transfer(s: Session, order: WorkOrder, by: str, unit: str, at: datetime | None = None,
+             timezone: str = DEFAULT_TIMEZONE) -> None:
+    """To a handling unit, which receives it now: its clock starts (`start_unit_clock`). A
+    transfer after `transfer_due` (art. 27) is made, and the order keeps `transfer_late`."""
     if not unit.strip():
         raise InvalidOrder("a transfer names the handling unit")
-    _move(s, order, "transfer", ("accepted", "returned"), "transferred", by, unit, at)
-    order.handling_unit, order.transferred_at = unit.strip(), at or _now()
+    when = at or _now()
+    _move(s, order, "transfer", ("accepted", "returned"), "transferred", by, unit, when)
+    order.handling_unit, order.transferred_at = unit.strip(), when
+    if local_date(when, timezone) > order.transfer_due:
+        order.transfer_late = True
+    start_unit_clock(order, when, timezone)
 
 
-def return_(s: Session, order: WorkOrder, by: str, reason: str,
-            at: datetime | None = None) -> None:
-    """The unit is not responsible: back within 2 working days of the transfer, with a reason."""
+def start_unit_clock(order: WorkOrder, received_at: datetime,
+                     timezone: str = DEFAULT_TIMEZONE) -> None:
+    """The handling unit has the order from `received_at` (naive UTC): it replies within
+    5 / 10 / 30 working days after that local day (seed 001 art. 33; the day of receipt not
+    counted). Called by `transfer`; a unit's own acknowledgement of receipt may call it again
+    with its time. Starts afresh: the deadline, the extension, the reply time."""
+    order.received_at = received_at
+    order.due, estimated = add_working_days(local_date(received_at, timezone),
+                                            HANDLING_DAYS[order.type])
+    order.extended_days = 0
+    order.replied_at = None
+    order.calendar_estimated = order.calendar_estimated or estimated
+
+
+def _back_to_center(order: WorkOrder, when: datetime, timezone: str) -> None:
+    """No unit holds the order any more (a return, a reopening): no unit deadline; the center
+    has 3 working days from this local day to transfer it again (art. 27 applied anew)."""
+    order.received_at, order.due = None, None
+    order.transfer_due, estimated = add_working_days(local_date(when, timezone), TRANSFER_DAYS)
+    order.calendar_estimated = order.calendar_estimated or estimated
+
+
+def return_(s: Session, order: WorkOrder, by: str, reason: str, at: datetime | None = None,
+            timezone: str = DEFAULT_TIMEZONE) -> None:
+    """The unit is not responsible: back within 2 working days after the local day it received
+    the order, with a reason (art. 32)."""
     if not reason.strip():
         raise InvalidOrder("a return needs a reason")
     when = at or _now()
-    if order.status == "transferred" and order.transferred_at is not None and \
-            working_days_between(order.transferred_at.date(), when.date()) > RETURN_DAYS:
+    received = order.received_at or order.transferred_at
+    if order.status == "transferred" and received is not None and working_days_between(
+            local_date(received, timezone), local_date(when, timezone)) > RETURN_DAYS:
         raise OrderConflict(f"order {order.id}: a return must come within {RETURN_DAYS} working "
-                         "days of the transfer")
+                            "days of receiving the transfer")
     _move(s, order, "return", ("transferred",), "returned", by, reason, when)
     order.handling_unit = ""
+    _back_to_center(order, when, timezone)
 
 
-def extend(s: Session, order: WorkOrder, by: str, days: int, reason: str) -> None:
+def extend(s: Session, order: WorkOrder, by: str, days: int, reason: str,
+           at: datetime | None = None, timezone: str = DEFAULT_TIMEZONE) -> None:
+    """Once, at most 30 working days past the deadline, with a reason, asked before the
+    deadline has passed (art. 34: 提前反馈)."""
     if order.extended_days:
         raise OrderConflict(f"order {order.id} was extended already (once only)")
-    if not 1 <= days <= MAX_EXTENSION:
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= MAX_EXTENSION:
         raise InvalidOrder(f"an extension is 1 to {MAX_EXTENSION} working days")
     if not reason.strip():
         raise InvalidOrder("an extension needs a reason")
-    _move(s, order, "extend", ("transferred",), "transferred", by, f"+{days}: {reason}")
-    order.due, estimated = add_working_days(order.due, days)
+    when = at or _now()
+    if order.status == "transferred" and order.due is not None and \
+            local_date(when, timezone) > order.due:
+        raise OrderConflict(f"order {order.id}: its deadline {order.due} has passed; an "
+                            "extension is asked before it")
+    _move(s, order, "extend", ("transferred",), "transferred", by, f"+{days}: {reason}", when)
+    if order.due is None:  # an order transferred before the unit's clock was kept
+        start_unit_clock(order, order.transferred_at or when, timezone)
+    order.due, estimated = add_working_days(order.due, days)  # type: ignore[arg-type]
     order.extended_days = days
     order.calendar_estimated = order.calendar_estimated or estimated
 
@@ -170,60 +231,189 @@ def archive(s: Session, order: WorkOrder, by: str) -> None:
     _move(s, order, "archive", ("closed", "not_accepted"), "archived", by)
 
 
-def reopen(s: Session, order: WorkOrder, by: str, reason: str) -> None:
-    _move(s, order, "reopen", ("closed",), "accepted", by, reason)
+def reopen(s: Session, order: WorkOrder, by: str, reason: str, at: datetime | None = None,
+           timezone: str = DEFAULT_TIMEZONE) -> None:
+    """Back to the center (an unsatisfied revisit): to be transferred again."""
+    when = at or _now()
+    _move(s, order, "reopen", ("replied", "closed"), "accepted", by, reason, when)
     order.closed_at = None
+    _back_to_center(order, when, timezone)
 
 
 ACTIONS = {"answer_on_call", "refuse", "transfer", "return", "extend", "reply", "close",
            "archive", "reopen"}
 
 
+# --- the back office (issue 15): the unit signs for an order, reminders, other centers ---------
+
+def receive(s: Session, order: WorkOrder, by: str, at: datetime | None = None) -> None:
+    """The handling unit signs for a transferred order (签收): once per transfer. An
+    acknowledgement only: the unit's clock runs from the transfer (`received_at`, art. 33), so
+    a unit that does not sign does not stop it."""
+    if order.status != "transferred":
+        raise OrderConflict(f"order {order.id}: only a transferred order is received "
+                            f"(it is {order.status})")
+    if order.signed_at is not None and order.transferred_at is not None and \
+            order.signed_at >= order.transferred_at:
+        raise OrderConflict(f"order {order.id} was received already")
+    _move(s, order, "receive", ("transferred",), "transferred", by, order.handling_unit, at)
+    order.signed_at = at or _now()
+
+
+def remind(s: Session, order: WorkOrder, by: str, note: str = "") -> OrderEvent:
+    """A reminder to the handling unit (催办, seed 001 art. 35), kept in the order's history."""
+    if order.status != "transferred":
+        raise OrderConflict(f"order {order.id}: only an order a unit holds is reminded "
+                            f"(it is {order.status})")
+    event = OrderEvent(order_id=order.id, at=_now(), by=by, action="remind",
+                       from_status=order.status, to_status=order.status,
+                       reason=note or order.handling_unit)
+    s.add(event)
+    return event
+
+
+def forward(s: Session, order: WorkOrder, by: str, to_center: str, reason: str,
+            action: str = "forward") -> None:
+    """Send the order to another center of the province, or (`action="escalate"`) to the level
+    above (上管一级). The order keeps its id and its history; the receiving center accepts it
+    anew and counts it as cross-region, and the first center keeps reading it."""
+    if not to_center or to_center == order.center:
+        raise InvalidOrder("center: name another center")
+    if not reason.strip():
+        raise InvalidOrder(f"reason: {'an escalation' if action == 'escalate' else 'a forward'} "
+                           "states why")
+    old = order.center
+    _move(s, order, action, ("accepted", "returned"), "accepted", by,
+          f"{old} -> {to_center}: {reason.strip()}")
+    order.origin_center = order.origin_center or old
+    order.center, order.handling_unit = to_center, ""
+    order.cross_region, order.region = True, order.region or old
+
+
+BACKOFFICE_ACTIONS = {"receive", "remind", "forward", "escalate"}
+ALL_ACTIONS = ACTIONS | BACKOFFICE_ACTIONS
+
 # --- supervisors' lists ------------------------------------------------------------------------
 
+WAITING_FOR_TRANSFER = ("accepted", "returned")
+
+
+def transfer_overdue(order: WorkOrder, today: date) -> bool:
+    """The center still has the order after its 3 working days (art. 27)."""
+    return order.status in WAITING_FOR_TRANSFER and order.transfer_due < today
+
+
+def reply_overdue(order: WorkOrder, today: date) -> bool:
+    """A unit holds the order past its deadline without a reply (art. 35: 届满仍未办结)."""
+    return order.status == "transferred" and order.due is not None and order.due < today
+
+
 def overdue(s: Session, center: str, today: date, soon_days: int = 2) -> dict[str, list[WorkOrder]]:
-    """Open orders past their deadline, and those due within `soon_days` working days."""
-    open_ = list(s.scalars(select(WorkOrder).where(
-        WorkOrder.center == center,
-        WorkOrder.status.in_(("accepted", "transferred", "returned")))
-        .order_by(WorkOrder.due)))
+    """What the center chases on its local day `today`: "transfer", orders it has not
+    transferred within their 3 working days; "overdue", orders a unit holds past their
+    deadline; "soon", those a unit must answer within `soon_days` working days."""
+    waiting = list(s.scalars(select(WorkOrder).where(
+        WorkOrder.center == center, WorkOrder.status.in_(WAITING_FOR_TRANSFER),
+        WorkOrder.transfer_due < today).order_by(WorkOrder.transfer_due, WorkOrder.id)))
+    held = list(s.scalars(select(WorkOrder).where(
+        WorkOrder.center == center, WorkOrder.status == "transferred",
+        WorkOrder.due.is_not(None)).order_by(WorkOrder.due, WorkOrder.id)))
     soon_limit, _ = add_working_days(today, soon_days)
-    return {"overdue": [o for o in open_ if o.due < today],
-            "soon": [o for o in open_ if today <= o.due <= soon_limit]}
+    return {"transfer": waiting,
+            "overdue": [o for o in held if reply_overdue(o, today)],
+            "soon": [o for o in held if today <= o.due <= soon_limit]}  # type: ignore[operator]
 
 
 # --- revisits ----------------------------------------------------------------------------------
 
+SATISFACTION = {1: "非常满意", 2: "满意", 3: "基本满意", 4: "不满意"}
+NOTES_MAX = 2000
+
+
 def sample_revisits(s: Session, center: str, day: date, seed: int | None = None,
-                    share: float = 0.30) -> list[WorkOrder]:
-    """The day's replied orders to call back: every complaint, and enough others that the
-    sample is at least `share` of the day's population."""
-    start = datetime.combine(day, datetime.min.time())
+                    share: float = 0.30, workers: Sequence[str] = (),
+                    timezone: str = DEFAULT_TIMEZONE) -> list[Revisit]:
+    """The day's revisit list (seed 001 art. 23 (三): at least 30 % of replied orders, every
+    complaint): of the transferred orders replied on the center's local `day`, every complaint
+    and enough others, drawn at random, that at least `share` of them are called back.
+
+    Idempotent per day: an order sampled that day is never sampled again, so a second run
+    adds nothing, and a run after more replies came in adds only what they need. New rows go
+    to the `workers` with the fewest of the day's revisits (ties by name), or to anyone ("")
+    when none are named. Returns the day's whole list."""
+    since, until = day_window(day, timezone)
     population = list(s.scalars(select(WorkOrder).where(
-        WorkOrder.center == center, WorkOrder.replied_at >= start,
-        WorkOrder.replied_at < start + timedelta(days=1)).order_by(WorkOrder.id)))
-    complaints = [o for o in population if o.type == "complaint"]
-    others = [o for o in population if o.type != "complaint"]
-    need = max(0, math.ceil(share * len(population)) - len(complaints))
+        WorkOrder.center == center, WorkOrder.transferred_at.is_not(None),
+        WorkOrder.replied_at >= since, WorkOrder.replied_at < until).order_by(WorkOrder.id)))
+    day_list = revisits_of(s, center, day)
+    sampled = {r.order_id for r in day_list}
+    complaints = [o for o in population if o.type == "complaint" and o.id not in sampled]
+    others = [o for o in population if o.type != "complaint" and o.id not in sampled]
+    already = sum(1 for o in population if o.id in sampled)
+    need = max(0, math.ceil(share * len(population)) - already - len(complaints))
     picked = complaints + random.Random(seed).sample(others, min(need, len(others)))
+    load = {w: sum(1 for r in day_list if r.assigned_to == w) for w in workers}
     for order in picked:
-        s.add(Revisit(order_id=order.id, sampled_on=day))
-    return picked
+        worker = min(sorted(load), key=lambda w: load[w]) if load else ""
+        if load:
+            load[worker] += 1
+        s.add(Revisit(order_id=order.id, sampled_on=day, assigned_to=worker))
+    s.flush()
+    return revisits_of(s, center, day) if picked else day_list
+
+
+def revisits_of(s: Session, center: str, day: date, worker: str | None = None) -> list[Revisit]:
+    """The center's revisits sampled on `day`; with `worker`, that worker's list (theirs and
+    those assigned to nobody)."""
+    q = (select(Revisit).join(WorkOrder, WorkOrder.id == Revisit.order_id)
+         .where(WorkOrder.center == center, Revisit.sampled_on == day).order_by(Revisit.id))
+    if worker is not None:
+        q = q.where(Revisit.assigned_to.in_((worker, "")))
+    return list(s.scalars(q))
+
+
+def find_revisit(s: Session, center: str, revisit_id: int, worker: str | None = None) -> Revisit:
+    """A revisit of this center; for a revisit `worker`, only one on their list."""
+    revisit = s.get(Revisit, revisit_id)
+    if revisit is None or revisit.order.center != center:
+        raise NotFound(f"no revisit {revisit_id}")
+    if worker is not None and revisit.assigned_to not in (worker, ""):
+        raise Forbidden(f"revisit {revisit_id} is on {revisit.assigned_to}'s list")
+    return revisit
 
 
 def record_revisit(s: Session, revisit: Revisit, by: str, reached: bool,
                    satisfaction: int | None = None, notes: str = "",
-                   reopen_if_unsatisfied: bool = True) -> None:
-    if reached and satisfaction not in (1, 2, 3, 4):
-        raise InvalidOrder("a reached revisit records satisfaction 1 (very satisfied) to 4")
+                   reopen_if_unsatisfied: bool = True, at: datetime | None = None,
+                   timezone: str = DEFAULT_TIMEZONE) -> None:
+    """The result of a revisit: reached or not, the caller's satisfaction with the unit's
+    handling (1 very satisfied, 2 satisfied, 3 basically satisfied, 4 not satisfied) and a
+    note. An unreached caller may be tried again; a reached one is recorded once. Not
+    satisfied: the order goes back to the center to be handled again (`reopen`)."""
+    if not isinstance(reached, bool):
+        raise InvalidOrder("reached is true or false")
+    if reached and (isinstance(satisfaction, bool) or not isinstance(satisfaction, int)
+                    or satisfaction not in SATISFACTION):
+        raise InvalidOrder("a reached revisit records satisfaction 1 (very satisfied) to 4 "
+                           "(not satisfied)")
     if not reached and satisfaction is not None:
         raise InvalidOrder("an unreached revisit has no satisfaction")
-    revisit.reached, revisit.satisfaction, revisit.notes = reached, satisfaction, notes
-    revisit.done_at, revisit.by = _now(), by
+    if not isinstance(notes, str) or len(notes) > NOTES_MAX:
+        raise InvalidOrder(f"a note is text of at most {NOTES_MAX} characters")
+    if revisit.reached:
+        done = to_local(revisit.done_at, timezone) if revisit.done_at else None
+        raise OrderConflict(f"revisit {revisit.id} was recorded already "
+                            f"({done:%Y-%m-%d %H:%M} {timezone}, by {revisit.by})")
+    when = at or _now()
+    revisit.reached, revisit.satisfaction, revisit.notes = reached, satisfaction, notes.strip()
+    revisit.done_at, revisit.by = when, by
+    if not revisit.assigned_to:
+        revisit.assigned_to = by
     if satisfaction == 4 and reopen_if_unsatisfied:
         order = s.get(WorkOrder, revisit.order_id)
-        if order is not None and order.status == "closed":
-            reopen(s, order, by, f"unsatisfied revisit: {notes}")
+        if order is not None and order.status in ("replied", "closed"):
+            reopen(s, order, by, f"回访不满意 unsatisfied revisit: {notes.strip()}", when,
+                   timezone)
 
 
 # --- data conformity ---------------------------------------------------------------------------
@@ -284,7 +474,7 @@ TEXT_YEARS = 5
 def retention_plan(s: Session, now: datetime) -> list[int]:
     """Orders whose every trace is older than 5 years (closed/archived/not accepted before the
     cutoff): what a purge would delete. Nothing younger is ever listed."""
-    cutoff = now.replace(year=now.year - TEXT_YEARS)
+    cutoff = years_before(now, TEXT_YEARS)  # 29 February: the 28th, never a crash
     last_event = (select(OrderEvent.order_id, func.max(OrderEvent.at).label("last"))
                   .group_by(OrderEvent.order_id).subquery())
     rows = s.execute(select(WorkOrder.id).join(last_event, last_event.c.order_id == WorkOrder.id)

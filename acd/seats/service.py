@@ -39,6 +39,8 @@ class Actor:
     name: str
     role: str
     seat_id: str = ""
+    unit: str = ""  # a handling unit's user or token: the unit's code
+    center: str = ""  # the center it belongs to ("" = the one serving the request)
 
     @classmethod
     def operator(cls) -> Actor:

@@ -16,7 +16,9 @@ from acd.web.errors import json_body
 @allow("supervisor", "admin")
 async def set_broadcast(request: web.Request) -> web.Response:
     body = await json_body(request, {})
-    text = str(body.get("text", "")) if isinstance(body, dict) else ""
+    if not isinstance(body, dict) or not isinstance(body.get("text", ""), str):
+        raise Invalid('the body must be a JSON object like {"text": "..."}')
+    text = body.get("text", "")
     b = Broadcasts(request.config_dict[REDIS_URL] or None, request.config_dict[CENTER].code)
     try:
         if text.strip():

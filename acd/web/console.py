@@ -2,7 +2,12 @@
 base, and "to the survey" (转满意度评价).
 
     GET  /web/calls/{uniqueid}              the call: caller, wait, IVR path, earlier orders
-    POST /web/orders                        the order of the seat's current or last call
+    GET  /web/choices                       the center's handling units, article 28's reasons
+    POST /web/orders                        the order of the seat's current or last call:
+                                            answered on the call, transferred to a handling
+                                            unit of the center file, or not accepted with one
+                                            of article 28's five reasons; cross-region with
+                                            its region
     GET  /web/kb?q=词                        knowledge search
     POST /web/kb/{id}/used                  the seat answered with this entry
     POST /web/calls/{uniqueid}/survey       the caller to the satisfaction survey
@@ -27,11 +32,11 @@ from acd.calls.actions import send_to_survey
 from acd.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from acd.history.db import in_session
 from acd.history.models import Call
-from acd.orders import knowledge, service
+from acd.orders import backoffice, knowledge, service
 from acd.orders.models import WorkOrder
 from acd.seats.service import Actor
 from acd.seats.state import SeatState
-from acd.web.auth import allow
+from acd.web.auth import ACTOR, allow
 from acd.web.deps import CENTER, ENGINE, SESSIONS, EngineView
 from acd.web.errors import json_body
 from hotline.center import DOMAINS, ORDER_TYPES
@@ -40,8 +45,8 @@ from hotline.logs import get_logger
 log = get_logger(__name__)
 # field -> longest accepted text (the work_orders columns)
 TEXTS = {"uniqueid": 64, "type": 20, "domain": 20, "sub_item": 60, "subject": 200,
-         "content": 4000, "reply": 4000, "unit": 100}
-FIELDS = set(TEXTS) | {"answered"}
+         "content": 4000, "reply": 4000, "unit": 40, "refusal": 40, "region": 60}
+FIELDS = set(TEXTS) | {"answered", "cross_region"}
 
 
 def check_order(body: Any) -> dict[str, Any] | str:
@@ -73,10 +78,23 @@ def check_order(body: Any) -> dict[str, Any] | str:
     if not isinstance(answered, bool):
         return "answered must be true or false"
     out["answered"] = answered
+    cross = body.get("cross_region", False)
+    if not isinstance(cross, bool):
+        return "cross_region must be true or false"
+    out["cross_region"] = cross
+    if cross and not out["region"]:
+        return "a cross-region order names its region (region)"
+    if out["refusal"]:
+        if out["refusal"] not in service.REFUSALS:
+            return f"refusal must be one of {', '.join(service.REFUSALS)} (article 28)"
+        if answered:
+            return "an order not accepted (refusal) is not answered on the call"
+        return out
     if answered and not out["reply"]:
         return "an order answered on the call records the reply given"
     if not answered and not out["unit"]:
-        return "an order not answered on the call is transferred: name the handling unit"
+        return ("an order not answered on the call is transferred: name the handling unit "
+                "(or refuse it with one of article 28's reasons)")
     return out
 
 
@@ -113,7 +131,7 @@ def _caller(engine: EngineView, s: Session, uniqueid: str) -> tuple[str, str]:
 @allow("seat", "supervisor", "admin")
 async def call_detail(request: web.Request) -> web.Response:
     """The call a seat is on: caller, wait, IVR path, earlier orders of the same number."""
-    actor: Actor = request["actor"]
+    actor: Actor = request[ACTOR]
     engine, center = request.config_dict[ENGINE], request.config_dict[CENTER]
     uid = request.match_info["uniqueid"]
     if actor.role == "seat":
@@ -140,7 +158,7 @@ async def call_detail(request: web.Request) -> web.Response:
 
 @allow("seat")
 async def create_order(request: web.Request) -> web.Response:
-    actor: Actor = request["actor"]
+    actor: Actor = request[ACTOR]
     engine, center = request.config_dict[ENGINE], request.config_dict[CENTER]
     form = check_order(await json_body(request))
     if isinstance(form, str):
@@ -158,17 +176,35 @@ async def create_order(request: web.Request) -> web.Response:
             s, center=center.code, type=form["type"], domain=form["domain"],
             content=form["content"], caller_number=number, caller_name=name[:60],
             call_uniqueid=uid, source="call", sub_item=form["sub_item"],
-            subject=form["subject"], seat_id=actor.seat_id, by=actor.name)
-        if form["answered"]:
+            subject=form["subject"], seat_id=actor.seat_id, by=actor.name,
+            cross_region=form["cross_region"], region=form["region"],
+            timezone=center.timezone)
+        unit_name = ""
+        if form["refusal"]:
+            service.refuse(s, order, actor.name, form["refusal"])
+        elif form["answered"]:
             service.answer_on_call(s, order, actor.name, form["reply"])
-        else:
-            service.transfer(s, order, actor.name, form["unit"])
+        else:  # a unit of the center file, or a 400 naming the field (nothing is written)
+            unit_name = backoffice.transfer(s, center, order, actor.name, form["unit"]).name
         return {"id": order.id, "status": order.status, "call_uniqueid": uid,
-                "due": order.due.isoformat()}
+                "due": order.due.isoformat() if order.due else None, "unit_name": unit_name,
+                "refusal": service.REFUSALS.get(order.refusal, "")}
     view = await in_session(request.config_dict[SESSIONS], file, write=True)
     log.info("work order filed", seat=actor.seat_id, uniqueid=uid, order=view["id"],
              status=view["status"])
     return web.json_response(view, status=201)
+
+
+@allow("seat", "supervisor", "admin")
+async def choices(request: web.Request) -> web.Response:
+    """What the order forms offer: the center's handling units, article 28's reasons, the
+    centers an order may be sent to and the level above."""
+    center = request.config_dict[CENTER]
+    return web.json_response({
+        "units": [{"code": u.code, "name": u.name} for u in center.units],
+        "refusals": [{"code": k, "text": v} for k, v in service.REFUSALS.items()],
+        "peers": [{"code": p.code, "name": p.name} for p in center.exchange.peers],
+        "upper": center.exchange.upper})
 
 
 @allow("seat", "supervisor", "admin")
@@ -198,7 +234,7 @@ async def kb_used(request: web.Request) -> web.Response:
 
 @allow("seat")
 async def to_survey(request: web.Request) -> web.Response:
-    actor: Actor = request["actor"]
+    actor: Actor = request[ACTOR]
     engine, center = request.config_dict[ENGINE], request.config_dict[CENTER]
     uid = request.match_info["uniqueid"]
     seat = engine.seat(actor.seat_id)
@@ -218,6 +254,7 @@ async def to_survey(request: web.Request) -> web.Response:
 
 ROUTES = [
     web.get("/web/calls/{uniqueid}", call_detail),
+    web.get("/web/choices", choices),
     web.post("/web/orders", create_order),
     web.get("/web/kb", kb_search),
     web.post("/web/kb/{id}/used", kb_used),

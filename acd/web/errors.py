@@ -1,5 +1,7 @@
 """One error middleware for the web pages and the HTTP API: a refusal's type decides its HTTP
-status, its message is the answer (`{"error": "..."}`). Handlers raise; they never pick codes.
+status, its message is the answer (`{"error": "...", "message": "..."}`: the English the log
+keeps and the API's clients read, and the same in Chinese for the pages, acd/web/messages.py).
+Handlers raise; they never pick codes.
 
 A request whose body is not JSON is a 400 here too, and anything unexpected is logged with
 its traceback and answered 500 without the details.
@@ -14,6 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from acd.errors import Conflict, Forbidden, Invalid, NotFound, Refused, Unavailable
+from acd.web.messages import chinese
 from hotline.logs import get_logger
 
 log = get_logger(__name__)
@@ -37,7 +40,8 @@ def status_of(exc: Refused) -> int:
 
 
 def error(status: int, message: str) -> web.Response:
-    return web.json_response({"error": message}, status=status)
+    return web.json_response({"error": message, "message": chinese(message, status)},
+                             status=status)
 
 
 async def json_body(request: web.Request, default: Any = None) -> Any:

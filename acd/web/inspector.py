@@ -24,20 +24,24 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.errors import Forbidden, Invalid, NotFound
 from acd.history.models import Call, SeatInterval
+from acd.orders.models import WorkOrder
+from acd.quality import service as quality
 from acd.seats.service import Actor
 from acd.seats.state import SeatState
-from acd.web.auth import allow
+from acd.web.auth import ACTOR, allow
 from hotline.center import Center
 from hotline.logs import get_logger, mask_number
 
 log = get_logger(__name__)
 UTC = ZoneInfo("UTC")
 SAMPLE_DEFAULT, SAMPLE_MAX = 5, 50
+PAGE_SIZE, SEARCH_DAYS_MAX = 20, 366
+_DIGITS = re.compile(r"^[0-9]{3,20}$")
 _UNIQUEID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
@@ -110,14 +114,75 @@ class Inspector:
 
     # --- recordings -----------------------------------------------------------------------------
 
-    def _row(self, c: Call) -> dict[str, Any]:
+    def _row(self, c: Call, scored: Any = None) -> dict[str, Any]:
         path = self._resolve(c)
         return {"uniqueid": c.uniqueid, "started": self.local(c.started_at),
                 "caller": mask_number(c.caller_number), "queue": c.final_queue,
                 "seat": c.seat_id, "outcome": c.outcome, "wait_s": c.wait_s, "talk_s": c.talk_s,
                 "survey_score": c.survey_score,
                 "file": path is not None and path.is_file(),
-                "audio": f"/web/recordings/{c.uniqueid}"}
+                "audio": f"/web/recordings/{c.uniqueid}",
+                "qa": None if scored is None else quality.view(scored)}
+
+    @staticmethod
+    def caller(text: str | None) -> str | None:
+        """A caller's number, or part of it (at least 3 digits), to search for."""
+        if not text:
+            return None
+        digits = text.replace(" ", "").replace("-", "")
+        if not _DIGITS.match(digits):
+            raise Invalid(f"caller: {text!r} is not of the expected form")
+        return digits
+
+    @staticmethod
+    def order(text: str | None) -> int | None:
+        if not text:
+            return None
+        if not text.isdigit() or len(text) > 12:
+            raise Invalid(f"order: {text!r} is not of the expected form")
+        return int(text)
+
+    @staticmethod
+    def page_number(text: str | None) -> int:
+        if not text:
+            return 1
+        if not text.isdigit() or not 1 <= int(text) <= 100000:
+            raise Invalid("page must be a whole number from 1")
+        return int(text)
+
+    def search(self, since: date, until: date, seat: str | None = None,
+               queue: str | None = None, caller: str | None = None,
+               order: int | None = None, page: int = 1,
+               size: int = PAGE_SIZE) -> dict[str, Any]:
+        """Recorded calls of the local days [since, until] (or the one call of a work order,
+        whatever its day), by seat, queue and caller number, oldest first, a page at a time,
+        each with its quality score if it has one."""
+        if until < since:
+            raise Invalid("until: is before since")
+        if (until - since).days >= SEARCH_DAYS_MAX:
+            raise Invalid(f"since: at most {SEARCH_DAYS_MAX} days at once")
+        q = select(Call).where(Call.center == self.center.code, Call.recording != "")
+        if order is not None:
+            q = q.join(WorkOrder, WorkOrder.call_uniqueid == Call.uniqueid).where(
+                WorkOrder.id == order)
+        else:
+            lo, hi = self.window(since)[0], self.window(until)[1]
+            q = q.where(Call.started_at >= lo, Call.started_at < hi)
+        if seat:
+            q = q.where(Call.seat_id == seat)
+        if queue:
+            q = q.where(Call.final_queue == queue)
+        if caller:
+            q = q.where(Call.caller_number.contains(caller, autoescape=True))
+        with self.sessions() as s:
+            total = s.scalar(select(func.count()).select_from(q.subquery())) or 0
+            calls = list(s.scalars(q.order_by(Call.started_at, Call.uniqueid)
+                                   .offset((page - 1) * size).limit(size)))
+            scored = quality.of_calls(s, [c.uniqueid for c in calls])
+            rows = [self._row(c, scored.get(c.uniqueid)) for c in calls]
+        return {"since": since.isoformat(), "until": until.isoformat(), "date": since.isoformat(),
+                "recordings": rows, "total": total, "page": page, "size": size,
+                "pages": max(1, -(-total // size))}
 
     def list_recordings(self, day: date, seat: str | None = None,
                         queue: str | None = None) -> list[dict[str, Any]]:
@@ -243,10 +308,14 @@ async def center_info(request: web.Request) -> web.Response:
 
 @allow(*ROLES)
 async def recordings(request: web.Request) -> web.Response:
+    """?date= (or since= and until=, local days), seat=, queue=, caller= (digits, part of the
+    number), order= (a work order's id: its call, whatever the day), page= (20 a page)."""
     i, q = request.config_dict[INSPECTOR], request.query
-    d = i.day(q.get("date"))
-    return web.json_response({"date": d.isoformat(), "recordings": await asyncio.to_thread(
-        i.list_recordings, d, i.seat(q.get("seat")), i.queue(q.get("queue")))})
+    since = i.day(q.get("since") or q.get("date"))
+    until = i.day(q.get("until")) if q.get("until") else since
+    return web.json_response(await asyncio.to_thread(
+        i.search, since, until, i.seat(q.get("seat")), i.queue(q.get("queue")),
+        i.caller(q.get("caller")), i.order(q.get("order")), i.page_number(q.get("page"))))
 
 
 @allow(*ROLES)
@@ -266,7 +335,7 @@ async def timeline(request: web.Request) -> web.Response:
 
 @allow(*ROLES)
 async def audio(request: web.Request) -> web.StreamResponse:
-    actor: Actor = request["actor"]
+    actor: Actor = request[ACTOR]
     uid = request.match_info["uniqueid"]
     path = await asyncio.to_thread(request.config_dict[INSPECTOR].recording_file, uid)
     log.info("recording played", uniqueid=uid, user=actor.name)

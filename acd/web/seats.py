@@ -14,14 +14,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from acd.seats.service import Actor
-from acd.web.auth import allow
+from acd.web.auth import ACTOR, allow
 from acd.web.deps import SEATS
 from acd.web.errors import json_body
 
 
 @allow("seat", "supervisor", "admin")
 async def seat_action(request: web.Request) -> web.Response:
-    actor: Actor = request["actor"]
+    actor: Actor = request[ACTOR]
     seat_id, action = request.match_info["seat"], request.match_info["action"]
     await request.config_dict[SEATS].act(actor, seat_id, action, await json_body(request, {}))
     return web.json_response({"seat": seat_id, "action": action, "done": True})

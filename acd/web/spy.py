@@ -13,7 +13,9 @@ Every refusal is a typed error with a sentence (a 4xx), or 502 when Asterisk can
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -21,9 +23,10 @@ from panoramisk import Manager
 
 from acd.ami import actions as ami
 from acd.errors import Conflict, Invalid, NotFound, Unavailable
+from acd.history import spy as spy_log
 from acd.seats.service import Actor
-from acd.web.auth import allow
-from acd.web.deps import CENTER, ENGINE
+from acd.web.auth import ACTOR, allow
+from acd.web.deps import CENTER, ENGINE, SESSIONS
 from acd.web.errors import json_body
 from hotline.center import Center, Supervisor
 from hotline.logs import get_logger
@@ -75,9 +78,10 @@ async def seat_channel(manager: Manager, seat_id: str) -> str | None:
                  if c.name.startswith(prefix) and c.talking), None)
 
 
-async def start(manager: Manager, req: SpyRequest) -> str:
+async def start(manager: Manager, req: SpyRequest,
+                audit: Callable[[str], int] | None = None, by: str = "") -> str:
     """Ring the supervisor's phone; answered, it runs supervisor-spy,<mode> on the seat's
-    channel, which is returned."""
+    channel, which is returned. `audit(target)` opens the audit row before the phone rings."""
     target = await seat_channel(manager, req.seat)
     if target is None:
         raise Conflict(f"seat {req.seat} is not on a call")
@@ -86,9 +90,11 @@ async def start(manager: Manager, req: SpyRequest) -> str:
         raise Conflict(f"supervisor phone {req.phone.id} is not registered")
     if state != _FREE:
         raise Conflict(f"supervisor phone {req.phone.id} is busy ({state.lower()})")
+    variables = {"SPY_TARGET": target, "SPY_SEAT": req.seat, "SPY_BY": by}
+    if audit is not None:
+        variables["SPY_AUDIT"] = str(audit(target))
     await ami.originate(manager, f"PJSIP/{req.phone.id}", "supervisor-spy", req.mode,
-                        f'"{LABELS[req.mode]} {req.seat}" <{req.seat}>',
-                        {"SPY_TARGET": target, "SPY_SEAT": req.seat}, RING_S)
+                        f'"{LABELS[req.mode]} {req.seat}" <{req.seat}>', variables, RING_S)
     return target
 
 
@@ -103,17 +109,55 @@ async def phones(request: web.Request) -> web.Response:
 
 @allow("supervisor", "admin")
 async def spy(request: web.Request) -> web.Response:
-    actor: Actor = request["actor"]
+    actor: Actor = request[ACTOR]
     seat_id = request.match_info["seat"]
     req = read_request(request.config_dict[CENTER], seat_id, await json_body(request))
     manager = request.config_dict[ENGINE].manager(req.phone.node)
     if manager is None:
         raise Unavailable("Asterisk is not connected")
-    target = await start(manager, req)
-    log.info("spy started", seat=req.seat, phone=req.phone.id, mode=req.mode, target=target,
+    center = request.config_dict[CENTER]
+
+    def audit(target: str) -> int:
+        return spy_log.requested(request.config_dict[SESSIONS], center.code, req.phone.node,
+                                 req.phone.id, actor.name, req.seat, req.mode, target,
+                                 datetime.now(UTC).replace(tzinfo=None))
+
+    target = await start(manager, req, audit, by=actor.name)
+    log.info("spy requested", seat=req.seat, phone=req.phone.id, mode=req.mode, target=target,
              by=actor.name)
     return web.json_response({"seat": req.seat, "phone": req.phone.id, "mode": req.mode,
                               "target": target, "status": "ringing"}, status=202)
 
 
-ROUTES = [web.get("/web/spy/phones", phones), web.post("/web/spy/{seat}", spy)]
+STATUS_LABELS = {"requested": "已振铃未接听", "started": "监听中", "ended": "已结束",
+                 "refused:no_call": "拒绝：座席无通话", "refused:not_a_seat": "拒绝：非座席",
+                 "refused:no_target": "拒绝：无目标"}
+
+
+def _iso(at: datetime | None, center: Center) -> str | None:
+    return None if at is None else at.replace(tzinfo=UTC).astimezone(center.tz).isoformat(
+        timespec="seconds")
+
+
+@allow("admin")
+async def audit_trail(request: web.Request) -> web.Response:
+    """The listening audit of the last `days` days (1 to 366, default 30), newest first."""
+    center = request.config_dict[CENTER]
+    raw = request.query.get("days", "30")
+    if not raw.isdigit() or not 1 <= int(raw) <= 366:
+        raise Invalid("days must be a whole number from 1 to 366")
+    since = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=int(raw))
+    with request.config_dict[SESSIONS]() as s:
+        rows = spy_log.recent(s, center.code, since)
+        out = [{"id": r.id, "supervisor": r.supervisor, "by": r.by_user, "seat": r.seat,
+                "mode": r.mode, "mode_label": LABELS.get(r.mode, r.mode), "target": r.target,
+                "status": r.status, "status_label": STATUS_LABELS.get(r.status, r.status),
+                "requested_at": _iso(r.requested_at, center),
+                "started_at": _iso(r.started_at, center), "ended_at": _iso(r.ended_at, center),
+                "seconds": round((r.ended_at - r.started_at).total_seconds())
+                if r.started_at and r.ended_at else None} for r in rows]
+    return web.json_response({"center": center.code, "days": int(raw), "sessions": out})
+
+
+ROUTES = [web.get("/web/spy/phones", phones), web.post("/web/spy/{seat}", spy),
+          web.get("/web/audit/spy", audit_trail)]

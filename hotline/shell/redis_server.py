@@ -23,6 +23,8 @@ class RedisServerError(RuntimeError):
 class RedisServer:
     port: int
     directory: Path
+    # requirepass: clients must AUTH (production always sets one: docker/compose.yaml).
+    password: str = ""
     proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -40,20 +42,25 @@ class RedisServer:
         self.directory.mkdir(parents=True, exist_ok=True)
         # "hotline-redis" in the command line (the log file) lets `hotline pbx reap` find a
         # server left behind by a crashed run.
-        cmd = [binary, "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
+        # The password goes in on stdin as configuration ("-"), never on the command line.
+        cmd = [binary, *(["-"] if self.password else []), "--bind", "127.0.0.1", "--port", str(self.port), "--save", "",
                "--appendonly", "no", "--dir", str(self.directory), "--daemonize", "no",
                "--pidfile", str(self.pidfile), "--protected-mode", "yes",
                "--logfile", str(self.directory / f"hotline-redis-{self.port}.log"),
                "--unixsocket", "", "--tcp-keepalive", "60", "--loglevel", "warning",
                "--always-show-logo", "no", "--set-proc-title", "no"]
-        self.proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(cmd, stdin=subprocess.PIPE if self.password else
+                                     subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        if self.password:
+            assert self.proc.stdin is not None
+            self.proc.stdin.write(f'requirepass "{self.password}"\n'.encode())
+            self.proc.stdin.close()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RedisServerError(f"redis-server exited with {self.proc.returncode}")
-            if _pong(self.port):
+            if _pong(self.port, self.password):
                 log.info("redis up", port=self.port)
                 return
             time.sleep(0.05)
@@ -67,9 +74,13 @@ class RedisServer:
         self.proc = None
 
 
-def _pong(port: int) -> bool:
+def _pong(port: int, password: str = "") -> bool:
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
+            if password:
+                s.sendall(f"AUTH {password}\r\n".encode())
+                if not s.recv(64).startswith(b"+OK"):
+                    return False
             s.sendall(b"PING\r\n")
             return s.recv(64).startswith(b"+PONG")
     except OSError:

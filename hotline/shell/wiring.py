@@ -16,14 +16,18 @@ import asyncio
 import hashlib
 import os
 import signal
-import sys
+import time
 from pathlib import Path
 
 from aiohttp import web
+from sqlalchemy.exc import OperationalError
 
 from acd.engine import Engine
 from acd.history import db
 from acd.live.broadcast import Broadcasts
+from acd.metrics import TOKEN as METRICS_TOKEN
+from acd.metrics import EngineMetrics, metrics_app
+from acd.web.access import AccessLogger
 from acd.web.app import make_app
 from acd.web.auth import secret_file
 from agi_scripts.classic import install_into_root
@@ -32,9 +36,12 @@ from hotline import center as center_mod
 from hotline import paths
 from hotline import secrets as secrets_mod
 from hotline.center import Center
+from hotline.logs import get_logger
 from ivr import fastagi, prompts
 from ivr import menu as menu_mod
 from ivr.fastagi import IvrServer, serve
+
+log = get_logger(__name__)
 
 
 def _center(args: argparse.Namespace) -> Center:
@@ -83,12 +90,54 @@ def journal_dir(center: Center, database_url: str, explicit: str | None) -> Path
     if explicit:
         return Path(explicit)
     tag = hashlib.sha256(database_url.encode()).hexdigest()[:12]
-    return paths.state_dir() / "journal" / f"{center.code}-{tag}"
+    return paths.private_state_dir() / "journal" / f"{center.code}-{tag}"
+
+
+async def _wait_for_database(url: str, timeout: float) -> None:
+    """A deployment may start the engine before its database accepts connections: wait
+    (logging why), then let the error through."""
+    deadline = time.monotonic() + timeout
+    probe = db.make_engine(url)
+    try:
+        while True:
+            try:
+                with probe.connect():
+                    return
+            except OperationalError as exc:
+                if time.monotonic() > deadline:
+                    raise
+                log.warning("database not reachable yet", problem=str(exc).splitlines()[0])
+                await asyncio.sleep(1)
+    finally:
+        probe.dispose()
+
+
+async def _metrics_site(center: Center, engine: Engine,
+                        metrics: EngineMetrics) -> web.AppRunner | None:
+    """/metrics and /healthz on the center's metrics address. A port that cannot be bound is
+    logged, never fatal: routing calls and writing their history come first."""
+    if not center.metrics_port:
+        return None
+    app = metrics_app(metrics, lambda: {n: v["ami"] for n, v in engine.snapshot()["nodes"].items()},
+                      os.environ.get("HOTLINE_METRICS_TOKEN", ""))
+    runner = web.AppRunner(app, access_log_class=AccessLogger)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, center.metrics_host, center.metrics_port).start()
+    except OSError as exc:
+        log.error("metrics not served", host=center.metrics_host, port=center.metrics_port,
+                  problem=str(exc))
+        await runner.cleanup()
+        return None
+    log.info("metrics listening", url=f"http://{center.metrics_host}:{center.metrics_port}"
+             "/metrics", token=bool(app[METRICS_TOKEN]))
+    return runner
 
 
 async def _run_engine(args: argparse.Namespace) -> int:
     center = _center(args)
     url = args.database or db.database_url(center)
+    await _wait_for_database(url, float(os.environ.get("HOTLINE_DATABASE_WAIT_S", "60")))
     db.open_database(center, url).dispose()  # the schema, without the engine's timeouts
     engine_db = db.make_engine(url, args.db_timeout)
     secrets = secrets_mod.load_or_create(center, paths.state_dir())
@@ -96,6 +145,8 @@ async def _run_engine(args: argparse.Namespace) -> int:
     engine = Engine(center, db.session_factory(engine_db), secrets.ami, redis_url,
                     queue_log_paths(center, args.instance, args.queue_log or []),
                     journal_dir(center, url, args.journal))
+    engine.metrics = metrics = EngineMetrics(engine.snapshot, [q.name for q in center.queues],
+                                             list(engine.links))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -106,16 +157,18 @@ async def _run_engine(args: argparse.Namespace) -> int:
     else:
         # The app starts the engine and stops it last (cleanup_ctx).
         app = make_app(engine, center, db.session_factory(engine_db), redis_url,
-                       secret_file(paths.state_dir()))
-        runner = web.AppRunner(app, access_log=None)
+                       secret_file(paths.state_dir()), metrics=metrics)
+        runner = web.AppRunner(app, access_log_class=AccessLogger)
         await runner.setup()
         port = args.http_port or center.http_port
         await web.TCPSite(runner, center.http_host, port).start()
-        print(f"engine API on http://{center.http_host}:{port}/api, wallboard on "
-              f"http://{center.http_host}:{port}/wallboard", file=sys.stderr, flush=True)
-    print(f"engine running for {center.code} ({', '.join(engine.links)})", file=sys.stderr,
-          flush=True)
+        log.info("engine API listening", api=f"http://{center.http_host}:{port}/api",
+                 wallboard=f"http://{center.http_host}:{port}/wallboard")
+    metrics_runner = await _metrics_site(center, engine, metrics)
+    log.info("engine running", center=center.code, nodes=list(engine.links))
     await stop.wait()
+    if metrics_runner is not None:
+        await metrics_runner.cleanup()
     if runner is not None:
         await runner.cleanup()
     else:
@@ -150,8 +203,8 @@ async def _serve_ivr(args: argparse.Namespace) -> int:
         sessions = db.session_factory(engine)
     server = IvrServer(center, menu, broadcasts, host_prompts, node.name, sessions)
     srv = await serve(server, "127.0.0.1", node.fastagi_port)
-    print(f"ivr listening on 127.0.0.1:{node.fastagi_port} (routes ivr, survey)",
-          file=sys.stderr, flush=True)
+    log.info("ivr listening", address=f"127.0.0.1:{node.fastagi_port}",
+             routes=["ivr", "survey"])
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

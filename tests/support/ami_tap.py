@@ -1,5 +1,6 @@
 """A plain AMI listener in a thread: logs in and keeps every event it is sent, for assertions.
-Independent of the engine's own AMI code, so a test can check the dialplan's contract."""
+Independent of the engine's own AMI code, so a test can check the dialplan's contract. It also
+keeps each event's frame as sent (the recorder of tests/fixtures/ami/ stores those)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ class AmiTap:
     def __init__(self, host: str, port: int, username: str, secret: str,
                  events: str = "user") -> None:
         self.events: list[dict[str, str]] = []
+        self.frames: list[str] = []  # each event's frame, as Asterisk sent it, in order
         self._sock = socket.create_connection((host, port), timeout=5)
         self._sock.sendall(f"Action: Login\r\nUsername: {username}\r\nSecret: {secret}\r\n"
                            f"Events: {events}\r\n\r\n".encode())
@@ -41,7 +43,13 @@ class AmiTap:
                     if sep:
                         fields[key] = value
                 if "Event" in fields:
+                    self.frames.append(frame.decode(errors="replace"))
                     self.events.append(fields)
+
+    def send(self, action: dict[str, str]) -> None:
+        """Send an action on the tap's connection (its response is not kept: not an event)."""
+        self._sock.sendall("".join(f"{k}: {v}\r\n" for k, v in action.items()).encode()
+                           + b"\r\n")
 
     def wait_for(self, timeout: float = 10.0, **match: Any) -> dict[str, str]:
         deadline = time.monotonic() + timeout

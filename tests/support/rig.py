@@ -23,11 +23,11 @@ from hotline.shell.wiring import rig_installers
 def example_center_data(**engine: Any) -> dict[str, Any]:
     """The example center, with every port of its node replaced by a free one."""
     data = tomllib.loads(center_mod.EXAMPLE.read_text(encoding="utf-8"))
-    sip, ami, agi, redis, http, pstn = free_ports(6)
+    sip, ami, agi, redis, http, pstn, metrics = free_ports(7)
     rtp = 20000 + (os.getpid() % 100) * 100
     data["nodes"][0].update(sip_port=sip, ami_port=ami, fastagi_port=agi,
                             rtp_start=rtp, rtp_end=rtp + 99, pstn_gateway=f"127.0.0.1:{pstn}")
-    data["engine"].update(redis_port=redis, http_port=http, **engine)
+    data["engine"].update(redis_port=redis, http_port=http, metrics_port=metrics, **engine)
     return data
 
 
@@ -40,16 +40,30 @@ def dump_toml(data: dict[str, Any]) -> str:
             return str(v)
         if isinstance(v, str):
             return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        if isinstance(v, float):
+            return repr(v)
         if isinstance(v, list):
             return "[" + ", ".join(value(x) for x in v) + "]"
+        if isinstance(v, dict):  # an inline table ({ code = "meal", title = "用餐" })
+            return "{ " + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + " }"
         raise TypeError(type(v))
 
+    def tables(v: Any) -> bool:
+        return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
+
     lines = [f"{k} = {value(v)}" for k, v in data.items()
-             if not isinstance(v, dict) and not (isinstance(v, list) and v and isinstance(v[0], dict))]
+             if not isinstance(v, dict) and not tables(v)]
+
     for k, v in data.items():
         if isinstance(v, dict):
-            lines += ["", f"[{k}]"] + [f"{kk} = {value(vv)}" for kk, vv in v.items()]
-        elif isinstance(v, list) and v and isinstance(v[0], dict):
+            lines += ["", f"[{k}]"] + [f"{kk} = {value(vv)}" for kk, vv in v.items()
+                                       if not tables(vv)]
+            for kk, vv in v.items():  # [[exchange.peers]]: arrays of tables inside a table
+                if tables(vv):
+                    for item in vv:
+                        lines += ["", f"[[{k}.{kk}]]"] + [f"{x} = {value(y)}"
+                                                         for x, y in item.items()]
+        elif tables(v):
             for item in v:
                 lines += ["", f"[[{k}]]"] + [f"{kk} = {value(vv)}" for kk, vv in item.items()]
     return "\n".join(lines) + "\n"

@@ -4,6 +4,7 @@
 const seatConsole = (() => {
   let call = null;       // the call the form is for
   let live = null;       // the call the seat is talking on (survey button)
+  let sent = null;       // the call whose order has been filed
   const $ = (id) => document.getElementById(id);
   function say(id, text, ok) { const el = $(id); el.textContent = text; el.className = ok ? "ok" : "bad"; }
 
@@ -19,20 +20,41 @@ const seatConsole = (() => {
     if (s.uniqueid && s.uniqueid !== call && (s.state === "on_call" || s.state === "wrapup")) bind(s.uniqueid);
   }
   function answeredChanged() {
-    const yes = $("o-answered-yes").checked;
-    $("o-reply-label").hidden = !yes; $("o-unit-label").hidden = yes;
+    const yes = $("o-answered-yes").checked, refused = $("o-refused").checked;
+    $("o-reply-label").hidden = !yes; $("o-unit-label").hidden = yes || refused;
+    $("o-refusal-label").hidden = !refused;
+    $("o-region-label").hidden = !$("o-cross").checked;
+  }
+  // The center's handling units and article 28's reasons, as the server knows them.
+  async function loadChoices() {
+    const r = await fetch("/web/choices");
+    if (!r.ok) return;
+    const c = await r.json();
+    for (const [id, items, value, text] of [["o-unit", c.units, "code", "name"],
+                                            ["o-refusal", c.refusals, "code", "text"]]) {
+      for (const item of items) {
+        const o = document.createElement("option"); o.value = item[value]; o.textContent = item[text];
+        $(id).appendChild(o);
+      }
+    }
   }
   async function submit(ev) {
     ev.preventDefault();
     if (!call) return;
-    const yes = $("o-answered-yes").checked;
+    const yes = $("o-answered-yes").checked, refused = $("o-refused").checked;
+    const cross = $("o-cross").checked;
     const body = {uniqueid: call, type: $("o-type").value, domain: $("o-domain").value,
       sub_item: $("o-sub").value, subject: $("o-subject").value, content: $("o-content").value,
-      answered: yes, reply: yes ? $("o-reply").value : "", unit: yes ? "" : $("o-unit").value};
+      answered: yes, reply: yes ? $("o-reply").value : "",
+      unit: yes || refused ? "" : $("o-unit").value,
+      refusal: refused ? $("o-refusal").value || "-" : "",
+      cross_region: cross, region: cross ? $("o-region").value : ""};
     $("o-submit").disabled = true;
     try {
       const o = await post("/web/orders", body);
-      say("order-msg", `工单 #${o.id} 已提交（${o.status === "closed" ? "即时答复办结" : "已转办"}，期限 ${o.due}）`, true);
+      const how = o.status === "closed" ? "即时答复办结" : o.status === "not_accepted"
+        ? `不予受理：${o.refusal}` : `已转办 ${o.unit_name}，承办期限 ${o.due}`;
+      say("order-msg", `工单 #${o.id} 已提交（${how}）`, true); sent = call;
     } catch (e) {
       say("order-msg", e.message, false); $("o-submit").disabled = false;
     }
@@ -42,7 +64,7 @@ const seatConsole = (() => {
     const ul = $("kb-results"); ul.replaceChildren(); say("kb-msg", "", true);
     const r = await fetch(`/web/kb?q=${encodeURIComponent($("kb-q").value)}`);
     const out = await r.json();
-    if (!r.ok) { say("kb-msg", out.error || String(r.status), false); return; }
+    if (!r.ok) { say("kb-msg", out.message || String(r.status), false); return; }
     if (!out.length) { say("kb-msg", "没有找到", false); return; }
     for (const e of out) {
       const li = document.createElement("li"); li.dataset.entry = e.id;
@@ -59,6 +81,10 @@ const seatConsole = (() => {
   }
   async function toSurvey() {
     if (!live) return;
+    // The seat leaves the call: asked first (the caller goes on to the survey's voice).
+    if (!await confirmDialog("确定将来电人转入满意度评价吗？转出后本座席的通话即结束。", "转满意度评价")) {
+      $("to-survey").focus(); return;
+    }
     $("to-survey").disabled = true;
     try { await post(`/web/calls/${encodeURIComponent(live)}/survey`); say("msg", "已转满意度评价", true); }
     catch (e) { say("msg", e.message, false); $("to-survey").disabled = !live; }
@@ -66,8 +92,12 @@ const seatConsole = (() => {
   document.addEventListener("DOMContentLoaded", () => {
     $("order").addEventListener("submit", submit);
     $("kb").addEventListener("submit", search);
-    $("to-survey").addEventListener("click", toSurvey);
-    for (const id of ["o-answered-yes", "o-answered-no"]) $(id).addEventListener("change", answeredChanged);
+    for (const id of ["o-answered-yes", "o-answered-no", "o-refused", "o-cross"]) $(id).addEventListener("change", answeredChanged);
+    loadChoices();
   });
-  return { seat };
+  // Words typed into the order of a call and not filed yet: leaving would drop them.
+  function unsaved() {
+    return !!call && sent !== call && !!($("o-content").value.trim() || $("o-reply").value.trim());
+  }
+  return { seat, unsaved, toSurvey };
 })();

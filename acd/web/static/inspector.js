@@ -2,19 +2,11 @@
 // Data goes into the DOM as text and properties only (never innerHTML). Times come from the
 // server already in the center's time zone and are shown as they are, whatever the browser's.
 "use strict";
-const STATES = {signed_out: "签出", ready: "就绪", ringing: "振铃", on_call: "通话", wrapup: "整理", busy: "示忙"};
-const OUTCOMES = {answered: "接通", abandoned: "放弃", timeout: "超时", exit_empty: "无座席",
-  exit_key: "按键离开", overflowed: "溢出", transferred: "转接", waiting: "等待中", ivr: "语音导航"};
+const STATES = T.states || {}, OUTCOMES = T.outcomes || {};
+let page = 1, pages = 1, sheet = null, scoring = null;
 const $ = (id) => document.getElementById(id);
 
 function say(text) { $("msg").textContent = text || ""; }
-
-async function getJSON(url) {
-  const r = await fetch(url, {headers: {Accept: "application/json"}});
-  const out = await r.json();
-  if (!r.ok) throw new Error(out.error || String(r.status));
-  return out;
-}
 
 function query(params) {
   const q = new URLSearchParams();
@@ -44,35 +36,100 @@ function play(row, tr) {
   player.play().catch((e) => say(`无法播放：${e.message}`));
 }
 
-function callRows(tbody, rows) {
+function callRows(tbody, rows, withScore) {
   tbody.replaceChildren();
   for (const row of rows) {
     const tr = document.createElement("tr");
     tr.dataset.uniqueid = row.uniqueid;
     tr.dataset.seat = row.seat;
-    cell(tr, clock(row.started)); cell(tr, row.caller); cell(tr, row.queue); cell(tr, row.seat);
+    cell(tr, clock(row.started)); cell(tr, row.caller); cell(tr, title("queues", row.queue)); cell(tr, row.seat);
     cell(tr, OUTCOMES[row.outcome] || row.outcome);
     cell(tr, row.wait_s == null ? "" : row.wait_s.toFixed(1));
     cell(tr, row.talk_s == null ? "" : row.talk_s.toFixed(1));
-    cell(tr, row.survey_score == null ? "" : row.survey_score);
+    cell(tr, row.survey_score == null ? "" : title("satisfaction", row.survey_score));
     const td = cell(tr, "");
     if (row.file) {
       const b = document.createElement("button"); b.type = "button"; b.className = "play";
-      b.textContent = "播放"; b.onclick = () => play(row, tr); td.appendChild(b);
+      b.textContent = "播放"; b.setAttribute("aria-label", `播放：${clock(row.started)} 座席 ${row.seat} 的录音`);
+      b.onclick = () => play(row, tr); td.appendChild(b);
     } else {
       td.textContent = "文件缺失";
+    }
+    if (withScore) {
+      const q = cell(tr, "", "qa");
+      if (row.qa) q.textContent = `${row.qa.total}/${row.qa.max_total}（${row.qa.passed ? "合格" : "不合格"}，${row.qa.by}）`;
+      else if (row.seat && row.outcome !== "abandoned") {
+        const b = document.createElement("button"); b.type = "button"; b.className = "score"; b.textContent = "评分";
+        b.setAttribute("aria-label", `评分：${clock(row.started)} 座席 ${row.seat} 的录音`);
+        b.onclick = () => openScore(row); q.appendChild(b);
+      }
     }
     tbody.appendChild(tr);
   }
 }
 
+function filters() {
+  return {since: $("date").value, until: $("until").value, seat: $("seat").value, queue: $("queue").value,
+          caller: $("caller").value.trim(), order: $("order").value.trim(), page: String(page)};
+}
 async function loadRecordings() {
   say("");
   try {
-    const out = await getJSON("/web/inspect/recordings?" + query({
-      date: $("date").value, seat: $("seat").value, queue: $("queue").value}));
-    callRows(document.querySelector("#recordings tbody"), out.recordings);
-    $("rec-count").textContent = `${out.date}：${out.recordings.length} 条录音`;
+    const out = await getJSON("/web/inspect/recordings?" + query(filters()));
+    callRows(document.querySelector("#recordings tbody"), out.recordings, true);
+    pages = out.pages;
+    $("rec-count").textContent = `${out.since}${out.until !== out.since ? " 至 " + out.until : ""}：共 ${out.total} 条录音`;
+    $("page-of").textContent = `第 ${out.page} / ${out.pages} 页`;
+    $("prev").disabled = out.page <= 1; $("next").disabled = out.page >= out.pages;
+    document.body.dataset.searches = String(Number(document.body.dataset.searches || 0) + 1);
+  } catch (e) { say(e.message); }
+}
+
+// --- quality scoring against the center's sheet (acd/web/quality.py) ------------------------------
+function openScore(row) {
+  scoring = row;
+  $("score-call").textContent = `${clock(row.started)} 座席 ${row.seat} 来电 ${row.caller}`;
+  const tb = $("score-items").tBodies[0]; tb.replaceChildren();
+  for (const item of sheet.items) {
+    const tr = document.createElement("tr"); tr.dataset.item = item.code;
+    const th = document.createElement("th"); th.scope = "row";
+    th.textContent = item.title + (item.critical ? "（否决项）" : ""); tr.appendChild(th);
+    cell(tr, item.max);
+    const input = document.createElement("input"); input.type = "number"; input.min = "0"; input.max = String(item.max);
+    input.value = String(item.max); input.className = "points"; input.dataset.item = item.code;
+    input.setAttribute("aria-label", `${item.title} 得分（0 至 ${item.max}）`);
+    input.addEventListener("input", total);
+    cell(tr, "").appendChild(input); tb.appendChild(tr);
+  }
+  $("score-comment").value = ""; total();
+  $("score-section").hidden = false; $("score-section").scrollIntoView();
+  tb.querySelector("input").focus();
+}
+function total() {
+  let t = 0; for (const i of document.querySelectorAll("#score-items input.points")) t += Number(i.value) || 0;
+  $("score-total").textContent = String(t);
+}
+async function submitScore(ev) {
+  ev.preventDefault();
+  if (!scoring) return;
+  const scores = {};
+  for (const i of document.querySelectorAll("#score-items input.points")) scores[i.dataset.item] = i.value === "" ? null : Number(i.value);
+  try {
+    const out = await post("/web/quality/scores", {uniqueid: scoring.uniqueid, scores, comment: $("score-comment").value});
+    say(""); $("score-section").hidden = true; scoring = null;
+    $("msg").textContent = `已评分：${out.total}/${out.max_total}，${out.passed ? "合格" : "不合格"}`; $("msg").className = "ok";
+    await Promise.all([loadRecordings(), loadQuality()]);
+  } catch (e) { say(e.message); $("msg").className = "bad"; }
+}
+async function loadQuality() {
+  try {
+    const out = await getJSON("/web/quality/report?" + query({since: $("q-since").value, until: $("q-until").value}));
+    const tb = document.querySelector("#quality tbody"); tb.replaceChildren();
+    for (const q of out.seats) {
+      const tr = document.createElement("tr"); tr.dataset.seat = q.seat;
+      cell(tr, q.seat); cell(tr, q.scored); cell(tr, q.average_percent == null ? "无数据" : `${q.average_percent} %`);
+      cell(tr, q.passed); cell(tr, pct(q.pass_rate)); tb.appendChild(tr);
+    }
   } catch (e) { say(e.message); }
 }
 
@@ -80,7 +137,7 @@ async function loadSample() {
   say("");
   try {
     const out = await getJSON("/web/inspect/sample?" + query({date: $("date").value, n: $("n").value}));
-    callRows(document.querySelector("#sample tbody"), out.sample);
+    callRows(document.querySelector("#sample tbody"), out.sample, false);
     $("sample-count").textContent = `${out.date}：抽取 ${out.sample.length} 条（已接通且有录音）`;
   } catch (e) { say(e.message); }
 }
@@ -104,7 +161,7 @@ function drawTimeline(t) {
     d.dataset.state = s.state;
     d.style.left = pct(s.from_s);
     d.style.width = `${(100 * (s.to_s - s.from_s) / (hi - lo)).toFixed(4)}%`;
-    d.title = `${STATES[s.state] || s.state}${s.reason ? "（" + s.reason + "）" : ""} ` +
+    d.title = `${STATES[s.state] || s.state}${s.reason ? "（" + title("busy", s.reason) + "）" : ""} ` +
       `${clock(s.start)}–${clock(s.end)} ${duration(s.to_s - s.from_s)}`;
     track.appendChild(d);
   }
@@ -126,13 +183,13 @@ function drawTotals(t) {
   const busy = document.querySelector("#busy-reasons tbody"); busy.replaceChildren();
   for (const [reason, secs] of Object.entries(t.busy_by_reason)) {
     const tr = document.createElement("tr"); tr.dataset.reason = reason;
-    cell(tr, reason); cell(tr, duration(secs)); busy.appendChild(tr);
+    cell(tr, title("busy", reason)); cell(tr, duration(secs)); busy.appendChild(tr);
   }
   const segs = document.querySelector("#segments tbody"); segs.replaceChildren();
   for (const s of t.segments) {
     const tr = document.createElement("tr"); tr.dataset.state = s.state;
     cell(tr, clock(s.start)); cell(tr, s.open ? `${clock(s.end)}（进行中）` : clock(s.end));
-    cell(tr, STATES[s.state] || s.state); cell(tr, s.reason); cell(tr, s.queue);
+    cell(tr, STATES[s.state] || s.state); cell(tr, s.reason ? title("busy", s.reason) : ""); cell(tr, s.queue ? title("queues", s.queue) : "");
     cell(tr, duration(s.to_s - s.from_s)); segs.appendChild(tr);
   }
 }
@@ -146,22 +203,31 @@ async function loadTimeline() {
 }
 
 async function start() {
-  const info = await getJSON("/web/inspect/center");
-  $("center").textContent = info.center;
+  const [info, sh] = await Promise.all([getJSON("/web/inspect/center"), getJSON("/web/quality/sheet")]);
+  sheet = sh;
+  $("sheet-name").textContent = `${sheet.name}：满分 ${sheet.max_total}，得分率 ${sheet.pass_percent}% 及以上且否决项不为 0 为合格`;
+  $("score-max").textContent = String(sheet.max_total);
+  $("center").textContent = T.center || info.center;
   $("tz").textContent = info.timezone;
-  $("date").value = info.today; $("date").max = info.today;
+  for (const id of ["date", "until", "q-until"]) { $(id).value = info.today; $(id).max = info.today; }
+  $("q-since").value = info.today.slice(0, 8) + "01"; $("q-since").max = info.today;
   $("n").value = info.sample_default; $("n").max = info.sample_max;
   for (const s of info.seats) { option($("seat"), s, s); option($("tl-seat"), s, s); }
-  for (const q of info.queues) option($("queue"), q, q);
+  for (const q of info.queues) option($("queue"), q, title("queues", q));
   const legend = $("legend");
   for (const [k, v] of Object.entries(STATES)) {
     const sp = document.createElement("span"); sp.className = `state-${k}`; sp.textContent = v; legend.appendChild(sp);
   }
-  $("filters").onsubmit = (e) => { e.preventDefault(); loadRecordings(); loadSample(); loadTimeline(); };
+  $("filters").onsubmit = (e) => { e.preventDefault(); page = 1; loadRecordings(); loadSample(); loadTimeline(); };
+  $("prev").onclick = () => { if (page > 1) { page -= 1; loadRecordings(); } };
+  $("next").onclick = () => { if (page < pages) { page += 1; loadRecordings(); } };
   $("sample-form").onsubmit = (e) => { e.preventDefault(); loadSample(); };
   $("timeline-form").onsubmit = (e) => { e.preventDefault(); loadTimeline(); };
+  $("score-form").addEventListener("submit", submitScore);
+  $("score-cancel").onclick = () => { $("score-section").hidden = true; scoring = null; };
+  $("quality-form").onsubmit = (e) => { e.preventDefault(); loadQuality(); };
   $("player").addEventListener("error", () => say("录音无法播放"));
-  await Promise.all([loadRecordings(), loadSample(), loadTimeline()]);
+  await Promise.all([loadRecordings(), loadSample(), loadTimeline(), loadQuality()]);
   document.body.dataset.ready = "1";
 }
 

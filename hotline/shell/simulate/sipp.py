@@ -364,8 +364,16 @@ class Sipp:
 
     asterisk_host: str
     asterisk_port: int
+    # The address SIPp sends from: loopback for callers and seats; another loopback address
+    # (127.0.0.2) plays an attacker the node must refuse and ban without harming the others.
+    local_ip: str = "127.0.0.1"
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="hotline-sipp-")))
     processes: list[SippProcess] = field(default_factory=list)
+
+    def start(self, name: str, scenario: str, args: list[str]) -> SippProcess:
+        """Run any scenario (e.g. an attacker's, tests/support/attacks.py) with these
+        arguments besides the node's address, the scenario file and the local address."""
+        return self._start(name, scenario, args)
 
     def _start(self, name: str, scenario: str, args: list[str], *,
                injection: list[str] | None = None) -> SippProcess:
@@ -374,7 +382,7 @@ class Sipp:
         sf = d / "scenario.xml"
         sf.write_text(scenario, encoding="iso-8859-1")
         cmd = [sipp_binary(), f"{self.asterisk_host}:{self.asterisk_port}", "-sf", str(sf),
-               "-i", "127.0.0.1", "-nostdin", "-trace_err", "-error_file", str(d / "errors.log"),
+               "-i", self.local_ip, "-nostdin", "-trace_err", "-error_file", str(d / "errors.log"),
                "-max_recv_loops", "1000", *args]
         if injection is not None:
             inf = d / "inject.csv"

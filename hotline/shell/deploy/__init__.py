@@ -1,0 +1,1 @@
+"""Deployment: container images (docker/), systemd units, the prepare step, healthchecks."""
