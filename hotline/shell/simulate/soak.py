@@ -188,7 +188,7 @@ class Shift:
 
     def _center_data(self) -> dict[str, Any]:
         data = tomllib.loads(center_mod.EXAMPLE.read_text(encoding="utf-8"))
-        sip, ami_port, agi, rport, http, pstn = free_ports(6)
+        sip, ami_port, agi, rport, http, pstn, metrics = free_ports(7)
         data["nodes"][0].update(sip_port=sip, ami_port=ami_port, fastagi_port=agi,
                                 rtp_start=20000, rtp_end=29999,
                                 pstn_gateway=f"127.0.0.1:{pstn}")
@@ -202,7 +202,7 @@ class Shift:
                 n += 1
         data["seats"] = seats
         data.pop("supervisors", None)
-        data["engine"].update(redis_port=rport, http_port=http)
+        data["engine"].update(redis_port=rport, http_port=http, metrics_port=metrics)
         return data
 
     # The pieces, started and stopped by the shift --------------------------------------------
@@ -635,26 +635,37 @@ class Shift:
 
 
 def _toml(data: dict[str, Any]) -> str:
-    """Enough TOML for a center description: scalars, lists, tables, arrays of tables."""
+    """Enough TOML for a center description: scalars, lists, inline tables, tables, arrays of
+    tables (also inside a table, as [[exchange.peers]])."""
     def value(v: Any) -> str:
         if isinstance(v, bool):
             return "true" if v else "false"
-        if isinstance(v, int | float):
+        if isinstance(v, int):
             return str(v)
+        if isinstance(v, float):
+            return repr(v)
         if isinstance(v, str):
             return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
         if isinstance(v, list):
             return "[" + ", ".join(value(x) for x in v) + "]"
+        if isinstance(v, dict):  # an inline table ({ code = "meal", title = "用餐" })
+            return "{ " + ", ".join(f"{k} = {value(x)}" for k, x in v.items()) + " }"
         raise TypeError(type(v))
 
-    def table(v: Any) -> bool:
-        return isinstance(v, list) and bool(v) and isinstance(v[0], dict)
+    def tables(v: Any) -> bool:
+        return isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
     lines = [f"{k} = {value(v)}" for k, v in data.items()
-             if not isinstance(v, dict) and not table(v)]
+             if not isinstance(v, dict) and not tables(v)]
     for k, v in data.items():
         if isinstance(v, dict):
-            lines += ["", f"[{k}]"] + [f"{kk} = {value(vv)}" for kk, vv in v.items()]
-        elif table(v):
+            lines += ["", f"[{k}]"] + [f"{kk} = {value(vv)}" for kk, vv in v.items()
+                                       if not tables(vv)]
+            for kk, vv in v.items():
+                if tables(vv):
+                    for item in vv:
+                        lines += ["", f"[[{k}.{kk}]]"] + [f"{x} = {value(y)}"
+                                                         for x, y in item.items()]
+        elif tables(v):
             for item in v:
                 lines += ["", f"[[{k}]]"] + [f"{kk} = {value(vv)}" for kk, vv in item.items()]
     return "\n".join(lines) + "\n"
