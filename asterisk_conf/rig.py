@@ -155,6 +155,17 @@ class Instance:
         group-writable and set-group-id, the secret files readable by the group, so an
         `asterisk` user in the renderer's group (`hotline`) reads the config and writes its
         logs, spool and recordings, and the engine reads them back."""
+        if not shared_group:
+            self._render(system_hosts, shared_group)
+            return
+        # The command's 077 umask would leave every file its user's alone; the group reads.
+        old = os.umask(0o027)
+        try:
+            self._render(system_hosts, shared_group)
+        finally:
+            os.umask(old)
+
+    def _render(self, system_hosts: bool, shared_group: bool) -> None:
         etc = self.host(self.inner.etc)
         shutil.rmtree(etc, ignore_errors=True)
         dirs = (self.base, etc, self.host(self.inner.run), self.host(self.inner.log),

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import tempfile
@@ -59,6 +60,11 @@ def check_text(text: str) -> str:
     return text
 
 
+# A prompt file is read by Asterisk, which in a deployment runs as another user of the
+# instance's group (docker/, systemd): readable by the group whatever the writer's umask.
+PROMPT_MODE = 0o640
+
+
 def synthesize(text: str, out: Path) -> None:
     """Speak `text` into `out` as 8 kHz mono 16-bit WAV. The text goes to espeak-ng on stdin:
     whatever it says, it is never read as an option."""
@@ -82,6 +88,7 @@ def synthesize(text: str, out: Path) -> None:
         if r.returncode != 0:
             raise PromptError(f"sox failed for {out.name}: {r.stderr.strip()}")
         shutil.move(str(tmp_out), out)
+    os.chmod(out, PROMPT_MODE)
 
 
 def build(prompts: dict[str, str], out: Path | None = None,
@@ -139,7 +146,11 @@ def install(into: Path, source: Path | None = None) -> int:
     for wav in source.glob("*.wav"):
         dest = into / wav.name
         if not dest.exists() or dest.stat().st_mtime < wav.stat().st_mtime:
-            shutil.copy2(wav, dest)
+            # Contents and times; the mode is PROMPT_MODE whatever the source's.
+            shutil.copyfile(wav, dest)
+            st = wav.stat()
+            os.utime(dest, ns=(st.st_atime_ns, st.st_mtime_ns))
+            os.chmod(dest, PROMPT_MODE)
         n += 1
     return n
 

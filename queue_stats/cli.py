@@ -162,7 +162,8 @@ def _report(args: argparse.Namespace) -> int:
     p = _report_period(args, center.timezone)
     rules, adjustments = _rules(args)
     _known_center(engine, args.only_center, rules)
-    files = report.write(engine, p, Path(args.out), args.only_center, rules, adjustments)
+    files = report.write(engine, p, Path(args.out), args.only_center, rules, adjustments,
+                         busy_title=center.busy_title)
     for kind, path in files.items():
         print(f"{kind}: {path}")
     if args.submit and center.exchange.platform_url:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import html
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -19,7 +20,7 @@ from sqlalchemy import Engine, func, select
 
 from acd.history.models import QueueCall
 from acd.orders.models import WorkOrder
-from hotline.center import DOMAINS, ORDER_TYPES
+from hotline.center import BUSY_TITLES_DEFAULT, DOMAINS, ORDER_TYPES
 from hotline.localtime import to_local
 from queue_stats import assessment
 from queue_stats import workbook as wbk
@@ -275,8 +276,16 @@ def _hours(s: float) -> str:
 def write(engine: Engine, p: Period, out_dir: Path, center: str | None = None,
           rules: assessment.Rules | None = None,
           adjustments: dict[str, float] | None = None,
-          now: datetime | None = None) -> dict[str, Path]:
-    """Write report.xlsx, report.html and the charts (PNG) into out_dir."""
+          now: datetime | None = None,
+          busy_title: Callable[[str], str] | None = None) -> dict[str, Path]:
+    """Write report.xlsx, report.html and the charts (PNG) into out_dir. `busy_title` names a
+    busy reason in Chinese (the center file's `Center.busy_title`; the default titles
+    otherwise)."""
+    title = busy_title or (lambda code: BUSY_TITLES_DEFAULT.get(code, code))
+
+    def reasons(busy_s: dict[str, float]) -> str:
+        return "; ".join(f"{'未注明' if k == '-' else title(k)} {_hours(v)}"
+                         for k, v in sorted(busy_s.items()))
     from openpyxl import Workbook
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -388,7 +397,7 @@ def write(engine: Engine, p: Period, out_dir: Path, center: str | None = None,
                    "平均处理(秒)", "占用率"],
               [[sd.seat, sd.day, round(sd.signed_in_s / 3600, 2),
                 round(sd.busy_total_s / 3600, 2),
-                "; ".join(f"{k} {_hours(v)}" for k, v in sorted(sd.busy_s.items())),
+                reasons(sd.busy_s),
                 round(sd.wrapup_s / 3600, 2), sd.answered,
                 wbk.number(sd.average_handle_time_s), wbk.number(sd.occupancy)]
                for sd in seats],
@@ -442,7 +451,7 @@ def write(engine: Engine, p: Period, out_dir: Path, center: str | None = None,
               tr(["座席", "日期", "签入(时)", "示忙(时)", "示忙原因", "整理(时)", "接听",
                   "平均处理(秒)", "占用率"], True),
               *(tr([sd.seat, sd.day, _hours(sd.signed_in_s), _hours(sd.busy_total_s),
-                    "; ".join(f"{k} {_hours(v)}" for k, v in sorted(sd.busy_s.items())),
+                    reasons(sd.busy_s),
                     _hours(sd.wrapup_s), sd.answered, _fmt(sd.average_handle_time_s),
                     _fmt(sd.occupancy)])
                 for sd in seats), "</table>",

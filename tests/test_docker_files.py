@@ -160,3 +160,28 @@ def test_prepare_builds_the_prompts_and_shares_the_instance_with_the_group(tmp_p
         assert stat.S_IMODE((base / d).stat().st_mode) == 0o2770, d
     for secret in ("pjsip.conf", "manager.conf"):
         assert stat.S_IMODE((base / "etc" / secret).stat().st_mode) == 0o640, secret
+    # Every file Asterisk reads, readable by the group and no one else (the command's own 077
+    # umask made asterisk.conf its user's alone once: Asterisk never started).
+    for f in [*(base / "etc").iterdir(), *(base / "prompts").glob("*.wav")]:
+        mode = stat.S_IMODE(f.stat().st_mode)
+        assert mode & 0o040 and not mode & 0o007, (f.name, oct(mode))
+
+
+def test_a_broadcast_spoken_in_a_deployment_is_readable_by_asterisks_group(tmp_path) -> None:
+    """The IVR speaks a broadcast into the instance's prompts under the command's 077 umask;
+    Asterisk (another user of the group, in a deployment) must still read it."""
+    import os
+    import shutil
+    import stat
+
+    import pytest
+
+    from ivr import prompts
+    if shutil.which("espeak-ng") is None or shutil.which("sox") is None:
+        pytest.skip("espeak-ng and sox are not installed (./run installs them)")
+    old = os.umask(0o077)
+    try:
+        name = prompts.broadcast_prompt("道路结冰，请减速慢行", tmp_path)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / f"{name}.wav").stat().st_mode) == prompts.PROMPT_MODE == 0o640

@@ -6,8 +6,10 @@ status is one the description names. Issue 14: fuzzed API bodies on both databas
 
 from __future__ import annotations
 
+import inspect
 import json
 import os
+import re
 import subprocess
 import sys
 import urllib.request
@@ -15,9 +17,10 @@ from pathlib import Path
 
 import pytest
 from openapi_spec_validator import validate
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from acd.orders import openapi, service
+from acd.orders import http, openapi, service
 from acd.orders.models import WorkOrder
 from tests.support.backoffice import back_office, center, token
 
@@ -34,6 +37,24 @@ def test_the_description_is_valid_openapi_3_1() -> None:
     refuse = spec["paths"]["/api/orders/{id}/refuse"]["post"]["requestBody"]
     reasons = refuse["content"]["application/json"]["schema"]["properties"]["reason"]["enum"]
     assert set(service.REFUSALS) <= set(reasons)
+
+
+def test_the_lists_filters_are_described() -> None:
+    """Every query parameter the orders list reads (its handler and `search`) is in the
+    description, so a client (and schemathesis) knows and tries each."""
+    read = set(re.findall(r"query\.get\(\"(\w+)\"", inspect.getsource(http.list_orders)))
+
+    class Recording(dict):  # type: ignore[type-arg]
+        def get(self, key, default=None):  # type: ignore[no-untyped-def]
+            read.add(key)
+            return default
+
+    http.search(select(WorkOrder), Recording(), center())
+    assert {"status", "overdue", "q", "type", "domain", "unit", "since", "until",
+            "page"} <= read
+    spec = openapi.describe(center())
+    described = {p["name"] for p in spec["paths"]["/api/orders"]["get"]["parameters"]}
+    assert read <= described, read - described
 
 
 def schemathesis(port: int, bearer: str, paths: str, out: Path) -> subprocess.CompletedProcess[str]:

@@ -77,7 +77,7 @@ def test_month_report(db_engine, tmp_path) -> None:
     assert domains["高速公路"][1:5] == (4, pytest.approx(0.8), 2, pytest.approx(1.0))
     assert domains["城市客运"][1:5] == (1, pytest.approx(0.2), 0, None)
     seats = list(wb["座席"].iter_rows(min_row=2, values_only=True))
-    assert seats[0] == ("8001", "2026-03-10", 1.5, 0.5, "meal 0.50", 0.0, 0, None, 0.0)
+    assert seats[0] == ("8001", "2026-03-10", 1.5, 0.5, "用餐 0.50", 0.0, 0, None, 0.0)  # titled
     # What a spreadsheet user needs: frozen headers, filters, widths, native charts.
     for name in ("指标", "考核表", "类型", "领域", "座席", "队列"):
         sheet = wb[name]

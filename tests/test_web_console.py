@@ -249,6 +249,8 @@ def test_console_files_the_order_and_sends_the_caller_to_the_survey(
                 # To the survey (once the caller's keys have started): the seat's leg ends...
                 time.sleep(max(0.0, 14.0 - (time.monotonic() - started)))
                 page.click("#to-survey")
+                page.wait_for_function("document.getElementById('confirm-dialog').open")
+                page.click("#confirm-yes")  # the console asks first: the seat's call ends
                 page.wait_for_function("document.getElementById('msg').textContent === '已转满意度评价'")
                 page.wait_for_function(
                     "['整理', '就绪'].includes(document.getElementById('state').textContent)",
@@ -261,7 +263,7 @@ def test_console_files_the_order_and_sends_the_caller_to_the_survey(
                 page.fill("#o-content", "ETC 重复扣费")
                 page.click("#o-submit")
                 page.wait_for_function(
-                    "document.getElementById('order-msg').textContent.includes('subject')")
+                    "document.getElementById('order-msg').textContent.includes('投诉对象')")
                 page.screenshot(path=str(ARTIFACTS / "seat-console-order-error.png"),
                                 full_page=True)
                 page.select_option("#o-type", "consultation")

@@ -218,6 +218,11 @@ def test_a_read_only_command_never_migrates(tmp_path, hotline) -> None:
     out = hotline("stats", "calls", "--database", url)
     assert out.returncode == 2 and "hotline db upgrade" in out.stderr, out.stderr
     assert "qa_scores" not in inspect(engine).get_table_names()  # nothing was migrated
+    for reads in (("list",), ("show", "1"), ("revisits",), ("kb", "search", "ETC"),
+                  ("outbox",)):
+        out = hotline("orders", "--database", url, *reads)
+        assert out.returncode == 2 and "hotline db upgrade" in out.stderr, (reads, out.stderr)
+    assert "qa_scores" not in inspect(engine).get_table_names()
     empty = f"sqlite:///{tmp_path / 'empty.sqlite'}"
     out = hotline("assess", "--month", "2026-10", "--database", empty)
     assert out.returncode == 2 and "no schema yet" in out.stderr

@@ -9,7 +9,7 @@ from typing import Any
 
 from acd.orders import bodies, service
 from acd.orders.fields import INT_MAX, Field, schema
-from hotline.center import Center
+from hotline.center import DOMAINS, ORDER_TYPES, Center
 
 JSON = "application/json"
 ERRORS = {"400": "a field is wrong (the message names it)", "401": "no or unknown token",
@@ -78,7 +78,27 @@ def describe(center: Center) -> dict[str, Any]:
                 {"name": "status", "in": "query", "required": False,
                  "schema": {"enum": list(bodies.STATUSES)}},
                 {"name": "overdue", "in": "query", "required": False,
-                 "schema": {"enum": ["0", "1"]}}], errors=("400", "401", "403")),
+                 "schema": {"enum": ["0", "1"]}},
+                {"name": "q", "in": "query", "required": False,
+                 "description": "an order's number, a caller's number or words of its content",
+                 "schema": {"type": "string", "maxLength": 100}},
+                {"name": "type", "in": "query", "required": False,
+                 "schema": {"enum": list(ORDER_TYPES)}},
+                {"name": "domain", "in": "query", "required": False,
+                 "schema": {"enum": list(DOMAINS)}},
+                {"name": "unit", "in": "query", "required": False,
+                 "schema": {"enum": [u.code for u in center.units]} if center.units
+                 else {"type": "string"}},
+                *({"name": key, "in": "query", "required": False,
+                   "description": f"{what} (a day of the center's time zone, of acceptance)",
+                   "schema": {"type": "string", "format": "date"}}
+                  for key, what in (("since", "from this day"), ("until", "to this day, "
+                                                                  "inclusive"))),
+                {"name": "page", "in": "query", "required": False,
+                 "description": "50 a page, newest first (without it: the newest 200); the "
+                                "page is echoed in the X-Page header",
+                 "schema": {"type": "integer", "minimum": 1, "maximum": 100000}}],
+                errors=("400", "401", "403")),
             "post": _op("accept a work order", "create_order", ok="201", body=bodies.create(),
                         ok_schema=ORDER)},
         "/api/orders/{id}": {"get": _op("one work order with its history", "get_order",

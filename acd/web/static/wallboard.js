@@ -402,6 +402,7 @@ document.addEventListener("DOMContentLoaded", () => {
     if (!audio) { audio = new (window.AudioContext || window.webkitAudioContext)(); }
     const on = $("sound").getAttribute("aria-pressed") !== "true";
     if (on) audio.resume(); else audio.suspend();
+    if (on && active.size && !acked) beep();  // alerts already up when the sound comes on
     $("sound").setAttribute("aria-pressed", String(on)); setText($("sound"), on ? "关闭声音" : "开启声音");
   });
   $("ack").addEventListener("click", () => { acked = true; $("ack").hidden = true; });
