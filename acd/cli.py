@@ -220,6 +220,11 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
                      help="the longest a database connect or statement may wait (default 3)")
     run.add_argument("--no-http", action="store_true", help="serve no HTTP API")
     run.add_argument("--http-port", type=int, help="API port (default: the center's http_port)")
+    run.add_argument("--clock", metavar="LOCAL_TIME",
+                     help="decide hours and the day as if it were this local time, e.g. "
+                     "2026-10-01T10:00 (rehearsing a holiday; calls out go on the real time)")
+    run.add_argument("--no-dialer", action="store_true",
+                     help="no callbacks, messages, revisits dialled or blocked numbers pushed")
     run.set_defaults(func=run_engine)
     tok = esub.add_parser("token", help="API tokens: add NAME --role "
                           "seat|supervisor|admin|unit|partner|revisit")

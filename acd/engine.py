@@ -45,7 +45,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from acd.ami import actions as ami
 from acd.ami.events import Event, MalformedEvent
-from acd.calls.state import CallState
+from acd.calls.state import CallState, QueueOutcome
 from acd.history.journal import Journal
 from acd.history.ledger import Ledger, Resume
 from acd.history.models import Call, QueueCall
@@ -92,7 +92,8 @@ class NodeLink:
     connected: bool = False
     since: float = field(default_factory=time.time)
     events: int = 0
-    malformed: int = 0
+    malformed: int = 0  # frames refused as malformed (MalformedEvent): Asterisk's side
+    failed: int = 0     # events whose handler raised anything else: a bug on our side
     backoff: float = 0.5
     # Taking up after a restart or an outage.
     resumed: bool = False                 # the ledger's open state was read back
@@ -151,7 +152,8 @@ class Engine:
         with sessions() as s:
             return list(s.execute(select(QueueCall.queue, QueueCall.outcome, QueueCall.wait_s,
                                          QueueCall.entered_at, QueueCall.talk_s,
-                                         QueueCall.answered_at, Call.started_at)
+                                         QueueCall.answered_at, Call.started_at,
+                                         Call.callback_of)
                                   .join(Call, Call.uniqueid == QueueCall.uniqueid)
                                   .where(QueueCall.entered_at >= since,
                                          QueueCall.entered_at < since + timedelta(days=1))
@@ -159,15 +161,17 @@ class Engine:
 
     def _count_today(self, rows: list[Any]) -> None:
         utc = ZoneInfo("UTC")
-        for queue, outcome, wait, entered, talk, answered, started in rows:
-            if outcome == "overflowed":
-                continue  # counted in the queue it overflowed to
+        for queue, outcome, wait, entered, talk, answered, started, callback_of in rows:
+            if outcome == "overflowed" or callback_of:
+                continue  # counted in the queue it overflowed to; a callback's leg: its call's
+            if outcome == "callback_answered" and answered:
+                wait = (answered - entered).total_seconds()  # served when the callback reached it
             today = self.model._today(queue)
             today.entered(entered.replace(tzinfo=utc).timestamp())
             if talk is not None:
                 today.talk_sum += talk
                 today.talked += 1
-            if outcome in ("answered", "transferred"):
+            if outcome in ("answered", "transferred", "callback_answered"):
                 today.answered += 1
                 today.wait_sum += wait or 0.0
                 today.arrival_wait_sum += (answered - started).total_seconds() \
@@ -329,8 +333,8 @@ class Engine:
                 link.malformed += 1
                 log.warning("malformed event skipped", node=link.node.name, problem=str(exc))
             except Exception:
-                link.malformed += 1
-                log.exception("event failed; skipped", node=link.node.name)
+                link.failed += 1
+                log.exception("event handler crashed; event skipped", node=link.node.name)
         if last is not None:
             link.last_event_at = max(link.last_event_at, last)
             pending.cursor = self._cursor(link, last)
@@ -412,6 +416,8 @@ class Engine:
                                  else time.time() - IMPORT_S)
         for call in state.closed:
             self.model.closed.setdefault(call.uniqueid, call)
+            if any(s.outcome is QueueOutcome.CALLBACK for s in call.stays.values()):
+                self.model.keep_called(call)
 
     async def _replay(self, link: NodeLink) -> Changes:
         """queue_log from the saved position through the model."""
@@ -610,9 +616,10 @@ class Engine:
     def _node_view(self, link: NodeLink) -> dict[str, Any]:
         return {"node": link.node.name, "ami": "up" if link.connected else "down",
                 "since": round(link.since, 3), "events": link.events,
-                "malformed": link.malformed, "queued": link.queue.qsize(),
-                "queued_high": link.queue_high, "reading_paused": link.pauses,
-                "ledger": link.writer.stats(), "queue_log_error": link.queue_log_error}
+                "malformed": link.malformed, "failed": link.failed,
+                "queued": link.queue.qsize(), "queued_high": link.queue_high,
+                "reading_paused": link.pauses, "ledger": link.writer.stats(),
+                "queue_log_error": link.queue_log_error}
 
     def manager(self, node: str) -> Manager | None:
         """The node's AMI connection while it is up (for actions), else None."""

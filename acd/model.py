@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from acd.ami.events import Event, MalformedEvent
-from acd.calls.state import CallState, QueueOutcome, Stay
+from acd.calls.state import CALLBACKS, CallState, QueueOutcome, Stay
 from acd.history.spy import REFUSALS, SpyEvent
 from acd.live.staffing import seats_needed
 from acd.seats.state import SeatMachine, SeatState, UnexpectedEvent
@@ -93,6 +93,7 @@ class LiveModel:
         self.today: dict[str, QueueToday] = {q.name: QueueToday() for q in center.queues}
         self._load_call = load_call
         self._wrapup = {q.name: q.wrapup_s for q in center.queues}
+        self._called: dict[str, CallState] = {}  # calls called back lately (ended)
         self._sl = {q.name: q.service_level_s for q in center.queues}
         # Calls that ended in the last CLOSED_KEEP_S seconds, as they ended: a replay of
         # queue_log may still complete them (a line whose AMI event was lost, e.g. when
@@ -176,6 +177,122 @@ class LiveModel:
         call.survey_at = event.timestamp
         changes.calls.append(call)
 
+    # --- callers who do not wait (issue 16; the dialplan's contract: extensions_hotline.conf) ---
+
+    def on_user_HotlineMessage(self, event: Event, changes: Changes) -> None:
+        """A message (留言) recorded out of hours or with no seat: the call keeps its recording;
+        with no seat signed in, the call's IVR result says so (it never queued)."""
+        call = self._call(event)
+        assert call is not None
+        if event.get("Recording"):
+            call.recording = event.get("Recording")[:300]
+        if event.get("Reason") == "no_seat":
+            call.ivr_result = "no_seat"
+        changes.calls.append(call)
+
+    def on_user_HotlineCallback(self, event: Event, changes: Changes) -> None:
+        """The caller pressed 1 in the queue: it keeps its place and will be called back. Its
+        stay is neither abandoned nor timed out (docs/indicators.md)."""
+        call = self._call(event)
+        assert call is not None
+        stay = self._stay(event, call)
+        if stay is None or stay.outcome not in (QueueOutcome.WAITING, QueueOutcome.EXIT_KEY,
+                                                QueueOutcome.TIMEOUT):
+            return
+        stay.outcome = QueueOutcome.CALLBACK
+        stay.left = stay.left or event.timestamp
+        call.hangup_by = "caller"
+        changes.calls.append(call)
+        changes.queues.add(stay.queue)
+
+    def on_user_HotlineCallbackLeg(self, event: Event, changes: Changes) -> None:
+        """The Local channel that holds a callback's place in the queue: a leg of the call it
+        calls back, not a call into the center."""
+        call = self._call(event)
+        assert call is not None
+        call.callback_of = event.get("Call")[:64]
+        call.caller = call.caller or event.get("CallerIDNum")
+        changes.calls.append(call)
+
+    def _called_back(self, event: Event) -> tuple[CallState, Stay] | None:
+        """The original call and its callback stay, for a callback's events (they come from
+        the leg's channels and name the call in `Call`)."""
+        uid, queue = event.get("Call"), event.get("Queue")
+        if not uid:
+            return None
+        call = self.calls.get(uid) or self._called.get(uid) or self.closed.get(uid) or \
+            self._load_call(uid)
+        if call is not None and uid not in self.calls:
+            # Ended long ago: kept a while (its next event may come before this one is
+            # written), never among the calls in progress.
+            self.keep_called(call)
+        stay = call.stays.get(queue) if call is not None else None
+        if call is None or stay is None or stay.outcome not in CALLBACKS:
+            log.warning("callback event for an unknown call", ami_event=event.get("UserEvent"),
+                        call=uid, queue=queue)
+            return None
+        return call, stay
+
+    def keep_called(self, call: CallState) -> None:
+        """Keep an ended call whose callback is still to come (the engine has no ledger read
+        in its event loop: the call is kept here until its callback's events came)."""
+        self._called[call.uniqueid] = call
+        while len(self._called) > 200:
+            self._called.pop(next(iter(self._called)))
+
+    def on_user_HotlineCallbackReached(self, event: Event, changes: Changes) -> None:
+        """The callback reached the caller, a seat on the line: the call counts as answered
+        from now (its wait ran from dialling 12328 to this moment)."""
+        found = self._called_back(event)
+        if found is None:
+            return
+        call, stay = found
+        if stay.outcome is QueueOutcome.CALLBACK_ANSWERED:
+            return
+        leg = self.calls.get(event.get("Leg"))
+        leg_stay = leg.answered_stay if leg is not None else None
+        stay.outcome, stay.answered = QueueOutcome.CALLBACK_ANSWERED, event.timestamp
+        stay.seat = (leg_stay.seat if leg_stay is not None else "") or event.get("Seat")[:20]
+        today = self._today(stay.queue)
+        today.answered += 1
+        wait = stay.service_wait_s or 0.0
+        today.wait_sum += wait
+        today.arrival_wait_sum += max(0.0, event.timestamp - call.started) \
+            if call.started else wait
+        if wait <= self._sl.get(stay.queue, 10):
+            today.answered_within_sl += 1
+        changes.calls.append(call)
+        changes.queues.add(stay.queue)
+
+    def _leg_hung_up(self, leg: CallState, at: float, changes: Changes) -> None:
+        """A callback's leg ended: the conversation with the caller it reached ended too (the
+        talk time, when the dialplan could not report it: the seat hung up first)."""
+        stay = leg.current
+        if stay is None:
+            return
+        found = self._called_back(Event("UserEvent", {"UserEvent": "HotlineCallbackLeg",
+                                                      "Call": leg.callback_of,
+                                                      "Queue": stay.queue}, ""))
+        if found is None:
+            return
+        call, original = found
+        if original.outcome is QueueOutcome.CALLBACK_ANSWERED and original.talk_s is None \
+                and original.answered is not None:
+            original.talk_s = round(max(0.0, at - original.answered), 3)
+            original.ended = at
+            changes.calls.append(call)
+
+    def on_user_HotlineCallbackResult(self, event: Event, changes: Changes) -> None:
+        """The callback's conversation ended (or the caller was not reached): its talk time."""
+        found = self._called_back(event)
+        if found is None:
+            return
+        call, stay = found
+        talk = event.get("Talk")
+        if stay.outcome is QueueOutcome.CALLBACK_ANSWERED and talk.isdigit():
+            stay.talk_s, stay.ended = float(talk), event.timestamp
+            changes.calls.append(call)
+
     # --- listening (ChanSpy): the audit trail -------------------------------------------------
 
     def on_user_HotlineSpy(self, event: Event, changes: Changes) -> None:
@@ -217,7 +334,8 @@ class LiveModel:
         if queue not in call.stays:
             call.stays[queue] = Stay(queue=queue, entered=event.timestamp,
                                      position=event.integer("Position"))
-            self._today(queue).entered(event.timestamp)
+            if not call.callback_of:  # a callback's leg is its call's, counted there
+                self._today(queue).entered(event.timestamp)
         changes.calls.append(call)
         changes.queues.add(queue)
 
@@ -301,13 +419,14 @@ class LiveModel:
             stay.outcome = QueueOutcome.ANSWERED
             stay.seat = event.seat
             today = self._today(stay.queue)
-            today.answered += 1
-            wait = stay.wait_s or 0.0
-            today.wait_sum += wait
-            today.arrival_wait_sum += max(0.0, event.timestamp - call.started) \
-                if call.started else wait
-            if wait <= self._sl.get(stay.queue, 10):
-                today.answered_within_sl += 1
+            if not call.callback_of:  # a callback's leg: its call counts when reached
+                today.answered += 1
+                wait = stay.wait_s or 0.0
+                today.wait_sum += wait
+                today.arrival_wait_sum += max(0.0, event.timestamp - call.started) \
+                    if call.started else wait
+                if wait <= self._sl.get(stay.queue, 10):
+                    today.answered_within_sl += 1
             changes.calls.append(call)
             changes.queues.add(stay.queue)
         self._seat_event(event, changes,
@@ -368,10 +487,14 @@ class LiveModel:
         changes.calls.append(call)
         del self.calls[uid]
         self.closed[uid] = call
+        if any(s.outcome is QueueOutcome.CALLBACK for s in call.stays.values()):
+            self.keep_called(call)  # its callback may come after CLOSED_KEEP_S
         log.info("call ended", uniqueid=uid, outcome=call.outcome, stays=len(call.stays))
         if len(self.closed) > 500:
             horizon = call.ended - CLOSED_KEEP_S
             self.closed = {k: c for k, c in self.closed.items() if (c.ended or 0) >= horizon}
+        if call.callback_of:
+            self._leg_hung_up(call, event.timestamp, changes)
 
     def _talk_ended(self, call: CallState, stay: Stay, at: float, changes: Changes) -> None:
         """The caller hung up on a talk whose end was not reported (an AgentComplete lost,
@@ -484,7 +607,8 @@ class LiveModel:
             stay = call.stays.get(name)
             if stay is not None and stay.outcome is QueueOutcome.WAITING and stay.left is None:
                 waiting.append({"uniqueid": call.uniqueid, "caller": mask_number(call.caller),
-                                "since": round(stay.entered, 3), "position": stay.position})
+                                "since": round(stay.entered, 3), "position": stay.position,
+                                "callback": bool(call.callback_of)})
         waiting.sort(key=lambda w: float(w["since"]))  # type: ignore[arg-type]
         t = self._today(name)
         states: dict[str, int] = {s.value: 0 for s in SeatState}

@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import MetaData
 
 from acd.api import tokens
+from acd.callers import models as callers_models
 from acd.history import models, spy, upward
 from acd.orders import models as order_models
 from acd.outbox import models as outbox_models
@@ -17,7 +18,7 @@ from acd.web import users
 # Each module defines its tables on the shared Base when imported; naming them keeps the
 # imports (and so the tables) from being dropped as unused.
 TABLE_MODULES = (models, tokens, order_models, users, upward, outbox_models, spy,
-                 quality_models)
+                 quality_models, callers_models)
 
 
 def metadata() -> MetaData:

@@ -37,6 +37,11 @@ MODULES = (
     "func_strings", "func_logic", "func_channel", "func_callerid", "func_global",
     "func_timeout", "func_dialplan", "func_math", "func_db", "func_cut", "func_hangupcause", "func_devstate",
     "func_sorcery", "func_pjsip_endpoint", "func_env", "func_uri", "func_volume",
+    # callers who do not wait (issue 16): announcements whispered in the queue (PERIODIC_HOOK
+    # needs func_groupcount beside ChanSpy, CUT and URI)
+    "func_periodic_hook", "func_groupcount",
+    # blocked numbers: DBdeltree when the engine's dialer (re)connects (hotline-astdb)
+    "app_db",
     # security events (failed registrations, unknown callers) into log/security.log, which
     # fail2ban reads (asterisk_conf/fail2ban.py)
     "res_security_log",
@@ -298,7 +303,16 @@ def rtp_conf(node: Node) -> str:
             "strictrtp = yes\nprobation = 4\n")
 
 
-def queues_conf(center: Center) -> str:
+def callbacks_on(center: Center, node: Node) -> bool:
+    """The callback is offered where the center wants it and the node can call out."""
+    return center.callers.callback and bool(node.pstn_gateway)
+
+
+def queues_conf(center: Center, node: Node | None = None) -> str:
+    # Key 1 while waiting leaves the queue for hotline-queue-keys: the callback that keeps the
+    # caller's place (acd/callers/), offered where the node can call out.
+    keys = "context = hotline-queue-keys\n" if node is not None and callbacks_on(center, node) \
+        else ""
     parts = ["""[general]
 persistentmembers = yes
 autofill = yes
@@ -324,7 +338,7 @@ announce-frequency = 0
 announce-holdtime = no
 reportholdtime = no
 musicclass = default
-""")
+{keys}""")
     return "\n".join(parts)
 
 
@@ -352,6 +366,9 @@ def extensions_conf(center: Center, node: Node, p: InstancePaths) -> str:
         "CLASSIC_AGI = /opt/hotline/agi_scripts/hotline_ivr.py",
         "HANDOFF_TRANSFER = " + ("yes" if center.handoffs.transfer_enabled and node.pstn_gateway
                                  else "no"),
+        f"ANNOUNCE_S = {center.callers.announce_every_s}",
+        f"CALLBACK = {'yes' if callbacks_on(center, node) else 'no'}",
+        f"MESSAGE_MAX_S = {center.callers.message_max_s}",
         "",
         "#include \"extensions_hotline.conf\"",
         "#tryinclude \"extensions_ivr.conf\"",
@@ -365,14 +382,16 @@ def extensions_conf(center: Center, node: Node, p: InstancePaths) -> str:
         "include => hotline-inbound-local",
         "include => hotline-inbound-unknown",
         "",
-        "; One extension per skill queue. On TIMEOUT a queue with overflow_to moves the caller on.",
+        "; One extension per skill queue. On TIMEOUT a queue with overflow_to moves the caller on;",
+        "; one without, and no seat signed in, gives the caller the message path (hotline-message).",
         "[hotline-queue]",
     ]
     for q in center.queues:
-        lines += [
-            f"exten => {q.name},1,Set(HOTLINE_QUEUE={q.name})",
-            f" same => n,Gosub(hotline-queue-enter,s,1({q.name},{_queue_wait(q)}))",
-        ]
+        lines += [f"exten => {q.name},1,Set(HOTLINE_QUEUE={q.name})"]
+        if not q.overflow_to:
+            lines += [f" same => n,GotoIf($[${{QUEUE_MEMBER({q.name},logged)}} = 0]"
+                      "?hotline-message,no_seat,1)"]
+        lines += [f" same => n,Gosub(hotline-queue-enter,s,1({q.name},{_queue_wait(q)}))"]
         if q.overflow_to:
             lines += [
                 f" same => n,GotoIf($[\"${{QUEUESTATUS}}\" = \"TIMEOUT\"]?{q.overflow_to},1)",
@@ -424,7 +443,7 @@ def render_node(center: Center, node: Node, secrets: Secrets, paths: InstancePat
         "manager.conf": manager_conf(node, secrets),
         "pjsip.conf": pjsip_conf(center, node, secrets, paths),
         "rtp.conf": rtp_conf(node),
-        "queues.conf": queues_conf(center),
+        "queues.conf": queues_conf(center, node),
         "musiconhold.conf": musiconhold_conf(paths),
         "extensions.conf": extensions_conf(center, node, paths),
         "extensions_features.conf": features_conf(center, node),

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import resource
 import shutil
@@ -56,7 +57,7 @@ def record(calls: int, out: Path) -> int:
     """Run `calls` real calls and keep every AMI frame; how many frames."""
     center = bench_center(20)
     state = Path(tempfile.mkdtemp(prefix="hotline-bench-"))
-    inst = rig.instance(center, name="bench-record", state=state,
+    inst = rig.instance(center, name=f"bench-record-{os.getpid()}", state=state,
                         installers=rig_installers(center))
     shutil.rmtree(inst.base, ignore_errors=True)
     inst.up()
@@ -136,11 +137,30 @@ def time_parse(frames: list[bytes]) -> tuple[float, list[dict[str, str]]]:
     return elapsed, [dict(m) for m in messages if m is not None]
 
 
-def time_pipeline(frames: list[bytes], db_path: Path) -> float:
+def queue_stays_in(frames: list[bytes]) -> int:
+    """Queue stays in the stream, read from the raw frames: one per distinct (Uniqueid, Queue)
+    of a QueueCallerJoin (the engine writes one QueueCall row for each)."""
+    stays = set()
+    for f in frames:
+        if b"Event: QueueCallerJoin\r\n" not in f + b"\r\n":
+            continue
+        fields = dict(line.split(b": ", 1) for line in f.split(b"\r\n") if b": " in line)
+        stays.add((fields.get(b"Uniqueid"), fields.get(b"Queue")))
+    return len(stays)
+
+
+def time_pipeline(frames: list[bytes], db_path: Path) -> tuple[float, dict[str, int]]:
+    """Seconds the engine's pipeline takes over the frames, and its checks: frames refused as
+    malformed, handler crashes, queue stays in the ledger (and still waiting) against the
+    stream's. `main` fails the run unless every frame was applied and the ledger holds one
+    row per queue stay in the stream, none left waiting."""
     from panoramisk.message import Message
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
 
     from acd.engine import Engine
     from acd.history import db
+    from acd.history.models import QueueCall
 
     center = bench_center(100)
     engine_db = db.make_engine(f"sqlite:///{db_path}")
@@ -163,8 +183,14 @@ def time_pipeline(frames: list[bytes], db_path: Path) -> float:
         return time.perf_counter() - t0
 
     elapsed = asyncio.run(run())
+    with Session(engine_db) as s:
+        rows = s.scalar(select(func.count()).select_from(QueueCall)) or 0
+        waiting = s.scalar(select(func.count()).select_from(QueueCall)
+                           .where(QueueCall.outcome == "waiting")) or 0
     engine_db.dispose()
-    return elapsed
+    return elapsed, {"refused_as_malformed": link.malformed, "handler_crashes": link.failed,
+                     "ledger_queue_stays": rows, "still_waiting": waiting,
+                     "stream_queue_stays": queue_stays_in(frames)}
 
 
 MEMORY_CHILD = """
@@ -222,8 +248,9 @@ def main() -> int:
         print(f"recorded {n} frames from {args.record_calls} real calls", file=sys.stderr)
     recorded = [f for f in stream.read_bytes().split(b"\r\n\r\n") if f.strip()]
     frames = busy_hour(recorded, args.calls)
+    load0 = os.getloadavg()[0]
     parse_s, _ = time_parse(frames)
-    pipe_s = time_pipeline(frames, tmp / "ledger.sqlite")
+    pipe_s, checks = time_pipeline(frames, tmp / "ledger.sqlite")
     mem = memory()
     result = {
         "frames": len(frames), "calls": args.calls,
@@ -234,12 +261,26 @@ def main() -> int:
         "rss_ratio": round(mem["full"] / mem["empty"], 3),
         "python": sys.version.split()[0],
         "maxrss_self_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        "load_average": [round(load0, 2), round(os.getloadavg()[0], 2)],
+        "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                 capture_output=True, text=True).stdout.strip(),
     }
+    result["checks"] = checks
     print(json.dumps(result, indent=2))
     if args.json:
         Path(args.json).write_text(json.dumps(result, indent=2))
     shutil.rmtree(tmp, ignore_errors=True)
-    return 0
+    problems = []
+    if checks["refused_as_malformed"] or checks["handler_crashes"]:
+        problems.append(f"{checks['refused_as_malformed']} frames refused as malformed, "
+                        f"{checks['handler_crashes']} handler crashes")
+    if checks["ledger_queue_stays"] != checks["stream_queue_stays"] or checks["still_waiting"]:
+        problems.append(f"ledger: {checks['ledger_queue_stays']} queue stays "
+                        f"({checks['still_waiting']} still waiting), the stream has "
+                        f"{checks['stream_queue_stays']}")
+    for problem in problems:
+        print(f"engine_pipeline: FAILED: {problem}", file=sys.stderr)
+    return 1 if problems else 0
 
 
 if __name__ == "__main__":

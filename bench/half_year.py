@@ -5,13 +5,17 @@ over the same calls table in the same run.
     .venv/bin/python bench/half_year.py                 # the full half year (1,136,047 orders)
     .venv/bin/python bench/half_year.py --scale 0.1 --databases sqlite
 
+PostgreSQL runs with the settings of `PG_SETTINGS` (printed with the results, as the server
+reports them: `SHOW`), chosen for a benchmark machine, not for durability.
+
 The data is `hotline stats generate`'s synthetic half year (queue_stats/synthetic.py, seed 000's
 Liaoning). Filling it takes a while, so the filled SQLite file and the PostgreSQL data
 directory are kept under the state directory (`var/bench/`) and reused by the next run with the
 same seed and scale (the output says "reused"); `--fresh` fills them again. PostgreSQL runs on
 127.0.0.1 as the `postgres` user, as in the tests, and is stopped at the end.
 
-Timed, each the best of `--repeat` runs after one warm-up:
+Timed, each reported as its first run (cold: the first time this process asks it, right after
+the database was opened) and the median of `--repeat` runs after it:
 (a) `SELECT count(*) FROM calls`;
 (b) the full indicator set for the half year, province-wide and per center: the call indicators
     (`call_indicators_by(..., "all")` and `"center"`) and the work-order indicators
@@ -26,6 +30,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -43,6 +48,11 @@ from hotline import paths
 from hotline.shell.simulate.ports import free_ports
 
 SINCE, UNTIL = datetime(2020, 12, 31, 16), datetime(2021, 6, 30, 16)  # local half year, in UTC
+# The PostgreSQL server's settings for the benchmark (-c NAME=VALUE), and what is reported.
+PG_SETTINGS = {"fsync": "off", "synchronous_commit": "off", "full_page_writes": "off",
+               "shared_buffers": "512MB", "work_mem": "64MB", "max_wal_size": "4GB"}
+REPORTED = (*PG_SETTINGS, "max_parallel_workers_per_gather", "effective_cache_size", "jit",
+            "server_version")
 
 
 def _filled(engine: Engine, marker: Path, seed: int, scale: float, fresh: bool) -> dict:
@@ -104,11 +114,10 @@ def postgres_database(seed: int, scale: float, fresh: bool) -> Iterator[tuple[En
     (port,) = free_ports(1)
     log = data.parent / f"{data.name}.log"
     with open(log, "wb") as out:
+        settings = [a for k, v in PG_SETTINGS.items() for a in ("-c", f"{k}={v}")]
         proc = subprocess.Popen(_as_postgres([
             str(bindir / "postgres"), "-D", str(data), "-h", "127.0.0.1", "-p", str(port),
-            "-k", str(data), "-c", "fsync=off", "-c", "synchronous_commit=off",
-            "-c", "full_page_writes=off", "-c", "shared_buffers=512MB", "-c", "work_mem=64MB",
-            "-c", "max_wal_size=4GB"]), stdout=out, stderr=subprocess.STDOUT)
+            "-k", str(data), *settings]), stdout=out, stderr=subprocess.STDOUT)
     try:
         import psycopg
 
@@ -135,7 +144,8 @@ def postgres_database(seed: int, scale: float, fresh: bool) -> Iterator[tuple[En
                 conn.execute(text("VACUUM ANALYZE"))
             with engine.connect() as conn:
                 size = conn.execute(text("SELECT pg_database_size('hotline')")).scalar_one()
-            yield engine, {**info, "bytes": size}
+                shown = {k: conn.execute(text(f"SHOW {k}")).scalar_one() for k in REPORTED}
+            yield engine, {**info, "bytes": size, "settings": shown}
         finally:
             engine.dispose()
     finally:
@@ -147,17 +157,17 @@ def postgres_database(seed: int, scale: float, fresh: bool) -> Iterator[tuple[En
             proc.wait()
 
 
-def best_of(repeat: int, fn: Callable[[], object]) -> float:
-    fn()                                   # warm-up: caches, plans
+def first_and_median(repeat: int, fn: Callable[[], object]) -> dict[str, float]:
+    """The first run (cold: caches and plans not yet warm) and the median of `repeat` more."""
     times = []
-    for _ in range(repeat):
+    for _ in range(repeat + 1):
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
-    return min(times)
+    return {"first": times[0], "median": statistics.median(times[1:])}
 
 
-def measure(engine: Engine, repeat: int) -> dict[str, float]:
+def measure(engine: Engine, repeat: int) -> dict[str, dict[str, float]]:
     from queue_stats.assessment import monthly_table, period_table
     from queue_stats.indicators import call_indicators_by
     from queue_stats.order_indicators import order_indicators_by
@@ -187,8 +197,7 @@ def measure(engine: Engine, repeat: int) -> dict[str, float]:
                                                 datetime(2021, 7, 1), "2021年上半年"),
         "table_march": lambda: monthly_table(engine, 2021, 3),
     }
-    out = {k: best_of(repeat, fn) for k, fn in parts.items()}
-    return out
+    return {k: first_and_median(repeat, fn) for k, fn in parts.items()}
 
 
 def main() -> int:
@@ -201,17 +210,27 @@ def main() -> int:
     ap.add_argument("--json", help="write the results here too")
     args = ap.parse_args()
     makers = {"sqlite": sqlite_database, "postgresql": postgres_database}
+    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                            text=True, cwd=Path(__file__).resolve().parent).stdout.strip()
     results = {}
     for name in args.databases.split(","):
         with makers[name](args.seed, args.scale, args.fresh) as (engine, info):
             how = "reused" if info["reused"] else f"generated in {info['seconds']:.1f} s"
             print(f"{name}: {info['orders']:,} orders, {info['calls']:,} calls, "
                   f"{info['bytes'] / 2**20:,.0f} MiB ({how})", flush=True)
+            if "settings" in info:
+                print("  settings: " + ", ".join(f"{k}={v}" for k, v in info["settings"].items()),
+                      flush=True)
+            load = os.getloadavg()[0]
             t = measure(engine, args.repeat)
-            results[name] = {"data": info, "seconds": t}
-            base = t["count"]
+            results[name] = {"data": info, "seconds": t, "commit": commit,
+                             "load_average": [round(load, 2), round(os.getloadavg()[0], 2)]}
+            base = t["count"]["median"]
+            print(f"  {'':16} {'first':>8}    {'median':>8}    median / count(*)")
             for k, v in t.items():
-                print(f"  {k:16} {v:8.3f} s  ratio to count(*) {v / base:8.1f}", flush=True)
+                print(f"  {k:16} {v['first']:8.3f} s  {v['median']:8.3f} s  "
+                      f"{v['median'] / base:8.1f}", flush=True)
+            print(f"  load average {results[name]['load_average']}", flush=True)
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=2))
     return 0

@@ -64,7 +64,7 @@ def main() -> int:
     center_file.write_text(dump_toml(data), encoding="utf-8")
     center = center_mod.load(center_file)
     os.environ["HOTLINE_VAR"] = str(tmp)
-    inst = rig.instance(center, name="bench-lag", state=tmp,
+    inst = rig.instance(center, name=f"bench-lag-{os.getpid()}", state=tmp,
                         installers=rig_installers(center))
     shutil.rmtree(inst.base, ignore_errors=True)
     inst.up()
@@ -106,6 +106,7 @@ def main() -> int:
             inst.cli(f"queue add member PJSIP/{s.id} to manual penalty 0 as {s.id}")
         time.sleep(2)
         lags.clear()
+        load0 = os.getloadavg()[0]
         calls = int(args.cps * args.seconds)
         caller = sipp.callers("lag", [f"1386{i:07d}" for i in range(calls)], hold_s=30,
                               rate=args.cps)
@@ -114,6 +115,7 @@ def main() -> int:
             r.publish(channel, json.dumps({"kind": "probe", "sent": time.time()}))
             time.sleep(0.05)
         time.sleep(2)
+        load1 = os.getloadavg()[0]
         hwm = next((int(line.split()[1]) for line in
                     Path(f"/proc/{engine.pid}/status").read_text().splitlines()
                     if line.startswith("VmHWM")), 0)
@@ -136,7 +138,10 @@ def main() -> int:
            "lag_p99_ms": round(1000 * percentile(lags, 0.99), 2),
            "redis_only_p50_ms": round(1000 * percentile(base, 0.5), 2),
            "redis_only_p99_ms": round(1000 * percentile(base, 0.99), 2),
-           "engine_peak_rss_kb": hwm, "seats": seats}
+           "engine_peak_rss_kb": hwm, "seats": seats,
+           "load_average": [round(load0, 2), round(load1, 2)],
+           "commit": subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT,
+                                    capture_output=True, text=True).stdout.strip()}
     out["p99_ratio_to_redis_only"] = round(out["lag_p99_ms"] / out["redis_only_p99_ms"], 2) \
         if out["redis_only_p99_ms"] else None
     print(json.dumps(out, indent=2))

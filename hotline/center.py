@@ -52,6 +52,9 @@ _OPT_NAME = re.compile(r"^$|" + _NAME.pattern)
 _MOBILE = re.compile(r"^$|^1[3-9][0-9]{9}$")
 _EMAIL = re.compile(r"^$|^[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9.-]{1,190}\.[A-Za-z]{2,24}$")
 _URL = re.compile(r"^$|^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~%/-]*)?$")
+_SCHEDULE = re.compile(r"^24h$|^[a-z][a-z0-9_]{0,39}$")
+_OPT_SCHEDULE = re.compile(r"^$|" + _SCHEDULE.pattern)
+_RANGE = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])-([01][0-9]|2[0-4]):([0-5][0-9])$")
 # A title or name written into a config file's comment or shown on a page: one line, no
 # control character, no comment or section marker of Asterisk's config syntax.
 _TITLE = re.compile(r'^[^\x00-\x1f\x7f;\[\]"\\<>]{1,60}$')
@@ -135,6 +138,7 @@ class Queue:
     overflow_to: str = ""
     overflow_after_s: int = 0
     service_level_s: int = 10
+    hours: str = ""  # the seats' hours of this queue: a schedule's name, "24h"; "" = the center's
 
 
 @dataclass(frozen=True)
@@ -202,6 +206,51 @@ class Exchange:
 
     def peer(self, code: str) -> Peer | None:
         return next((p for p in self.peers if p.code == code), None)
+
+
+ALWAYS = "24h"  # the schedule that is always open
+DAY_KINDS = ("workday", "weekend", "holiday")
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Opening hours by kind of day: China's official calendar says which kind a day is (a
+    swapped working Saturday is a workday, a public holiday a holiday; acd/callers/hours.py).
+    Each kind is a tuple of (start, end) minutes after local midnight, end exclusive; an empty
+    tuple is closed all day."""
+
+    name: str
+    workday: tuple[tuple[int, int], ...] = ((0, 1440),)
+    weekend: tuple[tuple[int, int], ...] = ((0, 1440),)
+    holiday: tuple[tuple[int, int], ...] = ((0, 1440),)
+
+    def ranges(self, kind: str) -> tuple[tuple[int, int], ...]:
+        return {"workday": self.workday, "weekend": self.weekend, "holiday": self.holiday}[kind]
+
+
+@dataclass(frozen=True)
+class Callers:
+    """What callers are offered beyond a seat (issue 16): hours, announcements in the queue,
+    the callback that keeps a caller's place, messages, priority for repeat callers, revisits
+    dialled by the platform and SMS to callers."""
+
+    hours: str = ALWAYS             # the seats' hours (a schedule's name): queues may override
+    calling_hours: str = ALWAYS     # when the platform calls out (callbacks, revisits)
+    announce_every_s: int = 30      # position and expected wait, on entry and every N s; 0 off
+    callback: bool = True           # key 1 in the queue keeps the caller's place
+    callback_attempts: int = 3
+    callback_retry_s: int = 300
+    callback_ring_s: int = 30
+    message_max_s: int = 120        # a message (留言) out of hours or with no seat signed in
+    priority: int = 5               # QUEUE_PRIO of a repeat caller (others 0)
+    priority_open_complaint: bool = True
+    priority_abandoned_min: int = 30  # abandoned within the last N minutes; 0 off
+    default_handle_s: int = 180     # the estimate's handle time before any call today
+    revisit_dial: str = "off"       # "auto" (keypad rating), "seat" (a revisit seat), "off"
+    revisit_seat: str = ""          # the phone revisit_dial = "seat" rings first
+    revisit_attempts: int = 3
+    revisit_retry_s: int = 1800
+    sms: bool = True                # SMS to callers ([exchange] sms_url)
 
 
 @dataclass(frozen=True)
@@ -290,6 +339,8 @@ class Center:
     metrics_port: int = 9328
     timezone: str = "Asia/Shanghai"  # the center's day: "today" on the wallboard, reports
     ivr: str = "fastagi"  # "fastagi" (the hotline ivr process) or "agi" (classic AGI scripts)
+    schedules: tuple[Schedule, ...] = ()
+    callers: Callers = field(default_factory=Callers)
     source: Path | None = None
     # Redis' password, from $HOTLINE_REDIS_PASSWORD (never from the file): put into every
     # Redis URL the engine and the IVR use.
@@ -325,6 +376,17 @@ class Center:
 
     def supervisors_on(self, node: str) -> tuple[Supervisor, ...]:
         return tuple(s for s in self.supervisors if s.node == node)
+
+    def schedule(self, name: str) -> Schedule:
+        """A schedule by name; "24h" is always open."""
+        if name == ALWAYS:
+            return Schedule(ALWAYS)
+        return next(s for s in self.schedules if s.name == name)
+
+    def hours_of(self, queue: str) -> Schedule:
+        """The seats' hours of a queue: its own schedule, else the center's."""
+        q = next((q for q in self.queues if q.name == queue), None)
+        return self.schedule(q.hours if q is not None and q.hours else self.callers.hours)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -480,7 +542,8 @@ def _queue(d: dict[str, Any], path: str) -> Queue:
     if d.get("name") == "general":
         raise CenterError(f"{path}.name", "'general' is reserved by Asterisk's queues.conf")
     _unknown(d, {"name", "title", "domain", "strategy", "wrapup_s", "ring_timeout_s",
-                 "max_wait_s", "overflow_to", "overflow_after_s", "service_level_s"}, path)
+                 "max_wait_s", "overflow_to", "overflow_after_s", "service_level_s", "hours"},
+             path)
     return Queue(
         name=_str(d, "name", path, pattern=_NAME),
         title=_str(d, "title", path, pattern=_TITLE),
@@ -492,6 +555,7 @@ def _queue(d: dict[str, Any], path: str) -> Queue:
         overflow_to=_str(d, "overflow_to", path, "", pattern=re.compile(r"^$|" + _NAME.pattern)),
         overflow_after_s=_int(d, "overflow_after_s", path, 0, 0, 86400),
         service_level_s=_int(d, "service_level_s", path, 10, 1, 600),
+        hours=_str(d, "hours", path, "", pattern=_OPT_SCHEDULE),
     )
 
 
@@ -657,6 +721,82 @@ def _exchange(data: dict[str, Any], own_code: str) -> Exchange:
         retry_max_s=_int(x, "retry_max_s", "exchange", 3600, retry, 86400))
 
 
+def _ranges(value: Any, path: str) -> tuple[tuple[int, int], ...]:
+    """["08:00-12:00", "13:30-20:00"] or "24h" or [] (closed): minutes after midnight."""
+    if value == ALWAYS:
+        return ((0, 1440),)
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise CenterError(path, 'must be "24h" or a list like ["08:00-12:00", "13:30-20:00"] '
+                          "([] is closed all day)")
+    out: list[tuple[int, int]] = []
+    for i, text in enumerate(value):
+        m = _RANGE.match(text)
+        if m is None:
+            raise CenterError(f"{path}[{i}]", f"must be HH:MM-HH:MM, got {text!r}")
+        start = int(m[1]) * 60 + int(m[2])
+        end = int(m[3]) * 60 + int(m[4])
+        if end > 1440 or end <= start:
+            raise CenterError(f"{path}[{i}]", f"must end after it starts, within the day: {text!r}")
+        out.append((start, end))
+    out.sort()
+    for (_s1, e1), (s2, _e2) in zip(out, out[1:]):
+        if s2 < e1:
+            raise CenterError(path, "ranges must not overlap")
+    return tuple(out)
+
+
+def _schedules(data: dict[str, Any]) -> tuple[Schedule, ...]:
+    """Optional [schedules.NAME] tables: workday / weekend / holiday opening hours."""
+    raw = _table(data, "schedules")
+    out = []
+    for name, d in raw.items():
+        path = f"schedules.{name}"
+        if not _NAME.match(name) or name == ALWAYS:
+            raise CenterError(path, "a schedule's name is lower-case letters, digits and _ "
+                              "(24h is built in)")
+        if not isinstance(d, dict):
+            raise CenterError(path, "must be a table")
+        _unknown(d, set(DAY_KINDS), path)
+        out.append(Schedule(name, **{k: _ranges(d.get(k, []), f"{path}.{k}")
+                                     for k in DAY_KINDS}))
+    return tuple(out)
+
+
+def _callers(data: dict[str, Any], schedules: tuple[Schedule, ...],
+             seats: tuple[Seat, ...]) -> Callers:
+    c = _table(data, "callers")
+    _unknown(c, {f.name for f in dataclasses.fields(Callers)}, "callers")
+    names = {s.name for s in schedules} | {ALWAYS}
+    callers = Callers(
+        hours=_str(c, "hours", "callers", ALWAYS, pattern=_SCHEDULE),
+        calling_hours=_str(c, "calling_hours", "callers", ALWAYS, pattern=_SCHEDULE),
+        announce_every_s=_int(c, "announce_every_s", "callers", 30, 0, 600),
+        callback=_bool(c, "callback", "callers", True),
+        callback_attempts=_int(c, "callback_attempts", "callers", 3, 1, 10),
+        callback_retry_s=_int(c, "callback_retry_s", "callers", 300, 1, 86400),
+        callback_ring_s=_int(c, "callback_ring_s", "callers", 30, 5, 120),
+        message_max_s=_int(c, "message_max_s", "callers", 120, 10, 600),
+        priority=_int(c, "priority", "callers", 5, 1, 100),
+        priority_open_complaint=_bool(c, "priority_open_complaint", "callers", True),
+        priority_abandoned_min=_int(c, "priority_abandoned_min", "callers", 30, 0, 1440),
+        default_handle_s=_int(c, "default_handle_s", "callers", 180, 10, 3600),
+        revisit_dial=_str(c, "revisit_dial", "callers", "off", choices=("auto", "seat", "off")),
+        revisit_seat=_str(c, "revisit_seat", "callers", "", pattern=re.compile(
+            r"^$|" + _SEAT_ID.pattern)),
+        revisit_attempts=_int(c, "revisit_attempts", "callers", 3, 1, 10),
+        revisit_retry_s=_int(c, "revisit_retry_s", "callers", 1800, 1, 86400),
+        sms=_bool(c, "sms", "callers", True),
+    )
+    for key in ("hours", "calling_hours"):
+        if getattr(callers, key) not in names:
+            raise CenterError(f"callers.{key}", f"no schedule named {getattr(callers, key)!r} "
+                              "([schedules.NAME], or 24h)")
+    if callers.revisit_dial == "seat" and callers.revisit_seat not in {s.id for s in seats}:
+        raise CenterError("callers.revisit_seat", "revisit_dial = \"seat\" needs one of the "
+                          "center's seats here")
+    return callers
+
+
 def _front(data: dict[str, Any], nodes: tuple[Node, ...]) -> Front | None:
     if "front" not in data:
         return None
@@ -678,7 +818,7 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
     """Validate a parsed TOML document and build the `Center`."""
     _unknown(data, {"center", "nodes", "queues", "seats", "supervisors", "busy_reasons",
                     "handoffs", "engine", "units", "exchange", "security", "wallboard",
-                    "quality", "front"}, "")
+                    "quality", "front", "schedules", "callers"}, "")
     c = _table(data, "center")
     _unknown(c, {"code", "name", "region", "hotline_number", "default_queue", "recording",
                  "timezone", "ivr"}, "center")
@@ -744,6 +884,11 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
     if default_queue not in qnames:
         raise CenterError("center.default_queue", f"no queue named {default_queue!r}")
     code = _str(c, "code", "center", pattern=_NAME)
+    schedules = _schedules(data)
+    known = {s.name for s in schedules} | {ALWAYS}
+    for i, q in enumerate(queues):
+        if q.hours and q.hours not in known:
+            raise CenterError(f"queues[{i}].hours", f"no schedule named {q.hours!r}")
     metrics_port = _int(e, "metrics_port", "engine", 9328, 0, 65535)
     if 0 < metrics_port < 1024:
         raise CenterError("engine.metrics_port", f"must be 0 (none) or from 1024 to 65535, "
@@ -777,6 +922,8 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
         metrics_port=metrics_port,
         timezone=timezone,
         ivr=_str(c, "ivr", "center", "fastagi", choices=("fastagi", "agi")),
+        schedules=schedules,
+        callers=_callers(data, schedules, seats),
         source=source,
     )
 
@@ -802,6 +949,16 @@ def load(path: str | os.PathLike[str]) -> Center:
                 raise CenterError(var, f"{name} from the environment does not match "
                                   f"{pattern.pattern}")
             overrides[name] = value
+    # ... and a node's carrier gateway (the demo's stand-in for the public network).
+    gateways = {n.name: os.environ.get(f"HOTLINE_PSTN_GATEWAY_{n.name.upper()}", "")
+                for n in center.nodes}
+    if any(gateways.values()):
+        for name, value in gateways.items():
+            if value and not _HOSTPORT.match(value):
+                raise CenterError(f"HOTLINE_PSTN_GATEWAY_{name.upper()}",
+                                  f"must be host:port, got {value!r}")
+        overrides["nodes"] = tuple(dataclasses.replace(n, pstn_gateway=gateways[n.name])
+                                   if gateways[n.name] else n for n in center.nodes)
     password = os.environ.get("HOTLINE_REDIS_PASSWORD", "")
     if password and (len(password) > 200 or any(ord(c) < 32 for c in password)):
         raise CenterError("HOTLINE_REDIS_PASSWORD", "must be one line of at most 200 characters")

@@ -88,6 +88,9 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     s.add_argument("--no-redis", action="store_true")
     s.add_argument("--database", help="the knowledge base's database (default: the center's)")
     s.add_argument("--no-database", action="store_true", help="no knowledge base readouts")
+    s.add_argument("--clock", metavar="LOCAL_TIME",
+                   help="decide opening hours as if it were this local time, e.g. "
+                   "2026-10-01T10:00 (rehearsing a holiday's hours)")
     s.set_defaults(func=serve_ivr)
     c = isub.add_parser("check", help="validate a menu file against the center")
     c.add_argument("--menu")

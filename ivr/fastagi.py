@@ -1,4 +1,6 @@
-"""The FastAGI server (panoramisk): routes `ivr` and `survey`, both `async def`.
+"""The FastAGI server (panoramisk): routes `ivr`, `survey`, `announce` and `revisit`, all
+`async def` (the last two, and the ivr route's blocked / hours / priority steps, are
+ivr/callers.py).
 
 A route parses, walks the menu, and sets status variables; the dialplan branches on them. A
 failure inside a route sets HOTLINE_IVR_STATUS=error (the dialplan then sends the caller to
@@ -17,11 +19,15 @@ from typing import Any
 
 from panoramisk.fast_agi import Application
 
+from acd.callers.hours import Clock
+from acd.callers.live import LiveReader
 from acd.live.broadcast import Broadcasts
 from acd.orders import knowledge
+from asterisk_conf.render import callbacks_on
 from hotline.center import Center
 from hotline.logs import get_logger, mask_number
 from ivr import flow, prompts
+from ivr.callers import Callers
 from ivr.menu import Menu
 
 log = get_logger(__name__)
@@ -111,8 +117,9 @@ def speakable(text: str | None, what: str) -> str | None:
 class IvrServer:
     def __init__(self, center: Center, menu: Menu, broadcasts: Broadcasts,
                  host_prompts: Path | None, node: str | None = None,
-                 sessions: Any = None) -> None:
-        self.sessions = sessions  # the knowledge base, for info nodes with kb
+                 sessions: Any = None, clock: Clock | None = None,
+                 live: LiveReader | None = None) -> None:
+        self.sessions = sessions  # the knowledge base, orders, blocked numbers
         self.center = center
         self.menu = menu
         self.broadcasts = broadcasts
@@ -123,11 +130,16 @@ class IvrServer:
         self.handoffs = dataclasses.replace(
             center.handoffs,
             transfer_enabled=center.handoffs.transfer_enabled and bool(node_.pstn_gateway))
+        self.callers = Callers(center, sessions, clock or Clock.real(center.timezone),
+                               live or LiveReader(None, center.code),
+                               callbacks_on(center, node_), self._channel)
 
     def application(self) -> Application:
         app = Application(loop=asyncio.get_running_loop())
         app.add_route("ivr", self.ivr)
         app.add_route("survey", self.survey)
+        app.add_route("announce", self.callers.announce)
+        app.add_route("revisit", self.callers.revisit)
         return app
 
     def _channel(self, request: Any) -> AgiChannel:
@@ -142,9 +154,21 @@ class IvrServer:
         caller = request.headers.get("agi_callerid", "")
         try:
             channel = self._channel(request)
+            if await self.callers.blocked(caller):
+                await channel.set("HOTLINE_IVR_STATUS", "blocked")
+                log.info("ivr", uniqueid=uid, caller=mask_number(caller), status="blocked")
+                return
             text = speakable(await self.broadcasts.current(), "broadcast")
+
+            async def progress(prompt: str) -> None:
+                await self.callers.progress(channel, caller, prompt)
+
             result = await flow.walk(self.menu, channel, self.handoffs, text,
-                                     self.center.default_queue, self.knowledge)
+                                     self.center.default_queue, self.knowledge, progress)
+            if result.status == "queue" and self.callers.closed(result.queue):
+                result.status = "closed"
+            if result.status == "queue":
+                await channel.set("HOTLINE_PRIORITY", await self.callers.priority(caller))
             await channel.set("HOTLINE_IVR_PATH", result.path_text)
             await channel.set("HOTLINE_BROADCAST", "1" if result.heard_broadcast else "")
             await channel.set("HOTLINE_QUEUE", result.queue)

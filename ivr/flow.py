@@ -54,9 +54,12 @@ KEYS = "0123456789*#"  # a walk longer than this is a menu bug; the caller goes 
 
 async def walk(menu: Menu, channel: Channel, handoffs: Handoffs, broadcast: str | None,
                default_queue: str,
-               knowledge: Callable[[str], Awaitable[str | None]] | None = None) -> Result:
+               knowledge: Callable[[str], Awaitable[str | None]] | None = None,
+               progress: Callable[[str], Awaitable[None]] | None = None) -> Result:
     """`knowledge(title)`: the text of a knowledge entry marked for the IVR, or None; an info
-    node with `kb` reads it out, and falls back to its own prompt without one."""
+    node with `kb` reads it out, and falls back to its own prompt without one.
+    `progress(prompt)`: order progress by phone (asks with `prompt`, reads the answer out);
+    without it a progress node only goes on."""
     started = time.monotonic()
     result = Result(status="queue", queue=default_queue)
     name = menu.start
@@ -70,7 +73,12 @@ async def walk(menu: Menu, channel: Channel, handoffs: Handoffs, broadcast: str 
                 ahead = await channel.play_text(text, KEYS) or ahead
                 name = node.next
                 continue
-        if node.kind in ("play", "info"):
+        if node.kind == "progress":
+            if progress is not None:
+                await progress(node.prompt)
+            ahead = ""
+            name = node.next
+        elif node.kind in ("play", "info"):
             ahead = await channel.play(node.prompt, KEYS) or ahead
             name = node.next
         elif node.kind == "broadcast":

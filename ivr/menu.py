@@ -15,7 +15,7 @@ import yaml
 
 from hotline.center import Center
 
-KINDS = ("play", "broadcast", "menu", "info", "queue", "handoff", "hangup")
+KINDS = ("play", "broadcast", "menu", "info", "queue", "handoff", "hangup", "progress")
 KEYS = set("0123456789*#")
 HOTLINES = ("rail", "civil_aviation", "postal", "highway_rescue", "water_distress")
 DEFAULT = Path(__file__).resolve().parent / "menus" / "default.yaml"
@@ -60,7 +60,17 @@ _ALLOWED = {
     "play": {"prompt", "next"}, "broadcast": {"next"}, "info": {"prompt", "next", "kb"},
     "menu": {"prompt", "options", "timeout_s", "retries", "fallback"},
     "queue": {"queue"}, "handoff": {"hotline", "offer_prompt"}, "hangup": {"prompt"},
+    "progress": {"prompt", "next"},
 }
+# Prompts the dialplan and the FastAGI routes play by name (beside the menu's own): the
+# survey, the message path, blocked numbers, the callback and the revisit call.
+REQUIRED_PROMPTS = (
+    "invalid", "goodbye", "survey", "survey_thanks",
+    "closed", "no_seat", "rescue_numbers", "message_record", "message_thanks", "blocked",
+    "callback_offer", "callback_booked", "callback_to_seat", "callback_greeting",
+    "callback_not_reached", "progress_verify", "progress_none", "revisit_ask",
+    "revisit_thanks",
+)
 
 
 def parse(data: Any, center: Center | None = None, source: Path | None = None) -> Menu:
@@ -128,9 +138,9 @@ def parse(data: Any, center: Center | None = None, source: Path | None = None) -
             value = getattr(node, f)
             if value and value not in prompts:
                 raise MenuError(f"{where}.{f}", f"no prompt named {value!r} under prompts")
-        if node.kind in ("play", "info", "menu", "hangup") and not node.prompt:
+        if node.kind in ("play", "info", "menu", "hangup", "progress") and not node.prompt:
             raise MenuError(f"{where}.prompt", f"a {node.kind} node needs a prompt")
-        if node.kind in ("play", "info", "broadcast"):
+        if node.kind in ("play", "info", "broadcast", "progress"):
             if node.next not in nodes:
                 raise MenuError(f"{where}.next", f"no node named {node.next!r}")
         for key, target in node.options.items():
@@ -148,7 +158,7 @@ def parse(data: Any, center: Center | None = None, source: Path | None = None) -
                 raise MenuError(f"{where}.hotline", f"must be one of {', '.join(HOTLINES)}")
             if f"handoff_{node.hotline}" not in prompts:
                 raise MenuError(f"{where}.hotline", f"needs the prompt handoff_{node.hotline}")
-    for needed in ("invalid", "goodbye", "survey", "survey_thanks"):
+    for needed in REQUIRED_PROMPTS:
         if needed not in prompts:
             raise MenuError(f"prompts.{needed}", "is required")
     _check_reachable_ends(nodes, start)
@@ -179,7 +189,7 @@ def _check_reachable_ends(nodes: dict[str, Node], start: str) -> None:
     for node in nodes.values():
         seen = []
         current = node
-        while current.kind in ("play", "info", "broadcast"):
+        while current.kind in ("play", "info", "broadcast", "progress"):
             if current.name in seen:
                 raise MenuError(f"nodes.{node.name}",
                                 f"loops without a menu: {' -> '.join(seen + [current.name])}")

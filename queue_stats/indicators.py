@@ -78,7 +78,8 @@ class CallIndicators:
                 "average_handle_time_s": self.average_handle_time_s.value}
 
 
-ANSWERED = ("answered", "transferred")
+# A call a callback reached counts as answered (docs/indicators.md, "Callers who do not wait").
+ANSWERED = ("answered", "transferred", "callback_answered")
 
 
 def next_month(t: datetime) -> datetime:
@@ -153,7 +154,8 @@ def call_indicators_by(engine: Engine, since: datetime, until: datetime, by: str
                 count_if(handled).label("handled"))
          .select_from(Call)
          # A call's first queue entry decides its period (kept on the call by the ledger).
-         .where(Call.queued_at >= since, Call.queued_at < until))
+         # A callback's leg is not a call into the center: its call is counted.
+         .where(Call.queued_at >= since, Call.queued_at < until, Call.callback_of.is_(None)))
     if options.short_abandon_s > 0:
         q = q.where(~and_(Call.outcome == "abandoned",
                           func.coalesce(Call.wait_s, 0.0) < options.short_abandon_s))

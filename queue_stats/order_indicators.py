@@ -32,7 +32,7 @@ from acd.history.upward import CallRecordUpload
 from acd.orders.models import Revisit, WorkOrder
 from hotline.localtime import to_local
 from queue_stats import parallel
-from queue_stats.indicators import Grouping, Ratio, count_if
+from queue_stats.indicators import ANSWERED, Grouping, Ratio, count_if
 
 SATISFIED = (1, 2)  # very satisfied, satisfied
 GROUPINGS = ("all", "hour", "day", "month", "quarter", "year", "center")
@@ -238,7 +238,7 @@ def _calls_query(g: Grouping, since: datetime, until: datetime,
                  center: str | None):  # type: ignore[no-untyped-def]
     """One pass over the calls started in the period: answered ones with an order (order
     generation), and every call with its record uploaded (call-record reporting)."""
-    answered = Call.outcome.in_(("answered", "transferred"))
+    answered = Call.outcome.in_(ANSWERED)
     if g.dialect == "postgresql":
         # PostgreSQL runs an EXISTS inside an aggregate once per row, but hashes a join, in
         # parallel; a call has at most one order (a unique index), so joining counts it once.
@@ -256,7 +256,8 @@ def _calls_query(g: Grouping, since: datetime, until: datetime,
         q = select(func.count().label("calls"), count_if(uploaded).label("uploaded"),
                    count_if(answered).label("answered"),
                    count_if(and_(answered, has_order)).label("with_order"))
-    q = q.where(Call.started_at >= since, Call.started_at < until)
+    # A callback's leg is not a call into the center (its call is counted).
+    q = q.where(Call.started_at >= since, Call.started_at < until, Call.callback_of.is_(None))
     if center:
         q = q.where(Call.center == center)
     return g.query(q, g.expr(Call.started_at, Call.center)), g.key

@@ -26,7 +26,11 @@ from acd.history.models import Call, QueueCall
 from acd.history.queue_log import LogCall, LogStay, read_file
 
 # queue_log and the ledger name some outcomes differently; both sides are mapped to these.
-_SAME = {"exit_empty": "timeout", "exit_key": "timeout"}
+# A caller who pressed 1 for a callback left with a key (EXITWITHKEY): its stay is "callback",
+# then "callback_answered" once the callback reached it.
+_SAME = {"exit_empty": "timeout", "exit_key": "timeout", "callback": "timeout",
+         "callback_answered": "timeout"}
+_CALLBACKS = ("callback", "callback_answered")
 WHAT = ("missing_in_ledger", "missing_in_queue_log", "open", "outcome", "wait", "seat", "talk")
 
 
@@ -99,7 +103,10 @@ def compare(callid: str, stay: LogStay, row: QueueCall, tolerance_s: float) -> l
     if ours != theirs:
         return [Difference(callid, stay.queue, "outcome", ours, theirs)]
     out = []
-    wait = _seconds(row.entered_at, row.answered_at or row.left_at, row.wait_s)
+    # A callback's stay waited until the caller pressed 1 (queue_log's EXITWITHKEY), not
+    # until the callback reached it (its answered_at).
+    left = row.left_at if row.outcome in _CALLBACKS else row.answered_at or row.left_at
+    wait = _seconds(row.entered_at, left, row.wait_s)
     if _off(wait, stay.wait_s, tolerance_s):
         out.append(Difference(callid, stay.queue, "wait", str(row.wait_s), str(stay.wait_s)))
     if stay.seat and row.seat_id != stay.seat:

@@ -18,13 +18,20 @@ from pathlib import Path
 
 from sqlalchemy import Engine, func, select
 
-from acd.history.models import QueueCall
+from acd.history.models import Call, QueueCall
 from acd.orders.models import WorkOrder
 from hotline.center import BUSY_TITLES_DEFAULT, DOMAINS, ORDER_TYPES
 from hotline.localtime import to_local
 from queue_stats import assessment
 from queue_stats import workbook as wbk
-from queue_stats.indicators import Mean, Ratio, call_indicators, local_to_utc, next_month
+from queue_stats.indicators import (
+    ANSWERED,
+    Mean,
+    Ratio,
+    call_indicators,
+    local_to_utc,
+    next_month,
+)
 from queue_stats.order_indicators import order_indicators
 from queue_stats.seats import occupancy, seat_report
 
@@ -157,7 +164,9 @@ def order_counts(engine: Engine, p: Period, center: str | None
 def _by_queue(engine: Engine, p: Period, center: str | None) -> list[tuple[str, int, int]]:
     """(queue, stays entered, stays answered) for the period."""
     q = (select(QueueCall.queue, QueueCall.outcome, func.count())
-         .where(QueueCall.entered_at >= p.since, QueueCall.entered_at < p.until)
+         .join(Call, Call.uniqueid == QueueCall.uniqueid)
+         .where(QueueCall.entered_at >= p.since, QueueCall.entered_at < p.until,
+                Call.callback_of.is_(None))   # a callback's leg is its call's, not a stay
          .group_by(QueueCall.queue, QueueCall.outcome))
     if center:
         q = q.where(QueueCall.center == center)
@@ -166,7 +175,7 @@ def _by_queue(engine: Engine, p: Period, center: str | None) -> list[tuple[str, 
         for queue, outcome, n in conn.execute(q):
             t = totals.setdefault(queue, [0, 0])
             t[0] += n
-            if outcome in ("answered", "transferred"):
+            if outcome in ANSWERED:
                 t[1] += n
     return [(q, t[0], t[1]) for q, t in sorted(totals.items())]
 

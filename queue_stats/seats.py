@@ -76,8 +76,10 @@ def seat_report(engine: Engine, since: datetime, until: datetime, center: str | 
                SeatInterval.started_at, SeatInterval.ended_at).where(
         SeatInterval.started_at < until,
         or_(SeatInterval.ended_at.is_(None), SeatInterval.ended_at > since))
+    # A call a callback reached is the seat's work through the callback's leg (counted there).
     c = select(Call.seat_id, Call.answered_at, Call.talk_s).where(
-        Call.answered_at >= since, Call.answered_at < until, Call.seat_id != "")
+        Call.answered_at >= since, Call.answered_at < until, Call.seat_id != "",
+        Call.outcome != "callback_answered")
     if center:
         q = q.where(SeatInterval.center == center)
         c = c.where(Call.center == center)

@@ -82,7 +82,9 @@ def upload(engine: Engine, since: datetime, until: datetime, out_dir: Path,
     done = select(CallRecordUpload.uniqueid)
     q = (select(*(getattr(Call, f) for f in FIELDS))
          .where(Call.started_at >= since, Call.started_at < until, Call.ended_at.is_not(None),
-                Call.uniqueid.not_in(done)).order_by(Call.started_at))
+                Call.uniqueid.not_in(done),
+                Call.callback_of.is_(None))   # a callback's leg: its call is the record
+         .order_by(Call.started_at))
     if center:
         q = q.where(Call.center == center)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -157,7 +159,8 @@ def enqueue_calls(engine: Engine, center: str, now: datetime | None = None,
     queued = exists().where(OutboxMessage.key == literal("call:") + Call.uniqueid)
     q = (select(*(getattr(Call, f) for f in FIELDS))
          .where(Call.center == center, Call.ended_at.is_not(None),
-                Call.uniqueid.not_in(select(CallRecordUpload.uniqueid)), ~queued)
+                Call.uniqueid.not_in(select(CallRecordUpload.uniqueid)), ~queued,
+                Call.callback_of.is_(None))
          .order_by(Call.started_at))
     n = 0
     with engine.begin() as conn:

@@ -17,6 +17,7 @@ from sqlalchemy import Engine
 
 from acd.history import db
 from tests.support import examples
+from tests.support.numbers import CallerNumbers
 from tests.support.real import free_port, unavailable
 
 if TYPE_CHECKING:
@@ -31,7 +32,7 @@ REAL_PARTS = ("asterisk", "postgres", "redis", "browser", "containers")
 # Fixtures that start a real part (directly, or through the fixtures they use: pytest gives
 # a test's whole fixture closure).
 _PART_FIXTURES = {"pbx": "asterisk", "sipp": "asterisk", "postgres_url": "postgres",
-                  "redis_url": "redis"}
+                  "redis_url": "redis", "redis_server": "redis"}
 # Names whose use in a test's own code starts a real part there and then.
 _PART_NAMES = {"running_pbx": "asterisk", "EngineProcess": "asterisk", "IvrProcess": "asterisk",
                "Sipp": "asterisk", "RedisServer": "redis", "postgres_server": "postgres",
@@ -86,9 +87,14 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def postgres_url() -> Iterator[str]:
     """A real PostgreSQL server on loopback for the whole session."""
     from hotline.shell.postgres_server import postgres_server
-    try:
+    from hotline.shell.simulate.ports import retrying
+
+    def start() -> tuple[Any, str]:
         cm = postgres_server(free_port())
-        url = cm.__enter__()
+        return cm, cm.__enter__()
+
+    try:  # again on another port if this one was taken meanwhile
+        cm, url = retrying(start, lambda exc: "PostgreSQL is not installed" not in str(exc))
     except Exception as exc:
         unavailable(f"PostgreSQL could not start: {exc}")
         raise
@@ -162,12 +168,19 @@ def sipp(pbx: RunningPbx) -> Iterator[Sipp]:
 
 
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real redis-server on a free loopback port for the whole session."""
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real redis-server on a free loopback port for the whole session (its URL)."""
     from hotline.shell.redis_server import RedisServer, RedisServerError
-    server = RedisServer(free_port(), tmp_path_factory.mktemp("redis"))
-    try:
+    from hotline.shell.simulate.ports import retrying
+    directory = tmp_path_factory.mktemp("redis")
+
+    def start() -> RedisServer:
+        server = RedisServer(free_port(), directory)
         server.start()
+        return server
+
+    try:  # again on another port if this one was taken meanwhile
+        server = retrying(start, lambda exc: "not installed" not in str(exc))
     except RedisServerError as exc:
         unavailable(f"Redis could not start: {exc}")
         raise
@@ -178,13 +191,53 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
+def numbers() -> CallerNumbers:
+    """Caller numbers of this test alone: `numbers(6)`, `numbers.one()`
+    (tests/support/numbers.py)."""
+    return CallerNumbers()
+
+
+@pytest.fixture
+def redis_url(redis_server: str) -> Iterator[str]:
+    """The session's Redis, empty for this test: emptied before it and after it (the live
+    snapshot, the emergency broadcast), whether it passes or fails."""
+    import redis
+
+    def empty() -> None:
+        with redis.Redis.from_url(redis_server) as r:
+            r.flushdb()
+
+    empty()
+    yield redis_server
+    empty()
+
+
+@pytest.fixture
 def ledger(tmp_path):  # type: ignore[no-untyped-def]
-    """A fresh SQLite ledger for an engine process: (URL, SQLAlchemy engine)."""
+    """A fresh SQLite ledger for an engine process: (URL, SQLAlchemy engine).
+
+    Its replay cursor for the first node starts at the test's start, so an engine on it replays
+    the session's shared queue_log from there on: this test's calls, not the earlier tests'."""
+    import time
+
+    from acd.history.ledger import Ledger
     url = f"sqlite:///{tmp_path / 'ledger.sqlite'}"
     engine = db.make_engine(url)
     db.create_schema(engine)
+    Ledger(db.session_factory(engine), "", "pbx1").advance_cursor(time.time())
     yield url, engine
     engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _leave_the_pbx_as_found(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every test of the session's Asterisk, whether it passed or failed: no channel left,
+    no seat left in a queue (signed in, busy), whatever the test did."""
+    yield
+    pbx = request.node.funcargs.get("pbx") if hasattr(request.node, "funcargs") else None
+    if pbx is not None:
+        pbx.hangup_all()
+        pbx.remove_all_members()
 
 
 @pytest.fixture(scope="session")

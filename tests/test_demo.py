@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -27,11 +28,22 @@ def test_a_short_demo_shift(tmp_path) -> None:
                          env=env, capture_output=True, text=True, timeout=240)
     assert out.returncode == 0, out.stdout + out.stderr
     result = json.loads(summary.read_text())
-    assert result["calls"]["offered"] == 6
-    assert result["calls"]["answered"] + result["calls"]["abandoned"] <= 6
+    # What happened, read from Asterisk's queue_log by hand: each call that queued, and which
+    # of them a seat answered or the caller abandoned (no call waits out a queue's limit here).
+    rows = [line.split("|") for line in
+            Path(result["queue_log"]).read_text(encoding="utf-8").splitlines()]
+    queued = {r[1] for r in rows if len(r) > 4 and r[4] == "ENTERQUEUE"}
+    answered = {r[1] for r in rows if len(r) > 4 and r[4] == "CONNECT"}
+    abandoned = {r[1] for r in rows if len(r) > 4 and r[4] == "ABANDON"}
+    assert answered <= queued and abandoned <= queued and not answered & abandoned
+    assert answered | abandoned == queued, "every call that queued was answered or abandoned"
+    assert result["calls"] == {"offered": len(queued), "answered": len(answered),
+                               "abandoned": len(abandoned)}
+    assert len(queued) >= 5  # six callers; at most the odd one told 12306 stays out
     assert result["reconciliation"]["differences"] == []
-    assert 0.0 <= result["indicators"]["manual_connection_rate"] <= 1.0
-    assert os.path.exists(result["queue_log"])
+    # 人工接通率 = answered / calls that queued for a seat (docs/indicators.md).
+    assert result["indicators"]["manual_connection_rate"] == \
+        pytest.approx(len(answered) / len(queued))
     from openpyxl import load_workbook
     assert load_workbook(result["reports"]["xlsx"])["指标"]["A1"].value.endswith("模拟值班报告")
     assert os.path.exists(result["reports"]["html"]) and os.path.exists(result["reports"]["calls-by-queue"])

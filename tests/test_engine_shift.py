@@ -16,7 +16,7 @@ from queue_stats.reconcile import differences
 from tests.support.engine import EngineProcess
 from tests.support.metrics import not_json_lines, sample, scrape
 from tests.support.rig import RunningPbx
-from tests.test_rig_calls import wait_for_outcomes
+from tests.test_rig_calls import calls_by_number, wait_for_outcomes
 
 pytestmark = pytest.mark.asterisk
 
@@ -45,6 +45,19 @@ def intervals(engine, seat: str) -> list[SeatInterval]:  # type: ignore[no-untyp
                               .order_by(SeatInterval.started_at)))
 
 
+def connected(pbx: RunningPbx, numbers: list[str]) -> int:
+    """How many of these callers' calls queue_log shows answered (CONNECT)."""
+    calls = calls_by_number(pbx, set(numbers))
+    return sum(1 for rows in calls.values() if any(r[4] == "CONNECT" for r in rows))
+
+
+def completed(pbx: RunningPbx, numbers: list[str]) -> int:
+    """How many of these callers' calls queue_log shows ended after a talk (COMPLETE...)."""
+    calls = calls_by_number(pbx, set(numbers))
+    return sum(1 for rows in calls.values()
+               if any(r[4] in ("COMPLETEAGENT", "COMPLETECALLER") for r in rows))
+
+
 def wait_until(check, timeout: float, show=lambda: None) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout
     while not check():
@@ -53,8 +66,15 @@ def wait_until(check, timeout: float, show=lambda: None) -> None:  # type: ignor
         time.sleep(0.2)
 
 
+def entered(pbx: RunningPbx, numbers: list[str]) -> int:
+    """How many of these callers Asterisk's queue_log shows in a queue (ENTERQUEUE)."""
+    return sum(1 for r in pbx.queue_log() if len(r) > 6 and r[4] == "ENTERQUEUE"
+               and r[6] in numbers)
+
+
 def test_distribution_busy_wrapup_and_abandon_are_recorded(pbx: RunningPbx, sipp, ledger,
-                                                           redis_url, tmp_path) -> None:
+                                                           redis_url, tmp_path,
+                                                           numbers) -> None:
     url, engine = ledger
     proc = EngineProcess(pbx, url, redis_url, tmp_path / "engine.log")
     proc.start()
@@ -64,17 +84,21 @@ def test_distribution_busy_wrapup_and_abandon_are_recorded(pbx: RunningPbx, sipp
             hotline(pbx, "seat", "signin", seat)
         hotline(pbx, "seat", "busy", "8003", "--reason", "meal")
         started = time.time()
-        patient = [f"1396000{i:04d}" for i in range(6)]
+        patient = numbers(6)
         sipp.callers("patient", patient, hold_s=60, rate=2)
-        time.sleep(1.5)
-        impatient = ["13961110000"]
+        # The impatient caller comes behind the first patient ones.
+        wait_until(lambda: entered(pbx, patient) >= 3, 30)
+        impatient = numbers(1)
         sipp.callers("impatient", impatient, hold_s=1.5, rate=1)
         calls = wait_for_outcomes(pbx, set(patient) | set(impatient), timeout=90)
         assert len(calls) == 7
         mine = set(patient) | set(impatient)
         wait_until(lambda: sum(1 for s in stays(engine, mine) if s.talk_s is not None or
                                s.outcome == "abandoned") == 7, 30, lambda: stays(engine, mine))
-        time.sleep(6)  # the last wrap-up runs out
+        # The last wrap-ups run out: one closed wrap-up interval per answered call.
+        wait_until(lambda: sum(1 for seat in ("8001", "8002") for i in intervals(engine, seat)
+                               if i.state == "wrapup" and i.ended_at is not None) == 6, 30,
+                   lambda: intervals(engine, "8001") + intervals(engine, "8002"))
         scraped = scrape(pbx.center.metrics_port)
     finally:
         proc.stop()
@@ -106,7 +130,7 @@ def test_distribution_busy_wrapup_and_abandon_are_recorded(pbx: RunningPbx, sipp
     assert {by_caller[n].outcome for n in patient} == {"answered"}
     assert {r.seat_id for r in answered} == {"8001", "8002"}, "the busy seat must get no call"
     # Abandoned: recorded with its wait, matching the caller's patience.
-    gone = by_caller["13961110000"]
+    gone = by_caller[impatient[0]]
     assert gone.outcome == "abandoned" and 1.0 <= gone.wait_s <= 2.5
     # Each call carries its first queue entry (the indicators' period key).
     by_uid = {c.uniqueid: c for c in by_caller.values()}
@@ -134,7 +158,7 @@ def test_distribution_busy_wrapup_and_abandon_are_recorded(pbx: RunningPbx, sipp
 
 
 def test_sigkill_mid_shift_then_restart_matches_queue_log(pbx: RunningPbx, sipp, ledger,
-                                                          tmp_path) -> None:
+                                                          tmp_path, numbers) -> None:
     url, engine = ledger
     proc = EngineProcess(pbx, url, None, tmp_path / "engine.log")
     proc.start()
@@ -143,11 +167,15 @@ def test_sigkill_mid_shift_then_restart_matches_queue_log(pbx: RunningPbx, sipp,
             sipp.seat(seat, pbx.seat_password(seat), ring_s=0.3, talk_s=3.0)
             hotline(pbx, "seat", "signin", seat)
         started = time.time()
-        numbers = [f"1397000{i:04d}" for i in range(10)]
+        numbers = numbers(10)
         sipp.callers("shift", numbers, hold_s=60, rate=1)
-        time.sleep(4)
-        proc.kill()          # mid-shift: calls waiting, talking and arriving
-        time.sleep(5)
+        # Mid-shift: calls answered, waiting and still to come.
+        wait_until(lambda: connected(pbx, numbers) >= 2, 40)
+        proc.kill()
+        # While no engine listens, calls end and others are answered.
+        killed = connected(pbx, numbers), completed(pbx, numbers)
+        wait_until(lambda: connected(pbx, numbers) >= killed[0] + 2 and
+                   completed(pbx, numbers) >= killed[1] + 1, 40)
         proc.start()         # replays queue_log from its cursor, then follows live
         wait_for_outcomes(pbx, set(numbers), timeout=120)
         wait_until(lambda: len([s for s in stays(engine, numbers) if s.talk_s is not None]) == 10,
@@ -179,7 +207,8 @@ def test_sigkill_mid_shift_then_restart_matches_queue_log(pbx: RunningPbx, sipp,
             assert abs(call.talk_s - int(r["talk"])) <= 1.0, (callid, call.talk_s, r)
 
 
-def test_reconcile_finds_a_removed_record(pbx: RunningPbx, sipp, ledger, tmp_path) -> None:
+def test_reconcile_finds_a_removed_record(pbx: RunningPbx, sipp, ledger, tmp_path,
+                                          numbers) -> None:
     url, engine = ledger
     proc = EngineProcess(pbx, url, None, tmp_path / "engine.log")
     proc.start()
@@ -187,7 +216,7 @@ def test_reconcile_finds_a_removed_record(pbx: RunningPbx, sipp, ledger, tmp_pat
         sipp.seat("8001", pbx.seat_password("8001"), ring_s=0.2, talk_s=1.0)
         hotline(pbx, "seat", "signin", "8001")
         started = time.time()
-        numbers = ["13980000001", "13980000002"]
+        numbers = numbers(2)
         sipp.callers("two", numbers, hold_s=30, rate=5)
         wait_for_outcomes(pbx, set(numbers), timeout=60)
         wait_until(lambda: len([s for s in stays(engine, numbers) if s.talk_s is not None]) == 2,
@@ -213,7 +242,7 @@ def test_reconcile_finds_a_removed_record(pbx: RunningPbx, sipp, ledger, tmp_pat
     assert out.returncode == 1 and f"{callid} manual: missing_in_ledger" in out.stdout
 
 
-def test_overflow_to_another_queue_is_recorded(tmp_path, ledger) -> None:
+def test_overflow_to_another_queue_is_recorded(tmp_path, ledger, numbers) -> None:
     """A queue whose wait passes its limit sends the caller on to its overflow queue; the
     ledger keeps both stays (overflowed, then answered) and queue_log agrees."""
     import os
@@ -222,6 +251,7 @@ def test_overflow_to_another_queue_is_recorded(tmp_path, ledger) -> None:
     from tests.support.rig import example_center_data, running_pbx
 
     url, engine = ledger
+    caller = numbers.one()
     data = example_center_data()
     highway = next(q for q in data["queues"] if q["name"] == "highway")
     highway.update(overflow_to="manual", overflow_after_s=3)
@@ -238,9 +268,9 @@ def test_overflow_to_another_queue_is_recorded(tmp_path, ledger) -> None:
             sipp.seat("8004", pbx.seat_password("8004"), ring_s=0.2, talk_s=1.0)
             hotline(pbx, "seat", "signin", "8004", "--queue", "manual")
             started = time.time()
-            sipp.callers("over", ["13983000001"], hold_s=30).wait(40)
-            wait_until(lambda: any(s.talk_s is not None for s in stays(engine, ["13983000001"])),
-                       20, lambda: stays(engine, ["13983000001"]))
+            sipp.callers("over", [caller], hold_s=30).wait(40)
+            wait_until(lambda: any(s.talk_s is not None for s in stays(engine, [caller])),
+                       20, lambda: stays(engine, [caller]))
         finally:
             router.kill()
             router.wait()
@@ -249,12 +279,12 @@ def test_overflow_to_another_queue_is_recorded(tmp_path, ledger) -> None:
             sipp.close()
             proc.stop()
         found = differences(engine, pbx.instance.queue_log, started - 2, time.time())
-    mine = stays(engine, ["13983000001"])
+    mine = stays(engine, [caller])
     assert [(s.queue, s.outcome) for s in mine] == [("highway", "overflowed"),
                                                    ("manual", "answered")]
     assert 2.5 <= mine[0].wait_s <= 4.5
     with Session(engine) as s:
-        call = s.scalars(select(Call).where(Call.caller_number == "13983000001")).one()
+        call = s.scalars(select(Call).where(Call.caller_number == caller)).one()
     assert (call.first_queue, call.final_queue, call.outcome) == ("highway", "manual", "answered")
     # queue_log says EXITWITHTIMEOUT then ENTERQUEUE elsewhere: the reconciler reads it as
     # an overflow too, and the two agree.

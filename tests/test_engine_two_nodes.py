@@ -22,7 +22,7 @@ from tests.test_engine_shift import hotline, stays, wait_until
 pytestmark = pytest.mark.asterisk
 
 
-def test_one_engine_gives_one_view_of_two_nodes(tmp_path, redis_url, ledger) -> None:
+def test_one_engine_gives_one_view_of_two_nodes(tmp_path, redis_url, ledger, numbers) -> None:
     url, engine = ledger
     data = example_center_data()
     sip, ami, agi, pstn = free_ports(4)
@@ -39,7 +39,7 @@ def test_one_engine_gives_one_view_of_two_nodes(tmp_path, redis_url, ledger) -> 
                               root=pbx.instance.root, state=pbx.state,
                               installers=rig_installers(pbx.center))
         second.up()
-        one, two = Sipp("127.0.0.1", pbx.node.sip_port), Sipp("127.0.0.1", sip)
+        one, two = Sipp("127.0.0.1", pbx.node.sip_port), Sipp("127.0.0.1", second.node.sip_port)
         proc = EngineProcess(pbx, url, redis_url, tmp_path / "engine.log", extra_args=(
             "--queue-log", f"pbx1={pbx.instance.queue_log}",
             "--queue-log", f"pbx2={second.queue_log}"))
@@ -50,9 +50,9 @@ def test_one_engine_gives_one_view_of_two_nodes(tmp_path, redis_url, ledger) -> 
             two.seat("8003", pbx.seat_password("8003"), ring_s=0.2, talk_s=1.0)
             hotline(pbx, "seat", "signin", "8001")
             hotline(pbx, "seat", "signin", "8003")   # goes to pbx2: the seat's own node
-            one.callers("a", ["13990000001"], hold_s=30).wait(30)
-            two.callers("b", ["13990000002"], hold_s=30).wait(30)
-            numbers = ["13990000001", "13990000002"]
+            numbers = numbers(2)
+            one.callers("a", [numbers[0]], hold_s=30).wait(30)
+            two.callers("b", [numbers[1]], hold_s=30).wait(30)
             wait_until(lambda: len([s for s in stays(engine, numbers) if s.talk_s is not None])
                        == 2, 30, lambda: stays(engine, numbers))
             snap = asyncio.run(read_snapshot(redis_url, "twonodes"))
@@ -65,11 +65,11 @@ def test_one_engine_gives_one_view_of_two_nodes(tmp_path, redis_url, ledger) -> 
             shutil.rmtree(second.base, ignore_errors=True)
     with Session(engine) as s:
         calls = {c.caller_number: c for c in s.scalars(select(Call))}
-    assert calls["13990000001"].node == "pbx1" and calls["13990000001"].seat_id == "8001"
-    assert calls["13990000002"].node == "pbx2" and calls["13990000002"].seat_id == "8003"
+    assert calls[numbers[0]].node == "pbx1" and calls[numbers[0]].seat_id == "8001"
+    assert calls[numbers[1]].node == "pbx2" and calls[numbers[1]].seat_id == "8003"
     # Uniqueids carry the node's system name: no clash between nodes.
-    assert calls["13990000001"].uniqueid.startswith("pbx1-")
-    assert calls["13990000002"].uniqueid.startswith("pbx2-")
+    assert calls[numbers[0]].uniqueid.startswith("pbx1-")
+    assert calls[numbers[1]].uniqueid.startswith("pbx2-")
     assert {n: v["ami"] for n, v in snap["nodes"].items()} == {"pbx1": "up", "pbx2": "up"}
     assert snap["queues"]["manual"]["answered_today"] == 2
     assert snap["seats"]["8001"]["state"] in ("ready", "wrapup")

@@ -8,11 +8,14 @@ import subprocess
 import sys
 import threading
 import time
+import wave
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
 from hotline.shell.simulate.processes import stop
+from ivr import prompts
 from tests.support.ami_tap import AmiTap
 from tests.support.rig import RunningPbx
 
@@ -65,7 +68,7 @@ def ivr(pbx: RunningPbx, redis_url: str) -> Iterator[IvrProcess]:
         p.stop()
 
 
-def ivr_events(tap: AmiTap, numbers: dict[str, object], timeout: float) -> dict[str, dict[str, str]]:
+def ivr_events(tap: AmiTap, numbers: set[str], timeout: float) -> dict[str, dict[str, str]]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         got = {e["CallerIDNum"]: e for e in list(tap.events)
@@ -76,39 +79,42 @@ def ivr_events(tap: AmiTap, numbers: dict[str, object], timeout: float) -> dict[
     return got
 
 
-# caller number -> (keys with the delay before each, expected status, queue, handoff, path);
+# branch (a label) -> (keys with the delay before each, expected status, queue, handoff, path);
 # each caller hangs up 8 s after its last key (20 s for the one that hears "invalid" twice).
 BRANCHES = {
-    "13800000011": ([(1.5, "1"), (2.0, "2")], "queue", "highway", "", "1>2"),
-    "13800000021": ([(4.0, "1"), (2.0, "2")], "queue", "highway", "", "1>2"),
-    "13800000012": ([(1.5, "2")], "queue", "urban", "", "2"),
-    "13800000013": ([(1.5, "3")], "queue", "road", "", "3"),
-    "13800000014": ([(1.5, "4"), (2.0, "1")], "queue", "waterway", "", "4>1"),
-    "13800000015": ([(1.5, "5")], "queue", "complaint", "", "5"),
-    "13800000016": ([(1.5, "6")], "queue", "suggestion", "", "6"),
-    "13800000017": ([(1.5, "0")], "queue", "manual", "", "0"),
-    "13800000018": ([(1.5, "9"), (2.0, "0")], "queue", "manual", "", "9>0"),
-    "13800000019": ([(1.5, "7"), (2.0, "1"), (7.0, "1")], "handoff", "", "12306", "7>1>1"),
-    "13800000020": ([(1.5, "8"), (7.0, "8"), (7.0, "8")], "queue", "manual", "", "8>8>8"),
-    "13800000022": ([(1.5, "7"), (2.0, "2"), (7.0, "1")], "handoff", "", "12326", "7>2>1"),
-    "13800000023": ([(1.5, "7"), (2.0, "3"), (7.0, "1")], "handoff", "", "12305", "7>3>1"),
-    "13800000024": ([(1.5, "1"), (6.0, "8"), (7.0, "1")], "handoff", "", "12122", "1>8>1"),
-    "13800000025": ([(1.5, "4"), (6.0, "8"), (7.0, "1")], "handoff", "", "12395", "4>8>1"),
+    "11": ([(1.5, "1"), (2.0, "2")], "queue", "highway", "", "1>2"),
+    "21": ([(4.0, "1"), (2.0, "2")], "queue", "highway", "", "1>2"),
+    "12": ([(1.5, "2")], "queue", "urban", "", "2"),
+    "13": ([(1.5, "3")], "queue", "road", "", "3"),
+    "14": ([(1.5, "4"), (2.0, "1")], "queue", "waterway", "", "4>1"),
+    "15": ([(1.5, "5")], "queue", "complaint", "", "5"),
+    "16": ([(1.5, "6")], "queue", "suggestion", "", "6"),
+    "17": ([(1.5, "0")], "queue", "manual", "", "0"),
+    "18": ([(1.5, "9"), (2.0, "0")], "queue", "manual", "", "9>0"),
+    "19": ([(1.5, "7"), (2.0, "1"), (7.0, "1")], "handoff", "", "12306", "7>1>1"),
+    # a key the main menu does not know, three times (8 is order progress since issue 16)
+    "20": ([(1.5, "*"), (7.0, "*"), (7.0, "*")], "queue", "manual", "", "*>*>*"),
+    "22": ([(1.5, "7"), (2.0, "2"), (7.0, "1")], "handoff", "", "12326", "7>2>1"),
+    "23": ([(1.5, "7"), (2.0, "3"), (7.0, "1")], "handoff", "", "12305", "7>3>1"),
+    "24": ([(1.5, "1"), (6.0, "8"), (7.0, "1")], "handoff", "", "12122", "1>8>1"),
+    "25": ([(1.5, "4"), (6.0, "8"), (7.0, "1")], "handoff", "", "12395", "4>8>1"),
 }
 
 
-def test_every_branch_of_the_default_menu(pbx: RunningPbx, sipp, ivr) -> None:
+def test_every_branch_of_the_default_menu(pbx: RunningPbx, sipp, ivr, numbers) -> None:
     sipp.answerer("rail-hotline", pbx.pstn_port, ring_s=0.2, talk_s=1.0)
+    caller = {label: numbers.one() for label in BRANCHES}
     tap = AmiTap(**pbx.ami)
     try:
-        for number, (digits, *_rest) in BRANCHES.items():
-            sipp.callers(f"b{number[-2:]}", [number], digits=digits,
-                         hold_s=20 if number.endswith("20") else 12)
-        got = ivr_events(tap, BRANCHES, timeout=60)
+        for label, (digits, *_rest) in BRANCHES.items():
+            sipp.callers(f"b{label}", [caller[label]], digits=digits,
+                         hold_s=20 if label == "20" else 12)
+        got = ivr_events(tap, set(caller.values()), timeout=60)
     finally:
         tap.close()
     wrong = {}
-    for number, (_d, status, queue, handoff, path) in BRANCHES.items():
+    for label, (_d, status, queue, handoff, path) in BRANCHES.items():
+        number = caller[label]
         e = got.get(number, {})
         seen = (e.get("Status"), e.get("Queue"), e.get("Handoff"), e.get("Path"),
                 e.get("AgiStatus"))
@@ -117,48 +123,65 @@ def test_every_branch_of_the_default_menu(pbx: RunningPbx, sipp, ivr) -> None:
     assert wrong == {}
 
 
-def test_no_key_replays_then_a_seat(pbx: RunningPbx, sipp, ivr) -> None:
+def test_no_key_replays_then_a_seat(pbx: RunningPbx, sipp, ivr, numbers) -> None:
+    silent = numbers.one()
     tap = AmiTap(**pbx.ami)
     try:
-        sipp.callers("silent", ["13800000031"], digits=[], hold_s=120)
-        got = ivr_events(tap, {"13800000031": 1}, timeout=150)
+        sipp.callers("silent", [silent], digits=[], hold_s=120)
+        got = ivr_events(tap, {silent}, timeout=150)
     finally:
         tap.close()
-    e = got["13800000031"]
+    e = got[silent]
     assert (e["Status"], e["Queue"], e["Path"]) == ("queue", "manual", "->->-")
 
 
-def test_emergency_broadcast_plays_after_the_welcome(pbx: RunningPbx, sipp, ivr) -> None:
+def seconds(wav: Path) -> float:
+    with wave.open(str(wav)) as w:
+        return w.getnframes() / w.getframerate()
+
+
+def test_emergency_broadcast_plays_after_the_welcome(pbx: RunningPbx, sipp, ivr, numbers,
+                                                     tmp_path) -> None:
+    text = "大雪，沈阳绕城高速部分路段封闭。"
     redis = ("--redis", ivr.redis_url or "")
-    ivr.hotline("ivr", "broadcast", "set", "大雪，沈阳绕城高速部分路段封闭。", *redis)
+    ivr.hotline("ivr", "broadcast", "set", text, *redis)  # cleared with Redis after the test
     assert "沈阳绕城" in ivr.hotline("ivr", "broadcast", "show", *redis)
+    # When each part is heard follows from how long espeak-ng speaks them: the welcome and
+    # the broadcast (spoken here again, as the IVR does), not from a fixed guess.
+    welcome = seconds(pbx.state / "prompts" / "zh" / "welcome.wav")
+    broadcast = seconds(tmp_path / (prompts.broadcast_prompt(text, tmp_path) + ".wav"))
+    heard, gone, after = numbers(3)
     tap = AmiTap(**pbx.ami)
     try:
-        # The first key falls in the broadcast (dropped: it is heard whole), the second one
-        # in the main menu; a third caller hangs up during the broadcast.
-        sipp.callers("heard", ["13800000041"], digits=[(1.0, "0"), (16.0, "0")], hold_s=20)
-        sipp.callers("gone", ["13800000043"], digits=[], hold_s=12)
-        first = ivr_events(tap, {"13800000041": 1, "13800000043": 1}, timeout=90)
+        # The first key falls in the welcome (dropped: the broadcast is heard whole), the
+        # second one in the main menu (its prompt and 5 s wait follow the broadcast); a third
+        # caller hears the broadcast and hangs up in the main menu.
+        sipp.callers("heard", [heard], hold_s=welcome + broadcast + 10,
+                     digits=[(1.0, "0"), (welcome + broadcast + 1.5, "0")])
+        sipp.callers("gone", [gone], digits=[], hold_s=welcome + broadcast + 3)
+        first = ivr_events(tap, {heard, gone}, timeout=90)
         ivr.hotline("ivr", "broadcast", "clear", *redis)
-        sipp.callers("after", ["13800000042"], digits=[(1.5, "0")], hold_s=8)
-        second = ivr_events(tap, {"13800000042": 1}, timeout=60)
+        sipp.callers("after", [after], digits=[(1.5, "0")], hold_s=8)
+        second = ivr_events(tap, {after}, timeout=60)
     finally:
         tap.close()
-    assert first["13800000041"]["Broadcast"] == "1"
-    assert first["13800000041"]["Status"] == "queue"
-    assert first["13800000041"]["Path"] == "0"
-    assert (first["13800000043"]["Status"], first["13800000043"]["Broadcast"]) == \
-        ("abandoned_ivr", "1")
-    assert second["13800000042"]["Broadcast"] == ""
-    assert second["13800000042"]["Path"] == "0"
+    assert first[heard]["Broadcast"] == "1"
+    assert first[heard]["Status"] == "queue"
+    assert first[heard]["Path"] == "0"
+    assert (first[gone]["Status"], first[gone]["Broadcast"]) == ("abandoned_ivr", "1")
+    assert second[after]["Broadcast"] == ""
+    assert second[after]["Path"] == "0"
 
 
 @pytest.mark.parametrize("key", ["1", "2", "3", "4", ""])
-def test_survey_after_the_seat_hangs_up(pbx: RunningPbx, sipp, ivr, key: str) -> None:
+def test_survey_after_the_seat_hangs_up(pbx: RunningPbx, sipp, ivr, key: str,
+                                       numbers) -> None:
     sipp.seat("8001", pbx.seat_password("8001"), ring_s=0.2, talk_s=1.0)
     pbx.instance.cli("queue add member PJSIP/8001 to manual penalty 0 as 8001")
-    number = f"1380000005{key or '0'}"
-    digits = [(1.5, "0")] + ([(5.0, key)] if key else [])
+    number = numbers.one()
+    # The caller presses the key again and again: those while the seat talks reach the seat's
+    # phone, which ignores them; the first one after the seat hangs up is the score.
+    digits = [(1.5, "0")] + ([(3.0, key)] + [(1.0, key)] * 15 if key else [])
     tap = AmiTap(**pbx.ami)
     try:
         sipp.callers("survey", [number], digits=digits, hold_s=40).wait(60)
@@ -174,7 +197,7 @@ def test_survey_after_the_seat_hangs_up(pbx: RunningPbx, sipp, ivr, key: str) ->
     assert survey["Score"] == key and survey["Seat"] == "8001"
 
 
-def test_the_same_menu_walk_over_classic_agi(tmp_path, redis_url) -> None:
+def test_the_same_menu_walk_over_classic_agi(tmp_path, redis_url, numbers) -> None:
     """Asterisk runs agi_scripts/hotline_ivr.py itself (pyst2, inside its root)."""
     from hotline.shell.simulate.sipp import Sipp
     from tests.support.rig import example_center_data, running_pbx
@@ -190,12 +213,12 @@ def test_the_same_menu_walk_over_classic_agi(tmp_path, redis_url) -> None:
         with running_pbx(tmp_path, f"classic-{os.getpid()}", data) as pbx:
             sipp = Sipp("127.0.0.1", pbx.node.sip_port)
             tap = AmiTap(**pbx.ami)
-            chosen = {n: BRANCHES[n] for n in ("13800000011", "13800000014", "13800000018",
-                                               "13800000019")}
+            chosen = {numbers.one(): (label, BRANCHES[label])
+                      for label in ("11", "14", "18", "19")}
             try:
-                for number, (digits, *_rest) in chosen.items():
-                    sipp.callers(f"c{number[-2:]}", [number], digits=digits, hold_s=8)
-                got = ivr_events(tap, chosen, timeout=60)
+                for number, (label, (digits, *_rest)) in chosen.items():
+                    sipp.callers(f"c{label}", [number], digits=digits, hold_s=8)
+                got = ivr_events(tap, set(chosen), timeout=60)
             finally:
                 tap.close()
                 sipp.close()
@@ -204,7 +227,7 @@ def test_the_same_menu_walk_over_classic_agi(tmp_path, redis_url) -> None:
             os.environ.pop("HOTLINE_VAR", None)
         else:
             os.environ["HOTLINE_VAR"] = old
-    for number, (_d, status, queue, handoff, path) in chosen.items():
+    for number, (_label, (_d, status, queue, handoff, path)) in chosen.items():
         e = got.get(number, {})
         # The rail caller's transfer is dialled to the test's gateway port, where nothing
         # answers in this test: the IVR's report is what is checked here.

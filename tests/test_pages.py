@@ -12,6 +12,10 @@ polled with page.evaluate (tests/support/waiting.py's wait_for)."""
 from __future__ import annotations
 
 import dataclasses
+import os
+import subprocess
+import sys
+import time
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,10 +26,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from acd.history import db
+from acd.history.ledger import Ledger
 from acd.history.models import Call
 from acd.quality.models import QaScore
+from hotline.localtime import now_utc
 from hotline.shell.simulate.ports import free_ports
 from tests.support.browser import ARTIFACTS, launch, log_in, require_chromium
+from tests.support.numbers import CallerNumbers
 from tests.support.engine import EngineProcess
 from tests.support.real import unavailable
 from tests.support.rig import RunningPbx, dump_toml
@@ -34,7 +41,6 @@ from tests.test_web import ROLES, add_user
 
 pytestmark = pytest.mark.asterisk
 AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
-CALLER = "13911110001"
 
 
 @dataclasses.dataclass
@@ -44,12 +50,16 @@ class Stack:
     url: str
     engine: Any
     made: dict[str, str]
+    numbers: CallerNumbers  # the module's own caller numbers (tests/support/numbers.py)
 
 
 @pytest.fixture(scope="module")
-def stack(pbx: RunningPbx, redis_url: str, tmp_path_factory) -> Iterator[Stack]:
+def stack(pbx: RunningPbx, redis_server: str, tmp_path_factory) -> Iterator[Stack]:
     """One engine with its web for every test here. Its center file is the rig's with the
-    wallboard's rate alerts armed from the first call (min_calls = 1)."""
+    wallboard's rate alerts armed from the first call (min_calls = 1). Its ledger replays the
+    session's queue_log from the module's start (not the earlier tests' calls), and its Redis
+    is emptied before and after the module."""
+    import redis
     tmp = tmp_path_factory.mktemp("pages")
     data = tomllib.loads(pbx.center_file.read_text(encoding="utf-8"))
     data.setdefault("wallboard", {})["min_calls"] = 1
@@ -59,19 +69,24 @@ def stack(pbx: RunningPbx, redis_url: str, tmp_path_factory) -> Iterator[Stack]:
     url = f"sqlite:///{tmp / 'ledger.sqlite'}"
     engine = db.make_engine(url)
     db.create_schema(engine)
+    Ledger(db.session_factory(engine), "", "pbx1").advance_cursor(time.time())
+    with redis.Redis.from_url(redis_server) as r:
+        r.flushdb()
     for role in ROLES:
         add_user(mine, url, role, role, "8001" if role == "seat" else "",
                  "sy_taxi" if role == "unit" else "")
     add_user(mine, url, "victim", "seat", "8004")
     port = free_ports(1)[0]
-    proc = EngineProcess(mine, url, redis_url, tmp / "engine.log",
+    proc = EngineProcess(mine, url, redis_server, tmp / "engine.log",
                          extra_args=("--instance", pbx.instance.name, "--http-port", str(port)))
     proc.start()
     try:
-        yield Stack(f"http://127.0.0.1:{port}", mine, url, engine, {})
+        yield Stack(f"http://127.0.0.1:{port}", mine, url, engine, {}, CallerNumbers())
     finally:
         proc.stop()
         engine.dispose()
+        with redis.Redis.from_url(redis_server) as r:
+            r.flushdb()
 
 
 @pytest.fixture(scope="module")
@@ -105,9 +120,38 @@ def text(page: Any, selector: str) -> str:
     return page.evaluate(f"(document.querySelector({selector!r}) || {{}}).textContent || ''")
 
 
+def answered_call(stack: Stack, sipp: Any) -> tuple[str, str]:
+    """A call of this module answered by seat 8001 and recorded: (uniqueid, caller number).
+    The seat console's test leaves its own; run alone (or first, in a random order), the
+    inspector's places one with a SIPp seat signed in from the CLI."""
+    if "answered" not in stack.made:
+        sipp.seat("8001", stack.pbx.seat_password("8001"), ring_s=0.3, talk_s=2.0)
+        env = {**os.environ, "HOTLINE_VAR": str(stack.pbx.state)}
+        out = subprocess.run([sys.executable, "-m", "hotline.shell.cli", "--center",
+                              str(stack.pbx.center_file), "seat", "signin", "8001"],
+                             env=env, capture_output=True, text=True, timeout=30)
+        assert out.returncode == 0, out.stderr
+        caller = stack.numbers.one()
+        sipp.callers("pages-answered", [caller], hold_s=30)
+        stack.made.update(answered=ended_call(stack, caller), caller=caller)
+    return stack.made["answered"], stack.made["caller"]
+
+
+def ended_call(stack: Stack, caller: str) -> str:
+    """The uniqueid of this caller's call, once the ledger has it ended, answered by 8001
+    and recorded."""
+    with Session(stack.engine) as s:
+        wait_for("the call in the ledger", lambda: s.scalars(select(Call).where(
+            Call.caller_number == caller, Call.ended_at.is_not(None))).first() is not None, 30)
+        call = s.scalars(select(Call).where(Call.caller_number == caller)).one()
+        assert call.seat_id == "8001" and call.recording
+        return call.uniqueid
+
+
 # --- the seat console -----------------------------------------------------------------------------
 
 def test_a_call_rings_in_the_seat_console_and_its_timer_runs(stack: Stack, browser, sipp) -> None:
+    caller = stack.numbers.one()
     sipp.seat("8001", stack.pbx.seat_password("8001"), ring_s=4.0, talk_s=9.0)
     page = page_of(browser, stack, "seat", "/seat")
     try:
@@ -116,7 +160,7 @@ def test_a_call_rings_in_the_seat_console_and_its_timer_runs(stack: Stack, brows
         assert options[0] == ["meal", "用餐"] and ["toilet", "如厕"] in options
         page.click("#signin")
         until(page, "document.getElementById('state').textContent === '就绪'", what="signed in")
-        sipp.callers("pages-ring", [CALLER], hold_s=30)
+        sipp.callers("pages-ring", [caller], hold_s=30)
         # Ringing: the notice, the tab's title and the tone (a tone counted per ring).
         until(page, "document.body.dataset.state === 'ringing' && "
                     "!document.getElementById('ring-notice').hidden", what="ringing notice")
@@ -133,7 +177,7 @@ def test_a_call_rings_in_the_seat_console_and_its_timer_runs(stack: Stack, brows
         until(page, f"(() => {{ const m = document.getElementById('timer').textContent"
                     f".match(/^通话 (\\d+):(\\d+)/); return m && 60 * m[1] + Number(m[2]) >= "
                     f"{60 * first[0] + first[1] + 2}; }})()", timeout=8, what="timer runs")
-        assert text(page, "#c-caller") == CALLER and text(page, "#c-queue") == "人工服务"
+        assert text(page, "#c-caller") == caller and text(page, "#c-queue") == "人工服务"
         # Shortcuts: Alt+K to the knowledge base.
         page.keyboard.press("Alt+KeyK")
         assert page.evaluate("document.activeElement.id") == "kb-q"
@@ -148,12 +192,9 @@ def test_a_call_rings_in_the_seat_console_and_its_timer_runs(stack: Stack, brows
               what="call over")
     finally:
         page.close()
-    with Session(stack.engine) as s:
-        wait_for("the call in the ledger", lambda: s.scalars(select(Call).where(
-            Call.caller_number == CALLER, Call.ended_at.is_not(None))).first() is not None, 20)
-        call = s.scalars(select(Call).where(Call.caller_number == CALLER)).one()
-        assert call.seat_id == "8001" and call.recording
-        stack.made["answered"] = call.uniqueid
+    uid = ended_call(stack, caller)
+    stack.made.setdefault("answered", uid)
+    stack.made.setdefault("caller", caller)
 
 
 # --- the wallboard ------------------------------------------------------------------------------
@@ -187,7 +228,7 @@ def test_the_wallboard_alerts_keeps_focus_and_asks_before_signing_out(stack: Sta
         until(boss, "(document.querySelector('#seats tr[data-seat=\"8002\"] .reason') || {})"
                     ".textContent === '培训'", what="busy: 培训")
         # A caller nobody answers hangs up: the rate drops under 95 % and the alert fires.
-        sipp.callers("pages-abandon", ["13922220002"], hold_s=4)
+        sipp.callers("pages-abandon", stack.numbers(1), hold_s=4)
         until(boss, "!!document.querySelector('#waiting tr.waiting-call')", what="waiting")
         until(boss, "!!document.querySelector("
                     "'#alerts-now li[data-alert=\"center:manual_connection_rate\"]')",
@@ -220,15 +261,19 @@ def test_the_wallboard_alerts_keeps_focus_and_asks_before_signing_out(stack: Sta
 
 # --- the inspector scores a recording --------------------------------------------------------------
 
-def test_an_inspector_finds_a_recording_by_the_caller_and_scores_it(stack: Stack,
-                                                                     browser) -> None:
-    uid = stack.made.get("answered")
-    if uid is None:
-        pytest.fail("needs the call of test_a_call_rings_in_the_seat_console_... (run the module)")
+def test_an_inspector_finds_a_recording_by_the_caller_and_scores_it(stack: Stack, browser,
+                                                                     sipp) -> None:
+    uid, caller = answered_call(stack, sipp)
+    # Another recorded call of today, by another caller: the search must leave it out.
+    other, now = stack.numbers.one(), now_utc()
+    with Session(stack.engine) as s, s.begin():
+        s.add(Call(uniqueid=f"{time.time():.0f}.{os.getpid()}", linkedid="other", node="pbx1",
+                   center=stack.pbx.center.code, caller_number=other, started_at=now,
+                   ended_at=now, outcome="answered", seat_id="8002", recording="other.wav"))
     page = page_of(browser, stack, "inspector", "/inspect")
     try:
         until(page, "document.body.dataset.ready === '1'", what="the page")
-        page.fill("#caller", CALLER[-6:])
+        page.fill("#caller", caller[-6:])
         before = page.evaluate("Number(document.body.dataset.searches || 0)")
         page.click("#filters button[type=submit]")
         until(page, f"Number(document.body.dataset.searches || 0) > {before}", what="search")
@@ -239,8 +284,8 @@ def test_an_inspector_finds_a_recording_by_the_caller_and_scores_it(stack: Stack
         with Session(stack.engine) as s:
             recorded = {c.uniqueid: c.caller_number for c in s.scalars(
                 select(Call).where(Call.recording != ""))}
-        assert uid in listed and listed <= {u for u, n in recorded.items() if CALLER[-6:] in n}
-        assert any(CALLER[-6:] not in n for n in recorded.values())  # others, not listed
+        assert uid in listed and listed <= {u for u, n in recorded.items() if caller[-6:] in n}
+        assert any(caller[-6:] not in n for n in recorded.values())  # others, not listed
         page.click(f"#recordings tr[data-uniqueid='{uid}'] button.score")
         page.fill("#score-items tr[data-item='accuracy'] input", "20")
         page.fill("#score-items tr[data-item='closing'] input", "5")

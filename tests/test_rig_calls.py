@@ -9,6 +9,7 @@ from collections import defaultdict
 import pytest
 
 from tests.support.rig import RunningPbx
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.asterisk
 
@@ -45,7 +46,8 @@ def wait_for_outcomes(pbx: RunningPbx, numbers: set[str], timeout: float) -> dic
         time.sleep(0.5)
 
 
-def test_twenty_calls_three_seats_queue_log_shows_every_outcome(pbx: RunningPbx, sipp) -> None:
+def test_twenty_calls_three_seats_queue_log_shows_every_outcome(pbx: RunningPbx, sipp,
+                                                               numbers) -> None:
     seats = ["8001", "8002", "8003"]
     talk_s = 3.0
     for seat in seats:
@@ -54,10 +56,11 @@ def test_twenty_calls_three_seats_queue_log_shows_every_outcome(pbx: RunningPbx,
 
     # 14 patient callers fill the queue; 6 impatient ones arrive behind them and give up after
     # 2 s, long before three seats can work through the 14 ahead (about 14 s).
-    patient = [f"1391000{i:04d}" for i in range(14)]
-    impatient = [f"1392000{i:04d}" for i in range(6)]
+    patient = numbers(14)
+    impatient = numbers(6)
     first = sipp.callers("patient", patient, hold_s=90, rate=10)
-    time.sleep(2.0)
+    wait_for("the 14 patient callers in the queue",
+             lambda: len(calls_by_number(pbx, set(patient))) == 14, 30)
     second = sipp.callers("impatient", impatient, hold_s=2.0, rate=10)
 
     calls = wait_for_outcomes(pbx, set(patient) | set(impatient), timeout=90)
@@ -95,22 +98,25 @@ def test_seat_with_wrong_password_is_refused(pbx: RunningPbx, sipp) -> None:
     from hotline.shell.simulate.ports import free_ports
 
     port = free_ports(1)[0]
+    # (An earlier test's SIPp seat may still be registered as 8004 from another port: only
+    # this test's port tells.)
+    mine = f"8004/sip:8004@127.0.0.1:{port}"
     assert sipp.register("8004", "not-the-password", port, timeout=4) != 0
     contacts = pbx.instance.cli("pjsip show contacts")
-    assert "8004/sip:" not in contacts
+    assert mine not in contacts
     # ...while the right password registers.
     assert sipp.register("8004", pbx.seat_password("8004"), port, timeout=4) == 0
-    assert "8004/sip:8004@127.0.0.1" in pbx.instance.cli("pjsip show contacts")
+    assert mine in pbx.instance.cli("pjsip show contacts")
 
 
-def test_one_sipp_answers_for_a_pool_of_seats(pbx: RunningPbx, sipp) -> None:
+def test_one_sipp_answers_for_a_pool_of_seats(pbx: RunningPbx, sipp, numbers) -> None:
     seats = ["8001", "8002", "8003", "8004"]
     sipp.seat_pool({s: pbx.seat_password(s) for s in seats}, ring_s=0.2, talk_s=2.0)
     contacts = pbx.instance.cli("pjsip show contacts")
     for seat in seats:
         assert f"{seat}/sip:{seat}@127.0.0.1" in contacts
     add_members(pbx, "manual", seats)
-    numbers = [f"1394000{i:04d}" for i in range(4)]
+    numbers = numbers(4)
     sipp.callers("pool", numbers, hold_s=30, rate=20).wait(40)
     calls = wait_for_outcomes(pbx, set(numbers), timeout=20)
     seats_used = {r[3] for rows in calls.values() for r in rows if r[4] == "CONNECT"}

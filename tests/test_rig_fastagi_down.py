@@ -16,7 +16,9 @@ from tests.test_rig_calls import add_members, wait_for_outcomes
 pytestmark = pytest.mark.asterisk
 
 
-def test_calls_reach_a_seat_after_the_fastagi_server_is_killed(pbx: RunningPbx, sipp) -> None:
+def test_calls_reach_a_seat_after_the_fastagi_server_is_killed(pbx: RunningPbx, sipp,
+                                                               numbers) -> None:
+    first, second = numbers(2)
     sipp.seat("8001", pbx.seat_password("8001"), ring_s=0.3, talk_s=1.0)
     add_members(pbx, "highway", ["8001"])
     add_members(pbx, "manual", ["8001"])
@@ -27,14 +29,14 @@ def test_calls_reach_a_seat_after_the_fastagi_server_is_killed(pbx: RunningPbx, 
     try:
         assert server.stdout is not None
         assert server.stdout.readline().strip() == b"ready"
-        sipp.callers("with-ivr", ["13930000001"], hold_s=20).wait(30)
+        sipp.callers("with-ivr", [first], hold_s=20).wait(30)
         # The seat hung up first: the caller went on to the survey, which the server rated.
         ivr = tap.wait_for(UserEvent="HotlineIvr", Status="queue", Queue="highway")
         survey = tap.wait_for(UserEvent="HotlineSurvey", Score="2", Seat="8001")
         assert ivr["AgiStatus"] == "SUCCESS" and survey["Queue"] == "highway"
         server.send_signal(signal.SIGKILL)
         server.wait(5)
-        sipp.callers("without-ivr", ["13930000002"], hold_s=20).wait(30)
+        sipp.callers("without-ivr", [second], hold_s=20).wait(30)
         # With the IVR gone, the dialplan reports an IVR error and an unrated survey.
         tap.wait_for(UserEvent="HotlineIvr", Status="error", AgiStatus="FAILURE")
         tap.wait_for(UserEvent="HotlineSurvey", Score="", AgiStatus="FAILURE")
@@ -46,9 +48,9 @@ def test_calls_reach_a_seat_after_the_fastagi_server_is_killed(pbx: RunningPbx, 
         if server.stdout is not None:
             server.stdout.close()
 
-    calls = wait_for_outcomes(pbx, {"13930000001", "13930000002"}, timeout=20)
-    with_ivr = calls["13930000001"]
-    without_ivr = calls["13930000002"]
+    calls = wait_for_outcomes(pbx, {first, second}, timeout=20)
+    with_ivr = calls[first]
+    without_ivr = calls[second]
     # While the IVR answered, it chose the queue...
     assert with_ivr[0][4] == "ENTERQUEUE" and with_ivr[0][2] == "highway"
     assert any(r[4] == "CONNECT" and r[3] == "8001" for r in with_ivr)
@@ -58,7 +60,8 @@ def test_calls_reach_a_seat_after_the_fastagi_server_is_killed(pbx: RunningPbx, 
 
 
 @pytest.mark.parametrize("number", ["12306", "12326"])
-def test_a_handoff_is_dialled_through_the_pstn_gateway(pbx: RunningPbx, sipp, number: str) -> None:
+def test_a_handoff_is_dialled_through_the_pstn_gateway(pbx: RunningPbx, sipp, number: str,
+                                                      numbers) -> None:
     other_hotline = sipp.answerer("rail-hotline", pbx.pstn_port, ring_s=0.3, talk_s=1.0)
     tap = AmiTap(**pbx.ami, events="call,user")
     server = subprocess.Popen(
@@ -67,7 +70,7 @@ def test_a_handoff_is_dialled_through_the_pstn_gateway(pbx: RunningPbx, sipp, nu
     try:
         assert server.stdout is not None
         assert server.stdout.readline().strip() == b"ready"
-        caller = sipp.callers("handoff", ["13950000001"], hold_s=20)
+        caller = sipp.callers("handoff", numbers(1), hold_s=20)
         assert caller.wait(30) == 0, caller.errors()
         tap.wait_for(UserEvent="HotlineIvr", Status="handoff", Handoff=number)
         tap.wait_for(Event="DialBegin", DialString=f"{number}@pstn")

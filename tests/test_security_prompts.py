@@ -89,7 +89,7 @@ def locked_redis(tmp_path: Path, monkeypatch) -> Iterator[str]:
 
 @pytest.mark.asterisk
 def test_hostile_broadcasts_are_spoken_or_refused_and_callers_still_routed(
-        pbx: RunningPbx, sipp, locked_redis: str, tmp_path: Path) -> None:
+        pbx: RunningPbx, sipp, locked_redis: str, tmp_path: Path, numbers) -> None:
     _require_tools()
     password = os.environ["HOTLINE_REDIS_PASSWORD"]
     # Without the password Redis refuses the operator's command; with it, it works.
@@ -103,7 +103,7 @@ def test_hostile_broadcasts_are_spoken_or_refused_and_callers_still_routed(
     store = redis.Redis.from_url(locked_redis, password=password)
     key = f"hotline:{pbx.center.code}:broadcast"
     tap = AmiTap(**pbx.ami)
-    texts = {"13966600001": HOSTILE[0], "13966600002": HOSTILE[1], "13966600003": TOO_LONG}
+    texts = dict(zip(numbers(3), (HOSTILE[0], HOSTILE[1], TOO_LONG), strict=True))
     keys = [(3.0, "0")] + [(2.0, "0")] * 7
     try:
         for number, text in texts.items():

@@ -89,7 +89,8 @@ def inbound_channels(tap: AmiTap) -> list[dict[str, str]]:
 
 
 def test_spoofed_carrier_and_wrong_passwords_are_refused_and_banned(pbx: RunningPbx, sipp,
-                                                                    jail: Fail2ban) -> None:
+                                                                    jail: Fail2ban,
+                                                                    numbers) -> None:
     evil = attacker(pbx)
     tap = AmiTap(**pbx.ami, events="call")
     try:
@@ -125,10 +126,11 @@ def test_spoofed_carrier_and_wrong_passwords_are_refused_and_banned(pbx: Running
 
         # 4. Meanwhile a real seat (another address) registers, and a caller gets through.
         assert sipp.register("8001", pbx.seat_password("8001"), free_ports(1)[0]) == 0
-        sipp.callers("after-attack", ["13912340000"], hold_s=3)
+        real = numbers.one()
+        sipp.callers("after-attack", [real], hold_s=3)
         wait_for("the real caller's call", lambda: [e for e in inbound_channels(tap)
-                                                   if e.get("CallerIDNum") == "13912340000"])
-        assert not [e for e in inbound_channels(tap) if e.get("CallerIDNum") != "13912340000"]
+                                                   if e.get("CallerIDNum") == real])
+        assert not [e for e in inbound_channels(tap) if e.get("CallerIDNum") != real]
         record("attack", {
             "spoofed_invites": calls.sent.get("INVITE", 0), "spoofed_answers": calls.answers,
             "wrong_registers": first_registers, "register_requests": regs.sent["REGISTER"],
@@ -194,7 +196,7 @@ Content-Length: 0
             '<label id="end"/>\n<timewait milliseconds="300"/>\n</scenario>\n')
 
 
-def test_star90_only_as_a_seats_transfer_of_its_caller(pbx: RunningPbx, sipp) -> None:
+def test_star90_only_as_a_seats_transfer_of_its_caller(pbx: RunningPbx, sipp, numbers) -> None:
     tap = AmiTap(**pbx.ami, events="call,user")
     try:
         # A seat dialling *90 itself: refused, no survey, nothing rated.
@@ -210,8 +212,9 @@ def test_star90_only_as_a_seats_transfer_of_its_caller(pbx: RunningPbx, sipp) ->
                    ["-s", "8001", "-p", str(port), "-mp", str(media), "-m", "1"])
         pbx.instance.cli(f"queue add member PJSIP/8001 to {pbx.center.default_queue} "
                          "penalty 0 as 8001 state_interface PJSIP/8001")
-        sipp.callers("to-survey", ["13912349000"], hold_s=30)
-        caller = tap.wait_for(Event="Newchannel", CallerIDNum="13912349000", timeout=15)
+        number = numbers.one()
+        sipp.callers("to-survey", [number], hold_s=30)
+        caller = tap.wait_for(Event="Newchannel", CallerIDNum=number, timeout=15)
         survey = tap.wait_for(UserEvent="HotlineSurvey", Uniqueid=caller["Uniqueid"], timeout=30)
         assert survey["Seat"] == "8001"
         assert len([e for e in tap.events if e.get("UserEvent") == "HotlineSurveyRefused"]) == 1

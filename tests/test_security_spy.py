@@ -31,13 +31,13 @@ def rows(ledger) -> list[SpySession]:  # type: ignore[no-untyped-def]
 
 
 def test_every_listen_and_refusal_is_in_the_ledger_and_shown_to_admins(
-        spy_stack, sipp, ledger) -> None:  # noqa: F811 - the imported fixture
+        spy_stack, sipp, ledger, numbers) -> None:  # noqa: F811 - the imported fixture
     port, pbx = spy_stack
     pbx: RunningPbx
     phone = pbx.center.supervisors[0].id
     tap = AmiTap(**pbx.ami, events="call,user")
     try:
-        target = seat_on_a_call(pbx, sipp, "8001", "13900000101")
+        target = seat_on_a_call(pbx, sipp, "8001", numbers.one())
         sipp.seat(phone, pbx.instance.secrets.supervisors[phone], ring_s=0.5, talk_s=120)
         boss = JsonClient(port)
         assert boss.login("boss") == 200

@@ -15,17 +15,18 @@ def test_erlang_c_textbook_value() -> None:
 
 
 def test_seats_needed_meets_both_targets_and_one_fewer_does_not() -> None:
-    r = seats_needed(300, 180)  # 15 erlangs
-    assert r.average_wait_s <= 25 and r.within_patience >= 0.95
-    assert r.traffic_erlangs == 15.0 and r.seats > 15
-    a = 15.0
-    fewer = r.seats - 1
-    if fewer > a:
-        c = erlang_c(fewer, a)
-        import math
-        asa = c * 180 / (fewer - a)
-        within = 1 - c * math.exp(-(fewer - a) * 60 / 180)
-        assert asa > 25 or within < 0.95
+    """300 calls an hour of 180 s: 15 erlangs. Worked by hand (Erlang C, patience 60 s):
+    19 seats: C = 0.2442, average wait 0.2442 × 180 / 4 = 10.99 s, but within patience
+    1 − 0.2442·e^(−4·60/180) = 0.9356 < 0.95; 20 seats: C = 0.1604, wait 5.77 s, within
+    0.9697. So 20."""
+    r = seats_needed(300, 180)
+    assert (r.seats, r.traffic_erlangs) == (20, 15.0)
+    assert r.wait_probability == pytest.approx(0.1604, abs=1e-4)
+    assert r.average_wait_s == pytest.approx(5.77, abs=0.02)
+    assert r.within_patience == pytest.approx(0.9697, abs=1e-4)
+    assert erlang_c(19, 15.0) == pytest.approx(0.2442, abs=1e-4)
+    # 120 calls of 155 s (5.1667 erlangs): 8 seats wait 10.55 s but reach 0.9356; 9 reach 0.9784.
+    assert seats_needed(120, 155).seats == 9
     assert seats_needed(0, 180).seats == 1
     with pytest.raises(ValueError):
         seats_needed(10, 0)

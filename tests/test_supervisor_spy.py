@@ -174,12 +174,12 @@ def end_spy(pbx: RunningPbx, tap: AmiTap, spyer: str, start: int) -> None:
 
 
 @pytest.mark.asterisk
-def test_listen_whisper_and_barge_from_the_wallboard(spy_stack, sipp) -> None:
+def test_listen_whisper_and_barge_from_the_wallboard(spy_stack, sipp, numbers) -> None:
     port, pbx = spy_stack
     phone = pbx.center.supervisors[0].id
     tap = AmiTap(**pbx.ami, events="call,user")
     try:
-        target = seat_on_a_call(pbx, sipp, "8001", "13900000001")
+        target = seat_on_a_call(pbx, sipp, "8001", numbers.one())
         sipp.seat(phone, pbx.instance.secrets.supervisors[phone], ring_s=0.5, talk_s=120)
         boss = JsonClient(port)
         assert boss.login("boss") == 200
@@ -208,11 +208,11 @@ def test_listen_whisper_and_barge_from_the_wallboard(spy_stack, sipp) -> None:
 
 
 @pytest.mark.asterisk
-def test_refusals_name_the_reason(spy_stack, sipp) -> None:
+def test_refusals_name_the_reason(spy_stack, sipp, numbers) -> None:
     port, pbx = spy_stack
     phone, away = (s.id for s in pbx.center.supervisors[:2])
     sipp.seat(phone, pbx.instance.secrets.supervisors[phone], ring_s=0.5, talk_s=5)
-    seat_on_a_call(pbx, sipp, "8001", "13900000002")
+    seat_on_a_call(pbx, sipp, "8001", numbers.one())
     boss = JsonClient(port)
     assert boss.login("boss") == 200
     status, out = boss.call("GET", "/web/spy/phones")
@@ -244,13 +244,14 @@ def test_refusals_name_the_reason(spy_stack, sipp) -> None:
 
 
 @pytest.mark.asterisk
-def test_dial_codes_from_the_supervisors_own_phone(pbx: RunningPbx, sipp) -> None:
+def test_dial_codes_from_the_supervisors_own_phone(pbx: RunningPbx, sipp,
+                                                    numbers) -> None:
     """*31<seat>: pure dialplan, no engine running."""
     phone = pbx.center.supervisors[0].id
     password = pbx.instance.secrets.supervisors[phone]
     tap = AmiTap(**pbx.ami, events="call,user")
     try:
-        target = seat_on_a_call(pbx, sipp, "8001", "13900000003")
+        target = seat_on_a_call(pbx, sipp, "8001", numbers.one())
         for code, mode in (("*31", "listen"), ("*33", "barge")):
             start = len(tap.events)
             with ThreadPoolExecutor(1) as pool:
@@ -275,7 +276,7 @@ def test_dial_codes_from_the_supervisors_own_phone(pbx: RunningPbx, sipp) -> Non
 
 
 @pytest.mark.asterisk
-def test_the_wallboard_buttons_in_chromium(spy_stack, sipp) -> None:
+def test_the_wallboard_buttons_in_chromium(spy_stack, sipp, numbers) -> None:
     require_chromium()
     from playwright.sync_api import sync_playwright
     port, pbx = spy_stack
@@ -284,7 +285,7 @@ def test_the_wallboard_buttons_in_chromium(spy_stack, sipp) -> None:
     tap = AmiTap(**pbx.ami, events="call")
     try:
         sipp.seat(phone, pbx.instance.secrets.supervisors[phone], ring_s=0.5, talk_s=60)
-        target = seat_on_a_call(pbx, sipp, "8001", "13900000004")
+        target = seat_on_a_call(pbx, sipp, "8001", numbers.one())
         with sync_playwright() as p:
             browser = launch(p)
             try:

@@ -158,3 +158,62 @@ async def originate(manager: Manager, channel: str, context: str, exten: str, ca
                         "Exten": exten, "Priority": "1", "Timeout": str(ring_s * 1000),
                         "Async": "true", "CallerID": caller_id,
                         "Variable": [f"{k}={v}" for k, v in variables.items()]})
+
+
+async def originate_async(manager: Manager, channel: str, *, action_id: str,
+                          caller_id: str, variables: dict[str, str], timeout_s: int,
+                          context: str = "", exten: str = "", application: str = "",
+                          data: str = "", channel_id: str = "",
+                          other_channel_id: str = "") -> None:
+    """Ring `channel`; answered, it runs context,exten,1 (or `application`). Returns once
+    Asterisk has queued the call: how it ends comes later as an OriginateResponse event with
+    this `action_id` (the caller of this function follows it on its own connection).
+    `channel_id` / `other_channel_id`: the Uniqueids of the channel (and of a Local channel's
+    second half)."""
+    action: dict[str, Any] = {"Action": "Originate", "ActionID": action_id, "Channel": channel,
+                              "Timeout": str(timeout_s * 1000), "Async": "true",
+                              "CallerID": caller_id,
+                              "Variable": [f"{k}={v}" for k, v in variables.items()]}
+    if application:
+        action.update(Application=application, Data=data)
+    else:
+        action.update(Context=context, Exten=exten, Priority="1")
+    if channel_id:
+        action["ChannelId"] = channel_id
+    if other_channel_id:
+        action["OtherChannelId"] = other_channel_id
+    name = "Originate"
+    try:
+        reply = await asyncio.wait_for(manager.send_action(action, as_list=False), TIMEOUT_S)
+    except TimeoutError:
+        raise AmiError(f"Asterisk did not answer {name} within {TIMEOUT_S:g} s") from None
+    except (ConnectionError, OSError, AttributeError) as exc:
+        raise AmiError(f"{name}: the AMI connection is gone ({exc})") from None
+    first = reply[0] if isinstance(reply, list) else reply
+    if first.get("Response") != "Success":
+        raise AmiError(f"Originate refused by Asterisk: {first.get('Message', '')}")
+
+
+# --- Asterisk's own database (AstDB): what the dialplan reads when Python is down ----------------
+# The engine's AMI user may not write AstDB: DBPut needs the system class, which it never has
+# (asterisk_conf/render.py AMI_WRITE), and AMI refuses the DB() function as an escalation. So
+# the dialplan writes it: an Originate of Local/<op>@hotline-astdb (a context included nowhere;
+# extensions_hotline.conf), whose second half writes and then answers. The Originate is
+# synchronous: its Success means the write is done, so writes keep their order.
+
+BLOCKED_OPS = ("put", "del", "clear")
+
+
+async def blocked_astdb(manager: Manager, op: str, number: str = "", expiry: str = "") -> None:
+    """hotline-blocked/<number> = <expiry> (`put`), removed (`del`), or the whole family
+    removed (`clear`). `number` is digits with an optional leading +, `expiry` digits."""
+    if op not in BLOCKED_OPS:
+        raise ValueError(f"op: one of {', '.join(BLOCKED_OPS)}")
+    if op != "clear" and not (number.lstrip("+").isdigit() and len(number) <= 21):
+        raise ValueError("number: digits with an optional leading +")
+    if op == "put" and not (expiry.isdigit() and len(expiry) <= 12):
+        raise ValueError("expiry: epoch seconds")
+    await _ok(manager, {"Action": "Originate", "Channel": f"Local/{op}@hotline-astdb/n",
+                        "Application": "NoOp", "Timeout": "5000", "Async": "false",
+                        "CallerID": "hotline",
+                        "Variable": [f"ASTDB_KEY={number}", f"ASTDB_VALUE={expiry}"]})

@@ -14,7 +14,8 @@ acts on itself only; a supervisor on any seat of its center (acd/seats/service.p
 JSON, `{"error": "..."}`, their status chosen by the error's type (acd/web/errors.py): 400 (bad
 input), 401 (no or unknown token), 403 (not allowed), 404 (no such seat), 409 (a refused
 transition), 502 (Asterisk refused, did not answer, or is not connected).
-Work orders and the knowledge base: acd/orders/http.py; revisits: acd/orders/revisits_http.py.
+Work orders and the knowledge base: acd/orders/http.py; revisits: acd/orders/revisits_http.py;
+blocked numbers and the platform's callbacks: acd/callers/http.py.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from __future__ import annotations
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
+from acd.callers import http as callers_http
 from acd.metrics import METRICS
 from acd.orders import http as orders_http
 from acd.orders import revisits_http
@@ -51,6 +53,7 @@ ROUTES = [
     web.post("/seats/{seat}/{action}", seat_action),
     *orders_http.ROUTES,
     *revisits_http.ROUTES,
+    *callers_http.ROUTES,
 ]
 
 

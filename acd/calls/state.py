@@ -20,6 +20,13 @@ class QueueOutcome(str, enum.Enum):
     EXIT_KEY = "exit_key"        # caller pressed a key to leave (EXITWITHKEY)
     OVERFLOWED = "overflowed"    # moved to another queue after overflow_after_s
     TRANSFERRED = "transferred"  # answered, then transferred by the seat
+    # The caller pressed 1 to keep its place and be called back (EXITWITHKEY in queue_log):
+    # waiting for the callback, or never reached by it (docs/indicators.md).
+    CALLBACK = "callback"
+    CALLBACK_ANSWERED = "callback_answered"  # ...and the callback reached it: answered
+
+
+CALLBACKS = (QueueOutcome.CALLBACK, QueueOutcome.CALLBACK_ANSWERED)
 
 
 @dataclass
@@ -36,8 +43,19 @@ class Stay:
 
     @property
     def wait_s(self) -> float | None:
-        end = self.answered if self.answered is not None else self.left
+        """The time in the queue, as queue_log has it (a callback's: until the caller pressed
+        1 and left)."""
+        end = self.left if self.outcome in CALLBACKS else (
+            self.answered if self.answered is not None else self.left)
         return None if end is None else round(max(0.0, end - self.entered), 3)
+
+    @property
+    def service_wait_s(self) -> float | None:
+        """The time until a seat served the caller: for a callback that reached it, from
+        entering the queue to being reached; otherwise the time in the queue."""
+        if self.outcome is QueueOutcome.CALLBACK_ANSWERED and self.answered is not None:
+            return round(max(0.0, self.answered - self.entered), 3)
+        return self.wait_s
 
 
 @dataclass
@@ -58,6 +76,7 @@ class CallState:
     hangup_by: str = ""
     survey_score: int | None = None
     survey_at: float | None = None
+    callback_of: str = ""  # a callback's leg: the uniqueid of the call it calls back
     stays: dict[str, Stay] = field(default_factory=dict)
 
     def stay(self, queue: str) -> Stay | None:
@@ -78,7 +97,7 @@ class CallState:
 
     @property
     def wait_s(self) -> float | None:
-        waits = [s.wait_s for s in self.stays.values() if s.wait_s is not None]
+        waits = [s.service_wait_s for s in self.stays.values() if s.service_wait_s is not None]
         return round(sum(waits), 3) if waits else None
 
     @property

@@ -82,7 +82,8 @@ class Resume:
     seats: list[OpenSeat]
     position: Position | None
     last_event_at: float | None
-    closed: list[CallState]    # calls that ended shortly before the last event
+    closed: list[CallState]    # calls that ended shortly before the last event, or that
+    #                            ended with their callback still to come
 
 
 class Ledger:
@@ -174,6 +175,13 @@ class Ledger:
                 closed = _call_states(s, select(Call).where(
                     Call.node == self.node,
                     Call.ended_at >= cur.last_event_at - timedelta(seconds=CLOSED_S)))
+            # Calls ended with their callback still to come (issue 16): its events name them.
+            known = {c.uniqueid for c in closed}
+            closed += [c for c in _call_states(s, select(Call).where(
+                Call.node == self.node, Call.started_at >= since,
+                Call.uniqueid.in_(select(QueueCall.uniqueid).where(
+                    QueueCall.outcome == QueueOutcome.CALLBACK.value))))
+                if c.uniqueid not in known]
             return Resume(calls, list(seats.values()), position,
                           _epoch(cur.last_event_at) if cur is not None else None, closed)
 
@@ -220,7 +228,8 @@ class Ledger:
              final_queue=ordered[-1].queue if ordered else "",
              seat_id=answered.seat if answered else "",
              answered_at=_t(answered.answered) if answered else None,
-             talk_s=answered.talk_s if answered else None, wait_s=call.wait_s)
+             talk_s=answered.talk_s if answered else None, wait_s=call.wait_s,
+             callback_of=call.callback_of or None)
         if call.started and (row.started_at is None or utc(call.started) < row.started_at):
             row.started_at = utc(call.started)
         if ordered and (row.queued_at is None or utc(ordered[0].entered) < row.queued_at):

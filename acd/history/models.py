@@ -32,6 +32,8 @@ class Call(Base):
     """One caller's call into the center, from the first channel to hang-up."""
 
     __tablename__ = "calls"
+    # The calls of one number, latest first: repeat-caller priority, order progress by phone.
+    __table_args__ = (Index("ix_calls_caller_started", "caller_number", "started_at"),)
 
     uniqueid: Mapped[str] = mapped_column(String(64), primary_key=True)
     linkedid: Mapped[str] = mapped_column(String(64), index=True)
@@ -64,6 +66,10 @@ class Call(Base):
     recording: Mapped[str] = mapped_column(String(300), default="")
     survey_score: Mapped[int | None] = mapped_column(Integer)  # 1..4; None = not rated
     survey_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # A callback's leg (acd/callers/): the Local channel that held a caller's place in a queue
+    # and then rang the caller back, for the call whose uniqueid this is. Not a call into the
+    # center: the indicators count the original call (docs/indicators.md).
+    callback_of: Mapped[str | None] = mapped_column(String(64))
 
     attempts: Mapped[list[QueueCall]] = relationship(
         back_populates="call", order_by="QueueCall.entered_at")

@@ -29,6 +29,8 @@ class WorkOrder(Base):
                       UniqueConstraint("source", "external_id",
                                        name="uq_work_orders_source_external"),
                       Index("ix_work_orders_unit_status", "handling_unit", "status"),
+                      # a caller's orders: progress by phone, repeat-caller priority
+                      Index("ix_work_orders_caller", "caller_number"),
                       # the deadline and revisit figures read only transferred orders, a
                       # few percent of a province's (most are answered on the call): partial
                       Index("ix_work_orders_due", "due", sqlite_where=text("due IS NOT NULL"),

@@ -41,3 +41,19 @@ def working_days_between(start: date, end: date) -> int:
         if is_workday(day)[0]:
             n += 1
     return n
+
+
+def day_kind(day: date) -> str:
+    """"workday" (a swapped working Saturday or Sunday included), "holiday" (a public holiday
+    of the official calendar) or "weekend". Beyond the package's years: Monday to Friday
+    workdays, the rest weekend (an estimate, as `is_workday` says)."""
+    work, guessed = is_workday(day)
+    if work:
+        return "workday"
+    if guessed:
+        return "weekend"
+    try:
+        _off, name = chinese_calendar.get_holiday_detail(day)
+    except NotImplementedError:
+        return "weekend"
+    return "holiday" if name else "weekend"

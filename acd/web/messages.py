@@ -261,6 +261,20 @@ RULES: list[Rule] = [
     (r"scores: every item is scored \(missing: (?P<m>.+)\)", "还有评分项未打分：{m}", {}),
     (r"call (?P<c>\S+) was answered by no seat", "该来电无座席接听，不能评分", {}),
     (r"call (?P<c>\S+) is scored already.*", "该录音已评过分", {}),
+    # blocked numbers and the platform's callbacks (issue 16, acd/callers/)
+    (r"number: digits only .*", "号码只能是数字（3 至 20 位，可带前导 +）", {}),
+    (r"(?P<f>[\w.]+): say why, in at most (?P<n>\d+) characters", "请填写{f}（不超过 {n} 个字）",
+     {"f": field}),
+    (r"(?P<f>[\w.]+): one line of text", "{f}只能是一行文字", {"f": field}),
+    (r"days: a whole number of days from 1 to (?P<n>\d+)", "天数应为 1 至 {n} 的整数", {}),
+    (r"(?P<n>\S+) is blocked already; lift that block first", "号码 {n} 已被拦截，请先解除",
+     {}),
+    (r"(?P<n>\S+) is not blocked", "号码 {n} 未被拦截", {}),
+    (r"no such block", "没有这条拦截记录", {}),
+    (r"no such callback", "没有这条回电记录", {}),
+    (r"callback (?P<i>\S+) is (?P<s>\S+): it cannot be cancelled now", "回电 {i} 当前不能取消",
+     {}),
+    (r"state: one of .*", "状态不在可选范围内", {}),
 ]
 _COMPILED = [(re.compile(rf"^(?:{p})$", re.S), zh, how) for p, zh, how in RULES]
 

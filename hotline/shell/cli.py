@@ -12,6 +12,7 @@ from typing import NoReturn
 
 from sqlalchemy.exc import ArgumentError, OperationalError, ProgrammingError
 
+import acd.callers.cli
 import acd.cli
 import acd.history.cli
 import acd.orders.cli
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     acd.history.cli.register(sub)
     ivr.cli.register(sub, serve_ivr=wiring.serve_ivr)
     acd.orders.cli.register(sub)
+    acd.callers.cli.register(sub)
     recordings.cli.register(sub)
     queue_stats.cli.register(sub)
     deploy_cli.register(sub)

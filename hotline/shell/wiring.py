@@ -22,6 +22,9 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy.exc import OperationalError
 
+from acd.callers.dialer import Dialer
+from acd.callers.hours import Clock, parse_clock
+from acd.callers.live import LiveReader
 from acd.engine import Engine
 from acd.history import db
 from acd.live.broadcast import Broadcasts
@@ -46,6 +49,13 @@ log = get_logger(__name__)
 
 def _center(args: argparse.Namespace) -> Center:
     return center_mod.load(args.center or center_mod.default_path())
+
+
+def _clock(args: argparse.Namespace, center: Center) -> Clock:
+    try:
+        return parse_clock(getattr(args, "clock", None), center.timezone)
+    except ValueError as exc:
+        raise SystemExit(f"hotline: {exc}") from None
 
 
 # --- the rig -------------------------------------------------------------------------------------
@@ -145,6 +155,10 @@ async def _run_engine(args: argparse.Namespace) -> int:
     engine = Engine(center, db.session_factory(engine_db), secrets.ami, redis_url,
                     queue_log_paths(center, args.instance, args.queue_log or []),
                     journal_dir(center, url, args.journal))
+    # Callbacks, messages, revisits dialled, blocked numbers (acd/callers/dialer.py): its own
+    # AMI connection per node, beside the engine's.
+    dialer = None if args.no_dialer else Dialer(center, db.session_factory(engine_db),
+                                                secrets.ami, _clock(args, center))
     engine.metrics = metrics = EngineMetrics(engine.snapshot, [q.name for q in center.queues],
                                              list(engine.links))
     stop = asyncio.Event()
@@ -165,8 +179,12 @@ async def _run_engine(args: argparse.Namespace) -> int:
         log.info("engine API listening", api=f"http://{center.http_host}:{port}/api",
                  wallboard=f"http://{center.http_host}:{port}/wallboard")
     metrics_runner = await _metrics_site(center, engine, metrics)
+    if dialer is not None:
+        await dialer.start()
     log.info("engine running", center=center.code, nodes=list(engine.links))
     await stop.wait()
+    if dialer is not None:
+        await dialer.stop()
     if metrics_runner is not None:
         await metrics_runner.cleanup()
     if runner is not None:
@@ -201,7 +219,10 @@ async def _serve_ivr(args: argparse.Namespace) -> int:
         # Read-only use: the engine migrates the schema; two processes must not both do it.
         engine = db.make_engine(args.database or db.database_url(center))
         sessions = db.session_factory(engine)
-    server = IvrServer(center, menu, broadcasts, host_prompts, node.name, sessions)
+    live = LiveReader(None if args.no_redis else center.live_redis_url(args.redis),
+                      center.code)
+    server = IvrServer(center, menu, broadcasts, host_prompts, node.name, sessions,
+                       _clock(args, center), live)
     srv = await serve(server, "127.0.0.1", node.fastagi_port)
     log.info("ivr listening", address=f"127.0.0.1:{node.fastagi_port}",
              routes=["ivr", "survey"])
@@ -213,6 +234,7 @@ async def _serve_ivr(args: argparse.Namespace) -> int:
     srv.close()
     await srv.wait_closed()
     await broadcasts.close()
+    await live.close()
     if fastagi.TIMINGS is not None:
         Path(os.environ["HOTLINE_AGI_TIMINGS"]).write_text(
             "\n".join(f"{t:.6f}" for t in fastagi.TIMINGS))

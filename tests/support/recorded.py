@@ -46,9 +46,11 @@ NODE = "pbx1"
 def recording_center_data() -> dict[str, Any]:
     """The example center as the fixtures were recorded with it: the highway queue overflows
     to manual after 5 s (120 s in the example) and the complaint queue's longest wait is 4 s
-    (600 s), so a recorded overflow and timeout take seconds. Ports are the example's (the
+    (600 s), so a recorded overflow and timeout take seconds; no position announcements. Ports are the example's (the
     recorder replaces them with free ones)."""
     data = tomllib.loads(center_mod.EXAMPLE.read_text(encoding="utf-8"))
+    # No position announcements: each is a channel of its own, and a recording stays small.
+    data["callers"]["announce_every_s"] = 0
     for q in data["queues"]:
         if q["name"] == "highway":
             q["overflow_after_s"] = 5

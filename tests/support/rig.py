@@ -1,7 +1,12 @@
-"""A running Asterisk for tests: the shipped example center on free ports, its own instance."""
+"""A running Asterisk for tests: the shipped example center on free ports, its own instance.
+
+Ports are drawn free (hotline/shell/simulate/ports.py), but another test run on the machine may
+take one before Asterisk binds it: `running_pbx` then starts again on fresh ports (every node's,
+and the engine's) rather than failing or skipping."""
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 import shutil
@@ -15,7 +20,7 @@ from typing import Any
 from asterisk_conf import rig
 from hotline import center as center_mod
 from hotline.center import Center
-from hotline.shell.simulate.ports import free_ports
+from hotline.shell.simulate.ports import free_ports, retrying
 from hotline.shell.simulate.sipp import Sipp
 from hotline.shell.wiring import rig_installers
 
@@ -23,11 +28,25 @@ from hotline.shell.wiring import rig_installers
 def example_center_data(**engine: Any) -> dict[str, Any]:
     """The example center, with every port of its node replaced by a free one."""
     data = tomllib.loads(center_mod.EXAMPLE.read_text(encoding="utf-8"))
-    sip, ami, agi, redis, http, pstn, metrics = free_ports(7)
-    rtp = 20000 + (os.getpid() % 100) * 100
-    data["nodes"][0].update(sip_port=sip, ami_port=ami, fastagi_port=agi,
-                            rtp_start=rtp, rtp_end=rtp + 99, pstn_gateway=f"127.0.0.1:{pstn}")
-    data["engine"].update(redis_port=redis, http_port=http, metrics_port=metrics, **engine)
+    data["engine"].update(**engine)
+    return with_free_ports(data)
+
+
+def with_free_ports(data: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a center description with every port of its nodes and of its engine replaced
+    by a free one (each node its own 100 RTP ports; a metrics port of 0, none, stays 0)."""
+    data = copy.deepcopy(data)
+    nodes = data["nodes"]
+    ports = free_ports(4 * len(nodes) + 3)
+    rtp = 20000 + (os.getpid() % 50) * 200
+    for i, node in enumerate(nodes):
+        sip, ami, agi, pstn = ports[4 * i:4 * i + 4]
+        node.update(sip_port=sip, ami_port=ami, fastagi_port=agi, rtp_start=rtp + 100 * i,
+                    rtp_end=rtp + 100 * i + 99, pstn_gateway=f"127.0.0.1:{pstn}")
+    engine = data["engine"]
+    engine.update(redis_port=ports[-3], http_port=ports[-2])
+    if engine.get("metrics_port", 1) != 0:
+        engine["metrics_port"] = ports[-1]
     return data
 
 
@@ -57,7 +76,10 @@ def dump_toml(data: dict[str, Any]) -> str:
     for k, v in data.items():
         if isinstance(v, dict):
             lines += ["", f"[{k}]"] + [f"{kk} = {value(vv)}" for kk, vv in v.items()
-                                       if not tables(vv)]
+                                       if not tables(vv) and not isinstance(vv, dict)]
+            for kk, vv in v.items():  # [schedules.office]: tables inside a table
+                if isinstance(vv, dict):
+                    lines += ["", f"[{k}.{kk}]"] + [f"{x} = {value(y)}" for x, y in vv.items()]
             for kk, vv in v.items():  # [[exchange.peers]]: arrays of tables inside a table
                 if tables(vv):
                     for item in vv:
@@ -121,19 +143,32 @@ class RunningPbx:
 
 
 @contextmanager
-def running_pbx(state: Path, name: str, data: dict[str, Any] | None = None) -> Iterator[RunningPbx]:
-    """Render and start an instance; always stop it and remove its directory."""
+def running_pbx(state: Path, name: str, data: dict[str, Any] | None = None,
+                attempts: int = 4) -> Iterator[RunningPbx]:
+    """Render and start an instance of the center's first node; always stop it and remove its
+    directory. If it cannot start (a port taken meanwhile by someone else: the port check, or
+    Asterisk's AMI that never answers us), it starts again with fresh ports, at most `attempts`
+    times in all: read the ports from the RunningPbx, not from `data`."""
     root = rig.build_root()
-    data = data or example_center_data()
-    center = center_mod.parse(data)
-    center_file = state / f"center-{name}.toml"
-    center_file.write_text(dump_toml(data), encoding="utf-8")
-    assert center_mod.load(center_file) == dataclasses.replace(center, source=center_file)
-    center = center_mod.load(center_file)
-    inst = rig.instance(center, name=name, root=root, state=state,
-                        installers=rig_installers(center))
-    shutil.rmtree(inst.base, ignore_errors=True)
-    inst.up()
+    first = data or example_center_data()
+    tries = iter(range(attempts))
+
+    def start() -> tuple[Center, Path, rig.Instance]:
+        used = first if next(tries) == 0 else with_free_ports(first)
+        center = center_mod.parse(used)
+        center_file = state / f"center-{name}.toml"
+        center_file.write_text(dump_toml(used), encoding="utf-8")
+        assert center_mod.load(center_file) == dataclasses.replace(center, source=center_file)
+        center = center_mod.load(center_file)
+        inst = rig.instance(center, name=name, root=root, state=state,
+                            installers=rig_installers(center))
+        shutil.rmtree(inst.base, ignore_errors=True)
+        inst.up()
+        return center, center_file, inst
+
+    center, center_file, inst = retrying(
+        start, lambda exc: isinstance(exc, rig.RigError) and "already running" not in str(exc),
+        attempts)
     try:
         yield RunningPbx(center=center, instance=inst, state=state, center_file=center_file)
     finally:

@@ -1,29 +1,84 @@
-"""Free loopback ports for the simulators and test fixtures."""
+"""Free loopback ports for the simulators and test fixtures.
+
+A port found free is only free until someone else binds it: several test runs and benchmarks
+start servers side by side on one machine. Two habits keep clashes rare, and `retrying` deals
+with the rest:
+- ports are drawn at random (the system's own randomness, never the seeded `random` a test run
+  may fix) from below the kernel's ephemeral range, where outgoing connections never land, and
+  outside 20000-29999, where the rig's instances take their RTP ports;
+- a server that finds its port taken after all is started again on other ports (`retrying`),
+  instead of failing or skipping the test.
+"""
 
 from __future__ import annotations
 
+import random
 import socket
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
+
+_LOW = 10000
+_RTP = range(20000, 30000)
+_draw = random.SystemRandom()
+
+
+def _ephemeral_start() -> int:
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range", encoding="ascii") as f:
+            return int(f.read().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
+def _free_for_both(port: int, held: list[socket.socket]) -> bool:
+    t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    try:
+        t.bind(("127.0.0.1", port))
+        u.bind(("127.0.0.1", port))
+    except OSError:
+        t.close()
+        u.close()
+        return False
+    held += [t, u]
+    return True
 
 
 def free_ports(n: int) -> list[int]:
     """n distinct ports free for both TCP and UDP on 127.0.0.1."""
+    top = _ephemeral_start()
+    candidates = [p for p in range(_LOW, top) if p not in _RTP] if top > _LOW + n else []
     found: list[int] = []
     held: list[socket.socket] = []
     try:
-        while len(found) < n:
+        for port in _draw.sample(candidates, min(len(candidates), 50 * n)):
+            if len(found) == n:
+                break
+            if _free_for_both(port, held):
+                found.append(port)
+        while len(found) < n:  # an unusual port range: let the kernel choose
             t = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
             t.bind(("127.0.0.1", 0))
             port = int(t.getsockname()[1])
-            u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            try:
-                u.bind(("127.0.0.1", port))
-            except OSError:
-                t.close()
-                u.close()
-                continue
-            held += [t, u]
-            found.append(port)
+            t.close()
+            if port not in found and _free_for_both(port, held):
+                found.append(port)
         return found
     finally:
         for s in held:
             s.close()
+
+
+def retrying(start: Callable[[], T], is_clash: Callable[[Exception], bool],
+             attempts: int = 4) -> T:
+    """`start()` (which draws its own ports), again on fresh ports while it fails with a port
+    clash (`is_clash`), at most `attempts` times; any other failure at once."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return start()
+        except Exception as exc:
+            if attempt == attempts or not is_clash(exc):
+                raise
+    raise AssertionError("unreachable")

@@ -322,6 +322,93 @@ Content-Length: 0
             '<label id="end"/>\n<timewait milliseconds="500"/>\n</scenario>\n')
 
 
+def callee_scenario(ring_s: float, talk_s: float, digits: list[tuple[float, str]] = (),
+                    reject: int = 0) -> str:
+    """The public network's side of a call the platform makes (a callback, a revisit): answer
+    after `ring_s`, press `digits` (SIP INFO, the delay before each), hang up after `talk_s`
+    unless Asterisk does first. `reject`: answer with that status instead (486 busy)."""
+    head = (_HEAD + '<scenario name="hotline callee">\n'
+            '<recv request="INVITE" crlf="true"><action>'
+            '<ereg regexp="^.*$" search_in="hdr" header="From:" check_it="true" '
+            'assign_to="peer_from"/>'
+            '<ereg regexp="sip:[^&gt;;]*" search_in="hdr" header="Contact:" check_it="true" '
+            'assign_to="peer_contact"/>'
+            '</action></recv>\n')
+    ok_final = """SIP/2.0 {code} {text}
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+"""
+    if reject:
+        text = {486: "Busy Here", 480: "Temporarily Unavailable", 603: "Decline"}.get(reject,
+                                                                                      "Busy")
+        return (_HEAD + '<scenario name="hotline callee refusing">\n'
+                '<recv request="INVITE" crlf="true"/>\n'
+                f"<send>{_cdata(ok_final.format(code=reject, text=text))}</send>\n"
+                '<recv request="ACK" timeout="5000" ontimeout="end"/>\n'
+                '<label id="end"/>\n</scenario>\n')
+    ok = f"""SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:[service]@[local_ip]:[local_port]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+{_SDP}"""
+    parts = [head,
+             f"<send>{_cdata(ok_final.format(code=180, text='Ringing'))}</send>\n",
+             f'<pause milliseconds="{int(max(ring_s, 0.01) * 1000)}"/>\n',
+             f'<send retrans="500">{_cdata(ok)}</send>\n<recv request="ACK" crlf="true"/>\n',
+             f'<nop><action><exec play_pcap_audio="{PCAP_DIR / "g711a.pcap"}"/></action></nop>\n']
+    for i, (delay, digit) in enumerate(digits):
+        parts.append(f'<recv request="BYE" timeout="{int(max(delay, 0.01) * 1000)}" '
+                     f'ontimeout="digit{i}" next="remote_bye"/>\n<label id="digit{i}"/>\n')
+        info = f"""INFO [$peer_contact] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:[service]@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
+To: [$peer_from]
+Call-ID: [call_id]
+CSeq: {110 + i} INFO
+Max-Forwards: 70
+Content-Type: application/dtmf-relay
+Content-Length: [len]
+
+Signal={escape(digit)}
+Duration=160
+"""
+        parts.append(f'<send retrans="500">{_cdata(info)}</send>\n<recv response="200"/>\n')
+    bye = """BYE [$peer_contact] SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:[service]@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
+To: [$peer_from]
+Call-ID: [call_id]
+CSeq: 101 BYE
+Max-Forwards: 70
+Content-Length: 0
+"""
+    plain_ok = """SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+"""
+    parts += [f'<recv request="BYE" timeout="{int(max(talk_s, 0.01) * 1000)}" '
+              'ontimeout="hangup" next="remote_bye"/>\n<label id="hangup"/>\n',
+              f'<send retrans="500">{_cdata(bye)}</send>\n<recv response="200"/>\n'
+              '<nop next="end"/>\n',
+              f'<label id="remote_bye"/>\n<send>{_cdata(plain_ok)}</send>\n',
+              '<label id="end"/>\n<timewait milliseconds="500"/>\n</scenario>\n']
+    return "".join(parts)
+
+
 @dataclass
 class SippProcess:
     """One running SIPp; stopped (and its trace files kept) by `stop()`."""
@@ -456,6 +543,18 @@ class Sipp:
         media = free_ports(1)[0]
         return self._start(name, seat_scenario(ring_s, talk_s),
                            ["-s", name, "-p", str(port), "-mp", str(media)])
+
+    def callee(self, name: str, port: int, *, ring_s: float = 0.5, talk_s: float = 5.0,
+               digits: list[tuple[float, str]] = (), reject: int = 0,
+               calls: int = 0) -> SippProcess:
+        """The public network's phone on a fixed port (the node's pstn_gateway): it answers
+        what the platform dials (callbacks, revisits) and presses `digits`, or refuses with
+        `reject`; `calls`: stop after that many (0: never)."""
+        media = free_ports(1)[0]
+        args = ["-s", name, "-p", str(port), "-mp", str(media)]
+        if calls:
+            args += ["-m", str(calls)]
+        return self._start(name, callee_scenario(ring_s, talk_s, list(digits), reject), args)
 
     def seat(self, seat_id: str, password: str, *, ring_s: float = 1.0,
              talk_s: float = 5.0) -> SippProcess:

@@ -2,14 +2,14 @@
 applied, so a restarted engine replays only what it missed and applies each record once
 
 Revision ID: 3c9e1a7d5b20
-Revises: 0017qascores01
+Revises: 16c0a11e4516
 Create Date: 2026-12-10 09:00:00.000000
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '3c9e1a7d5b20'
-down_revision = '0017qascores01'
+down_revision = '16c0a11e4516'
 branch_labels = None
 depends_on = None
 

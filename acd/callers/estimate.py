@@ -1,0 +1,91 @@
+"""The expected wait of a caller at a position in a queue: the engine's own estimate, from the
+seats serving the queue as they are now and the queue's handle time (not app_queue's
+holdtime, an average of past waits that knows nothing of who is on a call now).
+
+Each seat signed in to the queue and not busy frees at a time of its own: now when ready; at
+the end of its wrap-up; after the rest of an average call (and the wrap-up) when on a call or
+ringing. The caller at position p is served when the p-th such release comes, every seat
+taking the next caller in turn (a handle time each). Busy and signed-out seats serve no one:
+with none serving, there is no estimate (the caller hears its position only).
+
+It reads what the engine publishes (acd/live/store.py): the queue's view, whose staffing has
+today's handle time (average talk + wrap-up), and the seats' views.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+RING_S = 2.0          # a seat's phone rings before it answers
+RESIDUAL_SHARE = 0.3  # a call already longer than the average: this share of it still to go
+SERVING = ("ready", "ringing", "on_call", "wrapup")
+
+
+@dataclass(frozen=True)
+class Estimate:
+    position: int
+    expected_s: float | None   # None: no seat serves the queue now
+    serving: int               # seats signed in to the queue and not busy
+    handle_s: float
+
+
+def free_at(seat: Mapping[str, Any], now: float, talk_s: float, wrapup_s: float) -> float | None:
+    """When a seat can take the next caller (epoch seconds), None when it serves no one."""
+    state = seat.get("state")
+    if state == "ready":
+        return now
+    if state == "wrapup":
+        return max(now, float(seat.get("wrapup_until") or now))
+    if state == "ringing":
+        return now + RING_S + talk_s + wrapup_s
+    if state == "on_call":
+        elapsed = max(0.0, now - float(seat.get("since") or now))
+        left = talk_s - elapsed if elapsed < talk_s * (1 - RESIDUAL_SHARE) \
+            else talk_s * RESIDUAL_SHARE
+        return now + left + wrapup_s
+    return None
+
+
+def expected_wait(position: int, releases: list[float], now: float,
+                  handle_s: float) -> float | None:
+    """Seconds until the caller at `position` (1 = next) is answered, seats freeing at
+    `releases` and then every `handle_s` (ring included)."""
+    if position < 1 or not releases:
+        return None
+    heap = list(releases)
+    heapq.heapify(heap)
+    for k in range(1, position + 1):
+        t = heapq.heappop(heap)
+        if k == position:
+            return round(max(0.0, t - now) + (RING_S if t > now else 0.0), 1)
+        heapq.heappush(heap, t + handle_s + RING_S)
+    return None  # not reached
+
+
+def estimate(queue: str, position: int, queue_view: Mapping[str, Any] | None,
+             seats: Mapping[str, Mapping[str, Any]], now: float, wrapup_s: float,
+             default_handle_s: float) -> Estimate:
+    """The estimate for the caller at `position` of `queue`, from the engine's views."""
+    staffing = (queue_view or {}).get("staffing") or {}
+    handle = staffing.get("handle_s")
+    handle_s = float(handle) if handle else float(default_handle_s) + wrapup_s
+    talk_s = max(1.0, handle_s - wrapup_s)
+    releases = [t for seat in seats.values() if queue in (seat.get("queues") or ())
+                and (t := free_at(seat, now, talk_s, wrapup_s)) is not None]
+    return Estimate(position, expected_wait(position, releases, now, handle_s), len(releases),
+                    handle_s)
+
+
+def spoken(e: Estimate) -> str:
+    """The announcement, in Mandarin."""
+    ahead = e.position - 1
+    text = "您是下一位。" if ahead == 0 else f"您前面还有{ahead}位来电者。"
+    if e.expected_s is None:
+        return text + "目前暂无空闲座席，请耐心等待。"
+    if e.expected_s < 60:
+        return text + "预计等待不到一分钟。"
+    minutes = int(e.expected_s // 60 + (1 if e.expected_s % 60 >= 30 else 0))
+    return text + f"预计等待约{minutes}分钟。"
