@@ -40,6 +40,7 @@ from hotline import paths
 from hotline import secrets as secrets_mod
 from hotline.center import Center
 from hotline.logs import get_logger
+from hotline.shell.dialer_thread import DialerThread
 from ivr import fastagi, prompts
 from ivr import menu as menu_mod
 from ivr.fastagi import IvrServer, serve
@@ -156,9 +157,11 @@ async def _run_engine(args: argparse.Namespace) -> int:
                     queue_log_paths(center, args.instance, args.queue_log or []),
                     journal_dir(center, url, args.journal))
     # Callbacks, messages, revisits dialled, blocked numbers (acd/callers/dialer.py): its own
-    # AMI connection per node, beside the engine's.
-    dialer = None if args.no_dialer else Dialer(center, db.session_factory(engine_db),
-                                                secrets.ami, _clock(args, center))
+    # AMI connection per node, beside the engine's, and its own thread and loop (its database
+    # work never holds the engine's loop: hotline/shell/dialer_thread.py).
+    clock = _clock(args, center)
+    dialer = None if args.no_dialer else DialerThread(
+        lambda: Dialer(center, db.session_factory(engine_db), secrets.ami, clock))
     engine.metrics = metrics = EngineMetrics(engine.snapshot, [q.name for q in center.queues],
                                              list(engine.links))
     stop = asyncio.Event()
@@ -180,7 +183,7 @@ async def _run_engine(args: argparse.Namespace) -> int:
                  wallboard=f"http://{center.http_host}:{port}/wallboard")
     metrics_runner = await _metrics_site(center, engine, metrics)
     if dialer is not None:
-        await dialer.start()
+        dialer.start()
     log.info("engine running", center=center.code, nodes=list(engine.links))
     await stop.wait()
     if dialer is not None:
