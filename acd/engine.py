@@ -389,6 +389,10 @@ class Engine:
             delay = min(5.0, delay * 2)
         self._take_up(link, state)
         link.resumed = True
+        if self.live is not None:
+            # What was taken up (seats, calls, the day's counts) changed no view by an event:
+            # the keeper rewrites the snapshot whole.
+            self.live.stale = True
 
     def _take_up(self, link: NodeLink, state: Resume) -> None:
         for call in state.calls:
@@ -411,8 +415,9 @@ class Engine:
         link.blind_since = state.last_event_at
         if state.position is None:
             # A ledger that never followed this node: the calls of the last day of queue_log
-            # (or from just before the last event it applied), not the seats' history.
-            link.import_since = (state.last_event_at - 60 if state.last_event_at
+            # (or from its cursor: every event before it was applied; a fresh ledger's cursor
+            # is its start), not the seats' history.
+            link.import_since = (state.last_event_at if state.last_event_at
                                  else time.time() - IMPORT_S)
         for call in state.closed:
             self.model.closed.setdefault(call.uniqueid, call)
