@@ -90,7 +90,7 @@ def api_live_s(port: int, token: str) -> float:
 
 
 def test_nothing_lost_across_kills_refusals_locks_and_a_lost_hangup(
-        pbx: RunningPbx, sipp, ledger, redis_url, tmp_path) -> None:
+        pbx: RunningPbx, sipp, ledger, redis_url, numbers, tmp_path) -> None:
     import tomllib
 
     url, engine = ledger
@@ -104,8 +104,8 @@ def test_nothing_lost_across_kills_refusals_locks_and_a_lost_hangup(
                          ("--instance", pbx.instance.name, "--db-timeout", "1"),
                          center_file=relayed)
     started = time.time()
-    n = {k: f"1397700{i:04d}" for i, k in enumerate(
-        ("long", "dead1", "dead2", "refused", "locked", "gave_up"))}
+    keys = ("long", "dead1", "dead2", "refused", "locked", "gave_up")
+    n = dict(zip(keys, numbers(len(keys)), strict=True))
     try:
         proc.start()
         token = ok(cli(pbx, "engine", "token", "add", "wallboard", "--role", "supervisor",
@@ -211,7 +211,8 @@ def test_nothing_lost_across_kills_refusals_locks_and_a_lost_hangup(
     for key in ("dead1", "dead2", "refused", "locked"):
         assert mine[n[key]].outcome == "answered" and mine[n[key]].talk_s is not None, key
     # The ledger is queue_log, call for call, and the upload holds every ended call.
-    since = datetime.fromtimestamp(started - 2, UTC).replace(tzinfo=None).isoformat()
+    # With its offset: a time without one is the center's local time (hotline/localtime.py).
+    since = datetime.fromtimestamp(started - 2, UTC).isoformat()
     found = cli(pbx, "stats", "reconcile", "--database", url, "--queue-log",
                 str(pbx.instance.queue_log), "--since", since)
     assert found.returncode == 0, found.stdout + found.stderr
