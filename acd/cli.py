@@ -214,6 +214,10 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
                      "$HOTLINE_INSTANCE)")
     run.add_argument("--queue-log", action="append", metavar="NODE=PATH",
                      help="where a node's queue_log is (default: the rig's layout)")
+    run.add_argument("--journal", metavar="DIR", help="where changes wait until the database "
+                     "takes them (default: the state directory's journal/)")
+    run.add_argument("--db-timeout", type=float, default=3.0, metavar="S",
+                     help="the longest a database connect or statement may wait (default 3)")
     run.add_argument("--no-http", action="store_true", help="serve no HTTP API")
     run.add_argument("--http-port", type=int, help="API port (default: the center's http_port)")
     run.add_argument("--clock", metavar="LOCAL_TIME",

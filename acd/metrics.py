@@ -6,6 +6,9 @@
       hotline_queue_seats{queue,state}             the queue's seats per state
       hotline_seats{state}                         the center's seats per state
       hotline_ami_up{node}, hotline_ami_events_total{node}
+      hotline_ledger_backlog{node}                 changes kept in the journal, not yet in
+                                                   the database (acd/history/writer.py)
+      hotline_ledger_failures_total{node}          database writes refused (then retried)
     counted by the engine as events arrive (since the process started):
       hotline_queue_offered_total{queue}           entries into a queue (an overflowed call
                                                    counts in both queues)
@@ -92,10 +95,19 @@ class _LiveCollector:
                                labels=["node"])
         events = CounterMetricFamily("hotline_ami_events", "AMI events the engine applied.",
                                      labels=["node"])
+        backlog = GaugeMetricFamily("hotline_ledger_backlog",
+                                    "Changes kept in the journal, not yet in the database.",
+                                    labels=["node"])
+        failures = CounterMetricFamily("hotline_ledger_failures",
+                                       "Database writes refused (then retried).",
+                                       labels=["node"])
         for name, node in sorted(snap.get("nodes", {}).items()):
             up.add_metric([name], 1 if node.get("ami") == "up" else 0)
             events.add_metric([name], node.get("events", 0))
-        yield from (waiting, longest, seats, center, up, events)
+            ledger = node.get("ledger", {})
+            backlog.add_metric([name], ledger.get("backlog", 0))
+            failures.add_metric([name], ledger.get("failures", 0))
+        yield from (waiting, longest, seats, center, up, events, backlog, failures)
 
 
 class EngineMetrics:

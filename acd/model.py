@@ -11,7 +11,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from acd.ami.events import Event
+from acd.ami.events import Event, MalformedEvent
 from acd.calls.state import CALLBACKS, CallState, QueueOutcome, Stay
 from acd.history.spy import REFUSALS, SpyEvent
 from acd.live.staffing import seats_needed
@@ -81,6 +81,9 @@ class QueueToday:
         return len(self.entries)
 
 
+CLOSED_KEEP_S = 300.0
+
+
 class LiveModel:
     def __init__(self, center: Center,
                  load_call: Callable[[str], CallState | None] = lambda _: None) -> None:
@@ -92,6 +95,15 @@ class LiveModel:
         self._wrapup = {q.name: q.wrapup_s for q in center.queues}
         self._called: dict[str, CallState] = {}  # calls called back lately (ended)
         self._sl = {q.name: q.service_level_s for q in center.queues}
+        # Calls that ended in the last CLOSED_KEEP_S seconds, as they ended: a replay of
+        # queue_log may still complete them (a line whose AMI event was lost, e.g. when
+        # Asterisk stops), and their guards keep what is known live.
+        self.closed: dict[str, CallState] = {}
+        # While queue_log is replayed (acd/history/replay.py): lines older than a seat's last
+        # known change leave it alone, and with follow_seats False (a ledger that never
+        # followed the seats) call events change the calls only.
+        self.replaying = False
+        self.follow_seats = True
 
     # --- dispatch ------------------------------------------------------------------------------
 
@@ -208,19 +220,25 @@ class LiveModel:
         uid, queue = event.get("Call"), event.get("Queue")
         if not uid:
             return None
-        call = self.calls.get(uid) or self._called.get(uid) or self._load_call(uid)
+        call = self.calls.get(uid) or self._called.get(uid) or self.closed.get(uid) or \
+            self._load_call(uid)
         if call is not None and uid not in self.calls:
             # Ended long ago: kept a while (its next event may come before this one is
             # written), never among the calls in progress.
-            self._called[uid] = call
-            while len(self._called) > 200:
-                self._called.pop(next(iter(self._called)))
+            self.keep_called(call)
         stay = call.stays.get(queue) if call is not None else None
         if call is None or stay is None or stay.outcome not in CALLBACKS:
             log.warning("callback event for an unknown call", ami_event=event.get("UserEvent"),
                         call=uid, queue=queue)
             return None
         return call, stay
+
+    def keep_called(self, call: CallState) -> None:
+        """Keep an ended call whose callback is still to come (the engine has no ledger read
+        in its event loop: the call is kept here until its callback's events came)."""
+        self._called[call.uniqueid] = call
+        while len(self._called) > 200:
+            self._called.pop(next(iter(self._called)))
 
     def on_user_HotlineCallbackReached(self, event: Event, changes: Changes) -> None:
         """The callback reached the caller, a seat on the line: the call counts as answered
@@ -348,6 +366,7 @@ class LiveModel:
         outcome = {"TIMEOUT": QueueOutcome.TIMEOUT, "LEAVEEMPTY": QueueOutcome.EXIT_EMPTY,
                    "JOINEMPTY": QueueOutcome.EXIT_EMPTY, "LEAVEUNAVAIL": QueueOutcome.EXIT_EMPTY,
                    "JOINUNAVAIL": QueueOutcome.EXIT_EMPTY, "FULL": QueueOutcome.EXIT_EMPTY,
+                   "EXITWITHKEY": QueueOutcome.EXIT_KEY,  # queue_log's EXITWITHKEY, replayed
                    }.get(status)
         if outcome is None:
             return
@@ -390,6 +409,10 @@ class LiveModel:
         call = self._call(event)
         assert call is not None
         stay = self._stay(event, call)
+        seat = self.seats.get(event.seat)
+        if stay is not None and stay.answered is not None and seat is not None and \
+                seat.uniqueid == call.uniqueid:
+            return  # seen already (queue_log replayed what was also seen live)
         if stay is not None and stay.answered is None:
             stay.answered = event.timestamp
             stay.left = stay.left or event.timestamp
@@ -410,10 +433,20 @@ class LiveModel:
                          lambda s: s.connected(event.get("Queue"), event.uniqueid))
 
     def on_AgentComplete(self, event: Event, changes: Changes) -> None:
+        if not event.get("Uniqueid"):
+            # Asterisk 22 leaves the caller's fields out of AgentComplete when the caller's
+            # channel is already gone (seen when Asterisk stops): the call is the one the
+            # seat is on.
+            seat = self.seats.get(event.seat)
+            if seat is None or not seat.uniqueid:
+                raise MalformedEvent("AgentComplete without Uniqueid, for a seat on no call")
+            event = Event(event.name, {**event.fields, "Uniqueid": seat.uniqueid}, event.node)
         call = self._call(event)
         assert call is not None
         stay = self._stay(event, call)
         reason = event.get("Reason")
+        if stay is not None and stay.ended is not None:
+            return  # completed already (queue_log replayed what was also seen live)
         if stay is not None and stay.ended is None:
             stay.ended = event.timestamp
             stay.talk_s = float(event.integer("TalkTime")) if stay.answered is None else round(
@@ -439,6 +472,8 @@ class LiveModel:
             return
         call.ended = event.timestamp
         for stay in call.stays.values():
+            if stay.answered is not None and stay.ended is None:
+                self._talk_ended(call, stay, event.timestamp, changes)
             if stay.outcome is not QueueOutcome.WAITING:
                 continue
             if stay.left is not None:  # left the queue unanswered, then the call ended
@@ -451,8 +486,34 @@ class LiveModel:
             call.hangup_by = "caller"
         changes.calls.append(call)
         del self.calls[uid]
+        self.closed[uid] = call
+        if any(s.outcome is QueueOutcome.CALLBACK for s in call.stays.values()):
+            self.keep_called(call)  # its callback may come after CLOSED_KEEP_S
+        log.info("call ended", uniqueid=uid, outcome=call.outcome, stays=len(call.stays))
+        if len(self.closed) > 500:
+            horizon = call.ended - CLOSED_KEEP_S
+            self.closed = {k: c for k, c in self.closed.items() if (c.ended or 0) >= horizon}
         if call.callback_of:
             self._leg_hung_up(call, event.timestamp, changes)
+
+    def _talk_ended(self, call: CallState, stay: Stay, at: float, changes: Changes) -> None:
+        """The caller hung up on a talk whose end was not reported (an AgentComplete lost,
+        e.g. when Asterisk stops): the talk ended then, and the seat goes to wrap-up."""
+        stay.ended = at
+        stay.talk_s = round(max(0.0, at - (stay.answered or at)), 3)
+        today = self._today(stay.queue)
+        today.talk_sum += stay.talk_s
+        today.talked += 1
+        changes.queues.add(stay.queue)
+        seat = self.seats.get(stay.seat)
+        if not self.follow_seats or seat is None or seat.state is not SeatState.ON_CALL or \
+                seat.uniqueid != call.uniqueid:
+            return
+        old = seat.state
+        new = seat.completed(at, self._wrapup.get(stay.queue, 0))
+        self._transition(seat, old, new, at, changes)
+        if seat.state is SeatState.WRAPUP:
+            changes.wrapup_timers.append((seat.id, seat.wrapup_until))
 
     # --- seats ---------------------------------------------------------------------------------
 
@@ -505,7 +566,11 @@ class LiveModel:
 
     def _seat_event(self, event: Event, changes: Changes,
                     step: Callable[[SeatMachine], SeatState]) -> SeatMachine | None:
+        if not self.follow_seats:
+            return None
         seat = self._seat(event)
+        if self.replaying and event.timestamp < int(seat.since):
+            return seat  # a replayed line older than what is known of the seat
         if seat is None:
             return None
         old = seat.state

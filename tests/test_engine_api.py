@@ -84,6 +84,7 @@ def test_seat_actions_over_http_with_roles(pbx: RunningPbx, tmp_path, ledger) ->
         assert 'hotline_ami_up{node="pbx1"} 1.0' in metrics
         assert 'hotline_queue_waiting{queue="manual"} 0.0' in metrics
         assert "process_cpu_seconds_total" in metrics
+        assert 'hotline_ledger_backlog{node="pbx1"} ' in metrics
         assert sample(scrape(pbx.center.metrics_port), "hotline_seats", state="busy") == 1
         health = json.loads(urllib.request.urlopen(
             f"http://127.0.0.1:{pbx.center.metrics_port}/healthz", timeout=10).read())

@@ -185,6 +185,26 @@ def test_sigkill_mid_shift_then_restart_matches_queue_log(pbx: RunningPbx, sipp,
     assert differences(engine, pbx.instance.queue_log, started - 2, time.time()) == []
     with Session(engine) as s:
         assert s.query(Call).filter(Call.caller_number.in_(numbers)).count() == 10
+    # Checked again without the project's reader (reconcile and replay share it): queue_log's
+    # raw fields, split here, against every replayed or live row.
+    raw: dict[str, dict[str, str]] = {}
+    for line in pbx.instance.queue_log.read_text(errors="replace").splitlines():
+        f = line.split("|")
+        if len(f) > 6 and f[4] == "ENTERQUEUE" and f[6] in numbers:
+            raw[f[1]] = {"number": f[6]}
+        elif len(f) > 6 and f[1] in raw and f[4] == "CONNECT":
+            raw[f[1]].update(seat=f[3], wait=f[5])
+        elif len(f) > 6 and f[1] in raw and f[4] in ("COMPLETEAGENT", "COMPLETECALLER"):
+            raw[f[1]].update(talk=f[6])
+    assert len(raw) == 10
+    with Session(engine) as s:
+        for callid, r in raw.items():
+            call = s.get(Call, callid)
+            assert call is not None and call.caller_number == r["number"], callid
+            assert call.ended_at is not None and call.outcome == "answered", callid
+            assert call.seat_id == r["seat"], callid
+            assert abs(call.wait_s - int(r["wait"])) <= 1.0, (callid, call.wait_s, r)
+            assert abs(call.talk_s - int(r["talk"])) <= 1.0, (callid, call.talk_s, r)
 
 
 def test_reconcile_finds_a_removed_record(pbx: RunningPbx, sipp, ledger, tmp_path,

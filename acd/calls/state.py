@@ -7,7 +7,8 @@ Times are epoch seconds (Asterisk's event timestamps), converted when written.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
 
 class QueueOutcome(str, enum.Enum):
@@ -102,3 +103,23 @@ class CallState:
     @property
     def answered_stay(self) -> Stay | None:
         return next((s for s in self.stays.values() if s.answered is not None), None)
+
+    @property
+    def last_seen(self) -> float:
+        """The latest moment anything was known of the call (its end, if no hang-up was seen,
+        was no earlier than this)."""
+        times = [self.started, self.survey_at or 0.0, self.ended or 0.0]
+        for s in self.stays.values():
+            times += [s.entered, s.left or 0.0, s.answered or 0.0, s.ended or 0.0]
+        return max(times)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain values (the ledger's journal keeps calls as JSON)."""
+        out = asdict(self)
+        out["stays"] = [{**asdict(s), "outcome": s.outcome.value} for s in self.stays.values()]
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CallState:
+        stays = [Stay(**{**s, "outcome": QueueOutcome(s["outcome"])}) for s in data["stays"]]
+        return cls(**{**data, "stays": {s.queue: s for s in stays}})

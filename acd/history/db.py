@@ -1,8 +1,19 @@
-"""Engines and sessions for the ledger: SQLite by default, PostgreSQL by URL."""
+"""Engines and sessions for the ledger: SQLite by default, PostgreSQL by URL.
+
+`make_engine(url, timeout_s=...)` bounds every wait on the database: connecting, and each
+statement (PostgreSQL's statement_timeout and lock_timeout; SQLite's busy_timeout, the time it
+waits for another writer's lock). The engine runs with a timeout (`hotline engine run
+--db-timeout`); reports and tools keep the defaults (long queries are theirs to make).
+`in_session` runs a function with a session in a worker thread, so a handler on the event
+loop never waits for the database itself.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import os
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
@@ -25,17 +36,42 @@ def database_url(center: Center | None = None) -> str:
     return f"sqlite:///{path}"
 
 
-def make_engine(url: str) -> Engine:
-    engine = create_engine(url, future=True, pool_pre_ping=True)
+DEFAULT_BUSY_S = 5.0
+T = TypeVar("T")
+
+
+def make_engine(url: str, timeout_s: float | None = None) -> Engine:
+    """`timeout_s`: the longest any connect or statement may wait (None: SQLite waits 5 s
+    for a lock, PostgreSQL as long as it takes)."""
+    args: dict[str, Any] = {}
+    if url.startswith("postgresql") and timeout_s is not None:
+        ms = int(timeout_s * 1000)
+        args["connect_args"] = {"connect_timeout": max(1, round(timeout_s)),
+                                "options": f"-c statement_timeout={ms} -c lock_timeout={ms}"}
+    engine = create_engine(url, future=True, pool_pre_ping=True, **args)
     if engine.dialect.name == "sqlite":
+        busy = int(1000 * (timeout_s if timeout_s is not None else DEFAULT_BUSY_S))
+
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=5000")
+            cur.execute(f"PRAGMA busy_timeout={busy}")
             cur.close()
     return engine
+
+
+async def in_session(sessions: sessionmaker[Session], work: Callable[[Session], T],
+                     write: bool = False) -> T:
+    """`work(session)` in a worker thread (in a transaction that commits if `write`)."""
+    def run() -> T:
+        if write:
+            with sessions.begin() as s:
+                return work(s)
+        with sessions() as s:
+            return work(s)
+    return await asyncio.to_thread(run)
 
 
 def create_schema(engine: Engine) -> None:
@@ -47,9 +83,10 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(engine, expire_on_commit=False)
 
 
-def open_database(center: Center, url: str | None = None) -> Engine:
+def open_database(center: Center, url: str | None = None,
+                  timeout_s: float | None = None) -> Engine:
     """The center's database (or `url`), at the current schema."""
-    engine = make_engine(url or database_url(center))
+    engine = make_engine(url or database_url(center), timeout_s)
     create_schema(engine)
     return engine
 

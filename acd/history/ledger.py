@@ -3,11 +3,18 @@
 A call is keyed by its Uniqueid and a queue stay by (Uniqueid, queue): writing the same call
 twice (a resync, a replay of queue_log after a restart) updates the same rows. Fields the
 writer does not know (None, "") never overwrite what is already there.
+
+The engine does not call this from its event loop: it keeps each batch of changes as a record
+of its journal (acd/history/journal.py) and the writer thread (acd/history/writer.py) hands
+the records to `apply`, which writes them in one transaction with the last record's number,
+so a record is applied once. What a restarted engine needs back (the calls still open, each
+seat's open interval, where queue_log was read to) comes from `resume`.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case, func, insert, or_, select, update
@@ -15,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from acd.ami.events import utc
 from acd.calls.state import CallState, QueueOutcome, Stay
+from acd.history import spy
 from acd.history.models import (
     Call,
     EngineCursor,
@@ -22,8 +30,12 @@ from acd.history.models import (
     QueueCall,
     SeatInterval,
 )
+from acd.history.queue_log import Position
+from acd.history.spy import SpyEvent
 from acd.orders.models import WorkOrder
 from acd.seats.state import SeatState
+
+CLOSED_S = 600.0
 
 
 def _t(ts: float | None) -> datetime | None:
@@ -37,6 +49,43 @@ def _set(row: object, **values: object) -> None:
             setattr(row, key, value)
 
 
+@dataclass(frozen=True)
+class Transition:
+    """A seat transition as the journal keeps it (acd.model.SeatTransition's fields)."""
+
+    seat: str
+    new: SeatState
+    at: float
+    reason: str = ""
+    queue: str = ""
+    uniqueid: str = ""
+
+
+@dataclass(frozen=True)
+class OpenSeat:
+    """A seat's interval still open in the ledger: where a restarted engine takes it up."""
+
+    seat: str
+    state: SeatState
+    since: float
+    reason: str
+    queue: str
+    uniqueid: str
+
+
+@dataclass(frozen=True)
+class Resume:
+    """What a restarted engine reads back: the node's calls still open, every seat's open
+    interval, where queue_log was read to and the last event the engine had applied."""
+
+    calls: list[CallState]
+    seats: list[OpenSeat]
+    position: Position | None
+    last_event_at: float | None
+    closed: list[CallState]    # calls that ended shortly before the last event, or that
+    #                            ended with their callback still to come
+
+
 class Ledger:
     def __init__(self, sessions: sessionmaker[Session], center: str, node: str) -> None:
         self.sessions = sessions
@@ -45,7 +94,8 @@ class Ledger:
 
     def write(self, calls: list[CallState], seats: list[Any], cursor: float | None) -> None:
         """A batch of changes in one transaction: calls (each in its last state), seat
-        transitions in order, and the replay cursor."""
+        transitions in order, and the replay cursor (tools and tests; the engine goes
+        through the journal and `apply`)."""
         if not calls and not seats and cursor is None:
             return
         with self.sessions.begin() as s:
@@ -53,6 +103,87 @@ class Ledger:
             self._seat_transitions(s, seats)
             if cursor is not None:
                 self._advance_cursor(s, cursor)
+
+    # --- journal records -------------------------------------------------------------------------
+
+    def applied_seq(self) -> int:
+        with self.sessions() as s:
+            row = s.get(EngineCursor, self.node)
+            return row.journal_seq if row is not None else 0
+
+    def apply(self, records: list[dict[str, Any]]) -> int:
+        """Journal records, in order, in one transaction; those the database already has
+        (numbered up to its `journal_seq`) are skipped. How many were written."""
+        with self.sessions.begin() as s:
+            row = s.get(EngineCursor, self.node)
+            done = row.journal_seq if row is not None else 0
+            todo = [r for r in records if int(r["seq"]) > done]
+            if not todo:
+                return 0
+            self._write_calls(s, [CallState.from_dict(c) for r in todo
+                                  for c in r.get("calls", ())])
+            self._seat_transitions(s, [Transition(t["seat"], SeatState(t["new"]), t["at"],
+                                                  t.get("reason", ""), t.get("queue", ""),
+                                                  t.get("uniqueid", ""))
+                                       for r in todo for t in r.get("seats", ())])
+            # The listening audit (acd/history/spy.py), in the same transaction and order.
+            spy.apply(s, self.center, self.node, [SpyEvent(**e) for r in todo
+                                                  for e in r.get("spies", ())])
+            for r in todo:
+                for o in r.get("outages", ()):
+                    if "start" in o:
+                        self._outage_started(s, o["start"], o.get("reason", ""))
+                    else:
+                        self._outage_ended(s, o["end"])
+            cursors = [r["cursor"] for r in todo if r.get("cursor")]
+            if row is None:
+                at = cursors[-1]["at"] if cursors else todo[0]["seq"] / 1e6
+                row = EngineCursor(node=self.node, last_event_at=utc(at), journal_seq=0)
+                s.add(row)
+            if cursors:
+                c = cursors[-1]
+                if utc(c["at"]) > row.last_event_at:
+                    row.last_event_at = utc(c["at"])
+                if c.get("inode") is not None:
+                    row.queue_log_inode, row.queue_log_offset = c["inode"], c["offset"]
+            row.journal_seq = int(todo[-1]["seq"])
+            return len(todo)
+
+    def resume(self, horizon_s: float = 86400.0, now: float | None = None) -> Resume:
+        """What a restarted engine takes up (see `Resume`). Calls open for longer than
+        `horizon_s` are not taken up (queue_log and the channels end them)."""
+        from time import time as _now
+        since = utc((now or _now()) - horizon_s)
+        with self.sessions() as s:
+            calls = _call_states(s, select(Call).where(Call.node == self.node,
+                                                       Call.ended_at.is_(None),
+                                                       Call.started_at >= since))
+            seats: dict[str, OpenSeat] = {}
+            for i in s.scalars(select(SeatInterval).where(
+                    SeatInterval.center == self.center, SeatInterval.ended_at.is_(None))
+                    .order_by(SeatInterval.started_at)):
+                seats[i.seat_id] = OpenSeat(i.seat_id, SeatState(i.state), _epoch(i.started_at),
+                                            i.reason, i.queue, i.uniqueid)
+            cur = s.get(EngineCursor, self.node)
+            position = None
+            closed: list[CallState] = []
+            if cur is not None and cur.queue_log_inode is not None:
+                position = Position(cur.queue_log_inode, cur.queue_log_offset or 0)
+            if cur is not None:
+                # Calls that ended since a little before the saved position: queue_log lines
+                # after it may still name them.
+                closed = _call_states(s, select(Call).where(
+                    Call.node == self.node,
+                    Call.ended_at >= cur.last_event_at - timedelta(seconds=CLOSED_S)))
+            # Calls ended with their callback still to come (issue 16): its events name them.
+            known = {c.uniqueid for c in closed}
+            closed += [c for c in _call_states(s, select(Call).where(
+                Call.node == self.node, Call.started_at >= since,
+                Call.uniqueid.in_(select(QueueCall.uniqueid).where(
+                    QueueCall.outcome == QueueOutcome.CALLBACK.value))))
+                if c.uniqueid not in known]
+            return Resume(calls, list(seats.values()), position,
+                          _epoch(cur.last_event_at) if cur is not None else None, closed)
 
     # --- calls ---------------------------------------------------------------------------------
 
@@ -131,24 +262,7 @@ class Ledger:
         """A call the ledger has (e.g. from before a restart), as the model follows it."""
         with self.sessions() as s:
             row = s.get(Call, uniqueid)
-            if row is None:
-                return None
-            call = CallState(uniqueid=row.uniqueid, linkedid=row.linkedid,
-                             caller=row.caller_number, caller_name=row.caller_name,
-                             dialed=row.dialed,
-                             started=_epoch(row.started_at), ivr_path=row.ivr_path,
-                             ivr_seconds=row.ivr_seconds, ivr_result=row.ivr_result,
-                             handoff_to=row.handoff_to, heard_broadcast=row.heard_broadcast,
-                             recording=row.recording, hangup_by=row.hangup_by,
-                             survey_score=row.survey_score)
-            for q in row.attempts:
-                call.stays[q.queue] = Stay(
-                    queue=q.queue, entered=_epoch(q.entered_at), position=q.position,
-                    left=_epoch(q.left_at) if q.left_at else None,
-                    outcome=QueueOutcome(q.outcome), seat=q.seat_id,
-                    answered=_epoch(q.answered_at) if q.answered_at else None,
-                    talk_s=q.talk_s, ended=_epoch(q.ended_at) if q.ended_at else None)
-            return call
+            return None if row is None else _call_state(row, list(row.attempts))
 
     # --- seats ---------------------------------------------------------------------------------
 
@@ -225,18 +339,17 @@ class Ledger:
 
     # --- outages and the replay cursor -----------------------------------------------------------
 
-    def outage_started(self, at: float, reason: str) -> None:
-        with self.sessions.begin() as s:
-            open_ = s.scalars(select(Outage).where(Outage.node == self.node,
-                                                   Outage.ended_at.is_(None))).first()
-            if open_ is None:
-                s.add(Outage(node=self.node, center=self.center, started_at=utc(at),
-                             reason=reason[:500]))
+    def _outage_started(self, s: Session, at: float, reason: str) -> None:
+        open_ = s.scalars(select(Outage).where(Outage.node == self.node,
+                                               Outage.ended_at.is_(None))).first()
+        if open_ is None:
+            s.add(Outage(node=self.node, center=self.center, started_at=utc(at),
+                         reason=reason[:500]))
+            s.flush()
 
-    def outage_ended(self, at: float) -> None:
-        with self.sessions.begin() as s:
-            s.execute(update(Outage).where(Outage.node == self.node, Outage.ended_at.is_(None))
-                      .values(ended_at=utc(at)))
+    def _outage_ended(self, s: Session, at: float) -> None:
+        s.execute(update(Outage).where(Outage.node == self.node, Outage.ended_at.is_(None))
+                  .values(ended_at=utc(at)).execution_options(synchronize_session=False))
 
     def cursor(self) -> float | None:
         with self.sessions() as s:
@@ -256,5 +369,35 @@ class Ledger:
 
 
 def _epoch(dt: datetime) -> float:
-    from datetime import UTC
     return dt.replace(tzinfo=UTC).timestamp()
+
+
+def _call_states(s: Session, query: Any) -> list[CallState]:
+    """The calls a query selects, with their stays (two queries)."""
+    rows = list(s.scalars(query))
+    stays: dict[str, list[QueueCall]] = {}
+    if rows:
+        for q in s.scalars(select(QueueCall).where(
+                QueueCall.uniqueid.in_([r.uniqueid for r in rows]))):
+            stays.setdefault(q.uniqueid, []).append(q)
+    return [_call_state(r, stays.get(r.uniqueid, [])) for r in rows]
+
+
+def _call_state(row: Call, stays: list[QueueCall]) -> CallState:
+    call = CallState(uniqueid=row.uniqueid, linkedid=row.linkedid, caller=row.caller_number,
+                     caller_name=row.caller_name, dialed=row.dialed,
+                     started=_epoch(row.started_at), ivr_path=row.ivr_path,
+                     ivr_seconds=row.ivr_seconds, ivr_result=row.ivr_result,
+                     handoff_to=row.handoff_to, heard_broadcast=row.heard_broadcast,
+                     recording=row.recording, hangup_by=row.hangup_by,
+                     survey_score=row.survey_score,
+                     survey_at=_epoch(row.survey_at) if row.survey_at else None,
+                     ended=_epoch(row.ended_at) if row.ended_at else None)
+    for q in stays:
+        call.stays[q.queue] = Stay(
+            queue=q.queue, entered=_epoch(q.entered_at), position=q.position,
+            left=_epoch(q.left_at) if q.left_at else None,
+            outcome=QueueOutcome(q.outcome), seat=q.seat_id,
+            answered=_epoch(q.answered_at) if q.answered_at else None,
+            talk_s=q.talk_s, ended=_epoch(q.ended_at) if q.ended_at else None)
+    return call

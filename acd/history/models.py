@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import (
+    BigInteger,
     DateTime,
     Float,
     ForeignKey,
@@ -125,12 +126,17 @@ class SeatInterval(Base):
 
 
 class EngineCursor(Base):
-    """How far the engine has read a node's events: on restart, queue_log is replayed from here."""
+    """How far the engine has followed a node: the last event it applied, where it read
+    queue_log to (a restart replays from there), and the last journal record the database
+    took (acd/history/journal.py: each record is applied once)."""
 
     __tablename__ = "engine_cursors"
 
     node: Mapped[str] = mapped_column(String(40), primary_key=True)
     last_event_at: Mapped[datetime] = mapped_column(DateTime)
+    queue_log_inode: Mapped[int | None] = mapped_column(BigInteger)
+    queue_log_offset: Mapped[int | None] = mapped_column(BigInteger)
+    journal_seq: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 class Outage(Base):

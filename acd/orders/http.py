@@ -32,6 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from acd.errors import Forbidden, Invalid, NotFound
+from acd.history.db import in_session
 from acd.history.models import Call
 from acd.orders import access, backoffice, bodies, knowledge, openapi, service
 from acd.orders.fields import check, order_id
@@ -113,10 +114,11 @@ async def list_orders(request: web.Request) -> web.Response:
         raise Invalid(f"status: must be one of {', '.join(bodies.STATUSES)}")
     if overdue not in ("", "0", "1"):
         raise Invalid("overdue: must be 0 or 1")
-    with request.config_dict[SESSIONS]() as s:
+    if overdue == "1" and not access.may_see_overdue(actor):
+        raise Forbidden("the overdue lists are for the center's staff and the units")
+
+    def work(s: Session) -> web.Response:  # in a thread: the event loop never waits on SQL
         if overdue == "1":
-            if not access.may_see_overdue(actor):
-                raise Forbidden("the overdue lists are for the center's staff and the units")
             lists = service.overdue(s, center.code, center.today())
             return web.json_response({k: _views(s, [o for o in v if access.can_read(
                 actor, o, center.code)], actor, center) for k, v in lists.items()})
@@ -129,6 +131,7 @@ async def list_orders(request: web.Request) -> web.Response:
         if page:
             resp.headers["X-Page"] = str(page)
         return resp
+    return await in_session(request.config_dict[SESSIONS], work)
 
 
 PAGE = 50
@@ -192,7 +195,8 @@ async def create_order(request: web.Request) -> web.Response:
         raise Invalid("call_uniqueid: is required for an order from a call")
     if form["cross_region"] and not form["region"]:
         raise Invalid("region: is required for a cross-region order")
-    with request.config_dict[SESSIONS].begin() as s:
+
+    def work(s: Session) -> dict[str, Any]:
         seat = actor.seat_id
         if uid:
             call = s.get(Call, uid)
@@ -205,7 +209,8 @@ async def create_order(request: web.Request) -> web.Response:
                            sub_item=form["sub_item"], subject=form["subject"], seat_id=seat,
                            by=actor.name, cross_region=form["cross_region"],
                            region=form["region"], timezone=center.timezone)
-        view = order_view(o, actor, center=center)
+        return order_view(o, actor, center=center)
+    view = await in_session(request.config_dict[SESSIONS], work, write=True)
     return web.json_response(view, status=201)
 
 
@@ -213,7 +218,8 @@ async def create_order(request: web.Request) -> web.Response:
 async def get_order(request: web.Request) -> web.Response:
     actor: Actor = request[ACTOR]
     center = request.config_dict[CENTER]
-    with request.config_dict[SESSIONS]() as s:
+
+    def work(s: Session) -> web.Response:
         o = access.require_read(actor, s.get(WorkOrder, order_id(request.match_info["id"])),
                                 center.code)
         view = order_view(o, actor, history=True, center=center)
@@ -226,6 +232,7 @@ async def get_order(request: web.Request) -> web.Response:
                 "seat": c.seat_id, "recording": c.recording,
                 "survey_score": c.survey_score}
         return web.json_response(view)
+    return await in_session(request.config_dict[SESSIONS], work)
 
 
 def apply(s: Session, center: Center, o: WorkOrder, actor: Actor, action: str,
@@ -271,11 +278,13 @@ async def act(request: web.Request) -> web.Response:
     if action not in service.ALL_ACTIONS:
         raise NotFound(f"no action {action!r}; one of {', '.join(sorted(service.ALL_ACTIONS))}")
     raw = await json_body(request)
-    with request.config_dict[SESSIONS].begin() as s:
+
+    def work(s: Session) -> dict[str, Any]:
         o = access.require_act(actor, s.get(WorkOrder, order_id(request.match_info["id"])),
                                action, center.code)
         apply(s, center, o, actor, action, check(raw, bodies.action(center, action)))
-        view = order_view(o, actor, center=center)
+        return order_view(o, actor, center=center)
+    view = await in_session(request.config_dict[SESSIONS], work, write=True)
     log.info("order action", order=view["id"], action=action, by=actor.name,
              status=view["status"])
     return web.json_response(view)
@@ -309,20 +318,25 @@ async def kb_search(request: web.Request) -> web.Response:
     q = request.query.get("q", "")
     if len(q) > 200:
         raise Invalid("q: is too long (at most 200 characters)")
-    with request.config_dict[SESSIONS]() as s:
+
+    def work(s: Session) -> web.Response:
         hits = knowledge.search(s, q, request.config_dict[CENTER].today())
         return web.json_response([{"id": e.id, "title": e.title, "body": e.body,
                                    "domain": e.domain, "for_ivr": e.for_ivr,
                                    "usage_count": e.usage_count} for e in hits])
+    return await in_session(request.config_dict[SESSIONS], work)
 
 
 @allow(*STAFF)
 async def kb_add(request: web.Request) -> web.Response:
     form = check(await json_body(request), bodies.knowledge_entry())
-    with request.config_dict[SESSIONS].begin() as s:
+
+    def work(s: Session) -> int:
         e = knowledge.add(s, form["title"], form["body"], form["domain"] or "other",
                           form["for_ivr"], form["valid_from"], form["valid_to"])
-        entry_id = e.id
+        s.flush()
+        return e.id
+    entry_id = await in_session(request.config_dict[SESSIONS], work, write=True)
     return web.json_response({"id": entry_id}, status=201)
 
 

@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import functools
 import hashlib
@@ -29,8 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.orm import Session
 
 from acd.api import tokens
+from acd.history.db import in_session
 from acd.seats.service import Actor
 from acd.web.deps import CENTER, SECRET, SESSIONS
 from acd.web.errors import Handler, error
@@ -133,25 +136,32 @@ def actor_of(user: WebUser) -> Actor:
     return Actor(user.name, user.role, user.seat_id or "", user.unit or "", user.center)
 
 
-def current_user(request: web.Request, data: dict[str, Any] | None) -> WebUser | None:
+def session_user(s: Session, center: str, data: dict[str, Any] | None) -> WebUser | None:
     """The user a session cookie names, if that user still exists in this center with the
-    session version the cookie was issued for."""
+    session version the cookie was issued for (detached from the session)."""
     if data is None:
         return None
-    with request.config_dict[SESSIONS]() as s:
-        user = s.get(WebUser, data.get("u"))
-        if user is None or user.center != request.config_dict[CENTER].code or \
-                user.session_version != data.get("v", 1):
-            return None
-        s.expunge(user)
-        return user
+    user = s.get(WebUser, data.get("u"))
+    if user is None or user.center != center or user.session_version != data.get("v", 1):
+        return None
+    s.expunge(user)
+    return user
+
+
+async def current_user(request: web.Request, data: dict[str, Any] | None) -> WebUser | None:
+    """`session_user` for this request, read in a worker thread."""
+    if data is None:
+        return None
+    center = request.config_dict[CENTER].code
+    return await in_session(request.config_dict[SESSIONS],
+                            lambda s: session_user(s, center, data))
 
 
 @web.middleware
 async def sessions_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     """The logged-in web user, if the session cookie is good and the user still exists."""
     data = request.config_dict[COOKIES].read(request.cookies.get(COOKIE))
-    user = current_user(request, data)
+    user = await current_user(request, data)
     if user is not None and data is not None:
         request[USER], request[CSRF] = user, data["csrf"]
         request[SESSION] = data
@@ -165,7 +175,8 @@ async def tokens_middleware(request: web.Request, handler: Handler) -> web.Strea
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return error(401, "an Authorization: Bearer <token> header is required")
-    caller = tokens.lookup(request.config_dict[SESSIONS], header[7:].strip())
+    caller = await asyncio.to_thread(tokens.lookup, request.config_dict[SESSIONS],
+                                     header[7:].strip())
     if caller is None or caller.center != request.config_dict[CENTER].code:
         return error(401, "unknown token")
     request.pop(CSRF, None)  # a token, not a browser session: no CSRF token to check

@@ -21,6 +21,7 @@ seat gets one clear 400 message per mistake.
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from aiohttp import web
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session
 
 from acd.calls.actions import send_to_survey
 from acd.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
+from acd.history.db import in_session
 from acd.history.models import Call
 from acd.orders import backoffice, knowledge, service
 from acd.orders.models import WorkOrder
@@ -136,15 +138,17 @@ async def call_detail(request: web.Request) -> web.Response:
         mine = engine.seat(actor.seat_id)
         if mine is None or mine.uniqueid != uid:
             raise Forbidden("not your call")
-    call = engine.call(uid)
+    call = await asyncio.to_thread(engine.call, uid)
     if call is None:
         raise NotFound("no such call")
-    with request.config_dict[SESSIONS]() as s:
-        earlier = [{"id": o.id, "type": o.type, "status": o.status,
-                    "accepted": f"{o.accepted_at:%Y-%m-%d}", "content": o.content[:60]}
-                   for o in s.scalars(select(WorkOrder).where(
-                       WorkOrder.caller_number == call.caller, WorkOrder.center == center.code)
-                       .order_by(WorkOrder.id.desc()).limit(5))] if call.caller else []
+
+    def orders(s: Session) -> list[dict[str, Any]]:
+        return [{"id": o.id, "type": o.type, "status": o.status,
+                 "accepted": f"{o.accepted_at:%Y-%m-%d}", "content": o.content[:60]}
+                for o in s.scalars(select(WorkOrder).where(
+                    WorkOrder.caller_number == call.caller, WorkOrder.center == center.code)
+                    .order_by(WorkOrder.id.desc()).limit(5))] if call.caller else []
+    earlier = await in_session(request.config_dict[SESSIONS], orders)
     stay = call.answered_stay or call.current
     return web.json_response({
         "uniqueid": call.uniqueid, "caller": call.caller, "name": call.caller_name,
@@ -160,7 +164,8 @@ async def create_order(request: web.Request) -> web.Response:
     if isinstance(form, str):
         raise Invalid(form)
     uid = form["uniqueid"]
-    with request.config_dict[SESSIONS].begin() as s:
+
+    def file(s: Session) -> dict[str, Any]:
         if not owns(engine, s, center.code, actor.seat_id, uid):
             raise Forbidden("a seat files orders for its own current or last call")
         if s.scalars(select(WorkOrder.id).where(
@@ -181,9 +186,10 @@ async def create_order(request: web.Request) -> web.Response:
             service.answer_on_call(s, order, actor.name, form["reply"])
         else:  # a unit of the center file, or a 400 naming the field (nothing is written)
             unit_name = backoffice.transfer(s, center, order, actor.name, form["unit"]).name
-        view = {"id": order.id, "status": order.status, "call_uniqueid": uid,
+        return {"id": order.id, "status": order.status, "call_uniqueid": uid,
                 "due": order.due.isoformat() if order.due else None, "unit_name": unit_name,
                 "refusal": service.REFUSALS.get(order.refusal, "")}
+    view = await in_session(request.config_dict[SESSIONS], file, write=True)
     log.info("work order filed", seat=actor.seat_id, uniqueid=uid, order=view["id"],
              status=view["status"])
     return web.json_response(view, status=201)
@@ -208,11 +214,11 @@ async def kb_search(request: web.Request) -> web.Response:
         raise Invalid("type some words to search for")
     if len(q) > 200:
         raise Invalid("the search is too long (at most 200 characters)")
-    with request.config_dict[SESSIONS]() as s:
-        hits = knowledge.search(s, q, request.config_dict[CENTER].today())
-        return web.json_response([{"id": e.id, "title": e.title, "body": e.body,
-                                   "domain": e.domain, "usage_count": e.usage_count}
-                                  for e in hits])
+    def search(s: Session) -> list[dict[str, Any]]:
+        return [{"id": e.id, "title": e.title, "body": e.body, "domain": e.domain,
+                 "usage_count": e.usage_count}
+                for e in knowledge.search(s, q, request.config_dict[CENTER].today())]
+    return web.json_response(await in_session(request.config_dict[SESSIONS], search))
 
 
 @allow("seat")
@@ -221,8 +227,8 @@ async def kb_used(request: web.Request) -> web.Response:
         entry_id = int(request.match_info["id"])
     except ValueError:
         raise Invalid("an entry id is a number") from None
-    with request.config_dict[SESSIONS].begin() as s:
-        knowledge.used(s, entry_id)
+    await in_session(request.config_dict[SESSIONS], lambda s: knowledge.used(s, entry_id),
+                     write=True)
     return web.json_response({"id": entry_id, "used": True})
 
 

@@ -13,6 +13,7 @@ file system.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import re
@@ -312,30 +313,31 @@ async def recordings(request: web.Request) -> web.Response:
     i, q = request.config_dict[INSPECTOR], request.query
     since = i.day(q.get("since") or q.get("date"))
     until = i.day(q.get("until")) if q.get("until") else since
-    return web.json_response(i.search(since, until, i.seat(q.get("seat")),
-                                      i.queue(q.get("queue")), i.caller(q.get("caller")),
-                                      i.order(q.get("order")), i.page_number(q.get("page"))))
+    return web.json_response(await asyncio.to_thread(
+        i.search, since, until, i.seat(q.get("seat")), i.queue(q.get("queue")),
+        i.caller(q.get("caller")), i.order(q.get("order")), i.page_number(q.get("page"))))
 
 
 @allow(*ROLES)
 async def sample(request: web.Request) -> web.Response:
     i, q = request.config_dict[INSPECTOR], request.query
     d = i.day(q.get("date"))
-    return web.json_response({"date": d.isoformat(), "sample": i.sample(d, i.count(q.get("n")))})
+    return web.json_response({"date": d.isoformat(),
+                              "sample": await asyncio.to_thread(i.sample, d, i.count(q.get("n")))})
 
 
 @allow(*ROLES)
 async def timeline(request: web.Request) -> web.Response:
     i, q = request.config_dict[INSPECTOR], request.query
-    return web.json_response(i.timeline(i.seat(q.get("seat"), required=True) or "",
-                                        i.day(q.get("date"))))
+    return web.json_response(await asyncio.to_thread(
+        i.timeline, i.seat(q.get("seat"), required=True) or "", i.day(q.get("date"))))
 
 
 @allow(*ROLES)
 async def audio(request: web.Request) -> web.StreamResponse:
     actor: Actor = request[ACTOR]
     uid = request.match_info["uniqueid"]
-    path = request.config_dict[INSPECTOR].recording_file(uid)
+    path = await asyncio.to_thread(request.config_dict[INSPECTOR].recording_file, uid)
     log.info("recording played", uniqueid=uid, user=actor.name)
     # FileResponse answers Range requests, which the browser's <audio> uses to seek.
     return web.FileResponse(path, headers={"Content-Type": "audio/wav",

@@ -23,7 +23,9 @@ from pathlib import Path
 import redis.asyncio as aioredis
 from aiohttp import WSCloseCode, web
 from redis.exceptions import RedisError
+from sqlalchemy.orm import Session
 
+from acd.history.db import in_session
 from acd.web.auth import (
     COOKIE,
     COOKIES,
@@ -39,7 +41,7 @@ from acd.web.auth import (
 from acd.web.deps import CENTER, ENGINE, REDIS_URL, SESSIONS
 from acd.web.errors import error
 from acd.web.titles import titles_json, wallboard_json
-from acd.web.users import PASSWORD_MAX, WebUser, revoke, upgrade_hash, verify
+from acd.web.users import PASSWORD_MAX, Verified, WebUser, revoke, upgrade_hash, verify
 from hotline.logs import get_logger
 
 log = get_logger(__name__)
@@ -131,21 +133,24 @@ async def login(request: web.Request) -> web.StreamResponse:
     if not name or not password:
         return _login_page("请输入用户名和密码。", name, 400)
     sessions = request.config_dict[SESSIONS]
-    with sessions() as s:
+    center = request.config_dict[CENTER].code
+
+    def check(s: Session) -> tuple[Verified | None, str, str, int]:
+        """The password checked (argon2 takes its time: off the event loop too)."""
         user = s.get(WebUser, name)
         checked = None
-        if user is not None and user.center == request.config_dict[CENTER].code and \
-                len(password) <= PASSWORD_MAX:
+        if user is not None and user.center == center and len(password) <= PASSWORD_MAX:
             checked = verify(user.password, password)
-        stored = user.password if user is not None else ""
-        role = user.role if user is not None else ""
-        version = user.session_version if user is not None else 0
+        if user is None:
+            return checked, "", "", 0
+        return checked, user.password, user.role, user.session_version
+    checked, stored, role, version = await in_session(sessions, check)
     if checked is None or not checked.ok:
         limiter.failed(f"u:{name}", f"a:{peer}")
         log.info("login failed", user=name, peer=peer)
         return _login_page("用户名或密码错误。", name, 401)
     if checked.rehash:  # an old scrypt hash: argon2id from now on
-        upgrade_hash(sessions, name, stored, password)
+        await asyncio.to_thread(upgrade_hash, sessions, name, stored, password)
         log.info("password hash upgraded", user=name)
     cookie, _ = request.config_dict[COOKIES].issue(name, version)
     resp = web.HTTPFound(LANDING.get(role, "/"))
@@ -161,15 +166,15 @@ async def logout(request: web.Request) -> web.StreamResponse:
     if user is not None:
         if not hmac.compare_digest(request.headers.get("X-CSRF-Token", ""), request[CSRF]):
             return error(403, "missing or wrong CSRF token")
-        revoke(request.config_dict[SESSIONS], user.name)
+        await asyncio.to_thread(revoke, request.config_dict[SESSIONS], user.name)
         log.info("logged out", user=user.name)
     resp = web.HTTPSeeOther("/login")
     resp.del_cookie(COOKIE, path="/")
     raise resp
 
 
-def _still_valid(request: web.Request, name: str) -> bool:
-    user = current_user(request, request.get(SESSION))
+async def _still_valid(request: web.Request, name: str) -> bool:
+    user = await current_user(request, request.get(SESSION))
     return user is not None and user.name == name and user.role == request[USER].role
 
 
@@ -195,7 +200,7 @@ async def live_feed(request: web.Request) -> web.WebSocketResponse:
         while not sock.closed and not reader.done():
             if name and time.monotonic() - checked >= RECHECK_S:
                 checked = time.monotonic()
-                if not _still_valid(request, name):
+                if not await _still_valid(request, name):
                     log.info("websocket closed: session ended", user=name)
                     reader.cancel()  # close() reads the page's answer itself
                     with contextlib.suppress(asyncio.CancelledError):

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import hashlib
 import os
 import signal
 import time
@@ -39,6 +40,7 @@ from hotline import paths
 from hotline import secrets as secrets_mod
 from hotline.center import Center
 from hotline.logs import get_logger
+from hotline.shell.dialer_thread import DialerThread
 from ivr import fastagi, prompts
 from ivr import menu as menu_mod
 from ivr.fastagi import IvrServer, serve
@@ -93,6 +95,15 @@ def queue_log_paths(center: Center, instance: str | None,
     return out
 
 
+def journal_dir(center: Center, database_url: str, explicit: str | None) -> Path:
+    """Where the engine keeps its journal: `--journal`, else the state directory, one folder
+    per center and database (a journal belongs to the database it is applied to)."""
+    if explicit:
+        return Path(explicit)
+    tag = hashlib.sha256(database_url.encode()).hexdigest()[:12]
+    return paths.private_state_dir() / "journal" / f"{center.code}-{tag}"
+
+
 async def _wait_for_database(url: str, timeout: float) -> None:
     """A deployment may start the engine before its database accepts connections: wait
     (logging why), then let the error through."""
@@ -138,15 +149,19 @@ async def _run_engine(args: argparse.Namespace) -> int:
     center = _center(args)
     url = args.database or db.database_url(center)
     await _wait_for_database(url, float(os.environ.get("HOTLINE_DATABASE_WAIT_S", "60")))
-    engine_db = db.open_database(center, url)
+    db.open_database(center, url).dispose()  # the schema, without the engine's timeouts
+    engine_db = db.make_engine(url, args.db_timeout)
     secrets = secrets_mod.load_or_create(center, paths.state_dir())
     redis_url = None if args.no_redis else center.live_redis_url(args.redis)
     engine = Engine(center, db.session_factory(engine_db), secrets.ami, redis_url,
-                    queue_log_paths(center, args.instance, args.queue_log or []))
+                    queue_log_paths(center, args.instance, args.queue_log or []),
+                    journal_dir(center, url, args.journal))
     # Callbacks, messages, revisits dialled, blocked numbers (acd/callers/dialer.py): its own
-    # AMI connection per node, beside the engine's.
-    dialer = None if args.no_dialer else Dialer(center, db.session_factory(engine_db),
-                                                secrets.ami, _clock(args, center))
+    # AMI connection per node, beside the engine's, and its own thread and loop (its database
+    # work never holds the engine's loop: hotline/shell/dialer_thread.py).
+    clock = _clock(args, center)
+    dialer = None if args.no_dialer else DialerThread(
+        lambda: Dialer(center, db.session_factory(engine_db), secrets.ami, clock))
     engine.metrics = metrics = EngineMetrics(engine.snapshot, [q.name for q in center.queues],
                                              list(engine.links))
     stop = asyncio.Event()
@@ -168,7 +183,7 @@ async def _run_engine(args: argparse.Namespace) -> int:
                  wallboard=f"http://{center.http_host}:{port}/wallboard")
     metrics_runner = await _metrics_site(center, engine, metrics)
     if dialer is not None:
-        await dialer.start()
+        dialer.start()
     log.info("engine running", center=center.code, nodes=list(engine.links))
     await stop.wait()
     if dialer is not None:

@@ -17,8 +17,10 @@ from tests.support.rig import RunningPbx
 
 class EngineProcess:
     def __init__(self, pbx: RunningPbx, database_url: str, redis_url: str | None,
-                 log_path: Path, extra_args: tuple[str, ...] = ()) -> None:
+                 log_path: Path, extra_args: tuple[str, ...] = (),
+                 center_file: Path | None = None) -> None:
         self.extra_args = extra_args
+        self.center_file = center_file or pbx.center_file
         self.pbx = pbx
         self.database_url = database_url
         self.redis_url = redis_url
@@ -27,7 +29,7 @@ class EngineProcess:
         self.lines: list[str] = []
 
     def start(self, timeout: float = 20.0) -> None:
-        cmd = [sys.executable, "-m", "hotline.shell.cli", "--center", str(self.pbx.center_file),
+        cmd = [sys.executable, "-m", "hotline.shell.cli", "--center", str(self.center_file),
                "engine", "run", "--database", self.database_url,
                *(self.extra_args or ("--instance", self.pbx.instance.name))]
         cmd += ["--redis", self.redis_url] if self.redis_url else ["--no-redis"]
