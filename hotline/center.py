@@ -935,6 +935,9 @@ def load(path: str | os.PathLike[str]) -> Center:
         data = tomllib.loads(p.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CenterError(str(p), "no such center file") from None
+    except (OSError, UnicodeDecodeError) as exc:  # unreadable: permissions, a directory, bytes
+        raise CenterError(str(p), f"cannot be read: {getattr(exc, 'strerror', None) or exc}"
+                          ) from None
     except tomllib.TOMLDecodeError as exc:
         raise CenterError(str(p), f"not valid TOML: {exc}") from None
     center = parse(data, source=p)

@@ -89,3 +89,13 @@ def test_the_command_line_names_the_bad_field(tmp_path: Path) -> None:
     result = subprocess.run([sys.executable, "-m", "hotline.shell.cli", "--center", str(broken),
                              "pbx", "render"], capture_output=True, text=True)
     assert result.returncode == 2 and "not valid TOML" in result.stderr
+
+
+def test_an_unreadable_center_file_is_a_center_error(tmp_path) -> None:
+    """A directory or bytes that are not UTF-8 where the center file should be: CenterError
+    naming the path (one line from the CLI), never an OSError's traceback."""
+    not_text = tmp_path / "center.toml"
+    not_text.write_bytes(b"\xff\xfe[center]\n")
+    for path in (tmp_path, not_text):
+        with pytest.raises(CenterError, match="cannot be read"):
+            center.load(path)

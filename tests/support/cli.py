@@ -3,6 +3,7 @@ output captured."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -20,7 +21,12 @@ def in_process(capsys: Any, monkeypatch: Any) -> Callable[..., tuple[int, str, s
 
     def run(*args: str) -> tuple[int, str, str]:
         capsys.readouterr()
-        code = main(["--center", str(EXAMPLE), "--log-level", "WARNING", *args])
+        umask = os.umask(0o022)  # the command sets 077 for its process: this test run's
+        os.umask(umask)
+        try:
+            code = main(["--center", str(EXAMPLE), "--log-level", "WARNING", *args])
+        finally:
+            os.umask(umask)  # ...never for the tests after it
         out = capsys.readouterr()
         return code, out.out, out.err
     return run

@@ -41,6 +41,8 @@ class Stack:
     def __post_init__(self) -> None:
         self.postgres_port, self.redis_port = free_ports(2)
         (self.workdir / "center.toml").write_text(dump_toml(self.center), encoding="utf-8")
+        # Mounted into containers whose user is not this one: readable whatever the umask.
+        (self.workdir / "center.toml").chmod(0o644)
         lines = [f"HOTLINE_INSTANCE={self.instance}",
                  f"POSTGRES_PASSWORD={self.postgres_password}",
                  f"REDIS_PASSWORD={self.redis_password}",
