@@ -5,7 +5,9 @@ with calls in long talk), Redis and the FastAGI server stopped, a database lock 
 the engine's timeout, PostgreSQL and Asterisk restarted. Afterwards nothing is lost: every
 call of queue_log has its ledger row and they agree (outcome, wait, seat, talk, every stay),
 no call or wrap-up is left open, the upload holds every ended call, and only the callers on
-the Asterisk that restarted were cut short."""
+the Asterisk that restarted were cut short. A callback's leg (a rater pressing 1 in a queue books
+a callback, issue 16) is reconciled with queue_log and must end, but it is not a call into the
+center (docs/indicators.md): not in the upload, not a caller to be cut short."""
 
 from __future__ import annotations
 

@@ -13,7 +13,10 @@ runs every fault issue 13 names, each at least once:
 then checks what must hold after it (`Verdict`): every call of queue_log has its ledger row
 and the two agree (queue_stats.reconcile: outcome, wait, seat, talk, every stay), no stay or
 call is left open, every wrap-up interval is closed, the upload holds every ended call, and
-the only callers cut short are those on the Asterisk that restarted. It measures the time to
+the only callers cut short are those on the Asterisk that restarted. A callback's leg (a rater
+who presses 1 while waiting books a callback, issue 16) is reconciled and must end like a
+call, but it is not a call into the center (docs/indicators.md): it is not uploaded and is no
+caller to be cut short. It measures the time to
 recover from each fault, the engine's RSS and the lag from an AMI event to the wallboard's
 feed, inside and outside the faults.
 
@@ -113,16 +116,17 @@ class Fault:
 @dataclass
 class Verdict:
     calls_placed: int = 0
-    calls_in_queue_log: int = 0
+    calls_in_queue_log: int = 0       # calls into the center (callback legs apart)
     calls_in_ledger: int = 0
+    callback_legs: int = 0            # Local legs that held a callback's place (not calls)
     lost: int = 0                     # queue_log calls with no ledger row
     differences: int = 0              # every disagreement reconcile finds (lost included)
     difference_lines: list[str] = field(default_factory=list)
-    open_calls: int = 0               # ledger calls of the shift with no end
+    open_calls: int = 0               # ledger rows of the shift with no end (legs included)
     open_wrapups: int = 0
     talks_without_interval: int = 0   # answered stays with no on_call interval of their seat
     uploaded: int = 0
-    ended_not_uploaded: int = 0
+    ended_not_uploaded: int = 0       # ended calls into the center missing from the upload
     dropped: int = 0                  # callers cut short (the seat's talk or patience unmet)
     dropped_outside_restart: int = 0
     faults: list[dict[str, Any]] = field(default_factory=list)
@@ -544,8 +548,9 @@ class Shift:
                     settled=self.settled)
         queue_log = self.inst.queue_log
         logged = read_file(queue_log, since=since)
+        # The callers' calls in queue_log, with the callback legs that carry their numbers
+        # (reconciled stay by stay too).
         mine = {c for c in logged if logged[c].first.caller in self.plans}
-        v.calls_in_queue_log = len(mine)
         found = [d for d in differences(self.sql, queue_log, since, ended)
                  if d.callid in mine or d.what == "missing_in_queue_log"]
         v.lost = sum(1 for d in found if d.what == "missing_in_ledger")
@@ -555,17 +560,24 @@ class Shift:
         hi = datetime.fromtimestamp(ended + 1, UTC).replace(tzinfo=None)
         with Session(self.sql) as s:
             numbers = list(self.plans)
+            # A callback's leg (`calls.callback_of`) is not a call into the center
+            # (docs/indicators.md): in no figure and no upload upward; its call is the record.
+            legs = set(s.scalars(select(Call.uniqueid).where(
+                Call.caller_number.in_(numbers), Call.callback_of.is_not(None))))
+            v.callback_legs = len(legs)
             v.calls_in_ledger = s.scalar(select(func.count()).select_from(Call).where(
-                Call.caller_number.in_(numbers))) or 0
+                Call.caller_number.in_(numbers), Call.callback_of.is_(None))) or 0
             v.open_calls = s.scalar(select(func.count()).select_from(Call).where(
                 Call.caller_number.in_(numbers), Call.ended_at.is_(None))) or 0
             v.open_wrapups = s.scalar(select(func.count()).select_from(SeatInterval).where(
                 SeatInterval.state == "wrapup", SeatInterval.ended_at.is_(None))) or 0
             ended_ids = set(s.scalars(select(Call.uniqueid).where(
-                Call.caller_number.in_(numbers), Call.ended_at.is_not(None))))
+                Call.caller_number.in_(numbers), Call.ended_at.is_not(None),
+                Call.callback_of.is_(None))))
             on_call = {(seat, uid) for seat, uid in s.execute(select(
                 SeatInterval.seat_id, SeatInterval.uniqueid).where(
                     SeatInterval.state == "on_call"))}
+        v.calls_in_queue_log = len(mine - legs)
         up = upload(self.sql, lo, hi, self.tmp / "uploads", self.center.code)
         sent = {json.loads(line)["uniqueid"] for line in
                 up.path.read_text(encoding="utf-8").splitlines()}
@@ -582,6 +594,8 @@ class Shift:
                 if stay.answered is not None and (stay.seat, callid) not in on_call:
                     v.talks_without_interval += 1
                     v.difference_lines.append(f"{callid}: no on_call interval of {stay.seat}")
+            if callid in legs:
+                continue  # a seat on a leg rings the caller back: no caller's patience or talk
             call = logged[callid]
             final = call.final
             patience, impatient = self.plans.get(final.caller, (900.0, False))
