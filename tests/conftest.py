@@ -115,11 +115,13 @@ def db_engine(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:  # 
         return
     url = request.getfixturevalue("postgres_url")
     engine = db.make_engine(url)
-    _empty_postgres(engine)
-    db.create_schema(engine)
-    yield engine
-    _empty_postgres(engine)
-    engine.dispose()
+    try:  # closed even when emptying fails: a pool left to the garbage collector warns later
+        _empty_postgres(engine)
+        db.create_schema(engine)
+        yield engine
+        _empty_postgres(engine)
+    finally:
+        engine.dispose()
 
 
 def _empty_postgres(engine: Engine) -> None:

@@ -42,7 +42,12 @@ from tests.support.backoffice import (
 )
 from tests.test_orders_access import api
 
-NOW = datetime.now(UTC).replace(tzinfo=None)
+
+def utcnow() -> datetime:
+    """The time it is (naive UTC, as stored). Read inside each test, never at import: the suite
+    runs in random order and a clock taken at collection is minutes old by the time a test
+    runs, so a round "5 minutes later" would fall before the real first round's retry."""
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def deliver(engine, c, at=None, channels=("12345", "platform", "sms")):  # type: ignore[no-untyped-def]
@@ -88,7 +93,7 @@ def test_a_unit_works_its_orders_and_is_reminded_by_sms(db_engine) -> None:
                        {"text": "已约谈驾驶员并退还车费"})[1]["status"] == "replied"
             # The second order is overdue (its deadline moved into the past, as a month on).
             with Session(db_engine) as s, s.begin():
-                s.get(WorkOrder, second).due = NOW.date() - timedelta(days=3)
+                s.get(WorkOrder, second).due = utcnow().date() - timedelta(days=3)
             late = api(port, "GET", "/api/orders?overdue=1", taxi)[1]
             assert [o["id"] for o in late["overdue"]] == [second]
             assert api(port, "POST", f"/api/orders/{second}/remind", taxi)[0] == 403  # staff's
@@ -97,11 +102,12 @@ def test_a_unit_works_its_orders_and_is_reminded_by_sms(db_engine) -> None:
             listed = api(port, "GET", "/api/orders?overdue=1", taxi)[1]["overdue"][0]
             assert listed["reminders"] == 1 and listed["reminded_at"]
         # The SMS: a 503 first (the link is down: an outage), then acknowledged, once.
+        t0 = utcnow()  # before the first round: its retry is due after t0 + retry_s
         first_round = deliver(db_engine, c)
         assert (first_round.sent, first_round.retried, first_round.down) == (0, 1, ["sms"])
-        assert deliver(db_engine, c).sent == 0  # not due again before retry_s
-        assert deliver(db_engine, c, at=NOW + timedelta(hours=1)).sent == 1
-        assert deliver(db_engine, c, at=NOW + timedelta(hours=2)).sent == 0  # nothing left
+        assert deliver(db_engine, c, at=t0).sent == 0  # not due again before retry_s
+        assert deliver(db_engine, c, at=t0 + timedelta(hours=1)).sent == 1
+        assert deliver(db_engine, c, at=t0 + timedelta(hours=2)).sent == 0  # nothing left
     assert len(sms.requests) == 2 and sms.requests[0]["key"] == sms.requests[1]["key"]
     body = sms.requests[1]["body"]
     assert body["to"] == "13800000003" and f"工单{second}" in body["text"] and "催办" in body["text"]
@@ -174,11 +180,12 @@ def test_orders_from_12345_once_and_their_results_back(db_engine) -> None:
         for action, body in (("transfer", {"unit": "sy_transport"}), ("reply",
                              {"text": "末班车22:30"}), ("close", {})):
             assert api(port, "POST", f"/api/orders/{oid}/{action}", boss, body)[0] == 200
+    t0 = utcnow()  # before the first round: its retry is due after t0 + retry_s
     assert deliver(db_engine, c).down == ["12345"]  # 12345 is not there yet
     with receiver(fail_with=[500], port=port_12345) as h12345:
-        assert deliver(db_engine, c, at=NOW + timedelta(minutes=5)).retried == 1
-        assert deliver(db_engine, c, at=NOW + timedelta(hours=1)).sent == 1
-        assert deliver(db_engine, c, at=NOW + timedelta(hours=2)).sent == 0
+        assert deliver(db_engine, c, at=t0 + timedelta(minutes=5)).retried == 1
+        assert deliver(db_engine, c, at=t0 + timedelta(hours=1)).sent == 1
+        assert deliver(db_engine, c, at=t0 + timedelta(hours=2)).sent == 0
     assert len(h12345.requests) == 2 and len({r["key"] for r in h12345.requests}) == 1
     result = h12345.requests[-1]["body"]
     assert (result["id"], result["status"], result["reply"]) == ("SH2021-000123", "closed",

@@ -32,11 +32,14 @@ def empty(request: pytest.FixtureRequest, tmp_path) -> Iterator[Engine]:  # type
         engine = db.make_engine(f"sqlite:///{tmp_path / 'old.sqlite'}")
     else:
         engine = db.make_engine(request.getfixturevalue("postgres_url"))
-        _drop_all(engine)
-    yield engine
-    if request.param == "postgresql":
-        _drop_all(engine)
-    engine.dispose()
+    try:  # closed even when dropping fails: a pool left to the garbage collector warns later
+        if request.param == "postgresql":
+            _drop_all(engine)
+        yield engine
+        if request.param == "postgresql":
+            _drop_all(engine)
+    finally:
+        engine.dispose()
 
 
 def _chain() -> list[tuple[str, str]]:

@@ -30,11 +30,12 @@ from __future__ import annotations
 import os
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from acd.history import db
@@ -93,13 +94,24 @@ def expected_from(calls: dict[str, list[tuple[int, str, str, list[str]]]]) -> di
             "abandon_rate": abandoned / queued}
 
 
+@pytest.fixture
+def sql(postgres_url: str) -> Iterator[Engine]:
+    """The ledger's schema on the session's PostgreSQL, emptied first; its connections closed
+    at teardown whether the test passed or not (a pool left to the garbage collector closes
+    its psycopg connections in some later test, as a ResourceWarning there)."""
+    engine = db.make_engine(postgres_url)
+    try:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            conn.exec_driver_sql("CREATE SCHEMA public")
+        db.create_schema(engine)
+        yield engine
+    finally:
+        engine.dispose()
+
+
 def test_a_shift_on_postgresql_gives_the_indicators_queue_log_gives(
-        tmp_path, postgres_url, numbers) -> None:
-    sql = db.make_engine(postgres_url)
-    with sql.begin() as conn:
-        conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-        conn.exec_driver_sql("CREATE SCHEMA public")
-    db.create_schema(sql)
+        tmp_path, postgres_url, sql, numbers) -> None:
     data = example_center_data()
     highway = next(q for q in data["queues"] if q["name"] == "highway")
     highway.update(overflow_to="manual", overflow_after_s=12)
@@ -190,4 +202,3 @@ def test_a_shift_on_postgresql_gives_the_indicators_queue_log_gives(
         over = s.scalars(select(Call).where(Call.caller_number == overflowing)).one()
         assert (over.first_queue, over.final_queue, over.outcome) == \
             ("highway", "manual", "answered")
-    sql.dispose()

@@ -498,22 +498,24 @@ class Shift:
             return self._verdict(placed, since, ended, started)
         finally:
             self._stop.set()
-            sipp.close()
-            for proc in (self.engine_proc, self.ivr_proc):
-                stop(proc)
             try:
-                self.inst.cli("channel request hangup all")
-            except rig.RigError:
-                pass
-            self.inst.down()
-            if self.inst.queue_log.exists():  # kept with the logs, for a look afterwards
-                shutil.copy(self.inst.queue_log, self.tmp / "queue_log")
-            self.redis.stop()
-            if hasattr(self, "sql"):
-                self.sql.dispose()
-            self.pg.remove()
-            if not os.environ.get("HOTLINE_KEEP_INSTANCES"):
-                shutil.rmtree(self.inst.base, ignore_errors=True)
+                sipp.close()
+                for proc in (self.engine_proc, self.ivr_proc):
+                    stop(proc)
+                try:
+                    self.inst.cli("channel request hangup all")
+                except rig.RigError:
+                    pass
+                self.inst.down()
+                if self.inst.queue_log.exists():  # kept with the logs, for a look afterwards
+                    shutil.copy(self.inst.queue_log, self.tmp / "queue_log")
+                self.redis.stop()
+            finally:  # the database's connections closed and its server gone, whatever failed
+                if hasattr(self, "sql"):
+                    self.sql.dispose()
+                self.pg.remove()
+                if not os.environ.get("HOTLINE_KEEP_INSTANCES"):
+                    shutil.rmtree(self.inst.base, ignore_errors=True)
 
     def _faults(self, due: list[tuple[float, int, str]], started: float) -> None:
         for at, _, name in due:
