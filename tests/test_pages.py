@@ -110,7 +110,12 @@ def until(page: Any, script: str, timeout: float = 15.0, what: str = "") -> Any:
     box: dict[str, Any] = {}
 
     def ok() -> bool:
-        box["v"] = page.evaluate(script)
+        try:
+            box["v"] = page.evaluate(script)
+        except Exception as exc:  # the page navigating (e.g. to the login page): ask again
+            if "context was destroyed" not in str(exc):
+                raise
+            return False
         return bool(box["v"])
     wait_for(what or script, ok, timeout)
     return box["v"]

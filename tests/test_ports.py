@@ -57,3 +57,11 @@ def test_asterisk_whose_port_was_taken_starts_on_fresh_ports(tmp_path) -> None:
             assert "System uptime" in pbx.instance.cli("core show uptime")
     finally:
         squatter.close()
+
+
+def test_a_port_handed_out_is_not_handed_out_again_soon() -> None:
+    """Two draws in a row never share a port, though the first's were never bound: the server
+    given them may not have started yet."""
+    first = set(ports.free_ports(200))
+    second = set(ports.free_ports(200))
+    assert not first & second and set(ports._recent) >= first | second

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import random
 import socket
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -22,6 +23,10 @@ T = TypeVar("T")
 _LOW = 10000
 _RTP = range(20000, 30000)
 _draw = random.SystemRandom()
+# Ports this process handed out lately: a server started on one may not have bound it yet,
+# so it is not "free" for the next caller (a Redis once got the engine's HTTP port).
+_RECENT_S = 600.0
+_recent: dict[int, float] = {}
 
 
 def _ephemeral_start() -> int:
@@ -49,7 +54,12 @@ def _free_for_both(port: int, held: list[socket.socket]) -> bool:
 def free_ports(n: int) -> list[int]:
     """n distinct ports free for both TCP and UDP on 127.0.0.1."""
     top = _ephemeral_start()
-    candidates = [p for p in range(_LOW, top) if p not in _RTP] if top > _LOW + n else []
+    now = time.monotonic()
+    for port, at in list(_recent.items()):
+        if now - at > _RECENT_S:
+            del _recent[port]
+    candidates = [p for p in range(_LOW, top) if p not in _RTP and p not in _recent] \
+        if top > _LOW + n else []
     found: list[int] = []
     held: list[socket.socket] = []
     try:
@@ -65,6 +75,8 @@ def free_ports(n: int) -> list[int]:
             t.close()
             if port not in found and _free_for_both(port, held):
                 found.append(port)
+        for port in found:
+            _recent[port] = now
         return found
     finally:
         for s in held:
