@@ -122,11 +122,13 @@ def _fail2ban(args: argparse.Namespace) -> int:
 
 def _reap(args: argparse.Namespace) -> int:
     root = paths.asterisk_root()
-    killed = rig.reap(root) if root.exists() else []
-    killed += rig.reap_named(("sipp",))
-    killed += rig.reap_named(("redis-server",), marker=b"hotline-redis")
+    killed = [f"asterisk {pid}" for pid in (rig.reap(root) if root.exists() else [])]
+    killed += [f"sipp {pid}" for pid in rig.reap_named(("sipp",))]
+    killed += [f"redis-server {pid}"
+               for pid in rig.reap_named(("redis-server",), marker=b"hotline-redis")]
     if killed:
-        print(f"reaped {len(killed)} leftover process(es): {killed}", file=sys.stderr)
+        print(f"reaped {len(killed)} leftover process(es): {', '.join(killed)}",
+              file=sys.stderr)
     return 1 if killed and args.check else 0
 
 
