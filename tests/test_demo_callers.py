@@ -70,12 +70,13 @@ def test_the_summary_counts_come_from_the_ledger(tmp_path, center) -> None:  # t
     try:
         with Session(engine) as s, s.begin():
             rows = [callbacks.request(s, center, "pbx1", f"u{i}", f"1390000000{i}", "manual",
-                                      2, 0, at=t0 + timedelta(seconds=i)) for i in range(5)]
+                                      2, 0, at=t0 + timedelta(seconds=i)) for i in range(6)]
             callbacks.placed(rows[0], "leg0")
             callbacks.reached(rows[0])
-            rows[1].max_attempts = 1
-            callbacks.placed(rows[1], "leg1")
-            callbacks.not_reached(rows[1], "BUSY", 5)
+            for row in (rows[1], rows[4]):                     # no tries left
+                row.max_attempts = 1
+                callbacks.placed(row, "leg")
+                callbacks.not_reached(row, "BUSY", 5)
             callbacks.placed(rows[2], "leg2")                  # being tried
             callbacks.cancel(rows[3], "boss")
             callbacks.request(s, center, "pbx1", "old", "13900000009", "manual", 1, 0,
@@ -90,7 +91,7 @@ def test_the_summary_counts_come_from_the_ledger(tmp_path, center) -> None:  # t
         with Session(engine) as s:
             until = t0 + timedelta(minutes=5)
             assert callbacks.tally(s, "shenyang", t0, until) == {
-                "booked": 5, "reached": 1, "failed": 1, "cancelled": 1, "open": 2}
+                "booked": 6, "reached": 1, "failed": 2, "cancelled": 1, "open": 2}
             assert callbacks.messages(s, "shenyang", t0, until) == {
                 "taken": 2, "recorded": 1, "called_back": 0}
             assert callbacks.tally(s, "other", t0, until)["booked"] == 0
