@@ -22,7 +22,7 @@ against the stay's real wait (queue entry to a seat's answer). Mean absolute err
 relative: MAE / mean real wait. Goal: engine within 20 %. Prints JSON; BENCHMARKS.md records a
 run.
 
-    .venv/bin/python bench/wait_estimate.py --calls 60 --loads 0.1,0.2 --json wait.json
+    .venv/bin/python bench/wait_estimate.py --calls 50 --loads 0.1,0.28 --json wait.json
 """
 
 from __future__ import annotations
@@ -190,8 +190,10 @@ def shift(rate: float, args: argparse.Namespace, work: Path) -> dict[str, Any]:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--calls", type=int, default=60, help="callers per shift (60)")
-    ap.add_argument("--loads", default="0.1,0.2", help="arrival rates, calls/s (0.1,0.2)")
+    ap.add_argument("--calls", type=int, default=50, help="callers per shift (50)")
+    ap.add_argument("--loads", default="0.1,0.28",
+                    help="arrival rates, calls/s (0.1,0.28: a light load and one near the "
+                         "3 seats' capacity)")
     ap.add_argument("--seats", type=int, default=3)
     ap.add_argument("--talk", type=float, default=6.0)
     ap.add_argument("--patience", type=float, default=25.0)
