@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from acd.callers.models import Callback
 from acd.errors import Conflict, NotFound
+from acd.history.models import Call
 from acd.orders import service
 from acd.orders.models import Revisit, WorkOrder
 from hotline.center import DOMAINS, Center
@@ -178,3 +179,29 @@ def view(row: Callback) -> dict[str, object]:
             "requested_at": t(row.requested_at), "next_at": t(row.next_at),
             "reached_at": t(row.reached_at), "seat": row.seat_id,
             "last_status": row.last_status}
+
+
+def tally(s: Session, center: str, since: datetime, until: datetime) -> dict[str, int]:
+    """Callbacks callers booked in the queue (kind `queue`) in [since, until), by what became
+    of them: booked, reached, failed, cancelled, open (waiting for a try, or being tried)."""
+    states = list(s.scalars(select(Callback.state).where(
+        Callback.center == center, Callback.kind == "queue", Callback.requested_at >= since,
+        Callback.requested_at < until)))
+    return {"booked": len(states), "reached": states.count("reached"),
+            "failed": states.count("failed"), "cancelled": states.count("cancelled"),
+            "open": sum(1 for x in states if x in OPEN)}
+
+
+def messages(s: Session, center: str, since: datetime, until: datetime) -> dict[str, int]:
+    """Messages (留言) taken in [since, until): their work orders (source `message`), those
+    whose call kept a recording, and their callbacks reached so far."""
+    rows = s.execute(select(WorkOrder.id, Call.recording).outerjoin(
+        Call, Call.uniqueid == WorkOrder.call_uniqueid).where(
+        WorkOrder.center == center, WorkOrder.source == "message",
+        WorkOrder.accepted_at >= since, WorkOrder.accepted_at < until)).all()
+    ids = [order_id for order_id, _ in rows]
+    reached = s.scalars(select(Callback.id).where(
+        Callback.kind == "message", Callback.order_id.in_(ids),
+        Callback.state == "reached")).all() if ids else []
+    return {"taken": len(rows), "recorded": sum(1 for _, rec in rows if rec),
+            "called_back": len(reached)}

@@ -5,11 +5,19 @@ time, do wrap-up and now and then go busy with a reason), lets SIPp callers arri
 (Poisson, some hanging up while they wait), shows a progress line, and at the end prints the
 indicators from the engine's ledger, reconciled call by call with Asterisk's queue_log; then
 shuts everything down.
+
+Callers who do not wait (issue 16, hotline/shell/simulate/callers.py): a share press 1 in the
+queue to keep their place and are called back (a SIPp phone on the node's carrier gateway, a
+local stand-in for the public network, answers, or is busy for some); a share choose a queue no
+seat signs in to this shift (`--unstaffed`) and leave a message. The summary counts callbacks
+booked, reached and failed and messages taken, from the ledger.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import hashlib
 import json
 import os
 import random
@@ -25,6 +33,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import Session
+
+from acd.callers import callbacks as callbacks_mod
+from acd.errors import Invalid
 from acd.history import db, queue_log
 from acd.history.models import Call
 from acd.history.queue_log import LogCall
@@ -34,6 +46,8 @@ from hotline import paths
 from hotline.center import Center
 from hotline.logs import get_logger
 from hotline.shell.redis_server import RedisServer
+from hotline.shell.simulate import callers as shift_callers
+from hotline.shell.simulate.ports import free_ports
 from hotline.shell.simulate.processes import stop
 from hotline.shell.simulate.sipp import Sipp, SippProcess
 from hotline.shell.wiring import rig_installers
@@ -46,16 +60,20 @@ from queue_stats.reconcile import differences
 log = get_logger(__name__)
 
 def _progress(calls: dict[str, LogCall], placed: int) -> str:
-    """One line of how the shift goes, from queue_log: a call counts in its last queue."""
-    by = {"waiting": 0, "talking": 0, "answered": 0, "abandoned": 0}
-    for c in calls.values():
+    """One line of how the shift goes, from queue_log: a call counts in its last queue (a
+    callback's leg is no call of its own)."""
+    by = {"waiting": 0, "talking": 0, "answered": 0, "abandoned": 0, "exit_key": 0}
+    for callid, c in calls.items():
+        if shift_callers.LEG_MARK in callid:
+            continue
         last = max(c.stays.values(), key=lambda s: s.entered)
         if last.outcome in ("answered", "transferred"):
             by["answered" if last.talk_s is not None else "talking"] += 1
         elif last.outcome in by:
             by[last.outcome] += 1
     return (f"placed {placed:3d}  waiting {by['waiting']:3d}  talking {by['talking']:3d}  "
-            f"answered {by['answered'] + by['talking']:3d}  abandoned {by['abandoned']:3d}")
+            f"answered {by['answered'] + by['talking']:3d}  abandoned {by['abandoned']:3d}  "
+            f"callback {by['exit_key']:3d}")
 
 
 class Services:
@@ -103,7 +121,9 @@ def caller_plan(rng: random.Random, patience: float,
                 survey_share: float) -> tuple[list[tuple[float, str]], float]:
     """One caller's keys and how long it holds on after them. A caller who will rate the
     service presses its rating every 4 s once it is through the menu: keys are ignored while
-    it waits and talks, and the first one heard in the survey is its answer."""
+    it talks, and the first one heard in the survey is its answer. While it waits in a queue
+    that offers the callback, a 1 keeps its place and it is called back, as any caller's 1
+    would (the demo's summary counts it with the callbacks)."""
     roll, acc = rng.random(), 0.0
     keys = MIX[-1][1]
     for share, plan in MIX:
@@ -134,26 +154,57 @@ def _busy_now_and_then(center: Center, seats: list[str], rng: random.Random, env
         subprocess.run([*base, "ready", seat], env=env, capture_output=True, timeout=30)
 
 
+def _shares(args: argparse.Namespace) -> None:
+    for name in ("callbacks", "messages", "busy_phones", "survey"):
+        if not 0.0 <= getattr(args, name) <= 1.0:
+            raise Invalid(f"--{name.replace('_', '-')} must be a share from 0 to 1")
+    if args.callbacks + args.messages > 1.0:
+        raise Invalid("--callbacks and --messages together must be at most 1")
+
+
+def _instance_name(center: Center, state: Path) -> str:
+    """`demo-<center>-<6 hex of the state directory>`: the demo of one state directory is
+    started afresh each time, and never stops another's (tests run demos side by side)."""
+    return f"demo-{center.code}-{hashlib.sha256(str(state).encode()).hexdigest()[:6]}"
+
+
+def _with_local_gateway(center: Center, node: str, env: dict[str, str]) -> tuple[Center, int]:
+    """The demo's node calls out (callbacks, hand-offs) to a SIPp phone on a free loopback
+    port, never to a carrier the center file names: the engine and the IVR are told so
+    through the environment (HOTLINE_PSTN_GATEWAY_<NODE>)."""
+    port = free_ports(1)[0]
+    gateway = f"127.0.0.1:{port}"
+    env[f"HOTLINE_PSTN_GATEWAY_{node.upper()}"] = gateway
+    nodes = tuple(dataclasses.replace(n, pstn_gateway=gateway) if n.name == node else n
+                  for n in center.nodes)
+    return dataclasses.replace(center, nodes=nodes), port
+
+
 def run_demo(center: Center, args: argparse.Namespace) -> dict[str, Any]:
     if shutil.which("sipp") is None:
         raise SystemExit("hotline demo: SIPp is not installed (Debian package sip-tester); "
                          "./run demo installs it")
+    _shares(args)
     rng = random.Random(args.seed)
     root = rig.build_root()
-    inst = rig.instance(center, root=root, name=f"demo-{center.code}",
+    state = paths.state_dir()
+    env = {**os.environ, "HOTLINE_VAR": str(state),
+           "HOTLINE_ASTERISK_ROOT": str(root)}
+    center, gateway_port = _with_local_gateway(center, center.node().name, env)
+    menu = menu_mod.load(menu_mod.DEFAULT, center)
+    unstaffed = args.unstaffed or ""
+    message_keys = shift_callers.check_unstaffed(center, menu, unstaffed) if unstaffed else []
+    inst = rig.instance(center, root=root, name=_instance_name(center, state),
                         installers=rig_installers(center))
     if inst.running():
         inst.down()
     shutil.rmtree(inst.base, ignore_errors=True)
-    state = paths.state_dir()
     (state / "demo").mkdir(parents=True, exist_ok=True)
     db_path = state / "demo" / "ledger.sqlite"
     for leftover in state.glob("demo/ledger.sqlite*"):
         leftover.unlink()
     database = f"sqlite:///{db_path}"
     center_file = str(center.source or center_mod.EXAMPLE)
-    env = {**os.environ, "HOTLINE_VAR": str(state),
-           "HOTLINE_ASTERISK_ROOT": str(root)}
     redis: RedisServer | None = None
     services = Services()
     sipp = Sipp("127.0.0.1", inst.node.sip_port)
@@ -167,7 +218,6 @@ def run_demo(center: Center, args: argparse.Namespace) -> dict[str, Any]:
     old = signal.signal(signal.SIGINT, _stop)
     try:
         print(f"==> Asterisk {rig.asterisk_version(root)} ({inst.name})", file=sys.stderr)
-        menu = menu_mod.load(menu_mod.DEFAULT, center)
         built = prompts.build(menu.prompts)
         print(f"==> {len(built)} Mandarin prompts ready (espeak-ng)", file=sys.stderr)
         inst.up()
@@ -194,47 +244,75 @@ def run_demo(center: Center, args: argparse.Namespace) -> dict[str, Any]:
                        state / "demo", env)
         _wait_for_log(state / "demo" / "ivr.log", "ivr listening", 30)
         print(f"==> IVR on FastAGI 127.0.0.1:{inst.node.fastagi_port}", file=sys.stderr)
-        seats = [s.id for s in center.seats_on(inst.node.name)][: args.seats]
+        on_node = [s for s in center.seats_on(inst.node.name)][: args.seats]
+        seats = [s.id for s in on_node]
         talk = args.talk
-        for seat_id in seats:
-            sipp.seat(seat_id, inst.secrets.seats[seat_id], ring_s=1.0,
-                      talk_s=max(1.0, rng.uniform(0.5 * talk, 1.5 * talk)))
-            subprocess.run(_hotline("--center", center_file, "--log-level", "WARNING", "seat",
-                                    "signin", seat_id), env=env, check=True,
-                           capture_output=True, timeout=30)
-        print(f"==> {len(seats)} seats signed in: {', '.join(seats)}", file=sys.stderr)
+        for seat in on_node:
+            seat_talk = max(1.0, rng.uniform(0.5 * talk, 1.5 * talk))
+            sipp.seat(seat.id, inst.secrets.seats[seat.id], ring_s=1.0, talk_s=seat_talk,
+                      callback_talk_s=seat_talk + shift_callers.CALLBACK_EXTRA_S)
+            queues = [q for q in seat.queues if q != unstaffed]
+            if queues:
+                subprocess.run(_hotline("--center", center_file, "--log-level", "WARNING",
+                                        "seat", "signin", seat.id,
+                                        *[f"--queue={q}" for q in queues]),
+                               env=env, check=True, capture_output=True, timeout=30)
+        print(f"==> {len(seats)} seats signed in: {', '.join(seats)}"
+              + (f" (none to queue {unstaffed}: its callers leave messages)" if unstaffed
+                 else ""), file=sys.stderr)
+        sipp.callee("public-network", gateway_port, ring_s=1.0, talk_s=300.0,
+                    busy_prefix=shift_callers.BUSY_PREFIX)
+        print(f"==> the public network's phones on {inst.node.pstn_gateway} (callbacks, "
+              f"hand-offs; numbers {shift_callers.BUSY_PREFIX}... are busy)", file=sys.stderr)
+        # The busy breaks draw from a generator of their own: the callers' plan stays the same
+        # for a seed whatever the threads' timing.
         busy = threading.Thread(target=_busy_now_and_then, daemon=True,
-                                args=(center, seats, rng, env, center_file, stop_busy))
+                                args=(center, seats, random.Random(rng.random()), env,
+                                      center_file, stop_busy))
         busy.start()
         since = int(time.time()) - 1
         started = time.time()
         callers: list[SippProcess] = []
+        kinds = {"callback": 0, "message": 0, "mix": 0, "busy_phone": 0}
         next_at = time.monotonic()
         placed = 0
         last_line = 0.0
+        calls: dict[str, LogCall] = {}
+        ledger = db.make_engine(database)
+        watch = shift_callers.CallbackWatch(
+            ledger, center, datetime.fromtimestamp(started - 2, UTC).replace(tzinfo=None))
         deadline = time.monotonic() + args.max_seconds
         while not stopping and time.monotonic() < deadline:
             now = time.monotonic()
             if placed < args.calls and now >= next_at:
-                patience = rng.expovariate(1 / args.patience)
-                number = f"139{rng.randrange(10**8):08d}"
-                digits, hold = caller_plan(rng, patience, args.survey)
-                callers.append(sipp.callers(f"caller-{placed}", [number], digits=digits,
-                                            hold_s=hold, rate=1))
+                caller = _next_caller(rng, args, message_keys)
+                kinds[caller.kind] += 1
+                kinds["busy_phone"] += caller.number.startswith(shift_callers.BUSY_PREFIX)
+                callers.append(sipp.callers(f"caller-{placed}", [caller.number],
+                                            digits=caller.keys, hold_s=caller.hold_s, rate=1))
                 placed += 1
                 next_at = now + rng.expovariate(args.rate)
             if now - last_line >= 1.0:
                 calls = queue_log.read_file(inst.queue_log, since)
                 print("\r" + _progress(calls, placed), end="", file=sys.stderr, flush=True)
                 last_line = now
-            if placed == args.calls and all(not c.running() for c in callers):
-                break
+                # The shift ends when every caller hung up and the callbacks they booked are
+                # done and talked (a retry due later than SOON_S is left open and shown so).
+                if placed == args.calls and all(not c.running() for c in callers) and \
+                        not shift_callers.in_progress(calls) and \
+                        watch.settled(shift_callers.keyed_in_queue(calls)):
+                    break
             time.sleep(0.1)
         print(file=sys.stderr)
+        ledger.dispose()
         stop_busy.set()
         time.sleep(2.0)  # the engine writes the last hang-ups
         ended = time.time()
-        return _summary(database, inst, center, started, ended)
+        summary = _summary(database, inst, center, started, ended)
+        summary["plan"] = {"callers": placed, "callback_callers": kinds["callback"],
+                           "message_callers": kinds["message"],
+                           "busy_phones": kinds["busy_phone"], "unstaffed_queue": unstaffed}
+        return summary
     finally:
         signal.signal(signal.SIGINT, old)
         stop_busy.set()
@@ -248,6 +326,20 @@ def run_demo(center: Center, args: argparse.Namespace) -> dict[str, Any]:
         if redis is not None:
             redis.stop()
         shutil.rmtree(sipp.workdir, ignore_errors=True)
+
+
+def _next_caller(rng: random.Random, args: argparse.Namespace,
+                 message_keys: list[tuple[float, str]]) -> shift_callers.Caller:
+    """Who calls next: a callback caller, a message caller, or one of the seeds' mix."""
+    roll = rng.random()
+    if roll < args.callbacks:
+        return shift_callers.callback_caller(rng, args.busy_phones)
+    if message_keys and roll < args.callbacks + args.messages:
+        return shift_callers.message_caller(rng, message_keys)
+    patience = rng.expovariate(1 / args.patience)
+    number = shift_callers.number(rng)
+    digits, hold = caller_plan(rng, patience, args.survey)
+    return shift_callers.Caller("mix", number, digits, hold)
 
 
 def _wait_for_log(path: Path, text: str, timeout: float) -> None:
@@ -281,8 +373,10 @@ def _summary(database: str, inst: rig.Instance, center: Center, started: float,
         engine.dispose()
     values = ind.as_dict()
     rated = _survey_counts(database, started, ended)
+    booked, messages = _callers_counts(database, center, started, ended)
     return {
         "survey": rated,
+        "callbacks": booked, "messages": messages,
         "queue_log": str(inst.queue_log), "database": database,
         "recordings": str(inst.recordings),
         "calls": {"offered": ind.queued, "answered": ind.answered,
@@ -294,6 +388,20 @@ def _summary(database: str, inst: rig.Instance, center: Center, started: float,
         "reconciliation": {"differences": [str(d) for d in diff]},
         "reports": {k: str(v) for k, v in files.items()},
     }
+
+
+def _callers_counts(database: str, center: Center, started: float,
+                    ended: float) -> tuple[dict[str, int], dict[str, int]]:
+    """Callbacks booked in the queue and messages taken in the shift, from the ledger."""
+    engine = db.make_engine(database)
+    since = datetime.fromtimestamp(started - 2, UTC).replace(tzinfo=None)
+    until = datetime.fromtimestamp(ended + 1, UTC).replace(tzinfo=None)
+    try:
+        with Session(engine) as s:
+            return (callbacks_mod.tally(s, center.code, since, until),
+                    callbacks_mod.messages(s, center.code, since, until))
+    finally:
+        engine.dispose()
 
 
 def _survey_counts(database: str, started: float, ended: float) -> dict[str, int]:
@@ -340,6 +448,13 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"平均处理时长 average handle time    {sec(ind['average_handle_time_s']):>9}")
     print("满意度 survey of answered calls    " + ", ".join(
         f"{k.replace('_', ' ')} {v}" for k, v in sorted(summary["survey"].items())))
+    cb, msg = summary["callbacks"], summary["messages"]
+    print(f"回电 callbacks (key 1 in the queue)  booked {cb['booked']}, reached {cb['reached']}, "
+          f"failed {cb['failed']}" + (f", still open {cb['open']}" if cb["open"] else "")
+          + (f", cancelled {cb['cancelled']}" if cb["cancelled"] else ""))
+    print(f"留言 messages (no seat / closed)      taken {msg['taken']} "
+          f"(work orders; {msg['recorded']} with their recording), "
+          f"called back {msg['called_back']}")
     diffs = summary["reconciliation"]["differences"]
     print(f"reconciled with Asterisk's queue_log: "
           f"{'every call agrees' if not diffs else f'{len(diffs)} difference(s)'}")
@@ -366,5 +481,14 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p.add_argument("--seed", type=int, default=None, help="random seed, for a repeatable shift")
     p.add_argument("--survey", type=float, default=0.6,
                    help="share of callers who rate the service (0.6)")
+    p.add_argument("--callbacks", type=float, default=0.15,
+                   help="share of callers who press 1 in the queue to be called back (0.15)")
+    p.add_argument("--busy-phones", type=float, default=0.2,
+                   help="share of those whose phone is busy at every callback try (0.2)")
+    p.add_argument("--messages", type=float, default=0.1,
+                   help="share of callers who choose the queue without seats and leave a "
+                        "message (0.1)")
+    p.add_argument("--unstaffed", default="waterway",
+                   help="a queue no seat signs in to this shift (default waterway; '' none)")
     p.add_argument("--json", help="write a machine-readable summary here")
     p.set_defaults(func=_demo)

@@ -249,7 +249,12 @@ User-Agent: hotline12328-sim
             '<recv response="200"/>\n</scenario>\n')
 
 
-def seat_scenario(ring_s: float, talk_s: float) -> str:
+def seat_scenario(ring_s: float, talk_s: float, callback_talk_s: float | None = None) -> str:
+    """A seat's phone: rings `ring_s`, answers, talks `talk_s`, hangs up (unless the caller
+    does first). `callback_talk_s`: how long it stays on a call that is not a caller's own,
+    i.e. whose From does not show a caller's number as its name (a callback's leg,
+    `"回电" <number>`): the seat hears who the call is for while the caller is rung and
+    greeted, then talks."""
     ringing = """SIP/2.0 180 Ringing
 [last_Via:]
 [last_From:]
@@ -299,6 +304,9 @@ Content-Length: 0
             '<recv request="INVITE" crlf="true"><action>'
             '<ereg regexp="[0-9]+" search_in="hdr" header="CSeq:" check_it="true" '
             'assign_to="invite_cseq"/>'
+            # A caller's own call shows its number as its name ("13912345678" <sip:...>).
+            '<ereg regexp="^ *&quot;[0-9+]+&quot;" search_in="hdr" header="From:" '
+            'check_it="false" assign_to="own_call"/>'
             '<ereg regexp="^.*$" search_in="hdr" header="From:" check_it="true" '
             'assign_to="peer_from"/>'
             '<ereg regexp="sip:[^&gt;;]*" search_in="hdr" header="Contact:" check_it="true" '
@@ -311,8 +319,7 @@ Content-Length: 0
             'ontimeout="answer" next="cancelled"/>\n<label id="answer"/>\n'
             f'<send retrans="500">{_cdata(ok)}</send>\n'
             '<recv request="ACK" crlf="true"/>\n'
-            f'<recv request="BYE" timeout="{int(max(talk_s, 0.01) * 1000)}" '
-            'ontimeout="hangup" next="remote_bye"/>\n<label id="hangup"/>\n'
+            + _talk(talk_s, callback_talk_s) +
             f'<send retrans="500">{_cdata(bye)}</send>\n'
             '<recv response="200"/>\n<nop next="end"/>\n'
             f'<label id="remote_bye"/>\n<send>{_cdata(plain_ok)}</send>\n<nop next="end"/>\n'
@@ -322,17 +329,34 @@ Content-Length: 0
             '<label id="end"/>\n<timewait milliseconds="500"/>\n</scenario>\n')
 
 
+def _talk(talk_s: float, callback_talk_s: float | None) -> str:
+    """Wait for the caller's BYE `talk_s` (a callback's leg: `callback_talk_s`), then go on to
+    `hangup`."""
+    def wait(seconds: float) -> str:
+        return (f'<recv request="BYE" timeout="{int(max(seconds, 0.01) * 1000)}" '
+                'ontimeout="hangup" next="remote_bye"/>\n')
+    if callback_talk_s is None:
+        return wait(talk_s) + '<label id="hangup"/>\n'
+    return ('<nop test="own_call" next="own_talk"/>\n' + wait(callback_talk_s)
+            + '<label id="own_talk"/>\n' + wait(talk_s) + '<label id="hangup"/>\n')
+
+
 def callee_scenario(ring_s: float, talk_s: float, digits: list[tuple[float, str]] = (),
-                    reject: int = 0) -> str:
+                    reject: int = 0, busy_prefix: str = "") -> str:
     """The public network's side of a call the platform makes (a callback, a revisit): answer
     after `ring_s`, press `digits` (SIP INFO, the delay before each), hang up after `talk_s`
-    unless Asterisk does first. `reject`: answer with that status instead (486 busy)."""
+    unless Asterisk does first. `reject`: answer with that status instead (486 busy).
+    `busy_prefix`: a number dialled that starts with it is busy (486), every time."""
+    if busy_prefix and not busy_prefix.isdigit():
+        raise SippError("busy_prefix: digits only")
+    busy = (f'<ereg regexp="^INVITE sip:{busy_prefix}" search_in="msg" check_it="false" '
+            'assign_to="busy_line"/>') if busy_prefix else ""
     head = (_HEAD + '<scenario name="hotline callee">\n'
             '<recv request="INVITE" crlf="true"><action>'
             '<ereg regexp="^.*$" search_in="hdr" header="From:" check_it="true" '
             'assign_to="peer_from"/>'
             '<ereg regexp="sip:[^&gt;;]*" search_in="hdr" header="Contact:" check_it="true" '
-            'assign_to="peer_contact"/>'
+            f'assign_to="peer_contact"/>{busy}'
             '</action></recv>\n')
     ok_final = """SIP/2.0 {code} {text}
 [last_Via:]
@@ -361,6 +385,11 @@ Content-Type: application/sdp
 Content-Length: [len]
 
 {_SDP}"""
+    if busy_prefix:
+        head += ('<nop test="busy_line" next="busy"/>\n<nop next="ring"/>\n<label id="busy"/>\n'
+                 f"<send>{_cdata(ok_final.format(code=486, text='Busy Here'))}</send>\n"
+                 '<recv request="ACK" timeout="5000" ontimeout="end" next="end"/>\n'
+                 '<label id="ring"/>\n')
     parts = [head,
              f"<send>{_cdata(ok_final.format(code=180, text='Ringing'))}</send>\n",
              f'<pause milliseconds="{int(max(ring_s, 0.01) * 1000)}"/>\n',
@@ -546,24 +575,27 @@ class Sipp:
 
     def callee(self, name: str, port: int, *, ring_s: float = 0.5, talk_s: float = 5.0,
                digits: list[tuple[float, str]] = (), reject: int = 0,
-               calls: int = 0) -> SippProcess:
+               calls: int = 0, busy_prefix: str = "") -> SippProcess:
         """The public network's phone on a fixed port (the node's pstn_gateway): it answers
         what the platform dials (callbacks, revisits) and presses `digits`, or refuses with
-        `reject`; `calls`: stop after that many (0: never)."""
+        `reject`; a number starting with `busy_prefix` is always busy; `calls`: stop after
+        that many (0: never)."""
         media = free_ports(1)[0]
         args = ["-s", name, "-p", str(port), "-mp", str(media)]
         if calls:
             args += ["-m", str(calls)]
-        return self._start(name, callee_scenario(ring_s, talk_s, list(digits), reject), args)
+        return self._start(name, callee_scenario(ring_s, talk_s, list(digits), reject,
+                                                 busy_prefix), args)
 
     def seat(self, seat_id: str, password: str, *, ring_s: float = 1.0,
-             talk_s: float = 5.0) -> SippProcess:
-        """Register a seat's phone, then answer every call it is offered."""
+             talk_s: float = 5.0, callback_talk_s: float | None = None) -> SippProcess:
+        """Register a seat's phone, then answer every call it is offered (a callback's leg
+        held `callback_talk_s` when given, see `seat_scenario`)."""
         port, media = free_ports(2)
         code = self.register(seat_id, password, port)
         if code != 0:
             raise SippError(f"seat {seat_id} could not register (SIPp exit {code})")
-        return self._start(f"seat-{seat_id}", seat_scenario(ring_s, talk_s),
+        return self._start(f"seat-{seat_id}", seat_scenario(ring_s, talk_s, callback_talk_s),
                            ["-s", seat_id, "-p", str(port), "-mp", str(media)])
 
     def close(self) -> None:
