@@ -143,7 +143,7 @@ def test_distribution_busy_wrapup_and_abandon_are_recorded(pbx: RunningPbx, sipp
         mine = sorted((r for r in answered if r.seat_id == seat), key=lambda r: r.answered_at)
         for prev, nxt in zip(mine, mine[1:]):
             gap = (nxt.answered_at - prev.ended_at).total_seconds()
-            assert gap >= 4.5, (seat, gap)
+            assert gap >= 4.0, (seat, gap)  # event times jitter; without wrap-up, ~0 s
         wraps = [i for i in intervals(engine, seat) if i.state == "wrapup"]
         assert len(wraps) == len(mine)
         assert all(abs((w.ended_at - w.started_at).total_seconds() - 5) < 1.0 for w in wraps)
