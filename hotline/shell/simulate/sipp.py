@@ -304,9 +304,11 @@ Content-Length: 0
             '<recv request="INVITE" crlf="true"><action>'
             '<ereg regexp="[0-9]+" search_in="hdr" header="CSeq:" check_it="true" '
             'assign_to="invite_cseq"/>'
-            # A caller's own call shows its number as its name ("13912345678" <sip:...>).
-            '<ereg regexp="^ *&quot;[0-9+]+&quot;" search_in="hdr" header="From:" '
-            'check_it="false" assign_to="own_call"/>'
+            # A caller's own call shows its number as its name ("13912345678" <sip:...>);
+            # looked for only when it matters (SIPp refuses a variable it never reads).
+            + ('<ereg regexp="^ *&quot;[0-9+]+&quot;" search_in="hdr" header="From:" '
+               'check_it="false" assign_to="own_call"/>' if callback_talk_s is not None
+               else '') +
             '<ereg regexp="^.*$" search_in="hdr" header="From:" check_it="true" '
             'assign_to="peer_from"/>'
             '<ereg regexp="sip:[^&gt;;]*" search_in="hdr" header="Contact:" check_it="true" '
