@@ -356,6 +356,11 @@ class Dialer:
                 log.info("callback reached the caller", callback=row.id, seat=row.seat_id)
 
     async def _on_HotlineCallbackResult(self, node: str, e: dict[str, Any]) -> None:
+        self._dial_result(e)
+
+    def _dial_result(self, e: dict[str, Any]) -> None:
+        """The caller's leg of a callback or a seat-mode revisit: answered is reached, anything
+        else is retried."""
         status = str(e.get("Status", ""))
         with self.sessions.begin() as s:
             row = self._row(s, e)
@@ -396,15 +401,7 @@ class Dialer:
     async def _on_HotlineRevisitResult(self, node: str, e: dict[str, Any]) -> None:
         """Seat mode: the revisit worker talked to the caller and records the result on the
         revisit page; not reached is retried."""
-        status = str(e.get("Status", ""))
-        with self.sessions.begin() as s:
-            row = self._row(s, e)
-            if row is None:
-                return
-            if status == "ANSWER":
-                callbacks.reached(row)
-            else:
-                self._not_reached(s, row, f"caller {status or 'not reached'}", now_utc())
+        self._dial_result(e)
 
     async def _on_HotlineAnnounce(self, node: str, e: dict[str, Any]) -> None:
         uid, queue = str(e.get("Call", ""))[:64], str(e.get("Queue", ""))[:40]
