@@ -313,7 +313,9 @@ def test_announcements_priority_and_a_callback_that_keeps_the_place(stack: Stack
     sipp.seat("8003", stack.pbx.seat_password("8003"), ring_s=0.3, talk_s=9.0)
     stack.pbx.instance.cli("queue add member PJSIP/8003 to urban penalty 0 as 8003")
     stack.pbx.instance.cli("queue pause member PJSIP/8003 queue urban reason meeting")
-    busy = sipp.callee("busy-line", stack.pbx.pstn_port, reject=486, calls=1)
+    # The caller's phone: busy the first time, answered on the retry (one SIPp on the gateway's
+    # port, so the retry never finds it between two processes).
+    sipp.callee("caller-phone", stack.pbx.pstn_port, ring_s=0.5, talk_s=2.0, busy_first=1)
     sipp.callers("keeps-place", ["13918000023"], digits=[(1.5, "2"), (3.0, "1")], hold_s=20)
     # Both manual seats busy with a call; then three callers, then the repeat caller.
     sipp.callers("first", ["13918000001", "13918000002"], digits=[(1.5, "0")], hold_s=30,
@@ -361,8 +363,6 @@ def test_announcements_priority_and_a_callback_that_keeps_the_place(stack: Stack
              and e.get("CallerIDNum") == "13918000023"]
     assert len(joins) >= 2 and joins[1] == booked["Position"], (joins, booked)
     one(tap, "HotlineCallbackResult", Status="BUSY", timeout=60)
-    busy.wait(10)
-    sipp.callee("caller-phone", stack.pbx.pstn_port, ring_s=0.5, talk_s=2.0)
     reached = one(tap, "HotlineCallbackReached", timeout=60)
     uid = reached["Call"]
     wait_for("the caller behind answered", lambda: "13918000024" in connects(tap), 60)

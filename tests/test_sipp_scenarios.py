@@ -18,6 +18,7 @@ SCENARIOS = {
     "callee": lambda: sipp.callee_scenario(0.5, 2.0),
     "callee with keys, busy prefix": lambda: sipp.callee_scenario(0.5, 2.0, [(1.0, "2")],
                                                                  busy_prefix="137"),
+    "callee, first call busy": lambda: sipp.callee_scenario(0.5, 2.0, busy_first=1),
     "caller": lambda: sipp.caller_scenario([(1.5, "1"), (2.0, "2")], 5.0),
     "seat dialling": lambda: sipp.seat_dial_scenario(5.0),
 }
@@ -35,3 +36,27 @@ def test_sipp_accepts_the_scenario(name: str, tmp_path) -> None:
                          capture_output=True, text=True, timeout=30, cwd=tmp_path)
     said = out.stdout + out.stderr
     assert "referenced" not in said and "rror in" not in said, said[-2000:]
+
+
+def test_callee_busy_first_refuses_then_answers(tmp_path) -> None:
+    """`busy_first=1`: the callee's first call gets 486, the next ones are answered; the
+    callback test's "busy, then reached on the retry" rests on it."""
+    if shutil.which("sipp") is None:
+        pytest.skip("SIPp is not installed (./run installs sip-tester)")
+    xml = tmp_path / "callee.xml"
+    xml.write_text(sipp.callee_scenario(0.1, 0.5, busy_first=1), encoding="utf-8")
+    port, media, caller = free_ports(3)
+    callee = subprocess.Popen(["sipp", "-sf", str(xml), "-p", str(port), "-mp", str(media),
+                               "-m", "3", "-trace_msg", "-message_file", "callee.log",
+                               "-nostdin", "-timeout", "20s"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=tmp_path)
+    try:
+        subprocess.run(["sipp", "-sn", "uac", f"127.0.0.1:{port}", "-p", str(caller), "-m", "3",
+                        "-r", "2", "-nostdin", "-timeout", "20s", "-s", "12328"],
+                       capture_output=True, timeout=40, cwd=tmp_path)
+    finally:
+        callee.wait(30)
+    finals = [line.split()[1] for line in (tmp_path / "callee.log").read_text().splitlines()
+              if line.startswith("SIP/2.0 ") and line.split()[1] in ("486", "200")]
+    # In order: 486 for the first INVITE; 200 (INVITE) and 200 (BYE) for each later call.
+    assert finals[0] == "486" and finals[1:] == ["200"] * 4, finals

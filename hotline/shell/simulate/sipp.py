@@ -344,15 +344,24 @@ def _talk(talk_s: float, callback_talk_s: float | None) -> str:
 
 
 def callee_scenario(ring_s: float, talk_s: float, digits: list[tuple[float, str]] = (),
-                    reject: int = 0, busy_prefix: str = "") -> str:
+                    reject: int = 0, busy_prefix: str = "", busy_first: int = 0) -> str:
     """The public network's side of a call the platform makes (a callback, a revisit): answer
     after `ring_s`, press `digits` (SIP INFO, the delay before each), hang up after `talk_s`
     unless Asterisk does first. `reject`: answer with that status instead (486 busy).
-    `busy_prefix`: a number dialled that starts with it is busy (486), every time."""
+    `busy_prefix`: a number dialled that starts with it is busy (486), every time.
+    `busy_first`: the first that many calls are busy, the later ones answered (one process for
+    "busy, then reached on the retry": no gap while a second SIPp takes the port)."""
     if busy_prefix and not busy_prefix.isdigit():
         raise SippError("busy_prefix: digits only")
+    if busy_prefix and busy_first:
+        raise SippError("busy_prefix and busy_first: one or the other")
     busy = (f'<ereg regexp="^INVITE sip:{busy_prefix}" search_in="msg" check_it="false" '
             'assign_to="busy_line"/>') if busy_prefix else ""
+    if busy_first:
+        busy = ('<assignstr assign_to="nth" value="[call_number]"/>'
+                '<todouble assign_to="nth_n" variable="nth"/>'
+                '<test assign_to="busy_line" variable="nth_n" compare="less_than_equal" '
+                f'value="{int(busy_first)}"/>')
     head = (_HEAD + '<scenario name="hotline callee">\n'
             '<recv request="INVITE" crlf="true"><action>'
             '<ereg regexp="^.*$" search_in="hdr" header="From:" check_it="true" '
@@ -387,7 +396,7 @@ Content-Type: application/sdp
 Content-Length: [len]
 
 {_SDP}"""
-    if busy_prefix:
+    if busy_prefix or busy_first:
         head += ('<nop test="busy_line" next="busy"/>\n<nop next="ring"/>\n<label id="busy"/>\n'
                  f"<send>{_cdata(ok_final.format(code=486, text='Busy Here'))}</send>\n"
                  '<recv request="ACK" timeout="5000" ontimeout="end" next="end"/>\n'
@@ -577,17 +586,17 @@ class Sipp:
 
     def callee(self, name: str, port: int, *, ring_s: float = 0.5, talk_s: float = 5.0,
                digits: list[tuple[float, str]] = (), reject: int = 0,
-               calls: int = 0, busy_prefix: str = "") -> SippProcess:
+               calls: int = 0, busy_prefix: str = "", busy_first: int = 0) -> SippProcess:
         """The public network's phone on a fixed port (the node's pstn_gateway): it answers
         what the platform dials (callbacks, revisits) and presses `digits`, or refuses with
         `reject`; a number starting with `busy_prefix` is always busy; `calls`: stop after
-        that many (0: never)."""
+        that many (0: never); `busy_first`: the first that many calls are busy (486)."""
         media = free_ports(1)[0]
         args = ["-s", name, "-p", str(port), "-mp", str(media)]
         if calls:
             args += ["-m", str(calls)]
         return self._start(name, callee_scenario(ring_s, talk_s, list(digits), reject,
-                                                 busy_prefix), args)
+                                                 busy_prefix, busy_first), args)
 
     def seat(self, seat_id: str, password: str, *, ring_s: float = 1.0,
              talk_s: float = 5.0, callback_talk_s: float | None = None) -> SippProcess:
