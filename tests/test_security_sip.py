@@ -33,7 +33,7 @@ import pytest
 from asterisk_conf import rig, tls
 from asterisk_conf.fail2ban import Fail2ban, Fail2banError, jail_conf, jail_name
 from hotline import paths
-from hotline.shell.simulate.ports import free_ports
+from hotline.shell.simulate.ports import free_ports, media_port
 from hotline.shell.simulate.sipp import _HEAD, _SDP, Sipp, _cdata
 from tests.support import attacks
 from tests.support.ami_tap import AmiTap
@@ -206,7 +206,7 @@ def test_star90_only_as_a_seats_transfer_of_its_caller(pbx: RunningPbx, sipp, nu
         assert not [e for e in tap.events if e.get("UserEvent") == "HotlineSurvey"]
 
         # A seat on a call transfers its caller to *90: the caller is surveyed, credited to it.
-        port, media = free_ports(2)
+        port, media = free_ports(1)[0], media_port()
         assert sipp.register("8001", pbx.seat_password("8001"), port) == 0
         sipp.start("transferring-seat", transferring_seat_scenario(1500),
                    ["-s", "8001", "-p", str(port), "-mp", str(media), "-m", "1"])

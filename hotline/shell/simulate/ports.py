@@ -83,6 +83,26 @@ def free_ports(n: int) -> list[int]:
             s.close()
 
 
+def media_port() -> int:
+    """A base for SIPp's media (`-mp`): SIPp binds it for audio and base+2 for video, so base
+    to base+3 are all free (one free port alone let a caller die at start, "Unable to bind
+    video RTP socket", when its neighbour was taken)."""
+    for _ in range(200):
+        base = free_ports(1)[0]
+        held: list[socket.socket] = []
+        try:
+            if all(p not in _recent and p not in _RTP and _free_for_both(p, held)
+                   for p in range(base + 1, base + 4)):
+                now = time.monotonic()
+                for p in range(base, base + 4):
+                    _recent[p] = now
+                return base
+        finally:
+            for s in held:
+                s.close()
+    raise OSError("no four free ports in a row on 127.0.0.1")
+
+
 def retrying(start: Callable[[], T], is_clash: Callable[[Exception], bool],
              attempts: int = 4) -> T:
     """`start()` (which draws its own ports), again on fresh ports while it fails with a port

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-from hotline.shell.simulate.ports import free_ports
+from hotline.shell.simulate.ports import free_ports, media_port
 
 PCAP_DIR = Path("/usr/share/sip-tester")
 DTMF_PCAP = {**{str(d): f"dtmf_2833_{d}.pcap" for d in range(10)},
@@ -515,9 +515,22 @@ class Sipp:
             inf = d / "inject.csv"
             inf.write_text("SEQUENTIAL\n" + "".join(f"{line};\n" for line in injection))
             cmd += ["-inf", str(inf)]
-        with open(d / "stdout.txt", "wb") as out:
-            proc = subprocess.Popen(cmd, cwd=d, stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=subprocess.STDOUT, start_new_session=True)
+        for attempt in range(4):
+            with open(d / "stdout.txt", "wb") as out:
+                proc = subprocess.Popen(cmd, cwd=d, stdin=subprocess.DEVNULL, stdout=out,
+                                        stderr=subprocess.STDOUT, start_new_session=True)
+            # Another process on this machine may take a media port between the draw and
+            # SIPp's bind: SIPp then exits at once ("Unable to bind ... RTP socket"), and a
+            # caller would silently never call. Started again on a fresh media port.
+            try:
+                proc.wait(0.15)
+            except subprocess.TimeoutExpired:
+                break
+            said = (d / "stdout.txt").read_text(errors="replace")
+            if "-mp" not in cmd or "RTP socket" not in said or attempt == 3:
+                break
+            at = cmd.index("-mp") + 1
+            cmd[at] = str(media_port())
         sp = SippProcess(name=name, proc=proc, workdir=d)
         self.processes.append(sp)
         return sp
@@ -530,7 +543,7 @@ class Sipp:
         shown = names or numbers
         if len(shown) != len(numbers) or any(";" in n or '"' in n for n in shown):
             raise SippError("one display name per number, without ; or \"")
-        port, media = free_ports(2)
+        port, media = free_ports(1)[0], media_port()
         return self._start(
             name, caller_scenario(list(digits), hold_s, rtp=rtp),
             ["-s", service, "-m", str(len(numbers)), "-r", str(rate), "-rp", "1000",
@@ -568,7 +581,7 @@ class Sipp:
         """Many seats' phones on one SIPp: each registers its own contact on one shared port
         (one short SIPp per seat: SIPp takes digest credentials per process), and a single UAS
         there answers whichever seat Asterisk rings (for load and demos)."""
-        port, media = free_ports(2)
+        port, media = free_ports(1)[0], media_port()
         for seat_id, password in seats.items():
             code = self.register(seat_id, password, port, timeout=timeout)
             if code != 0:
@@ -580,7 +593,7 @@ class Sipp:
                  talk_s: float = 2.0) -> SippProcess:
         """A UAS on a fixed port that answers whatever it is sent (the public network's side
         of a hand-off, e.g. the 12306 hotline)."""
-        media = free_ports(1)[0]
+        media = media_port()
         return self._start(name, seat_scenario(ring_s, talk_s),
                            ["-s", name, "-p", str(port), "-mp", str(media)])
 
@@ -591,7 +604,7 @@ class Sipp:
         what the platform dials (callbacks, revisits) and presses `digits`, or refuses with
         `reject`; a number starting with `busy_prefix` is always busy; `calls`: stop after
         that many (0: never); `busy_first`: the first that many calls are busy (486)."""
-        media = free_ports(1)[0]
+        media = media_port()
         args = ["-s", name, "-p", str(port), "-mp", str(media)]
         if calls:
             args += ["-m", str(calls)]
@@ -602,7 +615,7 @@ class Sipp:
              talk_s: float = 5.0, callback_talk_s: float | None = None) -> SippProcess:
         """Register a seat's phone, then answer every call it is offered (a callback's leg
         held `callback_talk_s` when given, see `seat_scenario`)."""
-        port, media = free_ports(2)
+        port, media = free_ports(1)[0], media_port()
         code = self.register(seat_id, password, port)
         if code != 0:
             raise SippError(f"seat {seat_id} could not register (SIPp exit {code})")
