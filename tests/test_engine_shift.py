@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import time
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -232,14 +234,15 @@ def test_reconcile_finds_a_removed_record(pbx: RunningPbx, sipp, ledger, tmp_pat
         s.delete(victim)
     found = differences(engine, pbx.instance.queue_log, started - 2, time.time())
     assert [(d.callid, d.what) for d in found] == [(callid, "missing_in_ledger")]
-    # The same from the command line: listed, and exit status 1.
-    from datetime import UTC, datetime
-    since = datetime.fromtimestamp(started - 2, UTC).replace(tzinfo=None).isoformat()
+    # The same from the command line (--since is the center's local time): listed, exit 1.
+    since = datetime.fromtimestamp(started - 2, ZoneInfo(pbx.center.timezone)) \
+        .replace(tzinfo=None).isoformat(timespec="seconds")
     out = subprocess.run([sys.executable, "-m", "hotline.shell.cli", "--center", str(pbx.center_file),
                           "stats", "reconcile", "--database", url, "--queue-log",
                           str(pbx.instance.queue_log), "--since", since],
                          capture_output=True, text=True, timeout=60)
     assert out.returncode == 1 and f"{callid} manual: missing_in_ledger" in out.stdout
+    assert len(out.stdout.splitlines()) == 1, out.stdout   # the window is this test's only
 
 
 def test_overflow_to_another_queue_is_recorded(tmp_path, ledger, numbers) -> None:
