@@ -34,7 +34,15 @@ from asterisk_conf import rig, tls
 from asterisk_conf.fail2ban import Fail2ban, Fail2banError, jail_conf, jail_name
 from hotline import paths
 from hotline.shell.simulate.ports import free_ports, media_port
-from hotline.shell.simulate.sipp import _HEAD, _SDP, Sipp, _cdata
+from hotline.shell.simulate.sipp import (
+    _HEAD,
+    PLAIN_OK,
+    Sipp,
+    _cdata,
+    answerer_request,
+    recv_invite,
+    reply,
+)
 from tests.support import attacks
 from tests.support.ami_tap import AmiTap
 from tests.support.browser import ARTIFACTS
@@ -148,51 +156,21 @@ def test_spoofed_carrier_and_wrong_passwords_are_refused_and_banned(pbx: Running
 def transferring_seat_scenario(after_ms: int) -> str:
     """A seat's phone: answers, talks `after_ms`, then blind-transfers the caller to *90
     (REFER), answers Asterisk's NOTIFYs and the BYE of its own leg."""
-    ok = """SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[service]@[local_ip]:[local_port]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-""" + _SDP
-    refer = """REFER [$peer_contact] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:[service]@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
-To: [$peer_from]
-Call-ID: [call_id]
-CSeq: 101 REFER
-Contact: <sip:[service]@[local_ip]:[local_port]>
-Refer-To: <sip:*90@[remote_ip]:[remote_port]>
-Referred-By: <sip:[service]@[local_ip]:[local_port]>
-Max-Forwards: 70
-Content-Length: 0
-"""
-    plain_ok = """SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-"""
+    refer = answerer_request("REFER", 101, headers=(
+        "Contact: <sip:[service]@[local_ip]:[local_port]>\n"
+        "Refer-To: <sip:*90@[remote_ip]:[remote_port]>\n"
+        "Referred-By: <sip:[service]@[local_ip]:[local_port]>\n"))
     return (_HEAD + '<scenario name="seat transfers to *90">\n'
-            '<recv request="INVITE" crlf="true"><action>'
-            '<ereg regexp="^.*$" search_in="hdr" header="From:" check_it="true" '
-            'assign_to="peer_from"/>'
-            '<ereg regexp="sip:[^&gt;;]*" search_in="hdr" header="Contact:" check_it="true" '
-            'assign_to="peer_contact"/></action></recv>\n'
-            f'<send retrans="500">{_cdata(ok)}</send>\n<recv request="ACK" crlf="true"/>\n'
+            + recv_invite() +
+            f'<send retrans="500">{_cdata(reply(200, "OK", sdp=True))}</send>\n'
+            '<recv request="ACK" crlf="true"/>\n'
             f'<pause milliseconds="{after_ms}"/>\n'
             f'<send retrans="500">{_cdata(refer)}</send>\n<recv response="202"/>\n'
             '<label id="wait"/>\n'
             '<recv request="NOTIFY" optional="true" next="notify"/>\n'
             '<recv request="BYE" next="bye" timeout="20000" ontimeout="end"/>\n'
-            f'<label id="notify"/>\n<send>{_cdata(plain_ok)}</send>\n<nop next="wait"/>\n'
-            f'<label id="bye"/>\n<send>{_cdata(plain_ok)}</send>\n'
+            f'<label id="notify"/>\n<send>{_cdata(PLAIN_OK)}</send>\n<nop next="wait"/>\n'
+            f'<label id="bye"/>\n<send>{_cdata(PLAIN_OK)}</send>\n'
             '<label id="end"/>\n<timewait milliseconds="300"/>\n</scenario>\n')
 
 

@@ -249,42 +249,23 @@ User-Agent: hotline12328-sim
             '<recv response="200"/>\n</scenario>\n')
 
 
-def seat_scenario(ring_s: float, talk_s: float, callback_talk_s: float | None = None) -> str:
-    """A seat's phone: rings `ring_s`, answers, talks `talk_s`, hangs up (unless the caller
-    does first). `callback_talk_s`: how long it stays on a call that is not a caller's own,
-    i.e. whose From does not show a caller's number as its name (a callback's leg,
-    `"回电" <number>`): the seat hears who the call is for while the caller is rung and
-    greeted, then talks."""
-    ringing = """SIP/2.0 180 Ringing
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[service]@[local_ip]:[local_port]>
-Content-Length: 0
-"""
-    ok = f"""SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[service]@[local_ip]:[local_port]>
-Content-Type: application/sdp
-Content-Length: [len]
+# --- what the answering side (a seat's phone, the public network's) sends -----------------------
+# One copy of each message: the seat's and the callee's scenarios (and the tests' own ones)
+# differ in what they do, not in how a reply or a hang-up is written.
 
-{_SDP}"""
-    bye = """BYE [$peer_contact] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:[service]@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
-To: [$peer_from]
-Call-ID: [call_id]
-CSeq: 101 BYE
-Max-Forwards: 70
-Content-Length: 0
-"""
-    plain_ok = """SIP/2.0 200 OK
+def reply(code: int, text: str, *, contact: bool = False, sdp: bool = False) -> str:
+    """The answer to the INVITE (provisional or final), in the dialog the answerer opens; `sdp`
+    (answering) implies a Contact."""
+    extra = "Contact: <sip:[service]@[local_ip]:[local_port]>\n" if contact or sdp else ""
+    body = "Content-Type: application/sdp\nContent-Length: [len]\n\n" + _SDP if sdp \
+        else "Content-Length: 0\n"
+    return (f"SIP/2.0 {code} {text}\n[last_Via:]\n[last_From:]\n"
+            "[last_To:];tag=[pid]SIPpTag01[call_number]\n[last_Call-ID:]\n[last_CSeq:]\n"
+            + extra + body)
+
+
+# 200 to a request inside the dialog (BYE, INFO, NOTIFY, CANCEL): no tag of its own.
+PLAIN_OK = """SIP/2.0 200 OK
 [last_Via:]
 [last_From:]
 [last_To:]
@@ -292,6 +273,40 @@ Content-Length: 0
 [last_CSeq:]
 Content-Length: 0
 """
+
+
+def answerer_request(method: str, cseq: int, headers: str = "", body: str = "",
+                     content_type: str = "") -> str:
+    """The answerer's request in its dialog (BYE, INFO, REFER): to the peer's Contact, with the
+    From and Contact `recv_invite` kept (peer_from, peer_contact); `headers` end in newlines."""
+    typed = f"Content-Type: {content_type}\nContent-Length: [len]\n\n{body}" if body \
+        else "Content-Length: 0\n"
+    return (f"{method} [$peer_contact] SIP/2.0\n"
+            "Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]\n"
+            "From: <sip:[service]@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]\n"
+            f"To: [$peer_from]\nCall-ID: [call_id]\nCSeq: {cseq} {method}\n{headers}"
+            "Max-Forwards: 70\n" + typed)
+
+
+def recv_invite(more: str = "") -> str:
+    """Receive the INVITE and keep the caller's From and Contact (peer_from, peer_contact) for
+    `answerer_request`; `more`: further actions on it."""
+    return ('<recv request="INVITE" crlf="true"><action>' + more +
+            '<ereg regexp="^.*$" search_in="hdr" header="From:" check_it="true" '
+            'assign_to="peer_from"/>'
+            '<ereg regexp="sip:[^&gt;;]*" search_in="hdr" header="Contact:" check_it="true" '
+            'assign_to="peer_contact"/></action></recv>\n')
+
+
+def seat_scenario(ring_s: float, talk_s: float, callback_talk_s: float | None = None) -> str:
+    """A seat's phone: rings `ring_s`, answers, talks `talk_s`, hangs up (unless the caller
+    does first). `callback_talk_s`: how long it stays on a call that is not a caller's own,
+    i.e. whose From does not show a caller's number as its name (a callback's leg,
+    `"回电" <number>`): the seat hears who the call is for while the caller is rung and
+    greeted, then talks."""
+    ringing = reply(180, "Ringing", contact=True)
+    ok = reply(200, "OK", sdp=True)
+    bye = answerer_request("BYE", 101)
     terminated = """SIP/2.0 487 Request Terminated
 [last_Via:]
 [last_From:]
@@ -301,20 +316,15 @@ CSeq: [$invite_cseq] INVITE
 Content-Length: 0
 """
     return (_HEAD + '<scenario name="hotline seat">\n'
-            '<recv request="INVITE" crlf="true"><action>'
-            '<ereg regexp="[0-9]+" search_in="hdr" header="CSeq:" check_it="true" '
-            'assign_to="invite_cseq"/>'
-            # A caller's own call shows its number as its name ("13912345678" <sip:...>);
-            # looked for only when it matters (SIPp refuses a variable it never reads).
-            + ('<ereg regexp="^ *&quot;[0-9+]+&quot;" search_in="hdr" header="From:" '
-               'check_it="false" assign_to="own_call"/>' if callback_talk_s is not None
-               else '') +
-            '<ereg regexp="^.*$" search_in="hdr" header="From:" check_it="true" '
-            'assign_to="peer_from"/>'
-            '<ereg regexp="sip:[^&gt;;]*" search_in="hdr" header="Contact:" check_it="true" '
-            'assign_to="peer_contact"/>'
-            '</action></recv>\n'
-            f"<send>{_cdata(ringing)}</send>\n"
+            + recv_invite(
+                '<ereg regexp="[0-9]+" search_in="hdr" header="CSeq:" check_it="true" '
+                'assign_to="invite_cseq"/>'
+                # A caller's own call shows its number as its name ("13912345678" <sip:...>);
+                # looked for only when it matters (SIPp refuses a variable it never reads).
+                + ('<ereg regexp="^ *&quot;[0-9+]+&quot;" search_in="hdr" header="From:" '
+                   'check_it="false" assign_to="own_call"/>' if callback_talk_s is not None
+                   else ''))
+            + f"<send>{_cdata(ringing)}</send>\n"
             # The call may be withdrawn while ringing (CANCEL) or the caller may hang up while
             # talking (BYE): each wait is a receive with a timeout that moves on.
             f'<recv request="CANCEL" timeout="{int(max(ring_s, 0.01) * 1000)}" '
@@ -324,8 +334,8 @@ Content-Length: 0
             + _talk(talk_s, callback_talk_s) +
             f'<send retrans="500">{_cdata(bye)}</send>\n'
             '<recv response="200"/>\n<nop next="end"/>\n'
-            f'<label id="remote_bye"/>\n<send>{_cdata(plain_ok)}</send>\n<nop next="end"/>\n'
-            f'<label id="cancelled"/>\n<send>{_cdata(plain_ok)}</send>\n'
+            f'<label id="remote_bye"/>\n<send>{_cdata(PLAIN_OK)}</send>\n<nop next="end"/>\n'
+            f'<label id="cancelled"/>\n<send>{_cdata(PLAIN_OK)}</send>\n'
             f"<send>{_cdata(terminated)}</send>\n"
             '<recv request="ACK" timeout="2000" ontimeout="end"/>\n'
             '<label id="end"/>\n<timewait milliseconds="500"/>\n</scenario>\n')
@@ -362,89 +372,37 @@ def callee_scenario(ring_s: float, talk_s: float, digits: list[tuple[float, str]
                 '<todouble assign_to="nth_n" variable="nth"/>'
                 '<test assign_to="busy_line" variable="nth_n" compare="less_than_equal" '
                 f'value="{int(busy_first)}"/>')
-    head = (_HEAD + '<scenario name="hotline callee">\n'
-            '<recv request="INVITE" crlf="true"><action>'
-            '<ereg regexp="^.*$" search_in="hdr" header="From:" check_it="true" '
-            'assign_to="peer_from"/>'
-            '<ereg regexp="sip:[^&gt;;]*" search_in="hdr" header="Contact:" check_it="true" '
-            f'assign_to="peer_contact"/>{busy}'
-            '</action></recv>\n')
-    ok_final = """SIP/2.0 {code} {text}
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-"""
+    head = _HEAD + '<scenario name="hotline callee">\n' + recv_invite(busy)
     if reject:
         text = {486: "Busy Here", 480: "Temporarily Unavailable", 603: "Decline"}.get(reject,
                                                                                       "Busy")
         return (_HEAD + '<scenario name="hotline callee refusing">\n'
                 '<recv request="INVITE" crlf="true"/>\n'
-                f"<send>{_cdata(ok_final.format(code=reject, text=text))}</send>\n"
+                f"<send>{_cdata(reply(reject, text))}</send>\n"
                 '<recv request="ACK" timeout="5000" ontimeout="end"/>\n'
                 '<label id="end"/>\n</scenario>\n')
-    ok = f"""SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Contact: <sip:[service]@[local_ip]:[local_port]>
-Content-Type: application/sdp
-Content-Length: [len]
-
-{_SDP}"""
     if busy_prefix or busy_first:
         head += ('<nop test="busy_line" next="busy"/>\n<nop next="ring"/>\n<label id="busy"/>\n'
-                 f"<send>{_cdata(ok_final.format(code=486, text='Busy Here'))}</send>\n"
+                 f"<send>{_cdata(reply(486, 'Busy Here'))}</send>\n"
                  '<recv request="ACK" timeout="5000" ontimeout="end" next="end"/>\n'
                  '<label id="ring"/>\n')
     parts = [head,
-             f"<send>{_cdata(ok_final.format(code=180, text='Ringing'))}</send>\n",
+             f"<send>{_cdata(reply(180, 'Ringing'))}</send>\n",
              f'<pause milliseconds="{int(max(ring_s, 0.01) * 1000)}"/>\n',
-             f'<send retrans="500">{_cdata(ok)}</send>\n<recv request="ACK" crlf="true"/>\n',
+             f'<send retrans="500">{_cdata(reply(200, "OK", sdp=True))}</send>\n'
+             '<recv request="ACK" crlf="true"/>\n',
              f'<nop><action><exec play_pcap_audio="{PCAP_DIR / "g711a.pcap"}"/></action></nop>\n']
     for i, (delay, digit) in enumerate(digits):
         parts.append(f'<recv request="BYE" timeout="{int(max(delay, 0.01) * 1000)}" '
                      f'ontimeout="digit{i}" next="remote_bye"/>\n<label id="digit{i}"/>\n')
-        info = f"""INFO [$peer_contact] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:[service]@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
-To: [$peer_from]
-Call-ID: [call_id]
-CSeq: {110 + i} INFO
-Max-Forwards: 70
-Content-Type: application/dtmf-relay
-Content-Length: [len]
-
-Signal={escape(digit)}
-Duration=160
-"""
+        info = answerer_request("INFO", 110 + i, body=f"Signal={escape(digit)}\nDuration=160\n",
+                                content_type="application/dtmf-relay")
         parts.append(f'<send retrans="500">{_cdata(info)}</send>\n<recv response="200"/>\n')
-    bye = """BYE [$peer_contact] SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:[service]@[local_ip]:[local_port]>;tag=[pid]SIPpTag01[call_number]
-To: [$peer_from]
-Call-ID: [call_id]
-CSeq: 101 BYE
-Max-Forwards: 70
-Content-Length: 0
-"""
-    plain_ok = """SIP/2.0 200 OK
-[last_Via:]
-[last_From:]
-[last_To:]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-"""
     parts += [f'<recv request="BYE" timeout="{int(max(talk_s, 0.01) * 1000)}" '
               'ontimeout="hangup" next="remote_bye"/>\n<label id="hangup"/>\n',
-              f'<send retrans="500">{_cdata(bye)}</send>\n<recv response="200"/>\n'
-              '<nop next="end"/>\n',
-              f'<label id="remote_bye"/>\n<send>{_cdata(plain_ok)}</send>\n',
+              f'<send retrans="500">{_cdata(answerer_request("BYE", 101))}</send>\n'
+              '<recv response="200"/>\n<nop next="end"/>\n',
+              f'<label id="remote_bye"/>\n<send>{_cdata(PLAIN_OK)}</send>\n',
               '<label id="end"/>\n<timewait milliseconds="500"/>\n</scenario>\n']
     return "".join(parts)
 
