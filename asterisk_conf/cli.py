@@ -121,11 +121,11 @@ def _fail2ban(args: argparse.Namespace) -> int:
 
 
 def _reap(args: argparse.Namespace) -> int:
-    root = paths.asterisk_root()
-    killed = [f"asterisk {pid}" for pid in (rig.reap(root) if root.exists() else [])]
-    killed += [f"sipp {pid}" for pid in rig.reap_named(("sipp",))]
+    root, run = paths.asterisk_root(), args.run
+    killed = [f"asterisk {pid}" for pid in (rig.reap(root, run) if root.exists() else [])]
+    killed += [f"sipp {pid}" for pid in rig.reap_named(("sipp",), run=run)]
     killed += [f"redis-server {pid}"
-               for pid in rig.reap_named(("redis-server",), marker=b"hotline-redis")]
+               for pid in rig.reap_named(("redis-server",), marker=b"hotline-redis", run=run)]
     if killed:
         print(f"reaped {len(killed)} leftover process(es): {', '.join(killed)}",
               file=sys.stderr)
@@ -162,4 +162,7 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     r = psub.add_parser("reap", help="kill every Asterisk, SIPp and Redis this project left running")
     r.add_argument("--check", action="store_true",
                    help="exit 1 if anything had to be killed (used after the test suite)")
+    r.add_argument("--run", default="", metavar="ID",
+                   help="only processes started under HOTLINE_RUN=ID (./run tests sets it, so "
+                   "a suite never kills a demo's or another suite's Asterisk)")
     r.set_defaults(func=_reap)

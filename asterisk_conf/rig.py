@@ -384,12 +384,27 @@ def instance(center: Center, node: str | None = None, name: str | None = None,
                     secrets=secrets, installers=installers, state=state)
 
 
-def running_asterisks(root: Path) -> list[int]:
-    """PIDs of every Asterisk process whose root directory is this root."""
+RUN_VARIABLE = "HOTLINE_RUN"
+
+
+def _of_run(entry: Path, run: str) -> bool:
+    """Was this process started within the run `run` ("" = any): its environment carries
+    HOTLINE_RUN=run, inherited from the `./run tests` that set it."""
+    if not run:
+        return True
+    try:
+        return f"{RUN_VARIABLE}={run}".encode() in (entry / "environ").read_bytes().split(b"\0")
+    except OSError:
+        return False
+
+
+def running_asterisks(root: Path, run: str = "") -> list[int]:
+    """PIDs of every Asterisk process whose root directory is this root (of the run `run`
+    only, when given)."""
     found = []
     target = root.resolve()
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
+        if not entry.name.isdigit() or not _of_run(entry, run):
             continue
         try:
             if Path(os.readlink(entry / "root")).resolve() != target:
@@ -402,9 +417,10 @@ def running_asterisks(root: Path) -> list[int]:
     return found
 
 
-def reap(root: Path) -> list[int]:
-    """Kill every Asterisk left running in this root (after a crashed test run)."""
-    pids = running_asterisks(root)
+def reap(root: Path, run: str = "") -> list[int]:
+    """Kill every Asterisk left running in this root (after a crashed test run); with `run`,
+    only those of that run (another run's, or a demo's, are left alone)."""
+    pids = running_asterisks(root, run)
     for pid in pids:
         try:
             os.kill(pid, signal.SIGKILL)
@@ -415,11 +431,13 @@ def reap(root: Path) -> list[int]:
     return pids
 
 
-def reap_named(names: tuple[str, ...], marker: bytes = b"") -> list[int]:
-    """Kill processes by executable name (and, if given, a marker in their command line)."""
+def reap_named(names: tuple[str, ...], marker: bytes = b"", run: str = "") -> list[int]:
+    """Kill processes by executable name (and, if given, a marker in their command line, the
+    run that started them)."""
     killed = []
     for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid() \
+                or not _of_run(entry, run):
             continue
         try:
             cmdline = (entry / "cmdline").read_bytes()
