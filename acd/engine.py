@@ -125,7 +125,7 @@ class Engine:
         self.metrics = metrics
         self.links: dict[str, NodeLink] = {}
         for n in center.nodes:
-            ledger = Ledger(sessions, center.code, n.name)
+            ledger = Ledger(sessions, center.code, n.name, center)
             journal = Journal(journal_dir / f"{n.name}.jsonl" if journal_dir else None)
             writer = LedgerWriter(ledger, journal, timed=self._ledger_timed)
             self.links[n.name] = NodeLink(n, secrets[n.name], ledger, writer,

@@ -1,0 +1,183 @@
+"""A province's centers on one platform (issue 18, seed 000 §四: 动态调整平台坐席人数 ...
+沈阳和葫芦岛地区的话务人员岗位动态互换): several centers in one deployment, each with its own
+queues, seats and figures. The center file, the rendered dialplan, the ledger's counting and
+the figures' --center-code; the lending of seats (acd/seats/loans.py) and the real calls are
+in tests/test_province_loans.py and tests/test_province_rig.py."""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from acd.calls.state import CallState, QueueOutcome, Stay
+from acd.history import db
+from acd.history.ledger import Ledger
+from acd.history.models import Call, QueueCall, SeatInterval
+from acd.seats.state import SeatState
+from asterisk_conf import render
+from hotline import center
+from hotline.center import CenterError
+from tests.support.province import HULUDAO_EXTENSION, province_data, toml_of
+
+
+def test_a_hosted_center_has_its_queues_seats_and_entry(tmp_path: Path) -> None:
+    path = tmp_path / "province.toml"
+    path.write_text(toml_of(province_data()), encoding="utf-8")
+    c = center.load(path)
+    assert c.codes == ("shenyang", "huludao")
+    assert c.center_name("huludao") == "葫芦岛市12328交通运输服务监督电话"
+    assert [q.name for q in c.queues_of("huludao")] == ["hld_manual", "hld_highway"]
+    assert all(q.center == "shenyang" for q in c.queues_of("shenyang"))
+    assert [s.id for s in c.seats_of("huludao")] == ["8101"]
+    assert c.center_of_seat("8001") == "shenyang" and c.center_of_seat("8101") == "huludao"
+    assert c.center_of_extension(HULUDAO_EXTENSION) == "huludao"
+    assert c.center_of_extension("12328") == "shenyang"
+    # The IVR's menu is data: its queue choice maps onto the dialled center's queues, a
+    # choice that center does not serve goes to its default queue.
+    assert c.route_queue("huludao", "highway") == "hld_highway"
+    assert c.route_queue("huludao", "urban") == "hld_manual"
+    assert c.route_queue("shenyang", "urban") == "urban"
+    assert c.default_queue_of("huludao") == "hld_manual"
+    with pytest.raises(CenterError, match=r"^--center-code: no center 'dalian' in this "
+                       r"deployment \(centers: shenyang, huludao\)$"):
+        c.known_center("dalian", "--center-code")
+
+
+def _set(data: dict[str, Any], path: tuple[Any, ...], value: Any) -> None:
+    target: Any = data
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+
+
+@pytest.mark.parametrize(("path", "value", "field", "message"), [
+    (("queues", -1, "center"), "jinzhou", "queues[8].center", "unknown center 'jinzhou'"),
+    (("hosted", 0, "code"), "shenyang", "hosted[0].code", "duplicate center code 'shenyang'"),
+    (("queues", -1, "name"), "highway", "queues", "queue names must be unique (across all"),
+    (("seats", -1, "queues"), ["hld_manual", "manual"], "seats[4].queues",
+     "'manual' is a queue of shenyang, not of the seat's center huludao"),
+    (("seats", -1, "center"), "jinzhou", "seats[4].center", "unknown center 'jinzhou'"),
+    (("queues", -1, "overflow_to"), "manual", "queues[8].overflow_to",
+     "'manual' is a queue of shenyang, not of huludao"),
+    (("hosted", 0, "extension"), "12328", "hosted[0].extension", "already the hotline number"),
+    (("hosted", 0, "extension"), "12328;x", "hosted[0].extension", "does not match"),
+    (("hosted", 0, "default_queue"), "manual", "hosted[0].default_queue",
+     "no queue 'manual' of center huludao"),
+    (("center", "default_queue"), "hld_manual", "center.default_queue",
+     "is a queue of another center"),
+    (("queues", -1, "menu"), "manual", "queues[8].menu",
+     "center huludao has two queues for the menu's choice 'manual'"),
+    (("hosted", 0, "colour"), "blue", "hosted[0].colour", "is not a known field"),
+])
+def test_a_bad_province_is_refused_by_name(path: tuple[Any, ...], value: Any, field: str,
+                                           message: str) -> None:
+    data = province_data()
+    if path[-1] == "overflow_to":
+        data["queues"][-1]["overflow_after_s"] = 60
+    _set(data, path, value)
+    with pytest.raises(CenterError) as err:
+        center.parse(data)
+    assert str(err.value).startswith(f"{field}: "), str(err.value)
+    assert message in str(err.value), str(err.value)
+
+
+def test_a_hosted_center_without_queues_is_refused() -> None:
+    data = province_data()
+    data["hosted"].append({"code": "jinzhou", "name": "锦州市12328", "extension": "1232802"})
+    with pytest.raises(CenterError, match=r"^hosted\[1\]: center jinzhou has no queue"):
+        center.parse(data)
+    data["hosted"][1]["code"] = "huludao"
+    with pytest.raises(CenterError, match=r"^hosted\[1\]\.code: duplicate center code"):
+        center.parse(data)
+
+
+def test_the_dialplan_enters_a_hosted_center_on_its_extension(tmp_path: Path) -> None:
+    c = center.parse(province_data())
+    paths = render.InstancePaths(tmp_path)
+    conf = render.extensions_conf(c, c.nodes[0], paths)
+    inbound = conf.split("[hotline-inbound]")[1].split("\n\n")[0].splitlines()
+    at = inbound.index(f"exten => {HULUDAO_EXTENSION},1,Set(HOTLINE_CENTER=huludao)")
+    assert inbound[at + 1:at + 3] == [" same => n,Set(DEFAULT_QUEUE=hld_manual)",
+                                      " same => n,Goto(hotline-call,s,1)"]
+    assert "exten => hld_highway,1,Set(HOTLINE_QUEUE=hld_highway)" in conf
+    queues = render.queues_conf(c, c.nodes[0])
+    assert "[hld_manual]" in queues and "[hld_highway]" in queues
+    # The IVR is told which center the caller dialled.
+    flow = (Path(render.__file__).parent / "templates" / "extensions_hotline.conf").read_text()
+    assert "AGI(${FASTAGI}/ivr,${PROMPTS},${HOTLINE_CENTER})" in flow
+
+
+def _call(uid: str, queue: str, t0: float, answered_by: str = "", dialed: str = "12328"
+          ) -> CallState:
+    stay = Stay(queue=queue, entered=t0 + 5, left=t0 + 9,
+                outcome=QueueOutcome.ANSWERED if answered_by else QueueOutcome.ABANDONED,
+                seat=answered_by, answered=t0 + 9 if answered_by else None,
+                talk_s=30.0 if answered_by else None, ended=t0 + 39)
+    return CallState(uniqueid=uid, linkedid=uid, caller="13800000000", dialed=dialed,
+                     started=t0, ended=t0 + 39, stays={queue: stay})
+
+
+def test_a_call_counts_for_the_center_whose_queue_it_was(tmp_path: Path, capsys,
+                                                         monkeypatch) -> None:
+    """A Shenyang seat (8001) answering in Huludao's queue: the call is Huludao's, in the
+    ledger and in `hotline stats calls --center-code huludao`; the seat's time stays its own
+    center's. A call that never queued is the center whose number it dialled."""
+    path = tmp_path / "province.toml"
+    path.write_text(toml_of(province_data()), encoding="utf-8")
+    c = center.load(path)
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    engine = db.open_database(c, url)
+    t0 = time.time() - 600
+    ledger = Ledger(db.session_factory(engine), c.code, "pbx1", c)
+    ledger.write([_call("h1", "hld_highway", t0, answered_by="8001", dialed=HULUDAO_EXTENSION),
+                  _call("h2", "hld_manual", t0 + 60, dialed=HULUDAO_EXTENSION),
+                  _call("s1", "highway", t0 + 120, answered_by="8002"),
+                  CallState(uniqueid="h3", linkedid="h3", dialed=HULUDAO_EXTENSION,
+                            started=t0 + 130, ended=t0 + 140)], [], None)
+    ledger.seat_transition("8001", SeatState.READY, t0)
+    ledger.seat_transition("8101", SeatState.READY, t0)
+    with Session(engine) as s:
+        assert {r.uniqueid: r.center for r in s.scalars(select(Call))} == {
+            "h1": "huludao", "h2": "huludao", "h3": "huludao", "s1": "shenyang"}
+        assert {r.uniqueid: r.center for r in s.scalars(select(QueueCall))} == {
+            "h1": "huludao", "h2": "huludao", "s1": "shenyang"}
+        assert {r.seat_id: r.center for r in s.scalars(select(SeatInterval))} == {
+            "8001": "shenyang", "8101": "huludao"}
+    engine.dispose()
+
+    from hotline import logs
+    from hotline.shell.cli import main
+    monkeypatch.setattr(logs, "configure", lambda *args, **kwargs: None)
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        code = main(["--center", str(path), "--log-level", "WARNING", *args])
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    code, out, _ = run("stats", "calls", "--database", url, "--center-code", "huludao")
+    assert code == 0 and "queued 2, answered 1, abandoned 1" in out, out
+    assert out.startswith("葫芦岛市12328交通运输服务监督电话 (huludao)")
+    code, out, _ = run("stats", "calls", "--database", url)
+    assert code == 0 and "queued 1, answered 1, abandoned 0" in out, out
+    code, out, err = run("stats", "calls", "--database", url, "--center-code", "jinzhou")
+    assert code == 2 and out == ""
+    assert err.strip().count("\n") == 0 and "--center-code: 'jinzhou' is no center" in err
+    code, out, err = run("stats", "seats", "--database", url, "--center-code", "jinzhou")
+    assert code == 2 and "--center-code: 'jinzhou'" in err
+    # The monthly assessment ranks both centers, each on its own calls.
+    month = f"{datetime.fromtimestamp(t0 + 5, c.tz):%Y-%m}"
+    code, out, err = run("assess", "--month", month, "--database", url, "--center-code",
+                         "huludao")
+    assert code == 0, err
+    rows = [line for line in out.splitlines()[2:] if line.strip()]
+    assert len(rows) == 1 and rows[0].endswith("huludao"), out
+    code, out, err = run("assess", "--month", month, "--database", url, "--center-code",
+                         "jinzhou")
+    assert code == 2 and "--center-code: 'jinzhou' is no center" in err
