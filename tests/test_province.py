@@ -20,15 +20,16 @@ from acd.history import db
 from acd.history.ledger import Ledger
 from acd.history.models import Call, QueueCall, SeatInterval
 from acd.seats.state import SeatState
-from asterisk_conf import render
+from asterisk_conf import kamailio, render
 from hotline import center
 from hotline.center import CenterError
-from tests.support.province import HULUDAO_EXTENSION, province_data, toml_of
+from tests.support.province import HULUDAO_EXTENSION, province_data
+from tests.support.rig import dump_toml
 
 
 def test_a_hosted_center_has_its_queues_seats_and_entry(tmp_path: Path) -> None:
     path = tmp_path / "province.toml"
-    path.write_text(toml_of(province_data()), encoding="utf-8")
+    path.write_text(dump_toml(province_data()), encoding="utf-8")
     c = center.load(path)
     assert c.codes == ("shenyang", "huludao")
     assert c.center_name("huludao") == "葫芦岛市12328交通运输服务监督电话"
@@ -111,6 +112,11 @@ def test_the_dialplan_enters_a_hosted_center_on_its_extension(tmp_path: Path) ->
     # The IVR is told which center the caller dialled.
     flow = (Path(render.__file__).parent / "templates" / "extensions_hotline.conf").read_text()
     assert "AGI(${FASTAGI}/ivr,${PROMPTS},${HOTLINE_CENTER})" in flow
+    # A SIP front before the nodes lets the hosted center's entry through too.
+    data = province_data()
+    data["front"] = {"sip_port": 5070}
+    cfg = kamailio.kamailio_cfg(center.parse(data), kamailio.FrontPaths(str(tmp_path)))
+    assert f'if ($rU != "12328" && $rU != "{HULUDAO_EXTENSION}") {{' in cfg
 
 
 def _call(uid: str, queue: str, t0: float, answered_by: str = "", dialed: str = "12328"
@@ -129,7 +135,7 @@ def test_a_call_counts_for_the_center_whose_queue_it_was(tmp_path: Path, capsys,
     ledger and in `hotline stats calls --center-code huludao`; the seat's time stays its own
     center's. A call that never queued is the center whose number it dialled."""
     path = tmp_path / "province.toml"
-    path.write_text(toml_of(province_data()), encoding="utf-8")
+    path.write_text(dump_toml(province_data()), encoding="utf-8")
     c = center.load(path)
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     engine = db.open_database(c, url)

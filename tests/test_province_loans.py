@@ -23,7 +23,8 @@ from acd.seats.service import Actor
 from acd.web.app import make_app
 from hotline import center
 from hotline.localtime import now_utc
-from tests.support.province import province_data, toml_of
+from tests.support.province import province_data
+from tests.support.rig import dump_toml
 
 ADMIN = Actor("boss", "admin")
 SUPERVISOR = Actor("shift", "supervisor", center="shenyang")
@@ -32,7 +33,7 @@ SUPERVISOR = Actor("shift", "supervisor", center="shenyang")
 @pytest.fixture
 def province(tmp_path: Path) -> tuple[center.Center, Path, str]:
     path = tmp_path / "province.toml"
-    path.write_text(toml_of(province_data()), encoding="utf-8")
+    path.write_text(dump_toml(province_data()), encoding="utf-8")
     c = center.load(path)
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     db.open_database(c, url).dispose()
