@@ -4,7 +4,8 @@ engine and the IVR as processes, SIPp for the caller and the seat's phone.
 
 A Shenyang seat lent to Huludao's highway queue over the API answers a caller who dialled
 Huludao's entry and chose highway in the (shared) menu; the ledger counts the call for
-Huludao, not Shenyang (stats and the assessment per center); the loan is recorded and shown;
+Huludao, not Shenyang (stats and the assessment per center); the loan is recorded and shown
+(the API, the wallboard in chromium, where a supervisor lends and returns another seat);
 its time passes while the engine is down, and the restarted engine takes the seat out of
 Huludao's queue.
 """
@@ -30,8 +31,10 @@ from acd.history import db
 from acd.history.ledger import Ledger
 from acd.history.models import Call, QueueCall
 from acd.seats.loans import SeatLoan
+from acd.web import users
 from hotline.localtime import now_utc
 from tests.support import callers as support
+from tests.support.browser import ARTIFACTS, launch, log_in, require_chromium
 from tests.support.engine import EngineProcess
 from tests.support.province import HULUDAO_EXTENSION, province_data
 from tests.support.rig import RunningPbx, running_pbx, with_free_ports
@@ -69,6 +72,50 @@ def province_pbx(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningPb
 
 def members(pbx: RunningPbx, queue: str) -> str:
     return pbx.instance.cli(f"queue show {queue}")
+
+
+def wallboard(pbx: RunningPbx, sessions: Any, port: int) -> None:
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+    users.add(sessions, "shift", "supervisor", pbx.center.code, "correct horse")
+    base = f"http://127.0.0.1:{port}"
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            boss = log_in(browser, base, "shift", "/wallboard")
+            boss.wait_for_selector('#loans tr[data-seat="8001"]', timeout=20000)
+            assert boss.is_visible("#h-loans")
+            row = boss.locator('#loans tr[data-seat="8001"] td').all_inner_texts()
+            assert row[:4] == ["8001", "沈阳市12328交通运输服务监督电话",
+                               "葫芦岛市12328交通运输服务监督电话", "葫芦岛高速公路"], row
+            assert row[5:7] == ["boss", "借调中"], row
+            boss.fill("#loan-seats", "8002")
+            boss.select_option("#loan-to", "huludao")
+            boss.select_option("#loan-queues", ["hld_manual"])
+            boss.fill("#loan-hours", "2")
+            boss.click("#loan-lend")
+            boss.wait_for_selector('#loans tr[data-seat="8002"]', timeout=10000)
+            assert boss.inner_text("#loan-msg") == "已借出座席 8002"
+            wait_for("8002 in Huludao's manual queue",
+                     lambda: "PJSIP/8002" in members(pbx, "hld_manual"), timeout=20)
+            boss.screenshot(path=str(ARTIFACTS / "wallboard-loans.png"), full_page=True)
+            # A bad request says why, in the panel.
+            boss.fill("#loan-seats", "8101")
+            boss.click("#loan-lend")
+            wait_for("the refusal in the panel, in Chinese",
+                     lambda: boss.inner_text("#loan-msg") == "座席 8101 本属 huludao，请借往其他中心",
+                     timeout=10)
+            boss.click('#loans tr[data-seat="8002"] button.return')
+            boss.wait_for_function("!document.querySelector('#loans tr[data-seat=\"8002\"]')",
+                                   timeout=10000)
+            wait_for("8002 out of Huludao's manual queue",
+                     lambda: "PJSIP/8002" not in members(pbx, "hld_manual"), timeout=20)
+        finally:
+            browser.close()
+    with sessions() as s:
+        back = s.scalars(select(SeatLoan).where(SeatLoan.seat_id == "8002")).one()
+    assert (back.lent_by, back.ended_by, back.queues) == ("shift", "shift", "hld_manual")
+    assert back.applied_at is not None and back.released_at is not None
 
 
 def test_a_lent_seat_answers_the_other_centers_caller(province_pbx: RunningPbx, redis_url: str,
@@ -146,6 +193,10 @@ def test_a_lent_seat_answers_the_other_centers_caller(province_pbx: RunningPbx, 
                                 "--database", url)
         assert [line.split()[-1] for line in table.splitlines()[2:] if line.strip()] == \
             ["huludao"], table
+
+        # The wallboard shows the loan, lends another seat and returns it (a Shenyang
+        # supervisor, in Chinese; the engine follows each change in Asterisk).
+        wallboard(pbx, sessions, port)
 
         # The loan's time passes while the engine is down: the restarted engine ends it and
         # takes the seat out of Huludao's queue.

@@ -391,7 +391,7 @@ function lendSeats(e) {
   const queues = [...$("loan-queues").selectedOptions].map(o => o.value);
   const hours = Number($("loan-hours").value);
   post("/web/loans", {seats, to: $("loan-to").value, queues, hours})
-    .then(() => { setText($("loan-msg"), `已借出座席 ${seats.join("、")}`); loadLoans(); },
+    .then(() => { setText($("loan-msg"), `已借出座席 ${seats.join("、")}`); loadLoans(); setTimeout(loadLoans, 3000); },
           err => setText($("loan-msg"), err.message));
 }
 
