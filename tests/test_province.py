@@ -132,8 +132,10 @@ def _call(uid: str, queue: str, t0: float, answered_by: str = "", dialed: str = 
 def test_a_call_counts_for_the_center_whose_queue_it_was(tmp_path: Path, capsys,
                                                          monkeypatch) -> None:
     """A Shenyang seat (8001) answering in Huludao's queue: the call is Huludao's, in the
-    ledger and in `hotline stats calls --center-code huludao`; the seat's time stays its own
-    center's. A call that never queued is the center whose number it dialled."""
+    ledger and in `hotline stats calls|assess|report --center-code huludao`; the seat's time
+    stays its own center's. A call that never queued is the center whose number it dialled.
+    Seed 002 art. 6 (二) "人工接通率：人工接听量与人工排队量的比率", per center: Huludao's
+    answered (1) over Huludao's queued (2), Shenyang's 1 of 1 (docs/indicators.md)."""
     path = tmp_path / "province.toml"
     path.write_text(dump_toml(province_data()), encoding="utf-8")
     c = center.load(path)
@@ -187,3 +189,10 @@ def test_a_call_counts_for_the_center_whose_queue_it_was(tmp_path: Path, capsys,
     code, out, err = run("assess", "--month", month, "--database", url, "--center-code",
                          "jinzhou")
     assert code == 2 and "--center-code: 'jinzhou' is no center" in err
+    # The month's report of Huludao: its two calls, one answered (人工接通率 1 of 2).
+    code, out, err = run("report", "--month", month, "--database", url, "--center-code",
+                         "huludao", "--out", str(tmp_path / "report"))
+    assert code == 0, err
+    html = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
+    assert "排队来电 calls queued</td><td>2<" in html
+    assert "人工接通率 manual connection rate</td><td>50.00 %</td><td>1</td><td>2</td>" in html
