@@ -77,9 +77,11 @@ def test_a_bad_loan_is_refused_with_a_sentence(province, actor: Actor, kwargs: d
     engine.dispose()
 
 
-def test_a_loan_is_recorded_shown_and_returned(province) -> None:
-    c, _, url = province
-    service, engine = _service(c, url)
+def test_a_loan_is_recorded_shown_and_returned(province, db_engine) -> None:
+    """On SQLite and on the real PostgreSQL."""
+    c, _, _ = province
+    engine = db_engine
+    service = LoanService(c, db.session_factory(engine))
     t0 = now_utc().replace(microsecond=0)
     [loan] = service.lend(SUPERVISOR, ["8001"], "huludao", None, None, 8, now=t0)
     assert (loan.seat, loan.from_center, loan.to_center, loan.lent_by) == \
@@ -109,7 +111,6 @@ def test_a_loan_is_recorded_shown_and_returned(province) -> None:
         rows = {r.seat_id: r for r in s.scalars(select(SeatLoan))}
     assert rows["8001"].lent_at == t0 and rows["8001"].ended_by == "shift"
     assert rows["8101"].ended_at is None and rows["8101"].lent_by == "boss"
-    engine.dispose()
 
 
 def test_the_seats_commands(province, capsys, monkeypatch) -> None:

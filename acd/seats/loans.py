@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from panoramisk import Manager
-from sqlalchemy import DateTime, Index, Integer, String, select
+from sqlalchemy import DateTime, Index, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from acd.ami import actions as ami
@@ -52,7 +52,7 @@ class SeatLoan(Base):
     seat_id: Mapped[str] = mapped_column(String(20))
     from_center: Mapped[str] = mapped_column(String(40))
     to_center: Mapped[str] = mapped_column(String(40))
-    queues: Mapped[str] = mapped_column(String(800))      # the queues, space-separated
+    queues: Mapped[str] = mapped_column(Text)             # the queues, space-separated
     lent_by: Mapped[str] = mapped_column(String(80))
     lent_at: Mapped[datetime] = mapped_column(DateTime)
     until_at: Mapped[datetime] = mapped_column(DateTime)

@@ -21,7 +21,7 @@ def upgrade() -> None:
         sa.Column('seat_id', sa.String(length=20), nullable=False),
         sa.Column('from_center', sa.String(length=40), nullable=False),
         sa.Column('to_center', sa.String(length=40), nullable=False),
-        sa.Column('queues', sa.String(length=800), nullable=False),
+        sa.Column('queues', sa.Text(), nullable=False),
         sa.Column('lent_by', sa.String(length=80), nullable=False),
         sa.Column('lent_at', sa.DateTime(), nullable=False),
         sa.Column('until_at', sa.DateTime(), nullable=False),
