@@ -196,3 +196,31 @@ def test_a_call_counts_for_the_center_whose_queue_it_was(tmp_path: Path, capsys,
     html = (tmp_path / "report" / "report.html").read_text(encoding="utf-8")
     assert "排队来电 calls queued</td><td>2<" in html
     assert "人工接通率 manual connection rate</td><td>50.00 %</td><td>1</td><td>2</td>" in html
+
+
+def test_every_center_reports_its_own_call_records(tmp_path: Path) -> None:
+    """Seed 002 art. 7: 通话记录报送率 (call records reported / call records) is each center's:
+    the push sends the hosted center's records too, each batch under its own center's code."""
+    import asyncio
+
+    from queue_stats import upward
+    from tests.support.backoffice import receiver
+
+    data = province_data()
+    with receiver() as platform:
+        data["exchange"]["platform_url"] = platform.url
+        c = center.parse(data)
+        engine = db.open_database(c, f"sqlite:///{tmp_path / 'ledger.db'}")
+        t0 = time.time() - 600
+        Ledger(db.session_factory(engine), c.code, "pbx1", c).write(
+            [_call("h1", "hld_highway", t0, answered_by="8001", dialed=HULUDAO_EXTENSION),
+             _call("s1", "highway", t0 + 60, answered_by="8002"),
+             _call("h2", "hld_manual", t0 + 120, dialed=HULUDAO_EXTENSION)], [], None)
+        n, done = asyncio.run(upward.push(engine, c))
+        engine.dispose()
+    assert (n, done.sent, done.down) == (3, 3, [])
+    got = {r["body"]["center"]: sorted(x["uniqueid"] for x in r["body"]["records"])
+           for r in platform.requests}
+    assert got == {"shenyang": ["s1"], "huludao": ["h1", "h2"]}
+    assert all(x["center"] == r["body"]["center"] for r in platform.requests
+               for x in r["body"]["records"])
