@@ -224,3 +224,28 @@ def test_every_center_reports_its_own_call_records(tmp_path: Path) -> None:
     assert got == {"shenyang": ["s1"], "huludao": ["h1", "h2"]}
     assert all(x["center"] == r["body"]["center"] for r in platform.requests
                for x in r["body"]["records"])
+
+
+def test_the_wallboard_trend_and_the_staffing_plan_see_every_centers_queues(
+        tmp_path: Path) -> None:
+    """The wallboard and the staffing plan are the deployment's: a hosted center's calls are
+    in the day's trend (all centers, and its queue alone) and in the hours a plan is made
+    from."""
+    from acd.history.traffic import day_traffic
+    from acd.web.trend import day_series
+
+    c = center.parse(province_data())
+    engine = db.open_database(c, f"sqlite:///{tmp_path / 'ledger.db'}")
+    t0 = time.time() - 600
+    Ledger(db.session_factory(engine), c.code, "pbx1", c).write(
+        [_call("h1", "hld_highway", t0, answered_by="8001", dialed=HULUDAO_EXTENSION),
+         _call("s1", "highway", t0 + 60, answered_by="8002")], [], None)
+    day = datetime.fromtimestamp(t0 + 5, c.tz).date()
+    hour = datetime.fromtimestamp(t0 + 5, c.tz).hour
+    traffic = day_traffic(db.session_factory(engine), c, day)
+    assert traffic["hld_highway"].calls_by_hour[hour] == 1
+    assert traffic["highway"].calls_by_hour[hour] == 1
+    with Session(engine) as s:
+        assert sum(x or 0 for x in day_series(s, c, day)["queued"]) == 2
+        assert sum(x or 0 for x in day_series(s, c, day, "hld_highway")["queued"]) == 1
+    engine.dispose()
