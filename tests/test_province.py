@@ -7,7 +7,7 @@ in tests/test_province_loans.py and tests/test_province_rig.py."""
 from __future__ import annotations
 
 import time
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -248,4 +248,38 @@ def test_the_wallboard_trend_and_the_staffing_plan_see_every_centers_queues(
     with Session(engine) as s:
         assert sum(x or 0 for x in day_series(s, c, day)["queued"]) == 2
         assert sum(x or 0 for x in day_series(s, c, day, "hld_highway")["queued"]) == 1
+    engine.dispose()
+
+
+def test_retention_and_the_inspector_cover_every_center(tmp_path: Path) -> None:
+    """Recordings and callers' numbers of a hosted center are kept and purged by the same
+    rules (a year for a call's caller and recording) and its recorded calls are among the
+    inspector's: the deployment's, not the primary's alone."""
+    from datetime import UTC
+
+    from acd.web.inspector import Inspector
+    from recordings import purge
+
+    c = center.parse(province_data())
+    engine = db.open_database(c, f"sqlite:///{tmp_path / 'ledger.db'}")
+    sessions = db.session_factory(engine)
+    old = datetime(2024, 6, 1, 1, 0)
+    today = datetime.now(UTC).replace(tzinfo=None) - timedelta(minutes=10)
+    with sessions.begin() as s:
+        for uid, who, started in (("h-old", "huludao", old), ("s-old", "shenyang", old),
+                                  ("h-new", "huludao", today)):
+            s.add(Call(uniqueid=uid, linkedid=uid, node="pbx1", center=who,
+                       caller_number="13800001234", started_at=started, seat_id="8001",
+                       answered_at=started, recording=f"{who}/x/{uid}.wav"))
+    rec = tmp_path / "monitor"
+    for uid, who in (("h-new", "huludao"),):
+        (rec / who / "x").mkdir(parents=True, exist_ok=True)
+        (rec / who / "x" / f"{uid}.wav").write_bytes(b"RIFF....WAVE")
+    planned = purge.plan(sessions, c.codes, {"pbx1": rec})
+    assert sorted(planned.calls) == ["h-old", "s-old"]
+    assert sorted(planned.dangling) == ["h-old", "s-old"]
+    inspector = Inspector(c, sessions, {"pbx1": rec}, b"k" * 32)
+    day = today.replace(tzinfo=UTC).astimezone(c.tz).date()
+    assert [r["uniqueid"] for r in inspector.list_recordings(day)] == ["h-new"]
+    assert inspector.recording_file("h-new") == (rec / "huludao" / "x" / "h-new.wav").resolve()
     engine.dispose()
