@@ -283,3 +283,33 @@ def test_retention_and_the_inspector_cover_every_center(tmp_path: Path) -> None:
     assert [r["uniqueid"] for r in inspector.list_recordings(day)] == ["h-new"]
     assert inspector.recording_file("h-new") == (rec / "huludao" / "x" / "h-new.wav").resolve()
     engine.dispose()
+
+
+def test_a_lent_seat_files_the_order_of_the_call_it_took_there(tmp_path: Path) -> None:
+    """Every answered call gets its work order (电话工单生成率, seed 002 art. 7): a Shenyang
+    seat lent to Huludao owns the Huludao call it answered last (the console lets it file the
+    order), and the seat timeline of a Huludao seat reads its intervals."""
+    from acd.web.console import owns
+    from acd.web.inspector import Inspector
+
+    c = center.parse(province_data())
+    engine = db.open_database(c, f"sqlite:///{tmp_path / 'ledger.db'}")
+    sessions = db.session_factory(engine)
+    t0 = time.time() - 600
+    ledger = Ledger(sessions, c.code, "pbx1", c)
+    ledger.write([_call("s1", "highway", t0, answered_by="8001"),
+                  _call("h1", "hld_highway", t0 + 60, answered_by="8001",
+                        dialed=HULUDAO_EXTENSION)], [], None)
+    ledger.seat_transition("8101", SeatState.READY, t0)
+
+    class Idle:
+        def seat(self, seat_id: str) -> None:
+            return None
+
+    with sessions() as s:
+        assert owns(Idle(), s, c.codes, "8001", "h1")  # type: ignore[arg-type]
+        assert not owns(Idle(), s, c.codes, "8001", "s1")  # no longer its last
+    day = datetime.fromtimestamp(t0, c.tz).date()
+    timeline = Inspector(c, sessions, {}, b"k" * 32).timeline("8101", day)
+    assert timeline["segments"] and timeline["segments"][0]["state"] == "ready"
+    engine.dispose()

@@ -259,7 +259,7 @@ class Inspector:
         with self.sessions() as s:
             rows = list(s.scalars(
                 select(SeatInterval).where(
-                    SeatInterval.seat_id == seat, SeatInterval.center == self.center.code,
+                    SeatInterval.seat_id == seat, SeatInterval.center.in_(self.center.codes),
                     SeatInterval.started_at < until,
                     or_(SeatInterval.ended_at.is_(None), SeatInterval.ended_at > since))
                 .order_by(SeatInterval.started_at, SeatInterval.id)))
