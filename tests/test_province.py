@@ -313,3 +313,25 @@ def test_a_lent_seat_files_the_order_of_the_call_it_took_there(tmp_path: Path) -
     timeline = Inspector(c, sessions, {}, b"k" * 32).timeline("8101", day)
     assert timeline["segments"] and timeline["segments"][0]["state"] == "ready"
     engine.dispose()
+
+
+def test_a_hosted_centers_caller_who_hung_up_goes_ahead_next_time(tmp_path: Path) -> None:
+    """Repeat callers go ahead (issue 16) in every center: one who abandoned Huludao's queue
+    a few minutes ago is a repeat caller there too."""
+    import asyncio
+
+    from acd.callers import priority
+    from ivr.callers import Callers
+
+    c = center.parse(province_data())
+    engine = db.open_database(c, f"sqlite:///{tmp_path / 'ledger.db'}")
+    sessions = db.session_factory(engine)
+    Ledger(sessions, c.code, "pbx1", c).write(
+        [_call("h1", "hld_manual", time.time() - 120, dialed=HULUDAO_EXTENSION)], [], None)
+    with sessions() as s:
+        assert priority.reason(s, c.codes, "13800000000", c.callers) == "abandoned"
+        assert priority.reason(s, c.code, "13800000000", c.callers) == ""
+    # ... as the IVR asks it (its QUEUE_PRIO).
+    ivr = Callers(c, sessions, None, None, False, lambda request: None)  # type: ignore[arg-type]
+    assert asyncio.run(ivr.priority("13800000000")) == str(c.callers.priority)
+    engine.dispose()
