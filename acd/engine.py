@@ -55,6 +55,7 @@ from acd.history.writer import LedgerWriter
 from acd.live.store import LiveStore, Snapshot
 from acd.metrics import EngineMetrics
 from acd.model import Changes, LiveModel
+from acd.seats.loans import LoanKeeper
 from acd.seats.state import SeatMachine, SeatState
 from asterisk_conf.render import InstancePaths
 from hotline.center import Center, Node
@@ -125,7 +126,7 @@ class Engine:
         self.metrics = metrics
         self.links: dict[str, NodeLink] = {}
         for n in center.nodes:
-            ledger = Ledger(sessions, center.code, n.name)
+            ledger = Ledger(sessions, center.code, n.name, center)
             journal = Journal(journal_dir / f"{n.name}.jsonl" if journal_dir else None)
             writer = LedgerWriter(ledger, journal, timed=self._ledger_timed)
             self.links[n.name] = NodeLink(n, secrets[n.name], ledger, writer,
@@ -133,6 +134,9 @@ class Engine:
         self._ledger = next(iter(self.links.values())).ledger
         self.model = LiveModel(center)
         self.live = LiveStore(redis_url, center.code) if redis_url else None
+        # Seats lent between the deployment's centers (acd/seats/loans.py): Asterisk's members
+        # follow the loans recorded in the database.
+        self.loans = LoanKeeper(center, sessions, self.manager) if center.hosted else None
         self._tasks: list[asyncio.Task[None]] = []
         self._seats_resumed = False
         self._today_loaded = False
@@ -192,6 +196,8 @@ class Engine:
         if self.live is not None:
             self._tasks.append(loop.create_task(self.live.keeper(self.snapshot)))
             self._tasks.append(loop.create_task(self._node_watch()))
+        if self.loans is not None:
+            self._tasks.append(loop.create_task(self.loans.run(), name="seat-loans"))
 
     async def _node_watch(self, every_s: float = 1.0) -> None:
         """The nodes' views (AMI, the pipeline's queue, the ledger's backlog and errors) on

@@ -70,8 +70,12 @@ def run(argv: list[str]) -> int:
         center = load_center(f"{INNER}/center.toml")
         if route == "ivr":
             menu = load_menu(f"{INNER}/menu.yaml", center)
+            # A hosted center's caller (its code from the dialplan): its queues.
+            code = argv[2] if len(argv) > 2 and argv[2] in center.codes else center.code
             result = asyncio.run(flow.walk(menu, channel, center.handoffs, None,
-                                           center.default_queue))
+                                           center.default_queue_of(code)))
+            if result.status == "queue":
+                result.queue = center.route_queue(code, result.queue)
             agi.set_variable("HOTLINE_IVR_PATH", result.path_text)
             agi.set_variable("HOTLINE_QUEUE", result.queue)
             agi.set_variable("HOTLINE_HANDOFF", result.handoff)

@@ -65,6 +65,8 @@ def dispatcher_list(center: Center) -> str:
 
 def kamailio_cfg(center: Center, paths: FrontPaths) -> str:
     front = front_of(center)
+    numbers = (center.hotline_number, *(h.extension for h in center.hosted))
+    entries = " && ".join(f'$rU != "{n}"' for n in numbers)
     loads = "\n".join(f'loadmodule "{m}.so"' for m in MODULES)
     return f"""#!KAMAILIO
 # The SIP front of {center.code}: rendered by `hotline deploy kamailio` from the center file;
@@ -140,7 +142,8 @@ request_route {{
         sl_send_reply("405", "Method Not Allowed");
         exit;
     }}
-    if ($rU != "{center.hotline_number}") {{
+    # The hotline number, and each hosted center's entry (docs/province.md).
+    if ({entries}) {{
         sl_send_reply("404", "Not Found");
         exit;
     }}

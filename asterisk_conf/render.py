@@ -379,6 +379,7 @@ def extensions_conf(center: Center, node: Node, p: InstancePaths) -> str:
         "; Calls from the public network: the hotline number, then local additions, then nothing.",
         "[hotline-inbound]",
         f"exten => {center.hotline_number},1,Goto(hotline-call,s,1)",
+        *_hosted_entries(center),
         "include => hotline-inbound-local",
         "include => hotline-inbound-unknown",
         "",
@@ -398,6 +399,18 @@ def extensions_conf(center: Center, node: Node, p: InstancePaths) -> str:
             ]
         lines += [" same => n,Goto(hotline-after-queue,s,1)", ""]
     return "\n".join(lines) + "\n"
+
+
+def _hosted_entries(center: Center) -> list[str]:
+    """A hosted center's callers arrive on its own extension (its city's trunk maps 12328 to
+    it): the call carries that center's code and default queue (channel variables, which
+    win over the globals), and the IVR maps the menu's choice onto that center's queues."""
+    lines: list[str] = []
+    for h in center.hosted:
+        lines += [f"exten => {h.extension},1,Set(HOTLINE_CENTER={h.code})",
+                  f" same => n,Set(DEFAULT_QUEUE={h.default_queue})",
+                  " same => n,Goto(hotline-call,s,1)"]
+    return lines
 
 
 def features_conf(center: Center, node: Node) -> str:

@@ -139,6 +139,10 @@ class Queue:
     overflow_after_s: int = 0
     service_level_s: int = 10
     hours: str = ""  # the seats' hours of this queue: a schedule's name, "24h"; "" = the center's
+    # The center whose queue it is (the primary's code or a [[hosted]] one's; parse fills it),
+    # and the IVR menu's queue choice it takes for that center (default: its own name).
+    center: str = ""
+    menu: str = ""
 
 
 @dataclass(frozen=True)
@@ -148,6 +152,20 @@ class Seat:
     queues: tuple[str, ...]
     node: str
     penalty: int = 0
+    center: str = ""  # the center the seat belongs to (parse fills it: default the primary)
+
+
+@dataclass(frozen=True)
+class Hosted:
+    """Another center of the province run on this deployment ([[hosted]]): its own queues,
+    seats, users and figures. Its callers arrive on `extension` (in production the city's
+    trunk or gateway maps its 12328 to it); the IVR's queue choices map onto its queues."""
+
+    code: str
+    name: str
+    region: str
+    extension: str
+    default_queue: str
 
 
 @dataclass(frozen=True)
@@ -345,6 +363,63 @@ class Center:
     # Redis' password, from $HOTLINE_REDIS_PASSWORD (never from the file): put into every
     # Redis URL the engine and the IVR use.
     redis_password: str = field(default="", repr=False)
+    # Other centers run on this deployment (a province's platform, seed 000 §四).
+    hosted: tuple[Hosted, ...] = ()
+
+    # --- several centers in one deployment -------------------------------------------------
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Every center of the deployment: the primary first, then the hosted ones."""
+        return (self.code, *(h.code for h in self.hosted))
+
+    def center_name(self, code: str) -> str:
+        if code == self.code:
+            return self.name
+        return next((h.name for h in self.hosted if h.code == code), code)
+
+    def known_center(self, code: str, where: str = "center") -> str:
+        """The code if it is a center of this deployment, else CenterError naming them."""
+        if code not in self.codes:
+            raise CenterError(where, f"no center {code!r} in this deployment (centers: "
+                              f"{', '.join(self.codes)})")
+        return code
+
+    def center_of_queue(self, queue: str) -> str:
+        """The center whose queue it is; the primary for a name the file does not know (an
+        old row, Asterisk's own)."""
+        q = next((q for q in self.queues if q.name == queue), None)
+        return q.center if q is not None and q.center else self.code
+
+    def center_of_seat(self, seat_id: str) -> str:
+        s = next((s for s in self.seats if s.id == seat_id), None)
+        return s.center if s is not None and s.center else self.code
+
+    def center_of_extension(self, extension: str) -> str:
+        """The center whose callers dial this number: a hosted center's extension, else the
+        primary (the hotline number and anything else)."""
+        return next((h.code for h in self.hosted if h.extension == extension), self.code)
+
+    def queues_of(self, code: str) -> tuple[Queue, ...]:
+        return tuple(q for q in self.queues if (q.center or self.code) == code)
+
+    def seats_of(self, code: str) -> tuple[Seat, ...]:
+        return tuple(s for s in self.seats if (s.center or self.code) == code)
+
+    def default_queue_of(self, code: str) -> str:
+        if code == self.code:
+            return self.default_queue
+        return next((h.default_queue for h in self.hosted if h.code == code),
+                    self.default_queue)
+
+    def route_queue(self, code: str, choice: str) -> str:
+        """The queue of center `code` that takes the IVR menu's queue choice `choice` (a
+        queue whose `menu` is that choice), else the center's default queue. The primary's
+        callers get the choice itself, as before several centers."""
+        if code == self.code or code not in self.codes:
+            return choice
+        return next((q.name for q in self.queues_of(code) if (q.menu or q.name) == choice),
+                    self.default_queue_of(code))
 
     def queue(self, name: str) -> Queue:
         for q in self.queues:
@@ -542,8 +617,8 @@ def _queue(d: dict[str, Any], path: str) -> Queue:
     if d.get("name") == "general":
         raise CenterError(f"{path}.name", "'general' is reserved by Asterisk's queues.conf")
     _unknown(d, {"name", "title", "domain", "strategy", "wrapup_s", "ring_timeout_s",
-                 "max_wait_s", "overflow_to", "overflow_after_s", "service_level_s", "hours"},
-             path)
+                 "max_wait_s", "overflow_to", "overflow_after_s", "service_level_s", "hours",
+                 "center", "menu"}, path)
     return Queue(
         name=_str(d, "name", path, pattern=_NAME),
         title=_str(d, "title", path, pattern=_TITLE),
@@ -556,11 +631,13 @@ def _queue(d: dict[str, Any], path: str) -> Queue:
         overflow_after_s=_int(d, "overflow_after_s", path, 0, 0, 86400),
         service_level_s=_int(d, "service_level_s", path, 10, 1, 600),
         hours=_str(d, "hours", path, "", pattern=_OPT_SCHEDULE),
+        center=_str(d, "center", path, "", pattern=_OPT_NAME),
+        menu=_str(d, "menu", path, "", pattern=_OPT_NAME),
     )
 
 
 def _seat(d: dict[str, Any], path: str, default_node: str) -> Seat:
-    _unknown(d, {"id", "name", "queues", "node", "penalty"}, path)
+    _unknown(d, {"id", "name", "queues", "node", "penalty", "center"}, path)
     queues = d.get("queues")
     if not isinstance(queues, list) or not queues or not all(isinstance(q, str) for q in queues):
         raise CenterError(f"{path}.queues", "must be a non-empty list of queue names")
@@ -571,7 +648,81 @@ def _seat(d: dict[str, Any], path: str, default_node: str) -> Seat:
         queues=tuple(queues),
         node=_str(d, "node", path, default_node, pattern=_NAME),
         penalty=_int(d, "penalty", path, 0, 0, 100),
+        center=_str(d, "center", path, "", pattern=_OPT_NAME),
     )
+
+
+def _hosted(data: dict[str, Any], primary: str, hotline_number: str) -> tuple[Hosted, ...]:
+    """Optional [[hosted]]: the other centers this deployment runs, each with a code (unique,
+    not the primary's), its names and the extension its callers arrive on."""
+    value = data.get("hosted", [])
+    if not isinstance(value, list):
+        raise CenterError("hosted", "must be a list of [[hosted]] tables")
+    out: list[Hosted] = []
+    for i, d in enumerate(value):
+        path = f"hosted[{i}]"
+        if not isinstance(d, dict):
+            raise CenterError(path, "must be a table")
+        _unknown(d, {"code", "name", "region", "extension", "default_queue"}, path)
+        h = Hosted(code=_str(d, "code", path, pattern=_NAME),
+                   name=_str(d, "name", path, pattern=_TITLE),
+                   region=_str(d, "region", path, "", pattern=re.compile(
+                       r"^$|" + _TITLE.pattern)),
+                   extension=_str(d, "extension", path, pattern=_DIALSTRING),
+                   default_queue=_str(d, "default_queue", path, "", pattern=_OPT_NAME))
+        if h.code == primary or any(o.code == h.code for o in out):
+            raise CenterError(f"{path}.code", f"duplicate center code {h.code!r} (the primary "
+                              "center's or another hosted center's)")
+        if h.extension == hotline_number or any(o.extension == h.extension for o in out):
+            raise CenterError(f"{path}.extension", f"{h.extension!r} is already the hotline "
+                              "number or another hosted center's extension")
+        out.append(h)
+    return tuple(out)
+
+
+def _centers(queues: tuple[Queue, ...], seats: tuple[Seat, ...], primary: str,
+             hosted: tuple[Hosted, ...]) -> tuple[tuple[Queue, ...], tuple[Seat, ...],
+                                                  tuple[Hosted, ...]]:
+    """Every queue and seat belongs to a known center (default: the primary); a seat takes
+    calls of its own center's queues only (lending is for a time, acd/seats/loans.py);
+    overflow stays within a center; each hosted center has queues and a default one."""
+    codes = {primary, *(h.code for h in hosted)}
+    queues = tuple(dataclasses.replace(q, center=q.center or primary) for q in queues)
+    seats = tuple(dataclasses.replace(s, center=s.center or primary) for s in seats)
+    by_name = {q.name: q for q in queues}
+    menus: set[tuple[str, str]] = set()
+    for i, q in enumerate(queues):
+        if q.center not in codes:
+            raise CenterError(f"queues[{i}].center", f"unknown center {q.center!r} (centers: "
+                              f"{', '.join(sorted(codes))})")
+        if q.overflow_to and by_name[q.overflow_to].center != q.center:
+            raise CenterError(f"queues[{i}].overflow_to", f"{q.overflow_to!r} is a queue of "
+                              f"{by_name[q.overflow_to].center}, not of {q.center}")
+        key = (q.center, q.menu or q.name)
+        if key in menus:
+            raise CenterError(f"queues[{i}].menu", f"center {q.center} has two queues for the "
+                              f"menu's choice {key[1]!r}")
+        menus.add(key)
+    for i, s in enumerate(seats):
+        if s.center not in codes:
+            raise CenterError(f"seats[{i}].center", f"unknown center {s.center!r} (centers: "
+                              f"{', '.join(sorted(codes))})")
+        for name in s.queues:
+            if by_name[name].center != s.center:
+                raise CenterError(f"seats[{i}].queues", f"{name!r} is a queue of "
+                                  f"{by_name[name].center}, not of the seat's center "
+                                  f"{s.center} (lend the seat instead: hotline seats lend)")
+    out = []
+    for i, h in enumerate(hosted):
+        own = [q.name for q in queues if q.center == h.code]
+        if not own:
+            raise CenterError(f"hosted[{i}]", f"center {h.code} has no queue (give queues "
+                              f'center = "{h.code}")')
+        if h.default_queue and h.default_queue not in own:
+            raise CenterError(f"hosted[{i}].default_queue", f"no queue {h.default_queue!r} "
+                              f"of center {h.code}")
+        out.append(dataclasses.replace(h, default_queue=h.default_queue or own[0]))
+    return queues, seats, tuple(out)
 
 
 def _supervisors(data: dict[str, Any], nodes: tuple[Node, ...],
@@ -818,7 +969,7 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
     """Validate a parsed TOML document and build the `Center`."""
     _unknown(data, {"center", "nodes", "queues", "seats", "supervisors", "busy_reasons",
                     "handoffs", "engine", "units", "exchange", "security", "wallboard",
-                    "quality", "front", "schedules", "callers"}, "")
+                    "quality", "front", "schedules", "callers", "hosted"}, "")
     c = _table(data, "center")
     _unknown(c, {"code", "name", "region", "hotline_number", "default_queue", "recording",
                  "timezone", "ivr"}, "center")
@@ -834,7 +985,7 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
     queues = tuple(_queue(d, f"queues[{i}]") for i, d in enumerate(_tables(data, "queues")))
     qnames = {q.name for q in queues}
     if len(qnames) != len(queues):
-        raise CenterError("queues", "queue names must be unique")
+        raise CenterError("queues", "queue names must be unique (across all centers)")
     for i, q in enumerate(queues):
         if q.overflow_to and q.overflow_to not in qnames:
             raise CenterError(f"queues[{i}].overflow_to", f"no queue named {q.overflow_to!r}")
@@ -884,6 +1035,12 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
     if default_queue not in qnames:
         raise CenterError("center.default_queue", f"no queue named {default_queue!r}")
     code = _str(c, "code", "center", pattern=_NAME)
+    hotline_number = _str(c, "hotline_number", "center", "12328", pattern=_DIALSTRING)
+    hosted = _hosted(data, code, hotline_number)
+    queues, seats, hosted = _centers(queues, seats, code, hosted)
+    if next(q for q in queues if q.name == default_queue).center != code:
+        raise CenterError("center.default_queue", f"{default_queue!r} is a queue of another "
+                          "center")
     schedules = _schedules(data)
     known = {s.name for s in schedules} | {ALWAYS}
     for i, q in enumerate(queues):
@@ -897,7 +1054,7 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
         code=code,
         name=_str(c, "name", "center", pattern=_TITLE),
         region=_str(c, "region", "center", "", pattern=re.compile(r"^$|" + _TITLE.pattern)),
-        hotline_number=_str(c, "hotline_number", "center", "12328", pattern=_DIALSTRING),
+        hotline_number=hotline_number,
         default_queue=default_queue,
         recording=_bool(c, "recording", "center", True),
         nodes=nodes,
@@ -925,6 +1082,7 @@ def parse(data: dict[str, Any], source: Path | None = None) -> Center:
         schedules=schedules,
         callers=_callers(data, schedules, seats),
         source=source,
+        hosted=hosted,
     )
 
 

@@ -73,7 +73,7 @@ class Callers:
 
     async def priority(self, caller: str) -> str:
         """The caller's QUEUE_PRIO ("" = none) and why, logged."""
-        why = await self._db(lambda s: priority.reason(s, self.center.code, caller,
+        why = await self._db(lambda s: priority.reason(s, self.center.codes, caller,
                                                        self.center.callers), "")
         if not why:
             return ""

@@ -163,8 +163,19 @@ class IvrServer:
             async def progress(prompt: str) -> None:
                 await self.callers.progress(channel, caller, prompt)
 
+            # The center whose number the caller dialled (the dialplan's HOTLINE_CENTER: a
+            # hosted center's extension sets its code): the menu's queue choice is mapped
+            # onto that center's queues, its default queue is the fallback.
+            code = request.headers.get("agi_arg_2", "") or self.center.code
+            if code not in self.center.codes:
+                log.warning("ivr: unknown center from the dialplan; the primary's menu",
+                            uniqueid=uid, center=code[:40])
+                code = self.center.code
             result = await flow.walk(self.menu, channel, self.handoffs, text,
-                                     self.center.default_queue, self.knowledge, progress)
+                                     self.center.default_queue_of(code), self.knowledge,
+                                     progress)
+            if result.status == "queue":
+                result.queue = self.center.route_queue(code, result.queue)
             if result.status == "queue" and self.callers.closed(result.queue):
                 result.status = "closed"
             if result.status == "queue":

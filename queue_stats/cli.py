@@ -78,13 +78,28 @@ def _reconcile(args: argparse.Namespace) -> int:
     return 1 if found else 0
 
 
+def _deployment_center(center: center_mod.Center, engine, code: str | None  # type: ignore[no-untyped-def]
+                       ) -> None:
+    """--center-code names a center of this deployment's file (primary or [[hosted]]) or of
+    the database, else it is a one-line mistake (an empty figure would hide it)."""
+    if not code or code in center.codes:
+        return
+    with engine.connect() as conn:
+        known = {c for (c,) in conn.execute(select(Call.center).distinct())}
+    if code not in known:
+        raise Invalid(f"--center-code: {code!r} is no center of this deployment or of the "
+                      f"database (centers: {', '.join(sorted(set(center.codes) | known))})")
+
+
 def _calls(args: argparse.Namespace) -> int:
 
     center, engine = _engine(args)
+    _deployment_center(center, engine, args.only_center)
+    code = args.only_center or center.code
     since, until = _period(args, center.timezone)
     options = Options(short_abandon_s=args.short_abandon)
     if args.by != "all":
-        groups = call_indicators_by(engine, since, until, args.by, center.code, args.queue,
+        groups = call_indicators_by(engine, since, until, args.by, code, args.queue,
                                     args.seat, options, timezone=center.timezone)
         print(f"{args.by:<16} {'queued':>7} {'answered':>9} {'接通率':>9} {'平均等待':>9} "
               f"{'排队等待':>9} {'10秒接通':>9}")
@@ -93,9 +108,10 @@ def _calls(args: argparse.Namespace) -> int:
                   f"{g.average_wait_s!s:>9} {g.average_queue_wait_s!s:>9} "
                   f"{g.answered_within_10s_rate!s:>9}")
         return 0
-    ind = call_indicators(engine, since, until, center=center.code, queue=args.queue,
+    ind = call_indicators(engine, since, until, center=code, queue=args.queue,
                           seat=args.seat, options=options)
-    print(f"{_shown(since, center.timezone)} to {_shown(until, center.timezone)} "
+    print(f"{center.center_name(code)} ({code}) "
+          f"{_shown(since, center.timezone)} to {_shown(until, center.timezone)} "
           f"({center.timezone}): queued {ind.queued}, answered {ind.answered}, "
           f"abandoned {ind.abandoned}")
     for label, value in (("人工接通率 manual connection rate", ind.manual_connection_rate),
@@ -105,7 +121,7 @@ def _calls(args: argparse.Namespace) -> int:
                          ("放弃率 abandon rate", ind.abandon_rate),
                          ("平均处理时长 average handle time", ind.average_handle_time_s)):
         print(f"{label:<36} {value}")
-    heard = broadcast_hangups(engine, since, until, center.code)
+    heard = broadcast_hangups(engine, since, until, code)
     print(f"{'heard the broadcast, hung up before queueing':<36} "
           f"{heard.numerator:g} of {heard.denominator:g}")
     return 0
@@ -141,10 +157,11 @@ def _rules(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return rules, adjustments
 
 
-def _known_center(engine, code: str | None, rules) -> None:  # type: ignore[no-untyped-def]
-    """--center-code names a center of the rules' [centers] or of the database, else it is
-    a mistake (an empty report would hide it)."""
-    if not code or code in rules.centers:
+def _known_center(engine, code: str | None, rules,  # type: ignore[no-untyped-def]
+                  deployment: tuple[str, ...] = ()) -> None:
+    """--center-code names a center of the rules' [centers], of this deployment's center file
+    or of the database, else it is a mistake (an empty report would hide it)."""
+    if not code or code in rules.centers or code in deployment:
         return
     with engine.connect() as conn:
         known = sorted({c for (c,) in conn.execute(union(select(Call.center).distinct(),
@@ -161,7 +178,7 @@ def _report(args: argparse.Namespace) -> int:
     center, engine = _engine(args, read_only=not args.submit)
     p = _report_period(args, center.timezone)
     rules, adjustments = _rules(args)
-    _known_center(engine, args.only_center, rules)
+    _known_center(engine, args.only_center, rules, center.codes)
     files = report.write(engine, p, Path(args.out), args.only_center, rules, adjustments,
                          busy_title=center.busy_title)
     for kind, path in files.items():
@@ -187,7 +204,7 @@ def _assess(args: argparse.Namespace) -> int:
 
     center, engine = _engine(args)
     rules, adjustments = _rules(args)
-    _known_center(engine, args.only_center, rules)
+    _known_center(engine, args.only_center, rules, center.codes)
     try:
         if args.month:
             year, month = (int(x) for x in args.month.split("-"))
@@ -220,6 +237,7 @@ def _assess(args: argparse.Namespace) -> int:
 def _seats(args: argparse.Namespace) -> int:
 
     center, engine = _engine(args)
+    _deployment_center(center, engine, args.only_center)
     since, until = _period(args, center.timezone)
     print(f"{'seat':<6} {'day':<10} {'signed in':>9} {'busy':>7} {'wrap-up':>7} {'calls':>5} "
           f"{'AHT':>7} {'occupancy':>9}  busy by reason (hours)")
@@ -235,6 +253,7 @@ def _seats(args: argparse.Namespace) -> int:
 def _upload(args: argparse.Namespace) -> int:
 
     center, engine = _engine(args, read_only=False)
+    _deployment_center(center, engine, args.only_center)
     since, until = _period(args, center.timezone)
     up = upload(engine, since, until, Path(args.out), args.only_center)
     print(f"{up.records} call record(s) written to {up.path}")
@@ -370,6 +389,9 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
         elif name == "reconcile":
             c.add_argument("--queue-log", help="default: the rig instance's queue_log")
         else:
+            c.add_argument("--center-code", dest="only_center", metavar="CODE",
+                           help="the calls whose queue was this center's (default: the "
+                           "center file's primary center)")
             c.add_argument("--queue")
             c.add_argument("--seat")
             c.add_argument("--short-abandon", type=float, default=0.0)

@@ -194,9 +194,11 @@ def enqueue_report(engine: Engine, center: str, kind: str, title: str, period_st
 
 
 async def push(engine: Engine, center: Center) -> tuple[int, sender.Delivery]:
-    """Enqueue the call records not yet reported, then deliver the platform's outbox (with
-    whatever earlier rounds left: a push after an outage resumes)."""
-    n = enqueue_calls(engine, center.code)
+    """Enqueue the call records not yet reported (of every center of the deployment), then
+    deliver the platform's outbox (with whatever earlier rounds left: a push after an outage
+    resumes)."""
+    # Every center of the deployment reports its own calls (docs/province.md).
+    n = sum(enqueue_calls(engine, code) for code in center.codes)
     done = await sender.deliver(sessionmaker(engine, expire_on_commit=False), center,
                                 channels=("platform",))
     return n, done

@@ -55,12 +55,12 @@ def _run(args: argparse.Namespace) -> int:
         sessions = db.session_factory(engine)
         directories = _directories(center, args.recordings or [])
         if args.apply:
-            done = purge.apply(sessions, center.code, directories)
+            done = purge.apply(sessions, center.codes, directories)
             print(f"retention applied: {done.purged_orders} work order(s) purged, "
                   f"{len(done.calls)} call(s) anonymised, {done.deleted_files} recording(s) "
                   f"deleted, {len(done.dangling)} call(s) unlinked from their recording")
         else:
-            planned = purge.plan(sessions, center.code, directories)
+            planned = purge.plan(sessions, center.codes, directories)
             print(f"retention (dry run): {planned.summary()}")
             print("nothing changed; --apply to do it (e.g. daily from cron)")
     finally:

@@ -63,16 +63,18 @@ def _relative(path: Path, directory: Path) -> str:
     return path.relative_to(directory).as_posix()
 
 
-def plan(sessions: sessionmaker[Session], center: str, directories: dict[str, Path | None],
-         now: datetime | None = None) -> Plan:
-    """What `apply` would do at `now` (naive UTC, default now). Changes nothing."""
+def plan(sessions: sessionmaker[Session], center: str | tuple[str, ...],
+         directories: dict[str, Path | None], now: datetime | None = None) -> Plan:
+    """What `apply` would do at `now` (naive UTC, default now). Changes nothing. `center`: a
+    center's code, or every center of a deployment (docs/province.md)."""
+    centers = (center,) if isinstance(center, str) else tuple(center)
     now = _naive(now or datetime.now(UTC))
     call_cutoff = years_before(now, CALL_YEARS)
     p = Plan(now=now)
     with sessions() as s:
         p.orders = orders.retention_plan(s, now)
         p.calls = list(s.scalars(select(Call.uniqueid).where(
-            Call.center == center, Call.started_at < call_cutoff,
+            Call.center.in_(centers), Call.started_at < call_cutoff,
             or_(Call.caller_number != "", Call.caller_name != ""))))
         gone: set[tuple[str, str]] = set()
         for node, directory in directories.items():
@@ -85,7 +87,7 @@ def plan(sessions: sessionmaker[Session], center: str, directories: dict[str, Pa
         # past the year (its file goes now or went before).
         for uid, node, rec, started in s.execute(select(
                 Call.uniqueid, Call.node, Call.recording, Call.started_at)
-                .where(Call.center == center, Call.recording != "")):
+                .where(Call.center.in_(centers), Call.recording != "")):
             directory = directories.get(node)
             missing = directory is not None and directory.exists() and \
                 not (directory / rec).is_file()
@@ -94,8 +96,8 @@ def plan(sessions: sessionmaker[Session], center: str, directories: dict[str, Pa
     return p
 
 
-def apply(sessions: sessionmaker[Session], center: str, directories: dict[str, Path | None],
-          now: datetime | None = None) -> Plan:
+def apply(sessions: sessionmaker[Session], center: str | tuple[str, ...],
+          directories: dict[str, Path | None], now: datetime | None = None) -> Plan:
     """Do it: purge the orders, forget the callers, delete the files, unlink the calls. Every
     item is checked again as it goes (nothing younger than its limit is ever touched)."""
     p = plan(sessions, center, directories, now)

@@ -210,6 +210,8 @@ POLICY: dict[str, tuple[str, ...]] = {
     "/web/quality/scores": ("inspector", "supervisor", "admin"),
     "/web/quality/report": ("inspector", "supervisor", "admin"),
     "/web/staffing-plan": ("supervisor", "admin"),
+    "/web/loans": ("supervisor", "admin"),  # seats lent between centers: whose, in the service
+    "/web/loans/return": ("supervisor", "admin"),
 }
 
 

@@ -29,6 +29,7 @@ from acd.orders import http as orders_http
 from acd.orders import revisits_http
 from acd.web.auth import allow, tokens_middleware
 from acd.web.deps import ENGINE
+from acd.web.loans import API_ROUTES as LOAN_ROUTES
 from acd.web.seats import seat_action
 
 API_ROLES = ("seat", "supervisor", "admin")  # the roles a token can have
@@ -54,6 +55,7 @@ ROUTES = [
     *orders_http.ROUTES,
     *revisits_http.ROUTES,
     *callers_http.ROUTES,
+    *LOAN_ROUTES,
 ]
 
 

@@ -34,6 +34,7 @@ from acd.history.queue_log import Position
 from acd.history.spy import SpyEvent
 from acd.orders.models import WorkOrder
 from acd.seats.state import SeatState
+from hotline.center import Center
 
 CLOSED_S = 600.0
 
@@ -87,10 +88,27 @@ class Resume:
 
 
 class Ledger:
-    def __init__(self, sessions: sessionmaker[Session], center: str, node: str) -> None:
+    def __init__(self, sessions: sessionmaker[Session], center: str, node: str,
+                 deployment: Center | None = None) -> None:
         self.sessions = sessions
         self.center = center
         self.node = node
+        # Several centers in one deployment ([[hosted]]): a call is counted for the center
+        # whose queue it was (before any queue, the center whose number it dialled), a seat's
+        # intervals for the seat's own center, lent or not.
+        self.deployment = deployment
+        self.centers = deployment.codes if deployment is not None else (center,)
+
+    def _call_center(self, call: CallState, first_queue: str) -> str:
+        d = self.deployment
+        if d is None:
+            return self.center
+        return d.center_of_queue(first_queue) if first_queue else \
+            d.center_of_extension(call.dialed)
+
+    def _seat_center(self, seat: str) -> str:
+        return self.deployment.center_of_seat(seat) if self.deployment is not None \
+            else self.center
 
     def write(self, calls: list[CallState], seats: list[Any], cursor: float | None) -> None:
         """A batch of changes in one transaction: calls (each in its last state), seat
@@ -160,7 +178,7 @@ class Ledger:
                                                        Call.started_at >= since))
             seats: dict[str, OpenSeat] = {}
             for i in s.scalars(select(SeatInterval).where(
-                    SeatInterval.center == self.center, SeatInterval.ended_at.is_(None))
+                    SeatInterval.center.in_(self.centers), SeatInterval.ended_at.is_(None))
                     .order_by(SeatInterval.started_at)):
                 seats[i.seat_id] = OpenSeat(i.seat_id, SeatState(i.state), _epoch(i.started_at),
                                             i.reason, i.queue, i.uniqueid)
@@ -216,6 +234,9 @@ class Ledger:
             s.add(row)
         answered = call.answered_stay
         ordered = sorted(call.stays.values(), key=lambda st: st.entered)
+        center = self._call_center(call, ordered[0].queue if ordered else "")
+        if row.center != center:
+            row.center = center
         new_score = call.survey_score is not None and call.survey_score != row.survey_score
         _set(row, caller_number=call.caller[:40], caller_name=call.caller_name[:80],
              dialed=call.dialed[:40],
@@ -249,7 +270,9 @@ class Ledger:
                     stays: dict[tuple[str, str], QueueCall]) -> None:
         row = stays.get((uniqueid, stay.queue))
         if row is None:
-            row = QueueCall(uniqueid=uniqueid, center=self.center, queue=stay.queue,
+            center = self.deployment.center_of_queue(stay.queue) \
+                if self.deployment is not None else self.center
+            row = QueueCall(uniqueid=uniqueid, center=center, queue=stay.queue,
                             entered_at=utc(stay.entered), position=stay.position)
             s.add(row)
             stays[(uniqueid, stay.queue)] = row
@@ -297,7 +320,8 @@ class Ledger:
             for t, nxt in zip(ts, [*ts[1:], None]):
                 if t.new is SeatState.SIGNED_OUT:
                     continue
-                rows.append({"seat_id": seat, "center": self.center, "state": t.new.value,
+                rows.append({"seat_id": seat, "center": self._seat_center(seat),
+                             "state": t.new.value,
                              "reason": t.reason[:40], "queue": t.queue[:40],
                              "uniqueid": t.uniqueid[:64], "started_at": utc(t.at),
                              "ended_at": utc(nxt.at) if nxt is not None else None})
@@ -333,7 +357,7 @@ class Ledger:
             SeatInterval.seat_id == seat, SeatInterval.started_at == when,
             SeatInterval.state == new.value)).first()
         if exists is None:
-            s.add(SeatInterval(seat_id=seat, center=self.center, state=new.value,
+            s.add(SeatInterval(seat_id=seat, center=self._seat_center(seat), state=new.value,
                                reason=reason[:40], queue=queue[:40],
                                uniqueid=uniqueid[:64], started_at=when))
 

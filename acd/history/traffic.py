@@ -49,7 +49,7 @@ def day_traffic(sessions: sessionmaker[Session], center: Center,
     with sessions() as s:
         rows = s.execute(select(QueueCall.queue, QueueCall.entered_at, QueueCall.outcome,
                                 QueueCall.talk_s)
-                         .where(QueueCall.center == center.code,
+                         .where(QueueCall.center.in_(center.codes),  # every center's queue
                                 QueueCall.entered_at >= start,
                                 QueueCall.entered_at < start + timedelta(days=1))).all()
     counts: dict[str, list[int]] = {q.name: [0] * 24 for q in center.queues}

@@ -74,7 +74,9 @@ def _batch(s: Session, channel: str, at: datetime) -> list[OutboxMessage]:
         return []
     if first.kind != "call":
         return [first]
-    return list(s.scalars(due.where(OutboxMessage.kind == "call").limit(BATCH)))
+    # One center's records per batch: the body names the center they are of.
+    return list(s.scalars(due.where(OutboxMessage.kind == "call",
+                                    OutboxMessage.center == first.center).limit(BATCH)))
 
 
 def _request(center: Center, channel: str, batch: list[OutboxMessage]) -> tuple[str, Any, str]:
@@ -83,7 +85,7 @@ def _request(center: Center, channel: str, batch: list[OutboxMessage]) -> tuple[
     if batch[0].kind == "call":
         keys = "\n".join(m.key for m in batch)
         key = "calls-" + hashlib.sha256(keys.encode()).hexdigest()[:40]
-        body = {"center": center.code, "idempotency_key": key,
+        body = {"center": batch[0].center or center.code, "idempotency_key": key,
                 "records": [{"key": m.key, **json.loads(m.payload)} for m in batch]}
         return base.rstrip("/") + PATHS["call"], body, key
     m = batch[0]

@@ -28,6 +28,7 @@ from acd.api.http import make_api
 from acd.metrics import METRICS, EngineMetrics
 from acd.orders import revisits_http
 from acd.outbox import sender
+from acd.seats.loans import LoanService
 from acd.seats.service import SeatService
 from acd.web import (
     admin,
@@ -49,8 +50,9 @@ from acd.web.auth import (
     security_headers,
     sessions_middleware,
 )
-from acd.web.deps import CENTER, ENGINE, REDIS_URL, SEATS, SECRET, SESSIONS, EngineView
+from acd.web.deps import CENTER, ENGINE, LOANS, REDIS_URL, SEATS, SECRET, SESSIONS, EngineView
 from acd.web.errors import refusals
+from acd.web.loans import WEB_ROUTES as LOAN_ROUTES
 from acd.web.seats import seat_action
 from hotline.center import Center
 
@@ -67,6 +69,7 @@ ROUTES = [
     *backoffice.ROUTES,
     *revisits_http.WEB_ROUTES,
     *staffing.ROUTES,
+    *LOAN_ROUTES,
 ]
 
 
@@ -103,6 +106,7 @@ def make_app(engine: EngineView, center: Center, sessions: sessionmaker[Session]
     app[REDIS_URL] = redis_url or ""
     app[SECRET] = secret
     app[SEATS] = SeatService(center, engine.manager, engine.seat)
+    app[LOANS] = LoanService(center, sessions)
     app[COOKIES] = Sessions(secret)
     app[LIMITER] = LoginLimiter()
     app[inspector.INSPECTOR] = inspector.Inspector(center, sessions, engine.recordings_dirs(),

@@ -105,17 +105,19 @@ def _live_call(engine: EngineView, seat_id: str) -> str:
     return str(seat.uniqueid)
 
 
-def _last_call(s: Session, center: str, seat_id: str) -> str | None:
+def _last_call(s: Session, centers: tuple[str, ...], seat_id: str) -> str | None:
     return s.scalars(select(Call.uniqueid).where(
-        Call.center == center, Call.seat_id == seat_id,
+        Call.center.in_(centers), Call.seat_id == seat_id,
         Call.answered_at.is_not(None)).order_by(Call.answered_at.desc()).limit(1)).first()
 
 
-def owns(engine: EngineView, s: Session, center: str, seat_id: str, uniqueid: str) -> bool:
+def owns(engine: EngineView, s: Session, centers: tuple[str, ...], seat_id: str,
+         uniqueid: str) -> bool:
     """The seat's call: the one it is on or wrapping up (the live model), or the last call it
-    answered (the ledger)."""
+    answered (the ledger) in any center of the deployment (a seat lent to another center
+    files the orders of the calls it took there: docs/province.md)."""
     return bool(seat_id) and (_live_call(engine, seat_id) == uniqueid
-                              or _last_call(s, center, seat_id) == uniqueid)
+                              or _last_call(s, centers, seat_id) == uniqueid)
 
 
 def _caller(engine: EngineView, s: Session, uniqueid: str) -> tuple[str, str]:
@@ -166,7 +168,7 @@ async def create_order(request: web.Request) -> web.Response:
     uid = form["uniqueid"]
 
     def file(s: Session) -> dict[str, Any]:
-        if not owns(engine, s, center.code, actor.seat_id, uid):
+        if not owns(engine, s, center.codes, actor.seat_id, uid):
             raise Forbidden("a seat files orders for its own current or last call")
         if s.scalars(select(WorkOrder.id).where(
                 WorkOrder.call_uniqueid == uid)).first() is not None:

@@ -15,6 +15,7 @@ from panoramisk import Manager
 from sqlalchemy.orm import Session, sessionmaker
 
 from acd.calls.state import CallState
+from acd.seats.loans import LoanService
 from acd.seats.service import SeatService
 from acd.seats.state import SeatMachine
 from hotline.center import Center
@@ -48,4 +49,5 @@ ENGINE = web.AppKey("engine", EngineView)  # type: ignore[type-abstract]
 SESSIONS = web.AppKey("sessions", sessionmaker[Session])
 REDIS_URL = web.AppKey("redis_url", str)  # "" without Redis
 SEATS = web.AppKey("seats", SeatService)
+LOANS = web.AppKey("loans", LoanService)  # seats lent between centers
 SECRET = web.AppKey("secret", bytes)  # signs session cookies, keys the inspector's sample

@@ -161,7 +161,7 @@ class Inspector:
             raise Invalid("until: is before since")
         if (until - since).days >= SEARCH_DAYS_MAX:
             raise Invalid(f"since: at most {SEARCH_DAYS_MAX} days at once")
-        q = select(Call).where(Call.center == self.center.code, Call.recording != "")
+        q = select(Call).where(Call.center.in_(self.center.codes), Call.recording != "")
         if order is not None:
             q = q.join(WorkOrder, WorkOrder.call_uniqueid == Call.uniqueid).where(
                 WorkOrder.id == order)
@@ -188,7 +188,7 @@ class Inspector:
                         queue: str | None = None) -> list[dict[str, Any]]:
         """The day's calls that have a recording, oldest first, optionally of one seat/queue."""
         since, until = self.window(day)
-        q = (select(Call).where(Call.center == self.center.code, Call.recording != "",
+        q = (select(Call).where(Call.center.in_(self.center.codes), Call.recording != "",
                                 Call.started_at >= since, Call.started_at < until)
              .order_by(Call.started_at, Call.uniqueid))
         if seat:
@@ -208,7 +208,7 @@ class Inspector:
     def sample(self, day: date, n: int = SAMPLE_DEFAULT) -> list[dict[str, Any]]:
         """N of the day's answered, recorded calls, the same for everyone who asks that day."""
         since, until = self.window(day)
-        q = select(Call).where(Call.center == self.center.code, Call.recording != "",
+        q = select(Call).where(Call.center.in_(self.center.codes), Call.recording != "",
                                Call.answered_at.is_not(None), Call.seat_id != "",
                                Call.started_at >= since, Call.started_at < until)
         with self.sessions() as s:
@@ -231,7 +231,7 @@ class Inspector:
             raise Invalid(f"not a call id: {uniqueid!r}")
         with self.sessions() as s:
             call = s.get(Call, uniqueid)
-            if call is None or call.center != self.center.code:
+            if call is None or call.center not in self.center.codes:
                 raise NotFound(f"no call {uniqueid}")
             if not call.recording:
                 raise NotFound(f"call {uniqueid} has no recording")
@@ -259,7 +259,7 @@ class Inspector:
         with self.sessions() as s:
             rows = list(s.scalars(
                 select(SeatInterval).where(
-                    SeatInterval.seat_id == seat, SeatInterval.center == self.center.code,
+                    SeatInterval.seat_id == seat, SeatInterval.center.in_(self.center.codes),
                     SeatInterval.started_at < until,
                     or_(SeatInterval.ended_at.is_(None), SeatInterval.ended_at > since))
                 .order_by(SeatInterval.started_at, SeatInterval.id)))

@@ -47,7 +47,7 @@ def day_series(s: Session, center: Center, day: date, queue: str | None = None,
     """Per quarter hour of the local day: queued, answered, rate, average wait (s)."""
     start, since, until = _window(center, day)
     q = (select(Call.queued_at, Call.outcome, Call.started_at, Call.answered_at, Call.wait_s)
-         .where(Call.center == center.code, Call.queued_at >= since, Call.queued_at < until))
+         .where(Call.center.in_(center.codes), Call.queued_at >= since, Call.queued_at < until))
     if queue:
         q = q.where(Call.final_queue == queue)
     queued = [0] * BUCKETS

@@ -16,6 +16,7 @@ import acd.callers.cli
 import acd.cli
 import acd.history.cli
 import acd.orders.cli
+import acd.seats.cli
 import asterisk_conf.cli
 import ivr.cli
 import queue_stats.cli
@@ -73,6 +74,7 @@ def build_parser() -> argparse.ArgumentParser:
     ivr.cli.register(sub, serve_ivr=wiring.serve_ivr)
     acd.orders.cli.register(sub)
     acd.callers.cli.register(sub)
+    acd.seats.cli.register(sub)
     recordings.cli.register(sub)
     queue_stats.cli.register(sub)
     deploy_cli.register(sub)

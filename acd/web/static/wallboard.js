@@ -350,6 +350,51 @@ async function drawTrend() {
   } catch (e) { setText($("trend-msg"), e.message); }
 }
 
+// --- seats lent between centers (座席借调; GET/POST /web/loans, acd/web/loans.py) ---------------------
+let loanCenters = [];
+function loanQueues() {
+  const sel = $("loan-queues"), c = loanCenters.find(x => x.code === $("loan-to").value);
+  sel.replaceChildren();
+  for (const q of (c ? c.queues : [])) {
+    const o = document.createElement("option"); o.value = q.name; o.textContent = q.title; sel.appendChild(o);
+  }
+}
+async function loadLoans() {
+  let out;
+  try { out = await getJSON("/web/loans"); } catch (e) { setText($("loan-msg"), e.message); return; }
+  loanCenters = out.centers || [];
+  $("loans-panel").hidden = loanCenters.length < 2;
+  const to = $("loan-to");
+  if (!to.options.length) {
+    for (const c of loanCenters) {
+      const o = document.createElement("option"); o.value = c.code; o.textContent = c.name; to.appendChild(o);
+    }
+    loanQueues();
+  }
+  const tb = $("loans").tBodies[0];
+  tb.replaceChildren();
+  for (const l of out.loans || []) {
+    const tr = el("tr"); tr.dataset.loan = l.id; tr.dataset.seat = l.seat;
+    for (const text of [l.seat, l.from_name, l.to_name, l.queue_titles.join("、"), l.until, l.lent_by,
+                        l.applied ? "借调中" : "等待生效"]) tr.appendChild(el("td", "", text));
+    const td = el("td"), back = el("button", "return", "归还"); back.type = "button";
+    back.setAttribute("aria-label", `归还：座席 ${l.seat}`);
+    back.addEventListener("click", () => post("/web/loans/return", {seats: [l.seat]})
+      .then(() => { setText($("loan-msg"), `座席 ${l.seat} 已归还`); loadLoans(); }, e => setText($("loan-msg"), e.message)));
+    td.appendChild(back); tr.appendChild(td); tb.appendChild(tr);
+  }
+  $("loans-none").hidden = (out.loans || []).length > 0;
+}
+function lendSeats(e) {
+  e.preventDefault();
+  const seats = $("loan-seats").value.split(/[\s,，、]+/).filter(Boolean);
+  const queues = [...$("loan-queues").selectedOptions].map(o => o.value);
+  const hours = Number($("loan-hours").value);
+  post("/web/loans", {seats, to: $("loan-to").value, queues, hours})
+    .then(() => { setText($("loan-msg"), `已借出座席 ${seats.join("、")}`); loadLoans(); setTimeout(loadLoans, 3000); },
+          err => setText($("loan-msg"), err.message));
+}
+
 // --- putting it together -------------------------------------------------------------------------
 // The day's staffing plan from last year's counterpart (GET /web/staffing-plan: Erlang C per
 // hour from the ledger; the calendar's choice of day named), read again every ten minutes.
@@ -377,6 +422,9 @@ function soon() { if (!pending) { pending = true; requestAnimationFrame(() => { 
 document.addEventListener("DOMContentLoaded", () => {
   setText($("center"), T.center || meta("center"));
   buildCenterTiles(); drawThresholds(); loadHistory(); loadPlan(); setInterval(loadPlan, 600000);
+  loadLoans(); setInterval(loadLoans, 15000);
+  $("loan-to").addEventListener("change", loanQueues);
+  $("loan-form").addEventListener("submit", lendSeats);
   fetch("/web/spy/phones").then(r => r.json()).then(out => {
     for (const p of out.phones || []) {
       const o = document.createElement("option"); o.value = p.id; o.textContent = `${p.id} ${p.name}`;

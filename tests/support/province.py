@@ -1,0 +1,28 @@
+"""A province's two centers in one deployment (seed 000 §四: Shenyang and Huludao): the shipped
+example center file (Shenyang, the primary) with Huludao hosted beside it."""
+
+from __future__ import annotations
+
+import tomllib
+from typing import Any
+
+from hotline import center
+
+HULUDAO_EXTENSION = "1232801"
+
+
+def province_data() -> dict[str, Any]:
+    """The example's TOML as data, plus [[hosted]] huludao with two queues and one seat."""
+    data = tomllib.loads(center.EXAMPLE.read_text(encoding="utf-8"))
+    data["hosted"] = [{"code": "huludao", "name": "葫芦岛市12328交通运输服务监督电话",
+                       "region": "辽宁省葫芦岛市", "extension": HULUDAO_EXTENSION,
+                       "default_queue": "hld_manual"}]
+    data["queues"] += [
+        {"name": "hld_manual", "title": "葫芦岛人工服务", "domain": "general",
+         "center": "huludao", "menu": "manual"},
+        {"name": "hld_highway", "title": "葫芦岛高速公路", "domain": "highway",
+         "center": "huludao", "menu": "highway"},
+    ]
+    data["seats"] += [{"id": "8101", "queues": ["hld_manual", "hld_highway"],
+                       "center": "huludao"}]
+    return data
