@@ -41,10 +41,13 @@ class Changes:
     wrapup_timers: list[tuple[str, float]] = field(default_factory=list)  # (seat, due at)
     cursor: float | None = None  # replay queue_log from here after a restart
     spies: list[SpyEvent] = field(default_factory=list)  # the listening audit (acd/history/spy.py)
+    # Seats whose view changed without a change of state (another queue signed in to, a
+    # pause reason while on a call, ...): published like those that changed state.
+    seat_views: set[str] = field(default_factory=set)
 
     def __bool__(self) -> bool:
         return bool(self.calls or self.seats or self.queues or self.wrapup_timers
-                    or self.spies)
+                    or self.spies or self.seat_views)
 
     def merge(self, other: Changes) -> None:
         """Add another event's changes after these (calls are written in their last state)."""
@@ -53,6 +56,7 @@ class Changes:
         self.queues |= other.queues
         self.wrapup_timers.extend(other.wrapup_timers)
         self.spies.extend(other.spies)
+        self.seat_views |= other.seat_views
         if other.cursor is not None:
             self.cursor = other.cursor
 
@@ -587,6 +591,7 @@ class LiveModel:
                     changes: Changes) -> None:
         for q in seat.queues or set():
             changes.queues.add(q)
+        changes.seat_views.add(seat.id)
         if new is old:
             return
         seat.state, seat.since = new, at
