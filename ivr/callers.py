@@ -137,7 +137,7 @@ class Callers:
                                   self.center.callers.default_handle_s)
             log.info("wait announced", uniqueid=request.headers.get("agi_arg_4", "")[:64],
                      queue=queue, position=position, expected_s=e.expected_s,
-                     serving=e.serving, handle_s=e.handle_s,
+                     serving=e.serving, handle_s=e.handle_s, ring_s=e.ring_s,
                      seats={k: f"{v.get('state')}:{v.get('queue') or ''}"
                             for k, v in seats.items() if queue in (v.get("queues") or ())})
             await channel.set("HOTLINE_EXPECTED",

@@ -35,9 +35,9 @@ def test_a_seat_already_ringing_for_the_caller_or_one_ahead_serves_the_queue_now
     ringing for a caller waiting in this queue takes one of the first callers now; it is not
     busy for a ring, a whole call and a wrap-up before it serves anyone here."""
     views = {"highway": view("me"), "road": view()}
-    seats = {"8001": seat("ringing", "highway", "me"),
+    seats = {"8001": seat("ringing", "highway", "me", since=NOW - 0.5),
              "8002": seat("on_call", "highway", "other", since=NOW - 1)}
-    assert wait(1, views, seats) <= estimate.RING_S
+    assert wait(1, views, seats) == estimate.RING_S - 0.5   # the rest of the ring
     # Behind the caller being rung: the next seat to free (8003's wrap-up, over in 3 s) is
     # ours, not the ringing one's.
     views = {"highway": view("head", "me"), "road": view()}
@@ -55,7 +55,7 @@ def test_a_seat_ringing_for_a_caller_who_has_gone_is_free() -> None:
     views = {"highway": view("me"), "road": view()}          # the road caller has gone
     seats = {"8001": seat("ringing", "road", "gone-caller", since=NOW - 1),
              "8002": seat("on_call", "highway", "other", since=NOW - 1)}
-    assert wait(1, views, seats) == 0.0
+    assert wait(1, views, seats) == estimate.RING_S   # rung for this caller next
 
 
 def test_a_seat_ringing_for_another_queue_or_on_a_call_serves_later() -> None:
@@ -75,9 +75,21 @@ def test_a_seat_ringing_for_another_queue_or_on_a_call_serves_later() -> None:
 
 
 def test_positions_take_the_releases_in_turn() -> None:
-    """Two seats: one ready, one in wrap-up for 3 s. Positions 1 and 2 take them; position 3
-    waits for the first to serve a whole call (ring, talk, wrap-up) and be rung again."""
+    """Two seats: one ready, one in wrap-up for 3 s. Positions 1 and 2 take them, each a ring
+    later (a seat free now still rings before it answers); position 3 waits for the first to
+    serve a whole call (ring, talk, wrap-up) and be rung again."""
     views = {"highway": view("a", "b", "me"), "road": view()}
     seats = {"8001": seat("ready"), "8002": seat("wrapup", wrapup_until=NOW + 3)}
     assert [wait(p, views, seats) for p in (1, 2, 3)] == [
-        0.0, 3 + estimate.RING_S, TALK + WRAPUP + 2 * estimate.RING_S]
+        estimate.RING_S, 3 + estimate.RING_S, TALK + WRAPUP + 2 * estimate.RING_S]
+
+
+def test_the_ring_is_the_queues_own() -> None:
+    """The ring is today's average from a seat being rung to its answer, as the engine
+    publishes it (`staffing.ring_s`); before the day's first answer, RING_S."""
+    views = {"highway": {**view("a", "me"), "staffing": {"handle_s": TALK + WRAPUP,
+                                                         "ring_s": 0.5}}}
+    seats = {"8001": seat("ready")}
+    assert [wait(p, views, seats) for p in (1, 2)] == [0.5, 0.5 + TALK + WRAPUP + 0.5]
+    views["highway"]["staffing"]["ring_s"] = None
+    assert wait(1, views, seats) == estimate.RING_S

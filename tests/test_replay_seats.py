@@ -105,3 +105,26 @@ def test_the_live_view_of_a_seat_lists_every_queue_it_signed_in_to(tmp_path: Pat
         assert (view["state"], set(view["queues"])) == ("ready", queues)
     finally:
         ledger.dispose()
+
+
+@pytest.mark.parametrize("name", ["ring_no_answer", "overlapping", "answered_wrapup"])
+def test_the_queues_ring_runs_from_the_seat_rung_to_its_answer(replayed, name: str) -> None:
+    """The wait estimate's ring (issue 16: a caller whose seat is free still waits for it to
+    ring and answer) is today's average, per queue, from the AgentCalled of the seat that
+    answered to its AgentConnect; a ring nobody answered (ring_no_answer: 8001 rang 15 s, then
+    8002 answered) is no answer's ring. A queue without an answer has none yet."""
+    r = replayed(name)
+    events = r.recording.events
+    called = {(e["MemberName"], e["Uniqueid"]): float(e["Timestamp"]) for e in events
+              if e["Event"] == "AgentCalled"}
+    rings: dict[str, list[float]] = {}
+    for e in events:
+        if e["Event"] == "AgentConnect":
+            rings.setdefault(e["Queue"], []).append(
+                float(e["Timestamp"]) - called[(e["MemberName"], e["Uniqueid"])])
+    now = float(events[-1]["Timestamp"])
+    assert rings
+    for queue, got in rings.items():
+        ring = r.engine.model.staffing(queue, now)["ring_s"]
+        assert ring == pytest.approx(sum(got) / len(got), abs=0.01) and ring < 2, (queue, got)
+    assert r.engine.model.staffing("suggestion", now)["ring_s"] is None
