@@ -615,7 +615,8 @@ class Engine:
             now = time.time()
             for name in sorted(changes.queues):
                 await self.live.change("queue", name, self.model.queue_view(name, now))
-            for seat_id in dict.fromkeys(t.seat for t in changes.seats):
+            for seat_id in dict.fromkeys([*(t.seat for t in changes.seats),
+                                          *sorted(changes.seat_views)]):
                 await self.live.change("seat", seat_id, self.model.seats[seat_id].snapshot())
             if self.metrics is not None and event_at is not None and changes:
                 self.metrics.lag.labels(link.node.name).observe(max(0.0, time.time() - event_at))

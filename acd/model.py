@@ -41,10 +41,13 @@ class Changes:
     wrapup_timers: list[tuple[str, float]] = field(default_factory=list)  # (seat, due at)
     cursor: float | None = None  # replay queue_log from here after a restart
     spies: list[SpyEvent] = field(default_factory=list)  # the listening audit (acd/history/spy.py)
+    # Seats whose view changed without a change of state (another queue signed in to, a
+    # pause reason while on a call, ...): published like those that changed state.
+    seat_views: set[str] = field(default_factory=set)
 
     def __bool__(self) -> bool:
         return bool(self.calls or self.seats or self.queues or self.wrapup_timers
-                    or self.spies)
+                    or self.spies or self.seat_views)
 
     def merge(self, other: Changes) -> None:
         """Add another event's changes after these (calls are written in their last state)."""
@@ -53,6 +56,7 @@ class Changes:
         self.queues |= other.queues
         self.wrapup_timers.extend(other.wrapup_timers)
         self.spies.extend(other.spies)
+        self.seat_views |= other.seat_views
         if other.cursor is not None:
             self.cursor = other.cursor
 
@@ -69,6 +73,9 @@ class QueueToday:
     arrival_wait_sum: float = 0.0
     talk_sum: float = 0.0
     talked: int = 0
+    # From a seat being rung for a caller of the queue to its answer (the wait estimate's ring)
+    ring_sum: float = 0.0
+    rung: int = 0
     entries: deque[float] = field(default_factory=deque)  # queue entries of the last hour
 
     def entered(self, at: float) -> None:
@@ -419,6 +426,10 @@ class LiveModel:
             stay.outcome = QueueOutcome.ANSWERED
             stay.seat = event.seat
             today = self._today(stay.queue)
+            if seat is not None and seat.state is SeatState.RINGING and \
+                    seat.uniqueid == call.uniqueid and 0 <= event.timestamp - seat.since < 600:
+                today.ring_sum += event.timestamp - seat.since
+                today.rung += 1
             if not call.callback_of:  # a callback's leg: its call counts when reached
                 today.answered += 1
                 wait = stay.wait_s or 0.0
@@ -587,6 +598,7 @@ class LiveModel:
                     changes: Changes) -> None:
         for q in seat.queues or set():
             changes.queues.add(q)
+        changes.seat_views.add(seat.id)
         if new is old:
             return
         seat.state, seat.since = new, at
@@ -646,11 +658,13 @@ class LiveModel:
         arrivals = t.last_hour(now)
         signed_in = sum(1 for seat in self.seats.values()
                         if name in seat.queues and seat.state is not SeatState.SIGNED_OUT)
+        # Today's ring, from a seat being rung to its answer (the wait estimate's, issue 16).
+        ring = round(t.ring_sum / t.rung, 2) if t.rung else None
         if not t.talked:
             return {"calls_last_hour": arrivals, "handle_s": None, "seats_needed": None,
-                    "signed_in": signed_in}
+                    "signed_in": signed_in, "ring_s": ring}
         handle = t.talk_sum / t.talked + self._wrapup.get(name, 0)
         advice = seats_needed(arrivals, max(handle, 1.0))
         return {"calls_last_hour": arrivals, "handle_s": round(handle, 1),
                 "seats_needed": advice.seats if arrivals else 0, "signed_in": signed_in,
-                "average_wait_s": advice.average_wait_s if arrivals else 0.0}
+                "average_wait_s": advice.average_wait_s if arrivals else 0.0, "ring_s": ring}

@@ -181,7 +181,8 @@ def shift(rate: float, args: argparse.Namespace, work: Path) -> dict[str, Any]:
             run.returncode, "load_average": [round(load_start, 1),
                                              round(os.getloadavg()[0], 1)],
             "load": load, "with_estimate": len(ps), "answered_stays": answered,
-            "callbacks": result["callbacks"], "messages": result["messages"],
+            "callbacks": result["callbacks"],
+            "messages": {k: v for k, v in result["messages"].items() if k != "orders"},
             "reconcile_differences": len(result["reconciliation"]["differences"]),
             "errors": errors(ps),
             "pairs": [p.__dict__ for p in ps] if args.pairs else None}

@@ -131,10 +131,15 @@ class Callers:
                 position = 0
             if position < 1 or queue not in {q.name for q in self.center.queues}:
                 raise ValueError(f"announce: bad queue {queue!r} or position")
-            view, seats = await self.live.queue_and_seats(queue)
+            views, seats = await self.live.views_and_seats()
             q = self.center.queue(queue)
-            e = estimate.estimate(queue, position, view, seats, time.time(), q.wrapup_s,
+            e = estimate.estimate(queue, position, views, seats, time.time(), q.wrapup_s,
                                   self.center.callers.default_handle_s)
+            log.info("wait announced", uniqueid=request.headers.get("agi_arg_4", "")[:64],
+                     queue=queue, position=position, expected_s=e.expected_s,
+                     serving=e.serving, handle_s=e.handle_s, ring_s=e.ring_s,
+                     seats={k: f"{v.get('state')}:{v.get('queue') or ''}"
+                            for k, v in seats.items() if queue in (v.get("queues") or ())})
             await channel.set("HOTLINE_EXPECTED",
                               "" if e.expected_s is None else f"{e.expected_s:.0f}")
             await channel.play_text(estimate.spoken(e))

@@ -449,3 +449,82 @@ def test_an_automated_revisit_rated_by_keypad(stack: Stack, sipp) -> None:
             figures.revisit_satisfaction.denominator) == (1, 1)
     stack.pbx.hangup_all()
     phone.stop()
+
+
+def test_a_revisit_put_through_to_the_revisit_seat(stack: Stack, sipp) -> None:
+    """`revisit_dial = "seat"` (外呼回访, by a revisit worker): the platform rings the revisit
+    seat first; answered, the seat hears the caller rung. The caller's line is busy the first
+    time: the try lands on the revisit record (not reached, with the dial status) and is
+    retried `revisit_retry_s` later. The second try reaches the caller; the worker talks and
+    hangs up first, as a worker ends a call. The platform's row is then reached by the seat
+    (a callback's and a seat-mode revisit's dial result share one handler in the dialer), and
+    the revisit waits for the worker's result, which the worker records (API): reached,
+    satisfaction 1. No try is left open to be dialled again."""
+    from datetime import date
+
+    day = date(2026, 10, 12)  # a Monday: the engine's day below
+    with stack.session() as s, s.begin():
+        at = to_utc(datetime(2026, 10, 12, 9, 0), TZ)
+        o = service.create(s, center="shenyang", type="complaint", domain="road_transport",
+                           content="客运站拒载", subject="某客运站",
+                           caller_number="13919000002", source="web",
+                           accepted_at=at - timedelta(days=5), timezone=TZ)
+        service.transfer(s, o, "seat", "sy_taxi", at=at - timedelta(days=4), timezone=TZ)
+        service.reply(s, o, "unit", "已责令整改", at=at)
+        listed = service.sample_revisits(s, "shenyang", day, timezone=TZ)
+        assert [r.order_id for r in listed] == [o.id]
+        revisit_id, order_id = listed[0].id, o.id
+    seat_mode = support.center_file(stack.pbx, stack.tmp / "center-revisit-seat.toml",
+                                    stack.sms.url, message_max_s=10, revisit_dial="seat",
+                                    revisit_seat="8004")
+    tap = stack.tap()
+    worker = sipp.seat("8004", stack.pbx.seat_password("8004"), ring_s=0.3, talk_s=6.0)
+    phone = sipp.callee("revisited-by-seat", stack.pbx.pstn_port, ring_s=0.5, talk_s=60,
+                        busy_first=1)
+    stack.engine_proc.stop()
+    stack.engine_proc = support.engine(stack.pbx, seat_mode, stack.url, stack.redis_url,
+                                       "2026-10-12T10:00", stack.tmp / "engine-seat.log")
+    try:
+        busy = one(tap, "HotlineRevisitResult", Status="BUSY", timeout=60)
+        with stack.session() as s:
+            r = s.get(Revisit, revisit_id)
+            assert (r.reached, r.satisfaction, r.by) == (False, None, "dialer")
+            assert "外呼未接通（第1次）" in r.notes and "BUSY" in r.notes, r.notes
+
+        def put_through() -> Callback | None:
+            with stack.session() as s:
+                cb = s.scalars(select(Callback).where(Callback.revisit_id == revisit_id)).one()
+                return cb if cb.state == "reached" else None
+
+        try:
+            cb = wait_for("the revisit seat's call reached the caller", put_through, 60)
+        except AssertionError as exc:
+            with stack.session() as s:
+                row = s.scalars(select(Callback).where(Callback.revisit_id == revisit_id)).one()
+                seen = (row.state, row.attempts, row.last_status)
+            raise AssertionError(f"{exc}: the row {seen}; saw " + str([
+                (e.get("UserEvent"), e.get("Status")) for e in list(tap.events)
+                if str(e.get("UserEvent", "")).startswith("HotlineRevisit")])) from None
+        assert (cb.kind, cb.number, cb.order_id, cb.seat_id, cb.attempts, cb.last_status) == \
+            ("revisit", "13919000002", order_id, "8004", 2, "ANSWER")
+        dials = events(tap, "HotlineRevisitDial", Callback=busy["Callback"])
+        assert len(dials) == 2, dials   # the seat first, then the caller, at each try
+        with stack.session() as s:
+            r = s.get(Revisit, revisit_id)
+            assert not r.reached   # the worker's result is to come
+        status, body = stack.api("POST", f"/revisits/{revisit_id}",
+                                 {"reached": True, "satisfaction": 1, "note": "已整改，满意"})
+        assert status == 200, body
+        with stack.session() as s:
+            r = s.get(Revisit, revisit_id)
+            assert (r.reached, r.satisfaction, r.by) == (True, 1, "boss")
+            cb = s.scalars(select(Callback).where(Callback.revisit_id == revisit_id)).one()
+            assert cb.state == "reached" and cb.attempts == 2   # never dialled again
+    finally:
+        stack.pbx.hangup_all()
+        worker.stop()
+        phone.stop()
+        stack.engine_proc.stop()
+        stack.engine_proc = support.engine(stack.pbx, stack.center_file, stack.url,
+                                           stack.redis_url, support.SWAPPED_SATURDAY_EVENING,
+                                           stack.tmp / "engine.log")

@@ -1,6 +1,6 @@
 """The README's first command, shortened: a shift on the real Asterisk with the engine, whose
 figures come from the ledger and agree with queue_log call for call, callbacks and messages
-included."""
+(and the messages' callbacks) included."""
 
 from __future__ import annotations
 
@@ -34,7 +34,9 @@ def test_a_short_demo_shift(tmp_path) -> None:
     """One seat, eight callers in a few seconds. Besides the seeds' mix, callers who do not
     wait (issue 16): some press 1 in the queue and are called back by the public network's
     phone (some of those lines are busy: with one try in this center file, their callbacks
-    fail), and some choose the queue no seat signed in to and leave a message.
+    fail), and some choose the queue no seat signed in to and leave a message, which becomes
+    a work order; when the callers are done, that queue opens (the seat signs in to it) and
+    the platform calls each message back, the seat first, then the caller's phone.
 
     The summary's callbacks (booked, reached, failed) and messages come from the ledger; here
     they are checked against the ledger's own rows and against what Asterisk saw: queue_log's
@@ -52,6 +54,7 @@ def test_a_short_demo_shift(tmp_path) -> None:
                           "--callbacks", "0.4", "--busy-phones", "0.5", "--messages", "0.2",
                           "--survey", "0.3", "--max-seconds", "240", "--json", str(summary)],
                          env=env, capture_output=True, text=True, timeout=330)
+    print(out.stdout)  # the demo's report (pytest -rP shows it)
     try:
         assert out.returncode == 0, out.stdout + out.stderr
         check(json.loads(summary.read_text()), out.stdout)
@@ -112,6 +115,30 @@ def check(result: dict, stdout: str) -> None:
         assert call is not None and call.ivr_result == "no_seat" and call.queued_at is None
         assert (Path(result["recordings"]) / call.recording).exists()
     assert result["plan"]["unstaffed_queue"] == "waterway"
+    # When the callers were done, the queue kept without seats opened (the shift's seat signed
+    # in to it) and the platform called each message back: the seat first (a leg of the
+    # callback answered in that queue), then the caller's phone on the public network, which
+    # answered. The summary lists each message with its order and its callback.
+    assert msg["called_back"] == msg["taken"] == len(msg["orders"])
+    legs = [r[1] for r in (line.split("|") for line in Path(result["queue_log"]).read_text(
+        encoding="utf-8").splitlines()) if len(r) > 4 and r[4] == "CONNECT"
+        and r[2] == "waterway" and "-hotline-cb-" in r[1]]
+    engine = db.make_engine(result["database"])
+    try:
+        with Session(engine) as s:
+            called = {c.order_id: c for c in s.scalars(select(Callback).where(
+                Callback.kind == "message"))}
+    finally:
+        engine.dispose()
+    for m in msg["orders"]:
+        row = called[m["order"]]
+        assert (row.state, row.seat_id, row.last_status, row.queue) == \
+            ("reached", "8001", "ANSWER", "waterway")
+        assert m["callback"]["state"] == "reached" and m["reason"] == "no_seat"
+        assert any(f"-hotline-cb-{row.id}-" in leg for leg in legs), legs
+        assert f"工单 order {m['order']} " in stdout
+    assert f"called back {msg['called_back']}" in stdout
+    assert "回电 callback reached (1 try, seat 8001, ANSWER)" in stdout
 
     from openpyxl import load_workbook
     assert load_workbook(result["reports"]["xlsx"])["指标"]["A1"].value.endswith("模拟值班报告")

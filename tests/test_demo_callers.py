@@ -9,9 +9,11 @@ import random
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from acd.callers import callbacks
+from acd.callers.models import Callback
 from acd.errors import Invalid
 from acd.history import db
 from acd.history.models import Call
@@ -95,5 +97,33 @@ def test_the_summary_counts_come_from_the_ledger(tmp_path, center) -> None:  # t
             assert callbacks.messages(s, "shenyang", t0, until) == {
                 "taken": 2, "recorded": 1, "called_back": 0}
             assert callbacks.tally(s, "other", t0, until)["booked"] == 0
+    finally:
+        engine.dispose()
+
+
+def test_a_seat_coming_makes_the_messages_of_its_queue_due(tmp_path, center) -> None:  # type: ignore[no-untyped-def]
+    """A message waits for a seat of its queue (the dialer looks again every minute); a seat
+    signing in to that queue makes its untried messages due at once. A message already tried
+    keeps its retry time, and another queue's messages wait on."""
+    engine = db.make_engine(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    db.create_schema(engine)
+    t0 = datetime(2026, 12, 2, 4, 0)
+    later = t0 + timedelta(minutes=1)
+    try:
+        with Session(engine) as s, s.begin():
+            made = {}
+            for uid, queue in (("w1", "waterway"), ("w2", "waterway"), ("w3", "waterway"),
+                               ("r1", "road")):
+                made[uid] = callbacks.message(s, center, "pbx1", uid, "13911111111", queue,
+                                              "no_seat", "", due=later, at=t0)[1]
+            callbacks.placed(made["w2"], "leg")                 # tried once, retry later
+            callbacks.not_reached(made["w2"], "BUSY", 300, at=t0)
+            ids = {k: v.id for k, v in made.items()}
+        with Session(engine) as s, s.begin():
+            assert callbacks.seat_came(s, "shenyang", "waterway", at=t0) == [ids["w1"], ids["w3"]]
+        with Session(engine) as s:
+            due = {c.id: c.next_at for c in s.scalars(select(Callback))}
+        assert due == {ids["w1"]: t0, ids["w3"]: t0, ids["w2"]: t0 + timedelta(seconds=300),
+                       ids["r1"]: later}
     finally:
         engine.dispose()

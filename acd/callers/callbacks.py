@@ -111,6 +111,19 @@ def revisits_to_dial(s: Session, center: Center, node: str, day: object,
     return out
 
 
+def seat_came(s: Session, center: str, queue: str, at: datetime | None = None) -> list[int]:
+    """A seat signed in to `queue` (open now): the messages left there that wait for a seat,
+    not tried yet, are due now rather than at the dialer's next look for a seat. The ids."""
+    at = at or now_utc()
+    rows = list(s.scalars(select(Callback).where(
+        Callback.center == center, Callback.kind == "message", Callback.queue == queue,
+        Callback.state == "waiting", Callback.attempts == 0, Callback.next_at > at)
+        .order_by(Callback.id)))
+    for row in rows:
+        row.next_at = at
+    return [row.id for row in rows]
+
+
 def due(s: Session, center: str, at: datetime | None = None, limit: int = 20) -> list[Callback]:
     return list(s.scalars(select(Callback).where(
         Callback.center == center, Callback.state == "waiting",
@@ -205,3 +218,19 @@ def messages(s: Session, center: str, since: datetime, until: datetime) -> dict[
         Callback.state == "reached")).all() if ids else []
     return {"taken": len(rows), "recorded": sum(1 for _, rec in rows if rec),
             "called_back": len(reached)}
+
+
+def message_orders(s: Session, center: str, since: datetime,
+                   until: datetime) -> list[dict[str, object]]:
+    """Each message (留言) taken in [since, until), in order: its work order, the call's IVR
+    result (closed / no_seat), the queue, the recording, and its callback as it stands."""
+    rows = s.execute(select(WorkOrder, Call.ivr_result, Call.recording, Callback).outerjoin(
+        Call, Call.uniqueid == WorkOrder.call_uniqueid).outerjoin(
+        Callback, (Callback.kind == "message") & (Callback.order_id == WorkOrder.id)).where(
+        WorkOrder.center == center, WorkOrder.source == "message",
+        WorkOrder.accepted_at >= since, WorkOrder.accepted_at < until)
+        .order_by(WorkOrder.id)).all()
+    return [{"order": o.id, "number": o.caller_number, "reason": reason or "",
+             "recording": recording or "", "status": o.status,
+             "callback": view(cb) if cb is not None else None}
+            for o, reason, recording, cb in rows]

@@ -10,7 +10,8 @@ applies, one at a time from one queue (AMI events and its own clock ticks alike)
   answered (acd/model.py); not reached, it is tried again `callback_retry_s` later at the
   head of the queue, up to `callback_attempts` tries, always within calling hours.
 - `HotlineMessage` (a message out of hours or with no seat): a work order with the recording,
-  its number by SMS, and a callback when the queue next opens.
+  its number by SMS, and a callback when the queue next opens and has a seat signed in (a
+  `QueueMemberAdded` to an open queue makes its messages due at once).
 - the day's revisits (`revisit_dial` auto or seat): dialled within calling hours; rated by
   keypad (`HotlineRevisit`) or put through to the revisit seat; no answer is retried, and every
   try lands on the revisit record (acd/orders/service.py `record_revisit`).
@@ -101,7 +102,7 @@ class Dialer:
                           loop=asyncio.get_running_loop(),
                           on_login=lambda m: self.queue.put_nowait(("connected", name)),
                           on_disconnect=lambda m, exc: self.queue.put_nowait(("lost", name)))
-        for event in ("UserEvent", "OriginateResponse"):
+        for event in ("UserEvent", "OriginateResponse", "QueueMemberAdded"):
             manager.register_event(event, lambda m, message: self.queue.put_nowait(
                 ("event", name, dict(message))))
         link.manager = manager
@@ -278,10 +279,23 @@ class Dialer:
         if e.get("Event") == "OriginateResponse":
             self._originate_response(e)
             return
+        if e.get("Event") == "QueueMemberAdded":
+            self._seat_came(str(e.get("Queue", ""))[:40])
+            return
         name = e.get("UserEvent", "")
         handler = getattr(self, f"_on_{name}", None)
         if handler is not None:
             await handler(node, e)
+
+    def _seat_came(self, queue: str) -> None:
+        """A seat signed in to `queue`: if it is open, its messages are called back now."""
+        if queue not in {q.name for q in self.center.queues} or \
+                seconds_until_open(self.center.hours_of(queue), self.clock) != 0.0:
+            return
+        with self.sessions.begin() as s:
+            due_now = callbacks.seat_came(s, self.center.code, queue)
+        if due_now:
+            log.info("a seat came: messages to call back", queue=queue, callbacks=due_now)
 
     def _row(self, s: Session, e: dict[str, Any]) -> Callback | None:
         raw = str(e.get("Callback", ""))

@@ -1,5 +1,5 @@
-"""What the IVR reads of the engine's live snapshot in Redis (acd/live/store.py's keys): one
-queue's view and the seats. Redis down: nothing (logged), never a failed call."""
+"""What the IVR reads of the engine's live snapshot in Redis (acd/live/store.py's keys): the
+queues' and the seats' views. Redis down: nothing (logged), never a failed call."""
 
 from __future__ import annotations
 
@@ -20,19 +20,21 @@ class LiveReader:
             if url else None
         self.prefix = f"hotline:{center}"
 
-    async def queue_and_seats(self, queue: str) -> tuple[dict[str, Any] | None,
-                                                         dict[str, dict[str, Any]]]:
-        """(the queue's view or None, every seat's view); ({}, {}) without Redis."""
+    async def views_and_seats(self) -> tuple[dict[str, dict[str, Any]],
+                                             dict[str, dict[str, Any]]]:
+        """(every queue's view, every seat's view), read together; ({}, {}) without Redis."""
         if self.redis is None:
-            return None, {}
+            return {}, {}
         try:
-            raw_queue = await self.redis.hget(f"{self.prefix}:queues", queue)
-            raw_seats = await self.redis.hgetall(f"{self.prefix}:seats")
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.hgetall(f"{self.prefix}:queues")
+                pipe.hgetall(f"{self.prefix}:seats")
+                raw_queues, raw_seats = await pipe.execute()
         except (RedisError, OSError) as exc:
             log.warning("live snapshot unavailable: redis", error=str(exc))
-            return None, {}
-        seats = {k.decode(): json.loads(v) for k, v in raw_seats.items()}
-        return (json.loads(raw_queue) if raw_queue else None), seats
+            return {}, {}
+        return ({k.decode(): json.loads(v) for k, v in raw_queues.items()},
+                {k.decode(): json.loads(v) for k, v in raw_seats.items()})
 
     async def close(self) -> None:
         if self.redis is not None:

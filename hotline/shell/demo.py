@@ -9,8 +9,11 @@ shuts everything down.
 Callers who do not wait (issue 16, hotline/shell/simulate/callers.py): a share press 1 in the
 queue to keep their place and are called back (a SIPp phone on the node's carrier gateway, a
 local stand-in for the public network, answers, or is busy for some); a share choose a queue no
-seat signs in to this shift (`--unstaffed`) and leave a message. The summary counts callbacks
-booked, reached and failed and messages taken, from the ledger.
+seat signs in to this shift (`--unstaffed`) and leave a message, which becomes a work order
+with its recording. When the callers are done, the shift's seats sign in to that queue too (it
+"opens"), and the platform calls each message back: a seat first, then the caller's phone on
+the public network. The summary counts callbacks booked, reached and failed, and lists each
+message with its order and its callback, from the ledger.
 """
 
 from __future__ import annotations
@@ -44,7 +47,7 @@ from asterisk_conf import rig
 from hotline import center as center_mod
 from hotline import paths
 from hotline.center import Center
-from hotline.logs import get_logger
+from hotline.logs import get_logger, mask_number
 from hotline.shell.redis_server import RedisServer
 from hotline.shell.simulate import callers as shift_callers
 from hotline.shell.simulate.ports import free_ports
@@ -282,6 +285,7 @@ def run_demo(center: Center, args: argparse.Namespace) -> dict[str, Any]:
         watch = shift_callers.CallbackWatch(
             ledger, center, datetime.fromtimestamp(started - 2, UTC).replace(tzinfo=None))
         deadline = time.monotonic() + args.max_seconds
+        opened = False  # the unstaffed queue's seats came: its messages are called back
         while not stopping and time.monotonic() < deadline:
             now = time.monotonic()
             if placed < args.calls and now >= next_at:
@@ -301,7 +305,15 @@ def run_demo(center: Center, args: argparse.Namespace) -> dict[str, Any]:
                 if placed == args.calls and all(not c.running() for c in callers) and \
                         not shift_callers.in_progress(calls) and \
                         watch.settled(shift_callers.keyed_in_queue(calls)):
-                    break
+                    if opened or not kinds["message"]:
+                        break
+                    # The messages were left; now their queue opens: the shift's seats sign
+                    # in to it, and the platform calls each message back.
+                    print(file=sys.stderr)
+                    _open_queue(center_file, env, seats, unstaffed)
+                    print(f"==> queue {unstaffed} opens: {', '.join(seats)} signed in to it; "
+                          "the platform calls its messages back", file=sys.stderr)
+                    opened = watch.messages = True
             time.sleep(0.1)
         print(file=sys.stderr)
         ledger.dispose()
@@ -326,6 +338,14 @@ def run_demo(center: Center, args: argparse.Namespace) -> dict[str, Any]:
         if redis is not None:
             redis.stop()
         shutil.rmtree(sipp.workdir, ignore_errors=True)
+
+
+def _open_queue(center_file: str, env: dict[str, str], seats: list[str], queue: str) -> None:
+    """The seats sign in to `queue` too (the one kept without seats for the shift)."""
+    for seat in seats:
+        subprocess.run(_hotline("--center", center_file, "--log-level", "WARNING", "seat",
+                                "signin", seat, f"--queue={queue}"),
+                       env=env, check=True, capture_output=True, timeout=30)
 
 
 def _next_caller(rng: random.Random, args: argparse.Namespace,
@@ -391,15 +411,17 @@ def _summary(database: str, inst: rig.Instance, center: Center, started: float,
 
 
 def _callers_counts(database: str, center: Center, started: float,
-                    ended: float) -> tuple[dict[str, int], dict[str, int]]:
-    """Callbacks booked in the queue and messages taken in the shift, from the ledger."""
+                    ended: float) -> tuple[dict[str, int], dict[str, Any]]:
+    """Callbacks booked in the queue and messages taken in the shift (counted, and each with
+    its order and callback), from the ledger."""
     engine = db.make_engine(database)
     since = datetime.fromtimestamp(started - 2, UTC).replace(tzinfo=None)
     until = datetime.fromtimestamp(ended + 1, UTC).replace(tzinfo=None)
     try:
         with Session(engine) as s:
-            return (callbacks_mod.tally(s, center.code, since, until),
-                    callbacks_mod.messages(s, center.code, since, until))
+            messages = {**callbacks_mod.messages(s, center.code, since, until),
+                        "orders": callbacks_mod.message_orders(s, center.code, since, until)}
+            return callbacks_mod.tally(s, center.code, since, until), messages
     finally:
         engine.dispose()
 
@@ -455,6 +477,8 @@ def _demo(args: argparse.Namespace) -> int:
     print(f"留言 messages (no seat / closed)      taken {msg['taken']} "
           f"(work orders; {msg['recorded']} with their recording), "
           f"called back {msg['called_back']}")
+    for m in msg["orders"]:
+        print("  " + _message_line(m))
     diffs = summary["reconciliation"]["differences"]
     print(f"reconciled with Asterisk's queue_log: "
           f"{'every call agrees' if not diffs else f'{len(diffs)} difference(s)'}")
@@ -467,6 +491,26 @@ def _demo(args: argparse.Namespace) -> int:
         Path(args.json).write_text(json.dumps(summary, indent=2, ensure_ascii=False))
         print(f"summary:   {args.json}")
     return 0 if not diffs else 1
+
+
+REASONS = {"closed": "非工作时间 out of hours", "no_seat": "无座席在线 no seat"}
+
+
+def _message_line(m: dict[str, Any]) -> str:
+    """One message of the summary: its order, why and where it was left, its recording, and
+    what became of its callback."""
+    cb = m["callback"]
+    if cb is None:
+        back = "no number to call back"
+    else:
+        tries = f"{cb['attempts']} tr{'y' if cb['attempts'] == 1 else 'ies'}"
+        back = f"回电 callback {cb['state']} ({tries}" + \
+            (f", seat {cb['seat']}" if cb["seat"] else "") + \
+            (f", {cb['last_status']}" if cb["last_status"] else "") + ")"
+    queue = cb["queue"] if cb is not None else ""
+    return (f"工单 order {m['order']}  {mask_number(str(m['number']))}  {queue}  "
+            f"{REASONS.get(str(m['reason']), m['reason'])}  录音 {m['recording'] or 'none'}  "
+            f"→ {back}")
 
 
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -7,7 +7,9 @@
   `BUSY_PREFIX`: that line is busy at every try, so the callback fails;
 - a **message caller** chooses a queue no seat is signed in to this shift (`--unstaffed`),
   hears that no seat is there and the rescue numbers, and leaves a message (留言), which the
-  platform makes a work order with its recording.
+  platform makes a work order with its recording; at the end of the shift the seats sign in
+  to that queue, and the platform calls the message back (a seat first, then the caller's
+  phone on the public network).
 
 `CallbackWatch` tells the demo when the callbacks its callers booked are done (reached,
 failed, or waiting for a retry too far off to wait for), `in_progress` whether a callback's
@@ -109,24 +111,29 @@ def keyed_in_queue(calls: dict[str, LogCall]) -> int:
 
 class CallbackWatch:
     """Whether the shift's callbacks are done: each key 1 of queue_log has its row, none is
-    holding a place or ringing the caller, and none is due again soon (in calling hours)."""
+    holding a place or ringing the caller, and none is due again soon (in calling hours).
+    Once `messages` is set (a seat came to the queue they were left in), the messages'
+    callbacks too: none is still to be tried a first time."""
 
     def __init__(self, engine: Engine, center: Center, since: datetime) -> None:
         self.engine = engine
         self.center = center
         self.since = since
         self.clock = Clock.real(center.timezone)
+        self.messages = False
 
     def settled(self, keyed: int) -> bool:
+        kinds = ("queue", "message") if self.messages else ("queue",)
         with Session(self.engine) as s:
             rows = list(s.scalars(select(Callback).where(
-                Callback.center == self.center.code, Callback.kind == "queue",
+                Callback.center == self.center.code, Callback.kind.in_(kinds),
                 Callback.requested_at >= self.since)))
-        if len(rows) < keyed:
+        if sum(r.kind == "queue" for r in rows) < keyed:
             return False
         calling = is_open(self.center.schedule(self.center.callers.calling_hours),
                           self.clock.now())
         soon = now_utc() + timedelta(seconds=SOON_S)
         return not any(r.state in ("holding", "dialling")
-                       or (calling and r.state == "waiting" and r.next_at <= soon)
+                       or (calling and r.state == "waiting"
+                           and (r.next_at <= soon or r.kind == "message" and not r.attempts))
                        for r in rows)
