@@ -23,12 +23,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from acd.api import tokens
+from acd.callers import callbacks
 from acd.callers.models import Callback, WaitEstimate
 from acd.history import db
 from acd.history.ledger import Ledger
 from acd.history.models import Call, QueueCall
 from acd.orders import service
 from acd.orders.models import Revisit, WorkOrder
+from hotline import center as center_mod
 from hotline.localtime import to_utc
 from tests.support import callers as support
 from tests.support.ami_tap import AmiTap
@@ -528,3 +530,58 @@ def test_a_revisit_put_through_to_the_revisit_seat(stack: Stack, sipp) -> None:
         stack.engine_proc = support.engine(stack.pbx, stack.center_file, stack.url,
                                            stack.redis_url, support.SWAPPED_SATURDAY_EVENING,
                                            stack.tmp / "engine.log")
+
+
+def test_a_seat_hanging_up_while_the_caller_rings_is_a_try_not_reached(stack: Stack,
+                                                                       sipp) -> None:
+    """A kept place's turn: the seat answers the leg, hears who it is for (about 4 s), then
+    the caller's phone ring, and hangs up after 7 s, before the caller answers (nobody does
+    within the center's 8 s of ringing).
+    That try did not reach the caller: reported (the dialplan's hang-up handler: the seat's
+    hang-up ends the dialling channel inside Dial), retried, and after the center's two tries
+    the callback has failed. Before, the row stayed "dialling" and was never tried again."""
+    center = center_mod.load(stack.center_file)
+    stack.ivr_at(support.SWAPPED_SATURDAY_EVENING)   # the prompts, the seat's included
+    tap = stack.tap()
+    seat = sipp.seat("8003", stack.pbx.seat_password("8003"), ring_s=0.3, talk_s=5.0,
+                     callback_talk_s=7.0)
+    phone = sipp.callee("slow-phone", stack.pbx.pstn_port, ring_s=30.0, talk_s=2.0)
+    # A member of its own (an earlier test's 8003 in urban, its calls cut by hangup_all, was
+    # left "Not in use" yet never rung again: app_queue's member state is not this test's).
+    stack.pbx.instance.cli("queue remove member PJSIP/8003 from urban")
+    stack.pbx.instance.cli("queue add member PJSIP/8003 to urban penalty 0 as 8003")
+    try:
+        with stack.session() as s, s.begin():
+            row = callbacks.request(s, center, stack.pbx.node.name, f"cut-{time.time()}",
+                                    "13918000077", "urban", 1, 0)
+            assert row is not None
+            cb_id = str(row.id)
+        try:
+            results = wait_for("two tries reported", lambda: (
+                r if len(r := events(tap, "HotlineCallbackResult", Callback=cb_id)) >= 2
+                else None), 90)
+        except AssertionError as exc:
+            with stack.session() as s:
+                cb = s.get(Callback, int(cb_id))
+                seen = (cb.state, cb.attempts, cb.last_status, cb.leg)
+            urban = stack.pbx.instance.cli("queue show urban") + str([
+                e.get("Event") for e in list(tap.events) if e.get("Event", "").startswith("Agent")])
+            raise AssertionError(f"{exc}: the row {seen}; {urban}; saw " + str([
+                (e.get("UserEvent"), e.get("Callback"), e.get("Status")) for e in list(tap.events)
+                if str(e.get("UserEvent", "")).startswith("HotlineCallback")])) from None
+        assert [e["Status"] for e in results] == ["CANCEL", "CANCEL"], results
+        assert len(events(tap, "HotlineCallbackDial", Callback=cb_id)) == 2
+
+        def settled() -> Callback | None:
+            with stack.session() as s:
+                cb = s.get(Callback, int(cb_id))
+                return cb if cb.state == "failed" else None
+
+        cb = wait_for("the callback given up after its tries", settled, 30)
+        assert (cb.attempts, cb.last_status) == (2, "caller CANCEL")
+        assert not events(tap, "HotlineCallbackReached", Callback=cb_id)
+    finally:
+        stack.pbx.instance.cli("queue remove member PJSIP/8003 from urban")
+        stack.pbx.hangup_all()
+        seat.stop()
+        phone.stop()
