@@ -76,6 +76,7 @@ PROBE_S = 10.0        # how often the queue_log position is measured
 PROBE_MARGIN_S = 2.0  # ...and saved once events this much later have been applied
 SWEEP_S = 300.0       # how often the channels are compared while connected
 LOSS_MARGIN_S = 10.0  # on a lost connection, replay from a position measured this long before
+ROWS_WAIT_S = 5.0     # the resync waits this long for the journal before reading open rows
 
 
 @dataclass
@@ -534,6 +535,49 @@ class Engine:
         channels = {c.uniqueid for c in live}
         await self._end_gone(link, [uid for uid in self._calls_of(link)
                                     if uid not in channels], now)
+        await self._end_open_rows(link, channels, now)
+
+    async def _end_open_rows(self, link: NodeLink, channels: set[str], now: float) -> None:
+        """The ledger's open rows that the model does not follow (older than the take-up
+        horizon, or left open by a write that never came): a row whose channel is gone is
+        ended at the last moment the ledger knows of it, and logged as ended unseen. A row
+        whose channel is there is a call still up: left alone. Only once the journal is in
+        the database (an end on its way there is no missing end); the pipeline waits for
+        nothing else meanwhile, so no row newer than the channels just listed can be read.
+        A journal the database does not take within ROWS_WAIT_S: the whole resync again
+        later (it changes nothing twice)."""
+        if link.writer.backlog:
+            await asyncio.to_thread(link.writer.caught_up.wait, ROWS_WAIT_S)
+        if link.writer.backlog:
+            log.info("open rows not compared yet: the journal is not in the database",
+                     node=link.node.name, backlog=link.writer.backlog)
+            asyncio.get_running_loop().call_later(ROWS_WAIT_S, self._enqueue, link, _RESYNC)
+            return
+        try:
+            rows = await asyncio.to_thread(link.ledger.open_calls)
+        except Exception as exc:  # noqa: BLE001 - the database is away: again later
+            log.warning("open rows not readable; the resync again later",
+                        node=link.node.name, error=str(exc).splitlines()[0][:200])
+            asyncio.get_running_loop().call_later(ROWS_WAIT_S, self._enqueue, link, _RESYNC)
+            return
+        for row in rows:
+            uid = row.uniqueid
+            if uid in channels or uid in self.model.calls:
+                continue  # still up, or the model follows it (ended above if gone)
+            closed = self.model.closed.get(uid)
+            if closed is not None and closed.ended is not None:
+                # Ended in the model, open in the ledger: its end is written again.
+                log.info("call ended again in the ledger", node=link.node.name,
+                         uniqueid=uid)
+                await self._commit(link, Changes(calls=[closed]))
+                continue
+            self.model.calls[uid] = row
+            await self._end_at(link, uid, min(now, row.last_seen))
+
+    async def _end_at(self, link: NodeLink, uid: str, at: float) -> None:
+        log.info("call ended while not seen", node=link.node.name, uniqueid=uid)
+        await self._apply(link, Event("Hangup", {"Uniqueid": uid, "Timestamp": str(at)},
+                                      link.node.name))
 
     def _calls_of(self, link: NodeLink) -> list[str]:
         prefix = f"{link.node.name}-"
@@ -544,10 +588,8 @@ class Engine:
             call = self.model.calls.get(uid)
             if call is None:
                 continue
-            at = min(now, max(call.last_seen, link.blind_since or 0.0))
-            log.info("call ended while not seen", node=link.node.name, uniqueid=uid)
-            await self._apply(link, Event("Hangup", {"Uniqueid": uid, "Timestamp": str(at)},
-                                          link.node.name))
+            await self._end_at(link, uid, min(now, max(call.last_seen,
+                                                       link.blind_since or 0.0)))
 
     async def _sweeper(self, link: NodeLink) -> None:
         """While connected, every SWEEP_S: a call whose channel has been gone for two sweeps
