@@ -5,7 +5,7 @@ After a restart (or an AMI outage) the engine reads queue_log from where it stop
 for it, with the line's time: ENTERQUEUE is a QueueCallerJoin, CONNECT an AgentConnect,
 COMPLETEAGENT/COMPLETECALLER and the transfers an AgentComplete, ABANDON a QueueCallerAbandon,
 the exits the queue's result; seat lines (ADDMEMBER, REMOVEMEMBER, PAUSE, UNPAUSE) the member
-events. The model applies them as it applies live events, so a call that spans the outage is
+events, AGENTDUMP (a seat that hung up during the announcement) an AgentDump. The model applies them as it applies live events, so a call that spans the outage is
 completed (talk, wait, seat) and the seats' intervals, wrap-up included, are written as they
 happened; a wrap-up whose end falls inside the replay ends there, in time order.
 
@@ -64,6 +64,8 @@ def event_of(line: LogLine) -> dict[str, str] | None:
     if e in _EXIT:
         return {"Event": "UserEvent", "UserEvent": "HotlineQueueResult", **base,
                 "Status": _EXIT[e]}
+    if e == "AGENTDUMP":  # the seat hung up during the announcement: not answered
+        return {"Event": "AgentDump", **base, "MemberName": line.agent}
     seat = {"Queue": line.queue, "MemberName": line.agent, "Timestamp": str(line.epoch)}
     if e == "ADDMEMBER":
         return {"Event": "QueueMemberAdded", **seat,
