@@ -1,14 +1,19 @@
-"""A callback's leg that ends while the engine is dead is ended on recovery (issue 13, the soak's
-`open_calls`), on the real Asterisk with the engine as its own process: a leg placed as the
-dialer places it (a Local channel whose second half holds a place in a queue,
-`hotline-callback-leg`) waits in a queue nobody answers; the engine is SIGKILLed; the leg is
-hung up while it is dead; the engine starts again. Its ledger row must end, no later than the
-restart and no earlier than the engine last heard of it, and the leg stays a leg. A leg still
-up across the same restart stays open (the rule never closes a call that is still up).
+"""Calls and callback legs that end while the engine is dead are ended on recovery (issue 13,
+the soak's `open_calls: 1`), on the real Asterisk with the engine as its own process:
+
+- a caller who pressed 1 in a queue (its callback booked) and was hung up while the engine was
+  dead: the restarted engine took the call up twice (open, and among the ended calls whose
+  callback is to come), its queue_log line dropped it from the calls in progress and its row
+  stayed open for good (the soak's open call; red before the fix);
+- a callback's leg (a Local channel holding a place in a queue, as the dialer places it) hung
+  up while the engine was dead (the resync ended it already: kept as a guard);
+- rows older than the day a restart takes up: the resync ends the one whose channel is gone
+  and leaves alone the one whose channel is up (red before: such rows stayed open).
 """
 
 from __future__ import annotations
 
+import signal
 import time
 from datetime import UTC, datetime
 
@@ -82,6 +87,61 @@ def test_a_leg_that_ends_while_the_engine_is_dead_is_ended_on_recovery(
     finally:
         tap.close()
         proc.stop()
+
+
+def test_a_call_that_booked_a_callback_and_hung_up_while_the_engine_was_dead_ends(
+        pbx: RunningPbx, sipp, ledger, numbers, tmp_path) -> None:
+    """The soak's open call (issue 13): a caller in a queue presses 1 (a callback keeps its
+    place), the engine writes the callback and dies before the caller's hang-up (it hears
+    that its callback is booked, then Asterisk hangs up). The restarted engine took the call
+    up twice, open and among the ended calls whose callback is to come, and its queue_log
+    line after the saved position (EXITWITHKEY) dropped it from the calls in progress: the
+    resync never ended it, its row stayed open for good. It must end, before the restart."""
+    url, engine = ledger
+    number = numbers.one()
+    proc = EngineProcess(pbx, url, None, tmp_path / "engine.log")
+    tap = AmiTap(**pbx.ami, events="user,call")
+    try:
+        proc.start()
+        # A seat signed in but busy: the caller waits in the queue (none signed in: a message).
+        sipp.seat("8001", pbx.seat_password("8001"), ring_s=0.3, talk_s=2.0)
+        pbx.instance.cli("queue add member PJSIP/8001 to manual penalty 0 as 8001")
+        pbx.instance.cli("queue pause member PJSIP/8001 queue manual reason meeting")
+        sipp.callers("books", [number], digits=[(3.0, "1")] * 8, hold_s=30)
+        uid = wait_for("the callback written by the engine", lambda: _callback_booked(
+            engine, number), 40)
+        # The engine stops on the spot (then dies): the caller's hang-up comes meanwhile.
+        proc.proc.send_signal(signal.SIGSTOP)  # type: ignore[union-attr]
+        stopped = time.time()
+        seen = len(tap.events)
+        hangup = wait_for("the caller hung up by Asterisk", lambda: next(
+            (i for i, e in enumerate(list(tap.events)) if e.get("Event") == "Hangup" and
+             e.get("Uniqueid") == uid), None) is not None, 30)
+        assert hangup
+        assert all(not (e.get("Event") == "Hangup" and e.get("Uniqueid") == uid)
+                   for e in list(tap.events)[:seen]), "the hang-up came before the engine stopped"
+        c = row(engine, uid)
+        assert c is not None and c.ended_at is None  # the engine never saw the hang-up
+        proc.kill()
+        proc.start()
+        restarted = time.time()
+        c = wait_for("the call ended in the ledger", lambda: (
+            (c := row(engine, uid)) is not None and c.ended_at is not None and c), 20)
+        assert stopped - 15 <= epoch(c.ended_at) <= restarted + 1, (c.ended_at, stopped)
+        assert c.callback_of is None and c.outcome == "callback"  # the call, as it was
+    finally:
+        tap.close()
+        if proc.proc is not None and proc.proc.poll() is None:
+            proc.proc.send_signal(signal.SIGCONT)
+        proc.stop()
+
+
+def _callback_booked(engine, number: str) -> str | None:  # type: ignore[no-untyped-def]
+    """The call from `number` once the ledger has its stay as a callback: its Uniqueid."""
+    with Session(engine) as s:
+        return s.scalars(select(Call.uniqueid).join(QueueCall).where(
+            Call.caller_number == number, Call.callback_of.is_(None),
+            QueueCall.outcome == "callback")).first()
 
 
 def test_rows_the_engine_does_not_follow_are_ended_when_their_channel_is_gone(

@@ -177,9 +177,11 @@ class Ledger:
                     Call.node == self.node,
                     Call.ended_at >= cur.last_event_at - timedelta(seconds=CLOSED_S)))
             # Calls ended with their callback still to come (issue 16): its events name them.
+            # Ended ones only: a call still open is among `calls` (taken up twice, the replay
+            # dropped it from the calls in progress, and its row stayed open for good).
             known = {c.uniqueid for c in closed}
             closed += [c for c in _call_states(s, select(Call).where(
-                Call.node == self.node, Call.started_at >= since,
+                Call.node == self.node, Call.started_at >= since, Call.ended_at.is_not(None),
                 Call.uniqueid.in_(select(QueueCall.uniqueid).where(
                     QueueCall.outcome == QueueOutcome.CALLBACK.value))))
                 if c.uniqueid not in known]

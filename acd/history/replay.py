@@ -111,7 +111,9 @@ def replay(model: LiveModel, lines: Iterable[LogLine], node: str, now: float,
             raw = event_of(line)
             if raw is None:
                 continue
-            closed = model.closed.get(line.callid)
+            # A call the model follows is never taken back from the ended ones (nor dropped
+            # after its line: it would never be ended).
+            closed = None if line.callid in model.calls else model.closed.get(line.callid)
             if line.event in CALL_EVENTS:
                 # A call the engine does not know began before the position and was closed
                 # long ago, unless this line is its entry into a queue. A call it closed a
