@@ -399,21 +399,22 @@ class Shift:
 
     def _settled(self, timeout: float) -> bool:
         """No seat on a call, ringing or in wrap-up, no caller waiting, the ledger caught up."""
-        r = redis_sync.Redis(port=self.center.redis_port, socket_timeout=1)
+        r = redis_sync.Redis(port=self.center.redis_port, socket_timeout=1,
+                             decode_responses=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                seat_views = {k.decode(): json.loads(v) for k, v in
-                              r.hgetall(f"hotline:{self.center.code}:seats").items()}
-                queue_views = {k.decode(): json.loads(v) for k, v in
-                               r.hgetall(f"hotline:{self.center.code}:queues").items()}
-            except redis_sync.RedisError:
-                seat_views, queue_views = {"?": {"state": "?"}}, {}
+                seat_views: dict[str, Any] = {str(k): json.loads(v) for k, v in r.hgetall(
+                    f"hotline:{self.center.code}:seats").items()}
+                queue_views: dict[str, Any] = {str(k): json.loads(v) for k, v in r.hgetall(
+                    f"hotline:{self.center.code}:queues").items()}
+            except redis_sync.RedisError as exc:
+                seat_views, queue_views = {"?": {"state": f"? (Redis: {exc})"}}, {}
             # What is not settled yet, named (the verdict keeps the last of it).
             self.unsettled = [
                 f"seat {k} {v['state']} {v.get('uniqueid') or ''}".rstrip()
                 for k, v in sorted(seat_views.items())
-                if v["state"] in ("on_call", "ringing", "wrapup", "?")] + [
+                if v["state"] in ("on_call", "ringing", "wrapup") or k == "?"] + [
                 f"queue {k} waiting " + ",".join(str(w.get("uniqueid")) for w in v["waiting"])
                 for k, v in sorted(queue_views.items()) if v["waiting_count"]]
             if not self.unsettled and self._caught_up_after(0, 1):
