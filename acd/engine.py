@@ -66,6 +66,7 @@ _CONNECTED = "__connected__"
 _LOST = "__lost__"
 _SWEEP = "__sweep__"
 _RESYNC = "__resync__"
+_ROWS = "__rows__"
 
 # Measured (RELIABILITY.md): the deepest the queue got in the shift with faults was 577 frames
 # (629 in an earlier run), during the takes-up after a restart; the limits leave room for ten
@@ -76,7 +77,7 @@ PROBE_S = 10.0        # how often the queue_log position is measured
 PROBE_MARGIN_S = 2.0  # ...and saved once events this much later have been applied
 SWEEP_S = 300.0       # how often the channels are compared while connected
 LOSS_MARGIN_S = 10.0  # on a lost connection, replay from a position measured this long before
-ROWS_WAIT_S = 5.0     # the resync waits this long for the journal before reading open rows
+ROWS_WAIT_S = 5.0     # open rows compared again this much later while the journal is behind
 
 
 @dataclass
@@ -308,8 +309,8 @@ class Engine:
         newest: float | None = None  # the batch's latest event time (the Redis lag metric)
         for item in batch:
             try:
-                if item in (_CONNECTED, _RESYNC) or (isinstance(item, tuple) and item and
-                                                     item[0] in (_LOST, _SWEEP)):
+                if item in (_CONNECTED, _RESYNC, _ROWS) or (isinstance(item, tuple) and item
+                                                            and item[0] in (_LOST, _SWEEP)):
                     await self._commit(link, pending, newest)
                     pending, newest = Changes(), None
                     if item == _CONNECTED:
@@ -317,6 +318,9 @@ class Engine:
                     elif item == _RESYNC:
                         if link.connected:
                             await self._resync(link)
+                    elif item == _ROWS:
+                        if link.connected:
+                            await self._open_rows(link)
                     elif item[0] == _LOST:
                         await self._on_lost(link, item[1])
                     else:
@@ -535,31 +539,32 @@ class Engine:
         channels = {c.uniqueid for c in live}
         await self._end_gone(link, [uid for uid in self._calls_of(link)
                                     if uid not in channels], now)
-        await self._end_open_rows(link, channels, now)
+        # Then the ledger's own open rows, once what this resync wrote is in the database.
+        self._enqueue(link, _ROWS)
 
-    async def _end_open_rows(self, link: NodeLink, channels: set[str], now: float) -> None:
+    async def _open_rows(self, link: NodeLink) -> None:
         """The ledger's open rows that the model does not follow (older than the take-up
         horizon, or left open by a write that never came): a row whose channel is gone is
-        ended at the last moment the ledger knows of it, and logged as ended unseen. A row
-        whose channel is there is a call still up: left alone. Only once the journal is in
-        the database (an end on its way there is no missing end); the pipeline waits for
-        nothing else meanwhile, so no row newer than the channels just listed can be read.
-        A journal the database does not take within ROWS_WAIT_S: the whole resync again
-        later (it changes nothing twice)."""
-        if link.writer.backlog:
-            await asyncio.to_thread(link.writer.caught_up.wait, ROWS_WAIT_S)
-        if link.writer.backlog:
-            log.info("open rows not compared yet: the journal is not in the database",
-                     node=link.node.name, backlog=link.writer.backlog)
-            asyncio.get_running_loop().call_later(ROWS_WAIT_S, self._enqueue, link, _RESYNC)
+        ended at the last moment the ledger knows of it, and logged as ended unseen; a row
+        whose channel is there is a call still up, left alone. Compared only with the journal
+        in the database and the database answering (an end on its way there is no missing
+        end; the pipeline never waits for the database): else again ROWS_WAIT_S later. The
+        channels are listed here, in the pipeline, just before the rows are read: no row
+        newer than them can be read."""
+        loop = asyncio.get_running_loop()
+        if link.writer.backlog or link.writer.last_error:
+            loop.call_later(ROWS_WAIT_S, self._enqueue, link, _ROWS)
             return
+        assert link.manager is not None
         try:
+            channels = {c.uniqueid for c in await ami.channels(link.manager)}
             rows = await asyncio.to_thread(link.ledger.open_calls)
-        except Exception as exc:  # noqa: BLE001 - the database is away: again later
-            log.warning("open rows not readable; the resync again later",
-                        node=link.node.name, error=str(exc).splitlines()[0][:200])
-            asyncio.get_running_loop().call_later(ROWS_WAIT_S, self._enqueue, link, _RESYNC)
+        except Exception as exc:  # noqa: BLE001 - Asterisk or the database away: later
+            log.warning("open rows not compared; again later", node=link.node.name,
+                        error=str(exc).splitlines()[0][:200])
+            loop.call_later(ROWS_WAIT_S, self._enqueue, link, _ROWS)
             return
+        now = time.time()
         for row in rows:
             uid = row.uniqueid
             if uid in channels or uid in self.model.calls:
