@@ -505,6 +505,17 @@ class LiveModel:
             self.closed = {k: c for k, c in self.closed.items() if (c.ended or 0) >= horizon}
         if call.callback_of:
             self._leg_hung_up(call, event.timestamp, changes)
+        self._rings_ended(uid, event.timestamp, changes)
+
+    def _rings_ended(self, uid: str, at: float, changes: Changes) -> None:
+        """A seat still ringing for a call that ended stops ringing: Asterisk sends no
+        AgentRingNoAnswer when the caller hangs up while a seat rings (queue_log says
+        RINGCANCELED), and the seat stayed ringing until its next call."""
+        if not self.follow_seats:
+            return
+        for seat in self.seats.values():
+            if seat.state is SeatState.RINGING and seat.uniqueid == uid:
+                self._transition(seat, seat.state, seat.not_answered(at), at, changes)
 
     def _talk_ended(self, call: CallState, stay: Stay, at: float, changes: Changes) -> None:
         """The caller hung up on a talk whose end was not reported (an AgentComplete lost,

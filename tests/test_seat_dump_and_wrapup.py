@@ -1,10 +1,13 @@
-"""Two ways a seat stayed stuck on the wallboard, seen in the shift with faults (issue 13's
-soak ended unsettled: `seat 7002 ringing pbx1-hotline-cb-3-1-q`, `seat 7001 wrapup ...`). Unit
-tests of the model; the soak (tests/test_soak.py) runs both on the rig, where the 3-second
-seats hang up during a callback leg's announcement many times a shift.
+"""Three ways a seat stayed stuck on the wallboard, seen in the shift with faults (issue 13's
+soak ended unsettled: `seat 7002 ringing pbx1-hotline-cb-3-1-q`, `seat 7000 ringing
+pbx1-1796193540.55`, `seat 7001 wrapup pbx1-1796193020.76`). Unit tests of the model; the
+soak (tests/test_soak.py) runs them on the rig, where the 3-second seats hang up during a
+callback leg's announcement many times a shift.
 
 - A seat that answers and hangs up during the queue's announcement (AgentDump, queue_log's
   AGENTDUMP; Asterisk sends no AgentRingNoAnswer for it) was left ringing until its next call.
+- A seat ringing for a caller who hung up (queue_log RINGCANCELED; no AMI event for the seat)
+  was left ringing too.
 - A seat whose call ended while it was busy, then unpaused inside the call's wrap-up, went
   back to wrap-up with no timer to end it, and stayed in wrap-up for good.
 """
@@ -47,6 +50,17 @@ def test_a_seat_that_hangs_up_during_the_announcement_is_ready_again() -> None:
     ringing(model, "8002", "pbx1-1800000000.7")
     model.handle(ev("AgentDump", T + 7, Uniqueid=LEG, Queue="manual", MemberName="8002"))
     assert model.seats["8002"].state is SeatState.RINGING
+
+
+def test_a_seat_ringing_for_a_caller_who_hangs_up_is_ready_again() -> None:
+    """The caller gives up while a seat rings (queue_log RINGCANCELED, no AMI event for the
+    seat): its Hangup ends the ring, live or when the resync ends the call."""
+    model = LiveModel(CENTER)
+    uid = "pbx1-1800000000.5"
+    ringing(model, "8001", uid)
+    changes = model.handle(ev("Hangup", T + 9, Uniqueid=uid))
+    assert model.seats["8001"].state is SeatState.READY
+    assert [(t.seat, t.new, t.at) for t in changes.seats] == [("8001", SeatState.READY, T + 9)]
 
 
 def test_a_dump_while_the_engine_was_away_is_replayed_from_queue_log() -> None:
