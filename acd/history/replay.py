@@ -5,9 +5,10 @@ After a restart (or an AMI outage) the engine reads queue_log from where it stop
 for it, with the line's time: ENTERQUEUE is a QueueCallerJoin, CONNECT an AgentConnect,
 COMPLETEAGENT/COMPLETECALLER and the transfers an AgentComplete, ABANDON a QueueCallerAbandon,
 the exits the queue's result; seat lines (ADDMEMBER, REMOVEMEMBER, PAUSE, UNPAUSE) the member
-events, AGENTDUMP (a seat that hung up during the announcement) an AgentDump. The model applies them as it applies live events, so a call that spans the outage is
-completed (talk, wait, seat) and the seats' intervals, wrap-up included, are written as they
-happened; a wrap-up whose end falls inside the replay ends there, in time order.
+events, AGENTDUMP (a seat that hung up during the announcement) an AgentDump. The model
+applies them as it applies live events, so a call that spans the outage is completed (talk,
+wait, seat) and the seats' intervals, wrap-up included, are written as they happened; a
+wrap-up whose end falls inside the replay ends there, in time order.
 
 Why this is enough (the rule that replaces "replay from the oldest call still open"): the
 engine saves a queue_log position only once it has applied every event up to 2 s after the
