@@ -67,6 +67,7 @@ _CONNECTED = "__connected__"
 _LOST = "__lost__"
 _SWEEP = "__sweep__"
 _RESYNC = "__resync__"
+_ROWS = "__rows__"
 
 # Measured (RELIABILITY.md): the deepest the queue got in the shift with faults was 577 frames
 # (629 in an earlier run), during the takes-up after a restart; the limits leave room for ten
@@ -77,6 +78,7 @@ PROBE_S = 10.0        # how often the queue_log position is measured
 PROBE_MARGIN_S = 2.0  # ...and saved once events this much later have been applied
 SWEEP_S = 300.0       # how often the channels are compared while connected
 LOSS_MARGIN_S = 10.0  # on a lost connection, replay from a position measured this long before
+ROWS_WAIT_S = 5.0     # open rows compared again this much later while the journal is behind
 
 
 @dataclass
@@ -313,8 +315,8 @@ class Engine:
         newest: float | None = None  # the batch's latest event time (the Redis lag metric)
         for item in batch:
             try:
-                if item in (_CONNECTED, _RESYNC) or (isinstance(item, tuple) and item and
-                                                     item[0] in (_LOST, _SWEEP)):
+                if item in (_CONNECTED, _RESYNC, _ROWS) or (isinstance(item, tuple) and item
+                                                            and item[0] in (_LOST, _SWEEP)):
                     await self._commit(link, pending, newest)
                     pending, newest = Changes(), None
                     if item == _CONNECTED:
@@ -322,6 +324,9 @@ class Engine:
                     elif item == _RESYNC:
                         if link.connected:
                             await self._resync(link)
+                    elif item == _ROWS:
+                        if link.connected:
+                            await self._open_rows(link)
                     elif item[0] == _LOST:
                         await self._on_lost(link, item[1])
                     else:
@@ -540,6 +545,50 @@ class Engine:
         channels = {c.uniqueid for c in live}
         await self._end_gone(link, [uid for uid in self._calls_of(link)
                                     if uid not in channels], now)
+        # Then the ledger's own open rows, once what this resync wrote is in the database.
+        self._enqueue(link, _ROWS)
+
+    async def _open_rows(self, link: NodeLink) -> None:
+        """The ledger's open rows that the model does not follow (older than the take-up
+        horizon, or left open by a write that never came): a row whose channel is gone is
+        ended at the last moment the ledger knows of it, and logged as ended unseen; a row
+        whose channel is there is a call still up, left alone. Compared only with the journal
+        in the database and the database answering (an end on its way there is no missing
+        end; the pipeline never waits for the database): else again ROWS_WAIT_S later. The
+        channels are listed here, in the pipeline, just before the rows are read: no row
+        newer than them can be read."""
+        loop = asyncio.get_running_loop()
+        if link.writer.backlog or link.writer.last_error:
+            loop.call_later(ROWS_WAIT_S, self._enqueue, link, _ROWS)
+            return
+        assert link.manager is not None
+        try:
+            channels = {c.uniqueid for c in await ami.channels(link.manager)}
+            rows = await asyncio.to_thread(link.ledger.open_calls)
+        except Exception as exc:  # noqa: BLE001 - Asterisk or the database away: later
+            log.warning("open rows not compared; again later", node=link.node.name,
+                        error=str(exc).splitlines()[0][:200])
+            loop.call_later(ROWS_WAIT_S, self._enqueue, link, _ROWS)
+            return
+        now = time.time()
+        for row in rows:
+            uid = row.uniqueid
+            if uid in channels or uid in self.model.calls:
+                continue  # still up, or the model follows it (ended above if gone)
+            closed = self.model.closed.get(uid)
+            if closed is not None and closed.ended is not None:
+                # Ended in the model, open in the ledger: its end is written again.
+                log.info("call ended again in the ledger", node=link.node.name,
+                         uniqueid=uid)
+                await self._commit(link, Changes(calls=[closed]))
+                continue
+            self.model.calls[uid] = row
+            await self._end_at(link, uid, min(now, row.last_seen))
+
+    async def _end_at(self, link: NodeLink, uid: str, at: float) -> None:
+        log.info("call ended while not seen", node=link.node.name, uniqueid=uid)
+        await self._apply(link, Event("Hangup", {"Uniqueid": uid, "Timestamp": str(at)},
+                                      link.node.name))
 
     def _calls_of(self, link: NodeLink) -> list[str]:
         prefix = f"{link.node.name}-"
@@ -550,10 +599,8 @@ class Engine:
             call = self.model.calls.get(uid)
             if call is None:
                 continue
-            at = min(now, max(call.last_seen, link.blind_since or 0.0))
-            log.info("call ended while not seen", node=link.node.name, uniqueid=uid)
-            await self._apply(link, Event("Hangup", {"Uniqueid": uid, "Timestamp": str(at)},
-                                          link.node.name))
+            await self._end_at(link, uid, min(now, max(call.last_seen,
+                                                       link.blind_since or 0.0)))
 
     async def _sweeper(self, link: NodeLink) -> None:
         """While connected, every SWEEP_S: a call whose channel has been gone for two sweeps

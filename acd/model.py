@@ -412,6 +412,16 @@ class LiveModel:
     def on_AgentRingNoAnswer(self, event: Event, changes: Changes) -> None:
         self._seat_event(event, changes, lambda s: s.not_answered(event.timestamp))
 
+    def on_AgentDump(self, event: Event, changes: Changes) -> None:
+        """The seat answered and hung up while it heard the queue's announcement (a
+        callback's leg tells the seat who it is for): not answered. Asterisk sends no
+        AgentRingNoAnswer for it; without this the seat stayed ringing until its next call."""
+        def dumped(seat: SeatMachine) -> SeatState:
+            if seat.state is not SeatState.RINGING or seat.uniqueid != event.uniqueid:
+                return seat.state  # not ringing for this call (its ring was not followed)
+            return seat.not_answered(event.timestamp)
+        self._seat_event(event, changes, dumped)
+
     def on_AgentConnect(self, event: Event, changes: Changes) -> None:
         call = self._call(event)
         assert call is not None
@@ -506,6 +516,17 @@ class LiveModel:
             self.closed = {k: c for k, c in self.closed.items() if (c.ended or 0) >= horizon}
         if call.callback_of:
             self._leg_hung_up(call, event.timestamp, changes)
+        self._rings_ended(uid, event.timestamp, changes)
+
+    def _rings_ended(self, uid: str, at: float, changes: Changes) -> None:
+        """A seat still ringing for a call that ended stops ringing: Asterisk sends no
+        AgentRingNoAnswer when the caller hangs up while a seat rings (queue_log says
+        RINGCANCELED), and the seat stayed ringing until its next call."""
+        if not self.follow_seats:
+            return
+        for seat in self.seats.values():
+            if seat.state is SeatState.RINGING and seat.uniqueid == uid:
+                self._transition(seat, seat.state, seat.not_answered(at), at, changes)
 
     def _talk_ended(self, call: CallState, stay: Stay, at: float, changes: Changes) -> None:
         """The caller hung up on a talk whose end was not reported (an AgentComplete lost,
@@ -541,7 +562,11 @@ class LiveModel:
         if event.get("Paused") == "1":
             self._seat_event(event, changes, lambda s: s.pause(event.get("PausedReason")))
         else:
-            self._seat_event(event, changes, lambda s: s.unpause(event.timestamp))
+            seat = self._seat_event(event, changes, lambda s: s.unpause(event.timestamp))
+            if seat is not None and seat.state is SeatState.WRAPUP:
+                # Back to a wrap-up the pause interrupted: its end needs its timer (the
+                # call's end set none, the seat being busy then).
+                changes.wrapup_timers.append((seat.id, seat.wrapup_until))
 
     def on_HotlineWrapupOver(self, event: Event, changes: Changes) -> None:
         self._seat_event(event, changes, lambda s: s.wrapup_over(event.timestamp))

@@ -169,7 +169,8 @@ class Ledger:
 
     def resume(self, horizon_s: float = 86400.0, now: float | None = None) -> Resume:
         """What a restarted engine takes up (see `Resume`). Calls open for longer than
-        `horizon_s` are not taken up (queue_log and the channels end them)."""
+        `horizon_s` are not taken up (the resync ends those whose channel is gone:
+        `open_calls`)."""
         from time import time as _now
         since = utc((now or _now()) - horizon_s)
         with self.sessions() as s:
@@ -194,14 +195,24 @@ class Ledger:
                     Call.node == self.node,
                     Call.ended_at >= cur.last_event_at - timedelta(seconds=CLOSED_S)))
             # Calls ended with their callback still to come (issue 16): its events name them.
+            # Ended ones only: a call still open is among `calls` (taken up twice, the replay
+            # dropped it from the calls in progress, and its row stayed open for good).
             known = {c.uniqueid for c in closed}
             closed += [c for c in _call_states(s, select(Call).where(
-                Call.node == self.node, Call.started_at >= since,
+                Call.node == self.node, Call.started_at >= since, Call.ended_at.is_not(None),
                 Call.uniqueid.in_(select(QueueCall.uniqueid).where(
                     QueueCall.outcome == QueueOutcome.CALLBACK.value))))
                 if c.uniqueid not in known]
             return Resume(calls, list(seats.values()), position,
                           _epoch(cur.last_event_at) if cur is not None else None, closed)
+
+    def open_calls(self) -> list[CallState]:
+        """Every call of the node the ledger has open, however old, with its stays: the
+        resync compares them with Asterisk's channels (a row open whose channel is gone
+        ended while nobody listened)."""
+        with self.sessions() as s:
+            return _call_states(s, select(Call).where(Call.node == self.node,
+                                                      Call.ended_at.is_(None)))
 
     # --- calls ---------------------------------------------------------------------------------
 
@@ -416,7 +427,8 @@ def _call_state(row: Call, stays: list[QueueCall]) -> CallState:
                      recording=row.recording, hangup_by=row.hangup_by,
                      survey_score=row.survey_score,
                      survey_at=_epoch(row.survey_at) if row.survey_at else None,
-                     ended=_epoch(row.ended_at) if row.ended_at else None)
+                     ended=_epoch(row.ended_at) if row.ended_at else None,
+                     callback_of=row.callback_of or "")
     for q in stays:
         call.stays[q.queue] = Stay(
             queue=q.queue, entered=_epoch(q.entered_at), position=q.position,

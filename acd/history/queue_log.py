@@ -43,7 +43,7 @@ from acd.errors import Unavailable
 CALL_EVENTS = frozenset({"ENTERQUEUE", "CONNECT", "COMPLETEAGENT", "COMPLETECALLER", "ABANDON",
                          "EXITWITHTIMEOUT", "EXITEMPTY", "EXITWITHKEY", "BLINDTRANSFER",
                          "ATTENDEDTRANSFER", "RINGNOANSWER", "RINGCANCELED"})
-SEAT_EVENTS = frozenset({"ADDMEMBER", "REMOVEMEMBER", "PAUSE", "UNPAUSE"})
+SEAT_EVENTS = frozenset({"ADDMEMBER", "REMOVEMEMBER", "PAUSE", "UNPAUSE", "AGENTDUMP"})
 
 
 class QueueLogError(Unavailable):

@@ -5,9 +5,10 @@ After a restart (or an AMI outage) the engine reads queue_log from where it stop
 for it, with the line's time: ENTERQUEUE is a QueueCallerJoin, CONNECT an AgentConnect,
 COMPLETEAGENT/COMPLETECALLER and the transfers an AgentComplete, ABANDON a QueueCallerAbandon,
 the exits the queue's result; seat lines (ADDMEMBER, REMOVEMEMBER, PAUSE, UNPAUSE) the member
-events. The model applies them as it applies live events, so a call that spans the outage is
-completed (talk, wait, seat) and the seats' intervals, wrap-up included, are written as they
-happened; a wrap-up whose end falls inside the replay ends there, in time order.
+events, AGENTDUMP (a seat that hung up during the announcement) an AgentDump. The model
+applies them as it applies live events, so a call that spans the outage is completed (talk,
+wait, seat) and the seats' intervals, wrap-up included, are written as they happened; a
+wrap-up whose end falls inside the replay ends there, in time order.
 
 Why this is enough (the rule that replaces "replay from the oldest call still open"): the
 engine saves a queue_log position only once it has applied every event up to 2 s after the
@@ -64,6 +65,8 @@ def event_of(line: LogLine) -> dict[str, str] | None:
     if e in _EXIT:
         return {"Event": "UserEvent", "UserEvent": "HotlineQueueResult", **base,
                 "Status": _EXIT[e]}
+    if e == "AGENTDUMP":  # the seat hung up during the announcement: not answered
+        return {"Event": "AgentDump", **base, "MemberName": line.agent}
     seat = {"Queue": line.queue, "MemberName": line.agent, "Timestamp": str(line.epoch)}
     if e == "ADDMEMBER":
         return {"Event": "QueueMemberAdded", **seat,
@@ -109,7 +112,9 @@ def replay(model: LiveModel, lines: Iterable[LogLine], node: str, now: float,
             raw = event_of(line)
             if raw is None:
                 continue
-            closed = model.closed.get(line.callid)
+            # A call the model follows is never taken back from the ended ones (nor dropped
+            # after its line: it would never be ended).
+            closed = None if line.callid in model.calls else model.closed.get(line.callid)
             if line.event in CALL_EVENTS:
                 # A call the engine does not know began before the position and was closed
                 # long ago, unless this line is its entry into a queue. A call it closed a

@@ -52,7 +52,7 @@ from sqlalchemy.orm import Session
 from acd.ami import actions as ami
 from acd.history import db
 from acd.history.models import Call, SeatInterval
-from acd.history.queue_log import read_file
+from acd.history.queue_log import LogCall, read_file
 from asterisk_conf import rig
 from hotline import center as center_mod
 from hotline.shell.demo import caller_plan
@@ -123,6 +123,7 @@ class Verdict:
     differences: int = 0              # every disagreement reconcile finds (lost included)
     difference_lines: list[str] = field(default_factory=list)
     open_calls: int = 0               # ledger rows of the shift with no end (legs included)
+    open_call_lines: list[str] = field(default_factory=list)  # ...each named (`_open_line`)
     open_wrapups: int = 0
     talks_without_interval: int = 0   # answered stays with no on_call interval of their seat
     uploaded: int = 0
@@ -136,6 +137,7 @@ class Verdict:
     lag_p99_ms_during: float | None = None
     lag_samples: tuple[int, int] = (0, 0)
     settled: bool = False             # at the end: no seat busy with a call, no caller waiting
+    unsettled: list[str] = field(default_factory=list)  # ...else what was still busy or waiting
     journal_backlog_high: int = 0
     pipeline_queue_high: int = 0
     duration_s: float = 0.0
@@ -186,6 +188,7 @@ class Shift:
         self.rss: list[tuple[str, int, int]] = []
         self.seat_talk: dict[str, float] = {}
         self.plans: dict[str, tuple[float, bool]] = {}  # number -> (patience, impatient)
+        self.unsettled: list[str] = []
         self._stop = threading.Event()
 
     # --- the center ---------------------------------------------------------------------------
@@ -396,20 +399,29 @@ class Shift:
 
     def _settled(self, timeout: float) -> bool:
         """No seat on a call, ringing or in wrap-up, no caller waiting, the ledger caught up."""
-        r = redis_sync.Redis(port=self.center.redis_port, socket_timeout=1)
+        r = redis_sync.Redis(port=self.center.redis_port, socket_timeout=1,
+                             decode_responses=True)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
-                seats = [json.loads(v)["state"] for v in
-                         r.hgetall(f"hotline:{self.center.code}:seats").values()]
-                queues = [json.loads(v)["waiting_count"] for v in
-                          r.hgetall(f"hotline:{self.center.code}:queues").values()]
-            except redis_sync.RedisError:
-                seats, queues = ["?"], [0]
-            if not any(s in ("on_call", "ringing", "wrapup", "?") for s in seats) and \
-                    not any(queues) and self._caught_up_after(0, 1):
+                seat_views: dict[str, Any] = {str(k): json.loads(v) for k, v in r.hgetall(
+                    f"hotline:{self.center.code}:seats").items()}
+                queue_views: dict[str, Any] = {str(k): json.loads(v) for k, v in r.hgetall(
+                    f"hotline:{self.center.code}:queues").items()}
+            except redis_sync.RedisError as exc:
+                seat_views, queue_views = {"?": {"state": f"? (Redis: {exc})"}}, {}
+            # What is not settled yet, named (the verdict keeps the last of it).
+            self.unsettled = [
+                f"seat {k} {v['state']} {v.get('uniqueid') or ''}".rstrip()
+                for k, v in sorted(seat_views.items())
+                if v["state"] in ("on_call", "ringing", "wrapup") or k == "?"] + [
+                f"queue {k} waiting " + ",".join(str(w.get("uniqueid")) for w in v["waiting"])
+                for k, v in sorted(queue_views.items()) if v["waiting_count"]]
+            if not self.unsettled and self._caught_up_after(0, 1):
                 return True
             time.sleep(0.5)
+        if not self.unsettled:
+            self.unsettled = ["the ledger never caught up"]
         return False
 
     def _redis_rewritten_after(self, since: float, timeout: float = 60.0) -> float:
@@ -545,9 +557,41 @@ class Shift:
 
     # --- the verdict -------------------------------------------------------------------------------
 
+    def _open_line(self, row: Call, logged: LogCall | None, started: float) -> str:
+        """A ledger row left open, named so the log alone says what it was: call or leg,
+        its stays in the ledger and in queue_log, times in seconds from the shift's start,
+        and the fault (if any) it was in when last heard of."""
+        def at(dt: datetime | None) -> str:
+            if dt is None:
+                return "-"
+            return f"{dt.replace(tzinfo=UTC).timestamp() - started:+.1f}s"
+
+        def during(t: float) -> str:
+            hit = [f.name for f in self.faults.values()
+                   if f.started - 1 <= t <= (f.recovered or f.ended or f.started) + 1]
+            return ",".join(hit) or "no fault"
+        kind = f"leg of {row.callback_of}" if row.callback_of else "call"
+        stays = "; ".join(
+            f"{q.queue} {q.outcome} entered {at(q.entered_at)} left {at(q.left_at)} "
+            f"answered {at(q.answered_at)} ended {at(q.ended_at)} seat {q.seat_id or '-'}"
+            for q in sorted(row.attempts, key=lambda q: q.entered_at)) or "no stay"
+        last = row.started_at
+        for q in row.attempts:
+            last = max([last, *(d for d in (q.entered_at, q.left_at, q.answered_at,
+                                              q.ended_at) if d is not None)])
+        log_part = "not in queue_log"
+        if logged is not None:
+            log_part = "queue_log: " + "; ".join(
+                f"{st.queue} {st.outcome} last line {st.last - started:+.0f}s"
+                for st in sorted(logged.stays.values(), key=lambda st: st.entered))
+        return (f"{row.uniqueid} ({kind}, {row.caller_number}) started {at(row.started_at)} "
+                f"ivr {row.ivr_result or '-'} outcome {row.outcome or '-'} | {stays} | "
+                f"{log_part} | last known {at(last)}, "
+                f"{during(last.replace(tzinfo=UTC).timestamp())}")
+
     def _verdict(self, placed: int, since: int, ended: float, started: float) -> Verdict:
         v = Verdict(calls_placed=placed, duration_s=round(ended - started, 1),
-                    settled=self.settled)
+                    settled=self.settled, unsettled=self.unsettled)
         queue_log = self.inst.queue_log
         logged = read_file(queue_log, since=since)
         # The callers' calls in queue_log, with the callback legs that carry their numbers
@@ -569,8 +613,12 @@ class Shift:
             v.callback_legs = len(legs)
             v.calls_in_ledger = s.scalar(select(func.count()).select_from(Call).where(
                 Call.caller_number.in_(numbers), Call.callback_of.is_(None))) or 0
-            v.open_calls = s.scalar(select(func.count()).select_from(Call).where(
-                Call.caller_number.in_(numbers), Call.ended_at.is_(None))) or 0
+            open_rows = list(s.scalars(select(Call).where(
+                Call.caller_number.in_(numbers), Call.ended_at.is_(None))
+                .order_by(Call.started_at)))
+            v.open_calls = len(open_rows)
+            v.open_call_lines = [self._open_line(row, logged.get(row.uniqueid), started)
+                                 for row in open_rows]
             v.open_wrapups = s.scalar(select(func.count()).select_from(SeatInterval).where(
                 SeatInterval.state == "wrapup", SeatInterval.ended_at.is_(None))) or 0
             ended_ids = set(s.scalars(select(Call.uniqueid).where(
