@@ -255,6 +255,9 @@ async def test_a_hosted_centers_users_see_and_act_on_their_center_only(province)
         csrf = await _log_in(client, "hld_sup")
         r = await client.post("/web/seats/8001/ready", headers={"X-CSRF-Token": csrf})
         assert r.status == 403
+        r = await client.post("/web/spy/8001", json={"mode": "listen", "phone": "9001"},
+                              headers={"X-CSRF-Token": csrf})
+        assert r.status == 403 and "its own center's seats only" in await r.text()
 
         # The wallboard's live view and trend: Huludao's queues, its seat and the one lent in.
         r = await client.get("/api/live", headers=_auth(toks["hld_sup"]))
