@@ -270,6 +270,9 @@ async def test_a_hosted_centers_users_see_and_act_on_their_center_only(province)
         r = await client.get("/web/wallboard/trend?queue=hld_highway")
         assert r.status == 200 and sum(x or 0 for x in (await r.json())["today"]["queued"]) in (
             0, 1)  # h1, unless it fell on yesterday's local day
+        r = await client.get("/web/staffing-plan")
+        assert r.status == 200, await r.text()
+        assert sorted((await r.json())["queues"]) == ["hld_highway", "hld_manual"]
 
         # Callbacks are the center's whose queue the caller kept its place in.
         with sessions.begin() as s:
