@@ -66,7 +66,8 @@ def _call(uid: str, queue: str, t0: float, seat: str, dialed: str = "12328") -> 
     stay = Stay(queue=queue, entered=t0 + 5, left=t0 + 9, outcome=QueueOutcome.ANSWERED,
                 seat=seat, answered=t0 + 9, talk_s=30.0, ended=t0 + 39)
     return CallState(uniqueid=uid, linkedid=uid, caller="13800000000", dialed=dialed,
-                     started=t0, ended=t0 + 39, stays={queue: stay})
+                     started=t0, ended=t0 + 39, stays={queue: stay},
+                     recording=f"x/{uid}.wav")
 
 
 class _Engine:
@@ -96,7 +97,8 @@ def _people(c: center.Center, sessions: sessionmaker[Session]) -> dict[str, str]
                                    ("hld_seat", "seat", "8101", "huludao"),
                                    ("sy_sup", "supervisor", "", "shenyang"),
                                    ("sy_seat", "seat", "8001", "shenyang"),
-                                   ("boss", "admin", "", "shenyang")):
+                                   ("boss", "admin", "", "shenyang"),
+                                   ("hld_insp", "inspector", "", "huludao")):
         users.add(sessions, name, role, code, PASSWORD, seat)
     return {"hld_seat": tokens.create(sessions, "t_hld_seat", "seat", "huludao", "8101"),
             "sy_seat": tokens.create(sessions, "t_sy_seat", "seat", "shenyang", "8001"),
@@ -197,11 +199,12 @@ async def test_a_hosted_centers_users_see_and_act_on_their_center_only(province)
     is a 404 to them (as if it did not exist), and the other way round. Huludao's supervisor
     lends Huludao's seats only (403 for Shenyang's), sees the loans to and from Huludao and
     its own queues and seats (and the seat lent to it) on the wallboard; another center's
-    queue's trend is a 404; callbacks and blocked numbers are each center's."""
+    queue's trend is a 404; callbacks, blocked numbers and the inspector's recordings are each
+    center's."""
     c, _, url = province
     engine = db.open_database(c, url)
     sessions = db.session_factory(engine)
-    _ledger(c, sessions)
+    t0 = _ledger(c, sessions)
     toks = _people(c, sessions)
     app = make_app(_Engine(), c, sessions, None, b"k" * 32, run_engine=False)
     async with TestClient(TestServer(app)) as client:
@@ -273,6 +276,17 @@ async def test_a_hosted_centers_users_see_and_act_on_their_center_only(province)
         r = await client.get("/web/staffing-plan")
         assert r.status == 200, await r.text()
         assert sorted((await r.json())["queues"]) == ["hld_highway", "hld_manual"]
+        # The inspector's recordings are its center's calls.
+        await _log_in(client, "hld_insp")
+        day = f"{datetime.fromtimestamp(t0, c.tz):%Y-%m-%d}"
+        r = await client.get(f"/web/inspect/recordings?since={day}&until={day}")
+        assert [x["uniqueid"] for x in (await r.json())["recordings"]] == ["h1"]
+        r = await client.get("/web/inspect/center")
+        assert (await r.json())["queues"] == ["hld_manual", "hld_highway"]
+        await _log_in(client, "boss")  # the primary's admin: every center's
+        r = await client.get(f"/web/inspect/recordings?since={day}&until={day}")
+        assert sorted(x["uniqueid"] for x in (await r.json())["recordings"]) == ["h1", "s1"]
+        await _log_in(client, "hld_sup")
 
         # Callbacks are the center's whose queue the caller kept its place in.
         with sessions.begin() as s:

@@ -52,6 +52,11 @@ class Actor:
         (the CLI's operator, a row from before centers were hosted)."""
         return self.center or center.code
 
+    def scope(self, center: Center) -> tuple[str, ...]:
+        """The centers whose calls, queues and seats the actor sees: its own, or every center
+        of the deployment for the primary's admin."""
+        return center.codes if self.deployment_wide(center) else (self.home(center),)
+
     def deployment_wide(self, center: Center) -> bool:
         """An admin of the primary center sees and acts on every center of the deployment
         (docs/province.md); everyone else on its own center only."""
