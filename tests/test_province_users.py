@@ -326,11 +326,11 @@ def test_huludaos_orders_count_in_its_assessment(province, capsys, monkeypatch) 
     t0 = _ledger(c, sessions)
     toks = _people(c, sessions)
 
-    async def file() -> None:
+    async def file() -> dict[str, int]:
         app = make_app(_Engine(), c, sessions, None, b"k" * 32, run_engine=False)
         async with TestClient(TestServer(app)) as client:
-            await _file_orders(client, toks)
-    asyncio.run(file())
+            return await _file_orders(client, toks)
+    filed = asyncio.run(file())
     engine.dispose()
 
     from hotline import logs
@@ -344,3 +344,14 @@ def test_huludaos_orders_count_in_its_assessment(province, capsys, monkeypatch) 
     assert code == 0, out
     rows = {line.split()[-1]: line.split() for line in out.splitlines()[2:] if line.strip()}
     assert rows["huludao"][2] == "1" and rows["shenyang"][2] == "1", out
+    # The operator's commands name the center (default the primary).
+    for code, content in (("huludao", "h1"), ("shenyang", "s1")):
+        main(["--center", str(path), "--log-level", "WARNING", "orders", "--database", url,
+              "--center-code", code, "list"])
+        lines = [x for x in capsys.readouterr().out.splitlines() if x.startswith("#")]
+        assert len(lines) == 1 and f"#{filed[content]} " in lines[0], (code, lines)
+    for args in (("orders", "--database", url, "--center-code", "dalian", "list"),
+                 ("callers", "--database", url, "--center-code", "dalian", "blocked")):
+        code = main(["--center", str(path), "--log-level", "WARNING", *args])
+        err = capsys.readouterr().err
+        assert code == 2 and err.strip().count("\n") == 0 and "no center 'dalian'" in err
