@@ -355,3 +355,27 @@ def test_huludaos_orders_count_in_its_assessment(province, capsys, monkeypatch) 
         code = main(["--center", str(path), "--log-level", "WARNING", *args])
         err = capsys.readouterr().err
         assert code == 2 and err.strip().count("\n") == 0 and "no center 'dalian'" in err
+
+
+async def test_the_broadcast_is_the_centers_whose_supervisor_set_it(province, redis_url: str,
+                                                                     capsys, monkeypatch) -> None:
+    """Huludao's supervisor sets an emergency broadcast on its wallboard: the IVR plays it to
+    callers of Huludao's number only (it reads the dialled center's)."""
+    from acd.live.broadcast import Broadcasts
+    c, path, url = province
+    engine = db.open_database(c, url)
+    sessions = db.session_factory(engine)
+    _people(c, sessions)
+    app = make_app(_Engine(), c, sessions, redis_url, b"k" * 32, run_engine=False)
+    async with TestClient(TestServer(app)) as client:
+        csrf = await _log_in(client, "hld_sup")
+        r = await client.post("/web/broadcast", json={"text": "京哈高速葫芦岛段封闭"},
+                              headers={"X-CSRF-Token": csrf})
+        assert r.status == 200, await r.text()
+    engine.dispose()
+    b = Broadcasts(redis_url, c.code)
+    try:
+        assert await b.current(center="huludao") == "京哈高速葫芦岛段封闭"
+        assert await b.current(center="shenyang") is None and await b.current() is None
+    finally:
+        await b.close()
