@@ -1,10 +1,13 @@
 """The engine's commands: `hotline engine run|token`, `hotline seat ...`, `hotline web user`.
 
-    hotline web user add NAME --role R [--seat S] --password-stdin
+    hotline web user add NAME --role R [--seat S] [--center-code C] --password-stdin
     hotline web user reset NAME --password-stdin     a new password; every session ends
     hotline web user revoke NAME                     every session of the user ends
     hotline web user remove NAME                     gone; its open pages stop at once
-    hotline engine token add NAME --role R [--seat S] | token remove NAME
+    hotline engine token add NAME --role R [--seat S] [--center-code C] | token remove NAME
+
+Every user and token belongs to one center of the deployment (--center-code, default the
+primary; an unknown code is a one-line error): it logs in there and sees that center only.
 
 `engine run` is parsed here and run by the function the shell hands in
 (hotline.shell.wiring.run_engine): the engine, its web app and its API are put together there."""
@@ -34,6 +37,19 @@ def _center(args: argparse.Namespace) -> Center:
     return center_mod.load(args.center or center_mod.default_path())
 
 
+def _home(center: Center, args: argparse.Namespace) -> str:
+    """The center a user or token belongs to (--center-code, default the primary): a center
+    of this deployment, and a seat user's seat one of that center's (CenterError otherwise)."""
+    code = center.known_center(args.center_code or center.code, "--center-code")
+    if args.seat:
+        if not any(s.id == args.seat for s in center.seats):
+            raise ValueError(f"--seat: no seat {args.seat!r} in this deployment")
+        if center.center_of_seat(args.seat) != code:
+            raise ValueError(f"--seat: seat {args.seat} is {center.center_of_seat(args.seat)}'s,"
+                             f" not {code}'s")
+    return code
+
+
 def _token_add(args: argparse.Namespace) -> int:
 
     center = _center(args)
@@ -41,8 +57,8 @@ def _token_add(args: argparse.Namespace) -> int:
     try:
         if args.unit and center.unit(args.unit) is None:
             raise ValueError(f"--unit: {args.unit!r} is not a unit of the center file")
-        token = tokens.create(db.session_factory(engine_db), args.name, args.role, center.code,
-                              args.seat or "", args.unit or "")
+        token = tokens.create(db.session_factory(engine_db), args.name, args.role,
+                              _home(center, args), args.seat or "", args.unit or "")
     except ValueError as exc:
         print(f"hotline engine token add: {exc}", file=sys.stderr)
         return 2
@@ -107,8 +123,8 @@ def _user_add(args: argparse.Namespace) -> int:
     try:
         if args.unit and center.unit(args.unit) is None:
             raise ValueError(f"--unit: {args.unit!r} is not a unit of the center file")
-        users.add(db.session_factory(engine_db), args.name, args.role, center.code, password,
-                  args.seat or "", args.unit or "")
+        users.add(db.session_factory(engine_db), args.name, args.role, _home(center, args),
+                  password, args.seat or "", args.unit or "")
     except ValueError as exc:
         print(f"hotline web user add: {exc}", file=sys.stderr)
         return 2
@@ -128,11 +144,14 @@ def _read_password(args: argparse.Namespace, command: str) -> str | None:
 
 
 def _with_db(args: argparse.Namespace, what: str, act: Callable[..., object]) -> int:
-    """Run `act(sessions, center_code)` on the center's database; a refusal is one line."""
+    """Run `act(sessions, center_code)` on the center's database (the user's or token's
+    center: --center-code, default the primary); a refusal is one line."""
     center = _center(args)
     engine_db = db.open_database(center, args.database)
     try:
-        act(db.session_factory(engine_db), center.code)
+        code = center.known_center(getattr(args, "center_code", None) or center.code,
+                                   "--center-code")
+        act(db.session_factory(engine_db), code)
     except ValueError as exc:
         print(f"hotline {what}: {exc}", file=sys.stderr)
         return 2
@@ -173,6 +192,10 @@ def _token_remove(args: argparse.Namespace) -> int:
     return code
 
 
+CENTER_CODE = ("the center of the deployment it belongs to ([center] or a [[hosted]] code; "
+               "default the primary): it logs in there and sees that center only")
+
+
 def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
              run_engine: Callable[[argparse.Namespace], int]) -> None:
     webp = sub.add_parser("web", help="web users (the pages are served by hotline engine run)")
@@ -188,18 +211,21 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     uadd.add_argument("--unit", help="the handling unit's code ([[units]]) a unit user acts for")
     uadd.add_argument("--password-stdin", action="store_true")
     uadd.add_argument("--password", help="(for scripts; prefer --password-stdin)")
+    uadd.add_argument("--center-code", metavar="CODE", help=CENTER_CODE)
     uadd.add_argument("--database")
     uadd.set_defaults(func=_user_add)
     ureset = usub.add_parser("reset", help="a new password for the user; every session ends")
     ureset.add_argument("name")
     ureset.add_argument("--password-stdin", action="store_true")
     ureset.add_argument("--password", help="(for scripts; prefer --password-stdin)")
+    ureset.add_argument("--center-code", metavar="CODE", help=CENTER_CODE)
     ureset.add_argument("--database")
     ureset.set_defaults(func=_user_reset)
     for name, func, text in (("revoke", _user_revoke, "end every session of the user"),
                              ("remove", _user_remove, "delete the user; its pages stop at once")):
         up = usub.add_parser(name, help=text)
         up.add_argument("name")
+        up.add_argument("--center-code", metavar="CODE", help=CENTER_CODE)
         up.add_argument("--database")
         up.set_defaults(func=func)
     eng = sub.add_parser("engine", help="the ACD engine: AMI in, ledger and live state out")
@@ -234,10 +260,12 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     add.add_argument("--role", required=True, choices=tokens.ROLES)
     add.add_argument("--seat", help="the seat a seat token acts for")
     add.add_argument("--unit", help="the handling unit a unit token acts for")
+    add.add_argument("--center-code", metavar="CODE", help=CENTER_CODE)
     add.add_argument("--database")
     add.set_defaults(func=_token_add)
     rm = tsub.add_parser("remove", help="delete a token: it is refused from the next request")
     rm.add_argument("name")
+    rm.add_argument("--center-code", metavar="CODE", help=CENTER_CODE)
     rm.add_argument("--database")
     rm.set_defaults(func=_token_remove)
 

@@ -37,15 +37,16 @@ def _check(args: argparse.Namespace) -> int:
 
 async def _broadcast(args: argparse.Namespace) -> int:
     center = _center(args)
+    code = center.known_center(args.center_code or center.code, "--center-code")
     url = center.live_redis_url(args.redis)
-    b = Broadcasts(url, center.code)
+    b = Broadcasts(url, code)
     try:
         if args.action == "set" and not " ".join(args.text).strip():
             print("hotline ivr broadcast set: give the text to play", file=sys.stderr)
             return 2
         if args.action == "set":
             await b.set(" ".join(args.text))
-            print("broadcast set: it plays after the welcome on every call from now on")
+            print(f"broadcast set: it plays after the welcome on every call to {code} from now on")
         elif args.action == "clear":
             await b.clear()
             print("broadcast cleared")
@@ -99,6 +100,8 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     b.add_argument("action", choices=("set", "clear", "show"))
     b.add_argument("text", nargs="*")
     b.add_argument("--redis")
+    b.add_argument("--center-code", metavar="CODE", help="the center whose callers hear it "
+                   "([center] or a [[hosted]] code; default: the primary)")
     b.set_defaults(func=lambda a: asyncio.run(_broadcast(a)))
     p = sub.add_parser("prompts", help="IVR prompts: build")
     psub = p.add_subparsers(dest="prompts_command", metavar="ACTION", required=True)

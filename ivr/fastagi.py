@@ -158,19 +158,20 @@ class IvrServer:
                 await channel.set("HOTLINE_IVR_STATUS", "blocked")
                 log.info("ivr", uniqueid=uid, caller=mask_number(caller), status="blocked")
                 return
-            text = speakable(await self.broadcasts.current(), "broadcast")
 
             async def progress(prompt: str) -> None:
                 await self.callers.progress(channel, caller, prompt)
 
             # The center whose number the caller dialled (the dialplan's HOTLINE_CENTER: a
             # hosted center's extension sets its code): the menu's queue choice is mapped
-            # onto that center's queues, its default queue is the fallback.
+            # onto that center's queues, its default queue is the fallback; the broadcast
+            # is that center's (its supervisors set it on their wallboard).
             code = request.headers.get("agi_arg_2", "") or self.center.code
             if code not in self.center.codes:
                 log.warning("ivr: unknown center from the dialplan; the primary's menu",
                             uniqueid=uid, center=code[:40])
                 code = self.center.code
+            text = speakable(await self.broadcasts.current(center=code), "broadcast")
             result = await flow.walk(self.menu, channel, self.handoffs, text,
                                      self.center.default_queue_of(code), self.knowledge,
                                      progress)

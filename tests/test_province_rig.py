@@ -118,6 +118,32 @@ def wallboard(pbx: RunningPbx, sessions: Any, port: int) -> None:
     assert back.applied_at is not None and back.released_at is not None
 
 
+def huludao_pages(pbx: RunningPbx, sessions: Any, port: int, mine: int, other: int) -> None:
+    """A Huludao supervisor logs in to the one web app: its wallboard shows Huludao's queues
+    only and the loan of Shenyang's 8001 to Huludao; its back office lists Huludao's order
+    (the one the lent seat filed for the Huludao call), not Shenyang's, which is a 404."""
+    require_chromium()
+    from playwright.sync_api import sync_playwright
+    users.add(sessions, "hld", "supervisor", "huludao", "correct horse")
+    base = f"http://127.0.0.1:{port}"
+    with sync_playwright() as p:
+        browser = launch(p)
+        try:
+            page = log_in(browser, base, "hld", "/wallboard")
+            page.wait_for_selector('#loans tr[data-seat="8001"]', timeout=20000)
+            page.wait_for_selector('.queue-card[data-queue="hld_highway"]', timeout=20000)
+            cards = page.eval_on_selector_all(".queue-card", "cs => cs.map(c => c.dataset.queue)")
+            assert sorted(cards) == ["hld_highway", "hld_manual"], cards
+            page.goto(f"{base}/backoffice")
+            page.wait_for_selector(f'#results tr[data-order="{mine}"]', timeout=20000)
+            assert page.locator(f'#results tr[data-order="{other}"]').count() == 0
+            assert page.request.get(f"{base}/web/orders/{other}").status == 404
+            assert page.request.get(f"{base}/web/orders/{mine}").status == 200
+            page.screenshot(path=str(ARTIFACTS / "backoffice-huludao.png"), full_page=True)
+        finally:
+            browser.close()
+
+
 def test_a_lent_seat_answers_the_other_centers_caller(province_pbx: RunningPbx, redis_url: str,
                                                       numbers, tmp_path: Path) -> None:
     pbx = province_pbx
@@ -193,6 +219,24 @@ def test_a_lent_seat_answers_the_other_centers_caller(province_pbx: RunningPbx, 
                                 "--database", url)
         assert [line.split()[-1] for line in table.splitlines()[2:] if line.strip()] == \
             ["huludao"], table
+
+        # The lent seat files the call's order: it is Huludao's (its 工单数量), and each
+        # center's supervisors see their own orders only.
+        seat_token = tokens.create(sessions, "seat8001", "seat", "shenyang", "8001")
+        filed = []
+        for who, body in ((seat_token, {"call_uniqueid": call.uniqueid}), (token, {})):
+            req = urllib.request.Request(
+                f"http://127.0.0.1:{port}/api/orders", method="POST",
+                data=json.dumps({"type": "consultation", "domain": "highway",
+                                 "content": "高速路况咨询", **body}).encode(),
+                headers={"Authorization": f"Bearer {who}",
+                         "Content-Type": "application/json"})
+            with urllib.request.urlopen(req, timeout=10) as r:
+                filed.append(json.loads(r.read()))
+        assert [o["center"] for o in filed] == ["huludao", "shenyang"], filed
+        status, _ = api("GET", f"/orders/{filed[0]['id']}")  # the Shenyang supervisor's token
+        assert status == 404
+        huludao_pages(pbx, sessions, port, filed[0]["id"], filed[1]["id"])
 
         # The wallboard shows the loan, lends another seat and returns it (a Shenyang
         # supervisor, in Chinese; the engine follows each change in Asterisk).

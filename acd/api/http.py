@@ -27,9 +27,10 @@ from acd.callers import http as callers_http
 from acd.metrics import METRICS
 from acd.orders import http as orders_http
 from acd.orders import revisits_http
-from acd.web.auth import allow, tokens_middleware
-from acd.web.deps import ENGINE
+from acd.web.auth import ACTOR, allow, tokens_middleware
+from acd.web.deps import CENTER, ENGINE
 from acd.web.loans import API_ROUTES as LOAN_ROUTES
+from acd.web.scope import LiveScope
 from acd.web.seats import seat_action
 
 API_ROLES = ("seat", "supervisor", "admin")  # the roles a token can have
@@ -37,7 +38,9 @@ API_ROLES = ("seat", "supervisor", "admin")  # the roles a token can have
 
 @allow(*API_ROLES)
 async def live(request: web.Request) -> web.Response:
-    return web.json_response(request.config_dict[ENGINE].snapshot())
+    """The live view of the token's center (acd/web/scope.py)."""
+    scope = LiveScope(request.config_dict[CENTER], request[ACTOR])
+    return web.json_response(scope.snapshot(request.config_dict[ENGINE].snapshot()))
 
 
 @allow(*API_ROLES)

@@ -41,11 +41,14 @@ def _reason(text: object, field: str = "reason") -> str:
     return text.strip()
 
 
-def active(s: Session, center: str, at: datetime | None = None) -> list[BlockedNumber]:
-    """The blocks in force now: not lifted, not expired."""
+def active(s: Session, center: str | tuple[str, ...],
+           at: datetime | None = None) -> list[BlockedNumber]:
+    """The blocks in force now (of a center, or of every center given): not lifted, not
+    expired."""
     at = at or now_utc()
+    codes = (center,) if isinstance(center, str) else center
     return list(s.scalars(select(BlockedNumber).where(
-        BlockedNumber.center == center, BlockedNumber.lifted_at.is_(None),
+        BlockedNumber.center.in_(codes), BlockedNumber.lifted_at.is_(None),
         BlockedNumber.expires_at > at).order_by(BlockedNumber.number)))
 
 

@@ -45,7 +45,8 @@ def request(s: Session, center: Center, node: str, call_uniqueid: str, number: s
     """A caller pressed 1: call it back at its place in `queue`. Once per call (None when the
     call has one already)."""
     at = at or now_utc()
-    return _new(s, center=center.code, node=node, kind="queue", number=number[:40],
+    return _new(s, center=center.center_of_queue(queue), node=node, kind="queue",
+                number=number[:40],
                 queue=queue, call_uniqueid=call_uniqueid, position=max(1, position),
                 priority=priority, state="waiting", attempts=0,
                 max_attempts=center.callers.callback_attempts, requested_at=at, next_at=at,
@@ -75,14 +76,15 @@ def message(s: Session, center: Center, node: str, call_uniqueid: str, number: s
     at = at or now_utc()
     why = "非工作时间" if reason == "closed" else "无座席在线"
     kind, domain = _order_kind(center, queue)
+    whose = center.center_of_queue(queue)  # the center whose queue the caller was for
     order = service.create(
-        s, center=center.code, type=kind, domain=domain, source="message",
+        s, center=whose, type=kind, domain=domain, source="message",
         content=f"来电留言（{why}），请听录音后回电。录音：{recording or '无'}",
         caller_number=number[:40], call_uniqueid=call_uniqueid, by="ivr", accepted_at=at,
         timezone=center.timezone)
     row = None
     if number:
-        row = _new(s, center=center.code, node=node, kind="message", number=number[:40],
+        row = _new(s, center=whose, node=node, kind="message", number=number[:40],
                    queue=queue, call_uniqueid=call_uniqueid, order_id=order.id, position=0,
                    priority=0, state="waiting", attempts=0,
                    max_attempts=center.callers.callback_attempts, requested_at=at,
@@ -97,11 +99,11 @@ def revisits_to_dial(s: Session, center: Center, node: str, day: object,
     out = []
     rows = s.execute(select(Revisit, WorkOrder).join(WorkOrder, WorkOrder.id == Revisit.order_id)
                      .outerjoin(Callback, Callback.revisit_id == Revisit.id)
-                     .where(Revisit.sampled_on == day, WorkOrder.center == center.code,
+                     .where(Revisit.sampled_on == day, WorkOrder.center.in_(center.codes),
                             Callback.id.is_(None), Revisit.reached.is_not(True),
                             WorkOrder.caller_number != "")).all()
     for revisit, order in rows:
-        row = _new(s, center=center.code, node=node, kind="revisit",
+        row = _new(s, center=order.center, node=node, kind="revisit",
                    number=order.caller_number[:40], queue="", call_uniqueid=None,
                    order_id=order.id, revisit_id=revisit.id, position=0, priority=0,
                    state="waiting", attempts=0, max_attempts=center.callers.revisit_attempts,
@@ -124,15 +126,21 @@ def seat_came(s: Session, center: str, queue: str, at: datetime | None = None) -
     return [row.id for row in rows]
 
 
-def due(s: Session, center: str, at: datetime | None = None, limit: int = 20) -> list[Callback]:
+def _codes(centers: str | tuple[str, ...]) -> tuple[str, ...]:
+    return (centers,) if isinstance(centers, str) else centers
+
+
+def due(s: Session, centers: str | tuple[str, ...], at: datetime | None = None,
+        limit: int = 20) -> list[Callback]:
+    """The waiting rows whose time has come, of a center or of every center given."""
     return list(s.scalars(select(Callback).where(
-        Callback.center == center, Callback.state == "waiting",
+        Callback.center.in_(_codes(centers)), Callback.state == "waiting",
         Callback.next_at <= (at or now_utc())).order_by(Callback.next_at, Callback.id)
         .limit(limit)))
 
 
-def open_rows(s: Session, center: str) -> list[Callback]:
-    return list(s.scalars(select(Callback).where(Callback.center == center,
+def open_rows(s: Session, centers: str | tuple[str, ...]) -> list[Callback]:
+    return list(s.scalars(select(Callback).where(Callback.center.in_(_codes(centers)),
                                                  Callback.state.in_(("holding", "dialling")))))
 
 

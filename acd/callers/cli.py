@@ -29,10 +29,16 @@ def _sessions(args: argparse.Namespace):  # type: ignore[no-untyped-def]
     return center, db.session_factory(db.open_database(center, args.database))
 
 
+def _code(center: center_mod.Center, args: argparse.Namespace) -> str:
+    """--center-code: the center whose blocks and callbacks (default the primary's)."""
+    return center.known_center(getattr(args, "center_code", None) or center.code,
+                               "--center-code")
+
+
 def _block(args: argparse.Namespace) -> int:
     center, sessions = _sessions(args)
     with sessions.begin() as s:
-        row = blocklist.block(s, center.code, args.number, args.reason, args.days, args.by)
+        row = blocklist.block(s, _code(center, args), args.number, args.reason, args.days, args.by)
         until = to_local(row.expires_at, center.timezone)
         print(f"{row.number} blocked until {until:%Y-%m-%d %H:%M} ({center.timezone}): "
               f"{row.reason} (by {row.created_by})")
@@ -42,7 +48,7 @@ def _block(args: argparse.Namespace) -> int:
 def _unblock(args: argparse.Namespace) -> int:
     center, sessions = _sessions(args)
     with sessions.begin() as s:
-        row = blocklist.lift(s, center.code, args.number, args.reason, args.by)
+        row = blocklist.lift(s, _code(center, args), args.number, args.reason, args.by)
         print(f"{row.number}: block lifted by {row.lifted_by}: {row.lift_reason}")
     return 0
 
@@ -51,8 +57,8 @@ def _blocked(args: argparse.Namespace) -> int:
     center, sessions = _sessions(args)
     tz = center.timezone
     with sessions() as s:
-        active = {b.id for b in blocklist.active(s, center.code)}
-        for b in blocklist.history(s, center.code):
+        active = {b.id for b in blocklist.active(s, _code(center, args))}
+        for b in blocklist.history(s, _code(center, args)):
             state = "ACTIVE " if b.id in active else ("lifted " if b.lifted_at else "expired")
             lifted = (f"; lifted {to_local(b.lifted_at, tz):%Y-%m-%d %H:%M} by {b.lifted_by}: "
                       f"{b.lift_reason}") if b.lifted_at else ""
@@ -67,7 +73,7 @@ def _callbacks(args: argparse.Namespace) -> int:
     if args.state and args.state not in (*callbacks.OPEN, *callbacks.FINAL):
         raise Invalid(f"--state: one of {', '.join((*callbacks.OPEN, *callbacks.FINAL))}")
     with sessions() as s:
-        q = select(Callback).where(Callback.center == center.code).order_by(
+        q = select(Callback).where(Callback.center == _code(center, args)).order_by(
             Callback.id.desc()).limit(args.limit)
         if args.state:
             q = q.where(Callback.state == args.state)
@@ -81,7 +87,7 @@ def _callbacks(args: argparse.Namespace) -> int:
 def _cancel(args: argparse.Namespace) -> int:
     center, sessions = _sessions(args)
     with sessions.begin() as s:
-        row = callbacks.find(s, center.code, args.id)
+        row = callbacks.find(s, _code(center, args), args.id)
         callbacks.cancel(row, args.by)
         print(f"callback #{row.id} cancelled")
     return 0
@@ -111,6 +117,8 @@ def _hours(args: argparse.Namespace) -> int:
 def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("callers", help="blocked numbers, callbacks, opening hours")
     p.add_argument("--database", help="SQLAlchemy URL (default: the center's)")
+    p.add_argument("--center-code", metavar="CODE", help="the center of the deployment "
+                   "whose blocks and callbacks (default: the primary's)")
     csub = p.add_subparsers(dest="callers_command", metavar="ACTION", required=True)
     b = csub.add_parser("block", help="keep a number from the seats (a reason, an expiry)")
     b.add_argument("number")

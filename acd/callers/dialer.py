@@ -141,7 +141,7 @@ class Dialer:
         live = {(c.context, c.exten) for c in await ami.channels(link.manager)}
         now = now_utc()
         with self.sessions.begin() as s:
-            for row in callbacks.open_rows(s, self.center.code):
+            for row in callbacks.open_rows(s, self.center.codes):
                 if row.node != link.node.name:
                     continue
                 contexts = ("hotline-revisit", "hotline-revisit-seat") if row.kind == "revisit" \
@@ -163,7 +163,7 @@ class Dialer:
             return
         self._dial_revisits_of_today()
         with self.sessions() as s:
-            due = [r.id for r in callbacks.due(s, self.center.code)]
+            due = [r.id for r in callbacks.due(s, self.center.codes)]
         for row_id in due:
             await self._place(row_id)
 
@@ -171,8 +171,11 @@ class Dialer:
         """AstDB holds exactly the blocks in force (the dialplan reads it)."""
         assert link.manager is not None
         with self.sessions() as s:
-            want = {b.number: str(int(b.expires_at.replace(tzinfo=UTC).timestamp()))
-                    for b in blocklist.active(s, self.center.code)}
+            # The nodes hold one list: a block of any center of the deployment (the latest
+            # expiry of a number blocked by several).
+            want: dict[str, str] = {}
+            for b in sorted(blocklist.active(s, self.center.codes), key=lambda b: b.expires_at):
+                want[b.number] = str(int(b.expires_at.replace(tzinfo=UTC).timestamp()))
         for number, expiry in want.items():
             if link.astdb.get(number) != expiry:
                 await ami.blocked_astdb(link.manager, "put", number, expiry)
@@ -293,14 +296,14 @@ class Dialer:
                 seconds_until_open(self.center.hours_of(queue), self.clock) != 0.0:
             return
         with self.sessions.begin() as s:
-            due_now = callbacks.seat_came(s, self.center.code, queue)
+            due_now = callbacks.seat_came(s, self.center.center_of_queue(queue), queue)
         if due_now:
             log.info("a seat came: messages to call back", queue=queue, callbacks=due_now)
 
     def _row(self, s: Session, e: dict[str, Any]) -> Callback | None:
         raw = str(e.get("Callback", ""))
         row = s.get(Callback, int(raw)) if raw.isdigit() else None
-        return row if row is not None and row.center == self.center.code else None
+        return row if row is not None and row.center in self.center.codes else None
 
     def _originate_response(self, e: dict[str, Any]) -> None:
         m = ACTION.match(str(e.get("ActionID", "")))
@@ -430,7 +433,8 @@ class Dialer:
         with self.sessions.begin() as s:
             told = s.get(WaitEstimate, (uid, queue))
             if told is None:
-                s.add(WaitEstimate(uniqueid=uid, queue=queue, center=self.center.code,
+                s.add(WaitEstimate(uniqueid=uid, queue=queue,
+                                   center=self.center.center_of_queue(queue),
                                    at=now_utc(), position=position, expected_s=expected,
                                    announcements=1))
             else:

@@ -8,7 +8,9 @@ and admins:
                                                revisits), latest first
     POST /api/callbacks/{id}/cancel            take a waiting callback off the list
 
-Who did what is the token's name (`request[ACTOR]`), kept on the block's record.
+Who did what is the token's name (`request[ACTOR]`), kept on the block's record. Each user or
+token sees and acts on its own center's blocks and callbacks (`Actor.home`; another center's
+callback is a 404); a block of any center is pushed to the nodes' one list (acd/callers/dialer.py).
 """
 
 from __future__ import annotations
@@ -35,11 +37,11 @@ def _fields(body: dict[str, object], allowed: set[str]) -> None:
 
 @allow(*ROLES)
 async def list_blocked(request: web.Request) -> web.Response:
-    center = request.config_dict[CENTER]
+    home = request[ACTOR].home(request.config_dict[CENTER])
     with request.config_dict[SESSIONS]() as s:
         return web.json_response({
-            "active": [blocklist.view(b) for b in blocklist.active(s, center.code)],
-            "history": [blocklist.view(b) for b in blocklist.history(s, center.code)]})
+            "active": [blocklist.view(b) for b in blocklist.active(s, home)],
+            "history": [blocklist.view(b) for b in blocklist.history(s, home)]})
 
 
 @allow(*ROLES)
@@ -49,7 +51,7 @@ async def block(request: web.Request) -> web.Response:
     body = await json_object(request)
     _fields(body, {"number", "reason", "days"})
     with request.config_dict[SESSIONS].begin() as s:
-        row = blocklist.block(s, center.code, body.get("number", ""), body.get("reason"),
+        row = blocklist.block(s, actor.home(center), body.get("number", ""), body.get("reason"),
                               body.get("days"), actor.name)
         view = blocklist.view(row)
     return web.json_response(view, status=201)
@@ -62,7 +64,7 @@ async def lift(request: web.Request) -> web.Response:
     body = await json_object(request)
     _fields(body, {"reason"})
     with request.config_dict[SESSIONS].begin() as s:
-        row = blocklist.lift(s, center.code, request.match_info["number"], body.get("reason"),
+        row = blocklist.lift(s, actor.home(center), request.match_info["number"], body.get("reason"),
                              actor.name)
         view = blocklist.view(row)
     return web.json_response(view)
@@ -75,7 +77,7 @@ async def list_callbacks(request: web.Request) -> web.Response:
     if state and state not in (*callbacks.OPEN, *callbacks.FINAL):
         raise Invalid(f"state: one of {', '.join((*callbacks.OPEN, *callbacks.FINAL))}")
     with request.config_dict[SESSIONS]() as s:
-        q = select(Callback).where(Callback.center == center.code).order_by(
+        q = select(Callback).where(Callback.center == request[ACTOR].home(center)).order_by(
             Callback.id.desc()).limit(200)
         if state:
             q = q.where(Callback.state == state)
@@ -91,7 +93,7 @@ async def cancel(request: web.Request) -> web.Response:
     except ValueError:
         raise NotFound("no such callback") from None
     with request.config_dict[SESSIONS].begin() as s:
-        row = callbacks.find(s, center.code, callback_id)
+        row = callbacks.find(s, actor.home(center), callback_id)
         callbacks.cancel(row, actor.name)
         view = callbacks.view(row)
     return web.json_response(view)

@@ -41,7 +41,7 @@ def lookup(s: Session, center: Center, keyed: str, caller: str) -> Lookup:
     if not keyed.isdigit() or len(keyed) > 12:
         return Lookup()
     order = s.get(WorkOrder, int(keyed))
-    if order is None or center.code not in (order.center, order.origin_center):
+    if order is None or not {order.center, order.origin_center} & set(center.codes):
         return Lookup()
     if _same(order.caller_number, caller):
         return Lookup(order)
@@ -59,7 +59,7 @@ def of_caller(s: Session, center: Center, caller: str) -> list[WorkOrder]:
         return []
     rows = list(s.scalars(select(WorkOrder).where(
         WorkOrder.caller_number == caller,
-        WorkOrder.center == center.code).order_by(WorkOrder.id.desc()).limit(20)))
+        WorkOrder.center.in_(center.codes)).order_by(WorkOrder.id.desc()).limit(20)))
     rows.sort(key=lambda o: (o.status in ("closed", "archived", "not_accepted"), -o.id))
     return rows[:MAX_BY_NUMBER]
 

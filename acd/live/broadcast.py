@@ -28,12 +28,13 @@ class Broadcasts:
             if url else None
         self.key = key(center)
 
-    async def current(self, strict: bool = False) -> str | None:
-        """The broadcast, or None; Redis down is None too (logged) unless `strict`."""
+    async def current(self, strict: bool = False, center: str | None = None) -> str | None:
+        """The broadcast (of `center`, a center of the deployment: default this one's), or
+        None; Redis down is None too (logged) unless `strict`."""
         if self.redis is None:
             return None
         try:
-            value = await self.redis.get(self.key)
+            value = await self.redis.get(key(center) if center else self.key)
         except (RedisError, OSError) as exc:
             if strict:
                 raise

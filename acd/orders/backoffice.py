@@ -44,7 +44,7 @@ def remind(s: Session, center: Center, order: WorkOrder, by: str, note: str = ""
         s.flush()
         text = (f"【12328催办】{unit.name}：工单{order.id}（{service_type(order)}）"
                 f"办理期限{order.due:%Y年%m月%d日}，请及时办理并回复。{note}").strip()
-        enqueue(s, center=center.code, channel="sms", kind="reminder",
+        enqueue(s, center=order.center, channel="sms", kind="reminder",
                 key=f"sms:remind:{order.id}:{event.id}",
                 payload={"to": unit.phone, "text": text[:300], "order_id": order.id,
                          "unit": unit.code})
@@ -56,9 +56,11 @@ def service_type(order: WorkOrder) -> str:
 
 
 def remind_overdue(s: Session, center: Center, today: date, by: str) -> list[OrderEvent]:
-    """A reminder for every order a unit holds past its deadline (once a day per order)."""
+    """A reminder for every order a unit holds past its deadline (once a day per order), of
+    every center of the deployment."""
     out = []
-    for order in service.overdue(s, center.code, today)["overdue"]:
+    overdue = [o for code in center.codes for o in service.overdue(s, code, today)["overdue"]]
+    for order in overdue:
         if order.status != "transferred":
             continue
         already = s.scalars(select(OrderEvent).where(

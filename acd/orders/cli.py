@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from acd.errors import Refused
 from acd.history import db
+from acd.history.models import Call
 from acd.orders import backoffice, bodies, knowledge, service
 from acd.orders.models import Revisit, WorkOrder
 from acd.orders.service import InvalidOrder, OrderError
@@ -35,6 +36,13 @@ def _sessions(args: argparse.Namespace, read_only: bool = False):  # type: ignor
     return center, db.session_factory(opened(center, args.database))
 
 
+def _code(center: center_mod.Center, args: argparse.Namespace) -> str:
+    """--center-code: the center of the deployment the command acts for (default the
+    primary; an unknown code is an error naming the centers)."""
+    return center.known_center(getattr(args, "center_code", None) or center.code,
+                               "--center-code")
+
+
 def _line(o: WorkOrder) -> str:
     due = f"due {o.due}" if o.due else f"transfer by {o.transfer_due}"
     late = " LATE-TRANSFER" if o.transfer_late else ""
@@ -54,8 +62,12 @@ def _day(text: str | None, center: center_mod.Center) -> date:
 
 def _create(args: argparse.Namespace) -> int:
     center, sessions = _sessions(args)
+    code = _code(center, args)
     with sessions.begin() as s:
-        o = service.create(s, center=center.code, type=args.type, domain=args.domain,
+        call = s.get(Call, args.call) if args.call else None
+        if call is not None and not args.center_code:
+            code = call.center  # an order for a call is the call's center's
+        o = service.create(s, center=code, type=args.type, domain=args.domain,
                            content=args.content, caller_number=args.caller or "",
                            call_uniqueid=args.call, source=args.source,
                            subject=args.subject or "", by=args.by, timezone=center.timezone)
@@ -83,12 +95,14 @@ def _list(args: argparse.Namespace) -> int:
     center, sessions = _sessions(args, read_only=True)
     with sessions() as s:
         if args.overdue:
-            for kind, orders in service.overdue(s, center.code, center.today()).items():
+            for kind, orders in service.overdue(s, _code(center, args),
+                                                center.today()).items():
                 print(f"{kind}: {len(orders)}")
                 for o in orders:
                     print("  " + _line(o))
             return 0
-        q = select(WorkOrder).where(WorkOrder.center == center.code).order_by(WorkOrder.id)
+        q = select(WorkOrder).where(WorkOrder.center == _code(center, args)).order_by(
+            WorkOrder.id)
         if args.status:
             q = q.where(WorkOrder.status == args.status)
         for o in s.scalars(q):
@@ -159,22 +173,22 @@ def _revisit_line(r: Revisit, timezone: str) -> str:
             f"{o.type:<12} {o.caller_number:<13} {result}")
 
 
-def _workers(sessions, center: center_mod.Center, named: list[str] | None) -> list[str]:  # type: ignore[no-untyped-def]
+def _workers(sessions, code: str, named: list[str] | None) -> list[str]:  # type: ignore[no-untyped-def]
     """The revisit workers to share the day's list: as named, else the center's web users
     with the revisit role (none: the list is everyone's)."""
     if named:
         return named
     with sessions() as s:
         return list(s.scalars(select(WebUser.name).where(
-            WebUser.center == center.code, WebUser.role == "revisit").order_by(WebUser.name)))
+            WebUser.center == code, WebUser.role == "revisit").order_by(WebUser.name)))
 
 
 def _revisit_sample(args: argparse.Namespace) -> int:
     center, sessions = _sessions(args)
     day = _day(args.day, center)
-    workers = _workers(sessions, center, args.worker)
+    workers = _workers(sessions, _code(center, args), args.worker)
     with sessions.begin() as s:
-        day_list = service.sample_revisits(s, center.code, day, seed=args.seed, workers=workers,
+        day_list = service.sample_revisits(s, _code(center, args), day, seed=args.seed, workers=workers,
                                            timezone=center.timezone)
         print(f"{len(day_list)} orders to revisit for {day} ({center.timezone})")
         for r in day_list:
@@ -186,7 +200,7 @@ def _revisit_list(args: argparse.Namespace) -> int:
     center, sessions = _sessions(args, read_only=True)
     day = _day(args.day, center)
     with sessions() as s:
-        day_list = service.revisits_of(s, center.code, day, args.worker)
+        day_list = service.revisits_of(s, _code(center, args), day, args.worker)
         print(f"{len(day_list)} revisits for {day}"
               f"{f' on the list of {args.worker}' if args.worker else ''}")
         for r in day_list:
@@ -197,7 +211,7 @@ def _revisit_list(args: argparse.Namespace) -> int:
 def _revisit_record(args: argparse.Namespace) -> int:
     center, sessions = _sessions(args)
     with sessions.begin() as s:
-        r = service.find_revisit(s, center.code, args.id)
+        r = service.find_revisit(s, _code(center, args), args.id)
         service.record_revisit(s, r, args.by, args.reached, args.satisfaction, args.note or "",
                                timezone=center.timezone)
         print(_revisit_line(r, center.timezone))
@@ -277,6 +291,10 @@ def register(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     p = sub.add_parser("orders", help="work orders (工单), revisits, knowledge base")
     p.add_argument("--database", help="SQLAlchemy URL (default: the center's)")
     p.add_argument("--by", default="cli", help="who acts (recorded in the history)")
+    p.add_argument("--center-code", metavar="CODE",
+                   help="the center of the deployment ([center] or a [[hosted]] code) whose "
+                   "orders and revisits (default: the primary's; an order for --call: the "
+                   "call's center's)")
     o = p.add_subparsers(dest="orders_command", metavar="ACTION", required=True)
     c = o.add_parser("create", help="accept a new order")
     c.add_argument("--type", required=True, choices=sorted(ORDER_TYPES))

@@ -116,13 +116,14 @@ async def list_orders(request: web.Request) -> web.Response:
         raise Invalid("overdue: must be 0 or 1")
     if overdue == "1" and not access.may_see_overdue(actor):
         raise Forbidden("the overdue lists are for the center's staff and the units")
+    home = actor.home(center)
 
     def work(s: Session) -> web.Response:  # in a thread: the event loop never waits on SQL
         if overdue == "1":
-            lists = service.overdue(s, center.code, center.today())
+            lists = service.overdue(s, home, center.today())
             return web.json_response({k: _views(s, [o for o in v if access.can_read(
-                actor, o, center.code)], actor, center) for k, v in lists.items()})
-        q = select(WorkOrder).where(access.visible(actor, center.code)).order_by(
+                actor, o, home, center.codes)], actor, center) for k, v in lists.items()})
+        q = select(WorkOrder).where(access.visible(actor, home, center.codes)).order_by(
             WorkOrder.id.desc())
         if status:
             q = q.where(WorkOrder.status == status)
@@ -198,12 +199,14 @@ async def create_order(request: web.Request) -> web.Response:
 
     def work(s: Session) -> dict[str, Any]:
         seat = actor.seat_id
+        call = s.get(Call, uid) if uid else None
         if uid:
-            call = s.get(Call, uid)
-            if not access.may_file_for_call(actor, call, center.code):
+            if not access.may_file_for_call(actor, call, actor.home(center), center.codes):
                 raise Forbidden("call_uniqueid: a seat files orders only for calls it answered")
             seat = call.seat_id if call is not None else seat
-        o = service.create(s, center=center.code, type=form["type"], domain=form["domain"],
+        # The order is the center's whose call it was (a lent seat's call: the other's).
+        home = call.center if call is not None else actor.home(center)
+        o = service.create(s, center=home, type=form["type"], domain=form["domain"],
                            content=form["content"], caller_number=form["caller_number"],
                            caller_name=form["caller_name"], call_uniqueid=uid, source=source,
                            sub_item=form["sub_item"], subject=form["subject"], seat_id=seat,
@@ -221,7 +224,7 @@ async def get_order(request: web.Request) -> web.Response:
 
     def work(s: Session) -> web.Response:
         o = access.require_read(actor, s.get(WorkOrder, order_id(request.match_info["id"])),
-                                center.code)
+                                actor.home(center), center.codes)
         view = order_view(o, actor, history=True, center=center)
         if o.call_uniqueid and actor.role != "unit":
             c = s.get(Call, o.call_uniqueid)
@@ -281,7 +284,7 @@ async def act(request: web.Request) -> web.Response:
 
     def work(s: Session) -> dict[str, Any]:
         o = access.require_act(actor, s.get(WorkOrder, order_id(request.match_info["id"])),
-                               action, center.code)
+                               action, actor.home(center), center.codes)
         apply(s, center, o, actor, action, check(raw, bodies.action(center, action)))
         return order_view(o, actor, center=center)
     view = await in_session(request.config_dict[SESSIONS], work, write=True)

@@ -85,7 +85,7 @@ async def list_revisits(request: web.Request) -> web.Response:
         worker = request.query["worker"]
     with request.config_dict[SESSIONS]() as s:
         rows = [revisit_view(r, center.timezone)
-                for r in service.revisits_of(s, center.code, day, worker)]
+                for r in service.revisits_of(s, actor.home(center), day, worker)]
     done = [r for r in rows if r["reached"]]
     return web.json_response({
         "day": day.isoformat(), "timezone": center.timezone, "worker": worker,
@@ -96,9 +96,10 @@ async def list_revisits(request: web.Request) -> web.Response:
 
 @allow(*ROLES)
 async def sample(request: web.Request) -> web.Response:
-    """The day's list, shared among the center's revisit users; running it again adds
-    nothing twice."""
+    """The day's list of the actor's center, shared among that center's revisit users;
+    running it again adds nothing twice."""
     center = request.config_dict[CENTER]
+    home = request[ACTOR].home(center)
     body = await json_object(request)
     unknown = set(body) - {"day"}
     if unknown:
@@ -108,8 +109,8 @@ async def sample(request: web.Request) -> web.Response:
         raise Invalid(f"{day} has not come yet (the center's day is {center.today()})")
     with request.config_dict[SESSIONS].begin() as s:
         workers = list(s.scalars(select(WebUser.name).where(
-            WebUser.center == center.code, WebUser.role == "revisit").order_by(WebUser.name)))
-        day_list = service.sample_revisits(s, center.code, day, workers=workers,
+            WebUser.center == home, WebUser.role == "revisit").order_by(WebUser.name)))
+        day_list = service.sample_revisits(s, home, day, workers=workers,
                                            timezone=center.timezone)
         total = len(day_list)
     return web.json_response({"day": day.isoformat(), "total": total, "workers": workers})
@@ -133,7 +134,7 @@ async def record(request: web.Request) -> web.Response:
     if note is None:
         note = ""
     with request.config_dict[SESSIONS].begin() as s:
-        r = service.find_revisit(s, center.code, revisit_id, _worker(actor))
+        r = service.find_revisit(s, actor.home(center), revisit_id, _worker(actor))
         service.record_revisit(s, r, actor.name, body["reached"], body.get("satisfaction"),
                                note, timezone=center.timezone)
         view = revisit_view(r, center.timezone)

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from panoramisk import Manager
-from sqlalchemy import DateTime, Index, Integer, String, Text, select
+from sqlalchemy import DateTime, Index, Integer, String, Text, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from acd.ami import actions as ami
@@ -114,13 +114,14 @@ class LoanService:
     # --- the checks ------------------------------------------------------------------------------
 
     def _may_lend(self, actor: Actor, seat_center: str) -> None:
-        """A supervisor lends its own center's seats (a web user or token without a center
-        is the primary's); an admin any seat of the deployment."""
+        """A supervisor or admin lends its own center's seats (a web user or token without
+        a center is the primary's); an admin of the primary center any seat of the
+        deployment."""
         if actor.role not in LENDING_ROLES:
             raise Forbidden(f"role {actor.role!r} may not lend seats")
-        own = actor.center or self.center.code
-        if actor.role == "supervisor" and seat_center != own:
-            raise Forbidden(f"a supervisor of {own} lends {own}'s seats only, not "
+        own = actor.home(self.center)
+        if not actor.deployment_wide(self.center) and seat_center != own:
+            raise Forbidden(f"a {actor.role} of {own} lends {own}'s seats only, not "
                             f"{seat_center}'s")
 
     def until_of(self, until: str | None, hours: object | None, now: datetime) -> datetime:
@@ -210,9 +211,13 @@ class LoanService:
                  until=str(end), by=actor.name)
         return out
 
-    def loans(self, current_only: bool = True, limit: int = 200) -> list[Loan]:
-        """Current loans (not ended), or the latest ones of the history too."""
+    def loans(self, current_only: bool = True, limit: int = 200,
+              center: str | None = None) -> list[Loan]:
+        """Current loans (not ended), or the latest ones of the history too; with `center`,
+        only the loans from or to that center."""
         q = select(SeatLoan).order_by(SeatLoan.id.desc()).limit(limit)
+        if center is not None:
+            q = q.where(or_(SeatLoan.from_center == center, SeatLoan.to_center == center))
         if current_only:
             q = q.where(SeatLoan.ended_at.is_(None))
         with self.sessions() as s:

@@ -2,7 +2,8 @@
 channel (the `hotline seat` CLI, the HTTP API, the web pages); each checks here, in one place:
 
 - the seat exists in the center file;
-- who may act: a seat on itself only, a supervisor or admin on any seat of its center;
+- who may act: a seat on itself only, a supervisor or admin on any seat of its center (an
+  admin of the primary center on any seat of the deployment);
 - the input: a busy reason of the center's list, queues the center has;
 - the state: end-wrapup only for a seat in wrap-up (when the engine's live view is at hand);
 - the node: the seat's Asterisk is connected.
@@ -46,6 +47,21 @@ class Actor:
     def operator(cls) -> Actor:
         return cls("cli", "admin")
 
+    def home(self, center: Center) -> str:
+        """The center the actor acts for: its own, or the primary for one that names none
+        (the CLI's operator, a row from before centers were hosted)."""
+        return self.center or center.code
+
+    def scope(self, center: Center) -> tuple[str, ...]:
+        """The centers whose calls, queues and seats the actor sees: its own, or every center
+        of the deployment for the primary's admin."""
+        return center.codes if self.deployment_wide(center) else (self.home(center),)
+
+    def deployment_wide(self, center: Center) -> bool:
+        """An admin of the primary center sees and acts on every center of the deployment
+        (docs/province.md); everyone else on its own center only."""
+        return self.role == "admin" and self.home(center) == center.code
+
 
 class SeatService:
     def __init__(self, center: Center, manager: Callable[[str], Manager | None],
@@ -69,6 +85,10 @@ class SeatService:
             raise Forbidden(f"role {actor.role!r} may not act on seats")
         if actor.role == "seat" and actor.seat_id != seat.id:
             raise Forbidden("a seat acts on itself only")
+        own = self.center.center_of_seat(seat.id)
+        if not actor.deployment_wide(self.center) and actor.home(self.center) != own:
+            raise Forbidden(f"a {actor.role} of {actor.home(self.center)} acts on its own "
+                            f"center's seats only, not {own}'s")
 
     def _node(self, seat: Seat) -> Manager:
         manager = self._manager(seat.node)

@@ -1,6 +1,8 @@
 """User and token administration for admins (`/admin`, 用户与令牌管理): the same acts as
 `hotline web user add|reset|revoke|remove` and `hotline engine token add|remove`, through the
-same functions (acd/web/users.py, acd/api/tokens.py), on this center's users and tokens only.
+same functions (acd/web/users.py, acd/api/tokens.py), on the admin's own center's users and
+tokens only (in a deployment of several centers, `Actor.home`; another center's user is a 404;
+a hosted center's first admin is made with `hotline web user add --center-code`).
 
     GET  /admin                                the page
     GET  /web/admin/users                      users: name, role, seat, unit, created
@@ -46,9 +48,9 @@ def _text(body: dict[str, Any], key: str, longest: int = 200) -> str:
     return value.strip() if key != "password" else value
 
 
-def _check_seat_unit(center: Center, seat: str, unit: str) -> None:
-    if seat and seat not in {s.id for s in center.seats}:
-        raise Invalid(f"seat: {seat!r} is not a seat of the center file")
+def _check_seat_unit(center: Center, seat: str, unit: str, home: str) -> None:
+    if seat and seat not in {s.id for s in center.seats_of(home)}:
+        raise Invalid(f"seat: {seat!r} is not a seat of center {home} in the center file")
     if unit and center.unit(unit) is None:
         raise Invalid(f"unit: {unit!r} is not a unit of the center file")
 
@@ -65,9 +67,9 @@ async def admin_page(request: web.Request) -> web.Response:
 
 @allow("admin")
 async def list_users(request: web.Request) -> web.Response:
-    center = request.config_dict[CENTER]
+    home = request[ACTOR].home(request.config_dict[CENTER])
     with request.config_dict[SESSIONS]() as s:
-        rows = s.scalars(select(users.WebUser).where(users.WebUser.center == center.code)
+        rows = s.scalars(select(users.WebUser).where(users.WebUser.center == home)
                          .order_by(users.WebUser.name))
         return web.json_response({"users": [
             {"name": u.name, "role": u.role, "seat": u.seat_id, "unit": u.unit,
@@ -85,9 +87,9 @@ async def add_user(request: web.Request) -> web.Response:
         raise Invalid(f"unknown field(s): {', '.join(unknown)}")
     name, role = _text(body, "name", 60), _text(body, "role", 20)
     seat, unit = _text(body, "seat", 20), _text(body, "unit", 40)
-    _check_seat_unit(center, seat, unit)
+    _check_seat_unit(center, seat, unit, actor.home(center))
     try:
-        users.add(request.config_dict[SESSIONS], name, role, center.code,
+        users.add(request.config_dict[SESSIONS], name, role, actor.home(center),
                   _text(body, "password"), seat, unit)
     except ValueError as exc:
         raise _refused(exc) from None
@@ -108,11 +110,11 @@ async def user_action(request: web.Request) -> web.Response:
     body = await json_object(request)
     try:
         if action == "reset":
-            users.reset(sessions, name, center.code, _text(body, "password"))
+            users.reset(sessions, name, actor.home(center), _text(body, "password"))
         elif action == "revoke":
-            users.revoke(sessions, name, center.code)
+            users.revoke(sessions, name, actor.home(center))
         else:
-            users.remove(sessions, name, center.code)
+            users.remove(sessions, name, actor.home(center))
     except ValueError as exc:
         raise _refused(exc) from None
     log.info("web user changed", user=name, action=action, by=actor.name)
@@ -121,9 +123,9 @@ async def user_action(request: web.Request) -> web.Response:
 
 @allow("admin")
 async def list_tokens(request: web.Request) -> web.Response:
-    center = request.config_dict[CENTER]
+    home = request[ACTOR].home(request.config_dict[CENTER])
     with request.config_dict[SESSIONS]() as s:
-        rows = s.scalars(select(tokens.ApiToken).where(tokens.ApiToken.center == center.code)
+        rows = s.scalars(select(tokens.ApiToken).where(tokens.ApiToken.center == home)
                          .order_by(tokens.ApiToken.name))
         return web.json_response({"tokens": [
             {"name": t.name, "role": t.role, "seat": t.seat_id, "unit": t.unit,
@@ -143,9 +145,10 @@ async def add_token(request: web.Request) -> web.Response:
     seat, unit = _text(body, "seat", 20), _text(body, "unit", 40)
     if not users.NAME.match(name):
         raise Invalid("a user name is 1 to 60 letters, digits or _.@-")
-    _check_seat_unit(center, seat, unit)
+    _check_seat_unit(center, seat, unit, actor.home(center))
     try:
-        token = tokens.create(request.config_dict[SESSIONS], name, role, center.code, seat, unit)
+        token = tokens.create(request.config_dict[SESSIONS], name, role, actor.home(center),
+                              seat, unit)
     except ValueError as exc:
         raise _refused(exc) from None
     log.info("api token added", token=name, role=role, by=actor.name)
@@ -157,7 +160,8 @@ async def remove_token(request: web.Request) -> web.Response:
     actor: Actor = request[ACTOR]
     name = request.match_info["name"]
     try:
-        tokens.remove(request.config_dict[SESSIONS], name, request.config_dict[CENTER].code)
+        tokens.remove(request.config_dict[SESSIONS], name,
+                      actor.home(request.config_dict[CENTER]))
     except ValueError as exc:
         raise _refused(exc) from None
     log.info("api token removed", token=name, by=actor.name)

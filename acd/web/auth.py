@@ -136,13 +136,16 @@ def actor_of(user: WebUser) -> Actor:
     return Actor(user.name, user.role, user.seat_id or "", user.unit or "", user.center)
 
 
-def session_user(s: Session, center: str, data: dict[str, Any] | None) -> WebUser | None:
-    """The user a session cookie names, if that user still exists in this center with the
-    session version the cookie was issued for (detached from the session)."""
+def session_user(s: Session, centers: tuple[str, ...] | str,
+                 data: dict[str, Any] | None) -> WebUser | None:
+    """The user a session cookie names, if that user still exists in a center of this
+    deployment with the session version the cookie was issued for (detached from the
+    session)."""
     if data is None:
         return None
+    codes = (centers,) if isinstance(centers, str) else centers
     user = s.get(WebUser, data.get("u"))
-    if user is None or user.center != center or user.session_version != data.get("v", 1):
+    if user is None or user.center not in codes or user.session_version != data.get("v", 1):
         return None
     s.expunge(user)
     return user
@@ -152,9 +155,9 @@ async def current_user(request: web.Request, data: dict[str, Any] | None) -> Web
     """`session_user` for this request, read in a worker thread."""
     if data is None:
         return None
-    center = request.config_dict[CENTER].code
+    codes = request.config_dict[CENTER].codes
     return await in_session(request.config_dict[SESSIONS],
-                            lambda s: session_user(s, center, data))
+                            lambda s: session_user(s, codes, data))
 
 
 @web.middleware
@@ -171,13 +174,13 @@ async def sessions_middleware(request: web.Request, handler: Handler) -> web.Str
 
 @web.middleware
 async def tokens_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every API request carries a token of this center."""
+    """Every API request carries a token of a center of this deployment."""
     header = request.headers.get("Authorization", "")
     if not header.startswith("Bearer "):
         return error(401, "an Authorization: Bearer <token> header is required")
     caller = await asyncio.to_thread(tokens.lookup, request.config_dict[SESSIONS],
                                      header[7:].strip())
-    if caller is None or caller.center != request.config_dict[CENTER].code:
+    if caller is None or caller.center not in request.config_dict[CENTER].codes:
         return error(401, "unknown token")
     request.pop(CSRF, None)  # a token, not a browser session: no CSRF token to check
     request[ACTOR] = Actor(caller.name, caller.role, caller.seat_id, caller.unit, caller.center)

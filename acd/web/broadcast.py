@@ -1,5 +1,7 @@
 """The emergency broadcast from the wallboard: set it (played after the welcome on every call)
-or clear it with an empty text. Stored in Redis by acd.live.broadcast; the IVR reads it."""
+or clear it with an empty text. Stored in Redis by acd.live.broadcast; the IVR reads it. In a
+deployment of several centers it is the actor's center's: played to the callers of that
+center's number only."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ from redis.exceptions import RedisError
 
 from acd.errors import Invalid, Unavailable
 from acd.live.broadcast import Broadcasts
-from acd.web.auth import allow
+from acd.web.auth import ACTOR, allow
 from acd.web.deps import CENTER, REDIS_URL
 from acd.web.errors import json_body
 
@@ -19,7 +21,8 @@ async def set_broadcast(request: web.Request) -> web.Response:
     if not isinstance(body, dict) or not isinstance(body.get("text", ""), str):
         raise Invalid('the body must be a JSON object like {"text": "..."}')
     text = body.get("text", "")
-    b = Broadcasts(request.config_dict[REDIS_URL] or None, request.config_dict[CENTER].code)
+    b = Broadcasts(request.config_dict[REDIS_URL] or None,
+                   request[ACTOR].home(request.config_dict[CENTER]))
     try:
         if text.strip():
             await b.set(text)

@@ -39,7 +39,7 @@ from acd.seats.state import SeatState
 from acd.web.auth import ACTOR, allow
 from acd.web.deps import CENTER, ENGINE, SESSIONS, EngineView
 from acd.web.errors import json_body
-from hotline.center import DOMAINS, ORDER_TYPES
+from hotline.center import DOMAINS, ORDER_TYPES, Center
 from hotline.logs import get_logger
 
 log = get_logger(__name__)
@@ -120,6 +120,21 @@ def owns(engine: EngineView, s: Session, centers: tuple[str, ...], seat_id: str,
                               or _last_call(s, centers, seat_id) == uniqueid)
 
 
+def center_of_call(center: Center, engine: EngineView, s: Session, uniqueid: str) -> str:
+    """The center whose call it is, counted as the ledger counts it (acd/history/ledger.py):
+    its row's center once written, else the center of the first queue it entered (before
+    any queue: the center whose number it dialled)."""
+    row = s.get(Call, uniqueid)
+    if row is not None:
+        return row.center
+    call = engine.call(uniqueid)
+    if call is None:
+        return center.code
+    stays = sorted(call.stays.values(), key=lambda st: st.entered)
+    return center.center_of_queue(stays[0].queue) if stays else \
+        center.center_of_extension(call.dialed)
+
+
 def _caller(engine: EngineView, s: Session, uniqueid: str) -> tuple[str, str]:
     call = engine.call(uniqueid)
     if call is not None and call.caller:
@@ -144,13 +159,20 @@ async def call_detail(request: web.Request) -> web.Response:
     if call is None:
         raise NotFound("no such call")
 
-    def orders(s: Session) -> list[dict[str, Any]]:
+    def orders(s: Session) -> list[dict[str, Any]] | None:
+        """The call's center's earlier orders of the number; None: a call of another center
+        than a supervisor's (a seat's own call is its own, lent or not)."""
+        whose = center_of_call(center, engine, s, uid)
+        if actor.role != "seat" and whose != actor.home(center):
+            return None
         return [{"id": o.id, "type": o.type, "status": o.status,
                  "accepted": f"{o.accepted_at:%Y-%m-%d}", "content": o.content[:60]}
                 for o in s.scalars(select(WorkOrder).where(
-                    WorkOrder.caller_number == call.caller, WorkOrder.center == center.code)
+                    WorkOrder.caller_number == call.caller, WorkOrder.center == whose)
                     .order_by(WorkOrder.id.desc()).limit(5))] if call.caller else []
     earlier = await in_session(request.config_dict[SESSIONS], orders)
+    if earlier is None:
+        raise NotFound("no such call")
     stay = call.answered_stay or call.current
     return web.json_response({
         "uniqueid": call.uniqueid, "caller": call.caller, "name": call.caller_name,
@@ -174,8 +196,9 @@ async def create_order(request: web.Request) -> web.Response:
                 WorkOrder.call_uniqueid == uid)).first() is not None:
             raise Conflict(f"call {uid} has a work order already")
         number, name = _caller(engine, s, uid)
-        order = service.create(
-            s, center=center.code, type=form["type"], domain=form["domain"],
+        order = service.create(  # the call's center's order (a lent seat's: the other's)
+            s, center=center_of_call(center, engine, s, uid), type=form["type"],
+            domain=form["domain"],
             content=form["content"], caller_number=number, caller_name=name[:60],
             call_uniqueid=uid, source="call", sub_item=form["sub_item"],
             subject=form["subject"], seat_id=actor.seat_id, by=actor.name,

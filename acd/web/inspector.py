@@ -34,6 +34,7 @@ from acd.quality import service as quality
 from acd.seats.service import Actor
 from acd.seats.state import SeatState
 from acd.web.auth import ACTOR, allow
+from acd.web.deps import CENTER
 from hotline.center import Center
 from hotline.logs import get_logger, mask_number
 
@@ -153,7 +154,7 @@ class Inspector:
     def search(self, since: date, until: date, seat: str | None = None,
                queue: str | None = None, caller: str | None = None,
                order: int | None = None, page: int = 1,
-               size: int = PAGE_SIZE) -> dict[str, Any]:
+               size: int = PAGE_SIZE, codes: tuple[str, ...] = ()) -> dict[str, Any]:
         """Recorded calls of the local days [since, until] (or the one call of a work order,
         whatever its day), by seat, queue and caller number, oldest first, a page at a time,
         each with its quality score if it has one."""
@@ -161,7 +162,7 @@ class Inspector:
             raise Invalid("until: is before since")
         if (until - since).days >= SEARCH_DAYS_MAX:
             raise Invalid(f"since: at most {SEARCH_DAYS_MAX} days at once")
-        q = select(Call).where(Call.center.in_(self.center.codes), Call.recording != "")
+        q = select(Call).where(Call.center.in_(codes or self.center.codes), Call.recording != "")
         if order is not None:
             q = q.join(WorkOrder, WorkOrder.call_uniqueid == Call.uniqueid).where(
                 WorkOrder.id == order)
@@ -185,10 +186,11 @@ class Inspector:
                 "pages": max(1, -(-total // size))}
 
     def list_recordings(self, day: date, seat: str | None = None,
-                        queue: str | None = None) -> list[dict[str, Any]]:
+                        queue: str | None = None,
+                        codes: tuple[str, ...] = ()) -> list[dict[str, Any]]:
         """The day's calls that have a recording, oldest first, optionally of one seat/queue."""
         since, until = self.window(day)
-        q = (select(Call).where(Call.center.in_(self.center.codes), Call.recording != "",
+        q = (select(Call).where(Call.center.in_(codes or self.center.codes), Call.recording != "",
                                 Call.started_at >= since, Call.started_at < until)
              .order_by(Call.started_at, Call.uniqueid))
         if seat:
@@ -205,10 +207,12 @@ class Inspector:
         msg = f"{self.center.code}|{day.isoformat()}|{uniqueid}".encode()
         return hmac.new(self.secret, msg, hashlib.sha256).hexdigest()
 
-    def sample(self, day: date, n: int = SAMPLE_DEFAULT) -> list[dict[str, Any]]:
-        """N of the day's answered, recorded calls, the same for everyone who asks that day."""
+    def sample(self, day: date, n: int = SAMPLE_DEFAULT,
+               codes: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+        """N of the day's answered, recorded calls (of the centers given, default all), the
+        same for everyone who asks that day."""
         since, until = self.window(day)
-        q = select(Call).where(Call.center.in_(self.center.codes), Call.recording != "",
+        q = select(Call).where(Call.center.in_(codes or self.center.codes), Call.recording != "",
                                Call.answered_at.is_not(None), Call.seat_id != "",
                                Call.started_at >= since, Call.started_at < until)
         with self.sessions() as s:
@@ -226,12 +230,12 @@ class Inspector:
             return None
         return path
 
-    def recording_file(self, uniqueid: str) -> Path:
+    def recording_file(self, uniqueid: str, codes: tuple[str, ...] = ()) -> Path:
         if not _UNIQUEID.match(uniqueid) or ".." in uniqueid:
             raise Invalid(f"not a call id: {uniqueid!r}")
         with self.sessions() as s:
             call = s.get(Call, uniqueid)
-            if call is None or call.center not in self.center.codes:
+            if call is None or call.center not in (codes or self.center.codes):
                 raise NotFound(f"no call {uniqueid}")
             if not call.recording:
                 raise NotFound(f"call {uniqueid} has no recording")
@@ -250,7 +254,8 @@ class Inspector:
 
     # --- a seat's day ---------------------------------------------------------------------------
 
-    def timeline(self, seat: str, day: date, now: datetime | None = None) -> dict[str, Any]:
+    def timeline(self, seat: str, day: date, now: datetime | None = None,
+                 codes: tuple[str, ...] = ()) -> dict[str, Any]:
         """The seat's states over the local day, clipped to the day (and to now), with seconds
         per state and per busy reason. An interval the ledger left open ends where the next one
         starts (the engine was stopped), the last open one ends now."""
@@ -259,7 +264,8 @@ class Inspector:
         with self.sessions() as s:
             rows = list(s.scalars(
                 select(SeatInterval).where(
-                    SeatInterval.seat_id == seat, SeatInterval.center.in_(self.center.codes),
+                    SeatInterval.seat_id == seat,
+                    SeatInterval.center.in_(codes or self.center.codes),
                     SeatInterval.started_at < until,
                     or_(SeatInterval.ended_at.is_(None), SeatInterval.ended_at > since))
                 .order_by(SeatInterval.started_at, SeatInterval.id)))
@@ -288,11 +294,12 @@ class Inspector:
 
     # --- HTTP -----------------------------------------------------------------------------------
 
-    def center_info(self) -> dict[str, Any]:
-        return {"center": self.center.code, "timezone": self.center.timezone,
+    def center_info(self, codes: tuple[str, ...] = ()) -> dict[str, Any]:
+        codes = codes or self.center.codes
+        return {"center": codes[0], "timezone": self.center.timezone,
                 "today": self.today().isoformat(),
-                "seats": [s.id for s in self.center.seats],
-                "queues": [q.name for q in self.center.queues],
+                "seats": [s.id for c in codes for s in self.center.seats_of(c)],
+                "queues": [q.name for c in codes for q in self.center.queues_of(c)],
                 "busy_reasons": list(self.center.busy_reasons),
                 "sample_default": SAMPLE_DEFAULT, "sample_max": SAMPLE_MAX}
 
@@ -301,9 +308,14 @@ INSPECTOR = web.AppKey("inspector", Inspector)
 ROLES = ("inspector", "supervisor", "admin")
 
 
+def _scope(request: web.Request) -> tuple[str, ...]:
+    """The centers whose calls the actor inspects: its own (the primary's admin: all)."""
+    return request[ACTOR].scope(request.config_dict[CENTER])
+
+
 @allow(*ROLES)
 async def center_info(request: web.Request) -> web.Response:
-    return web.json_response(request.config_dict[INSPECTOR].center_info())
+    return web.json_response(request.config_dict[INSPECTOR].center_info(_scope(request)))
 
 
 @allow(*ROLES)
@@ -315,7 +327,8 @@ async def recordings(request: web.Request) -> web.Response:
     until = i.day(q.get("until")) if q.get("until") else since
     return web.json_response(await asyncio.to_thread(
         i.search, since, until, i.seat(q.get("seat")), i.queue(q.get("queue")),
-        i.caller(q.get("caller")), i.order(q.get("order")), i.page_number(q.get("page"))))
+        i.caller(q.get("caller")), i.order(q.get("order")), i.page_number(q.get("page")),
+        PAGE_SIZE, _scope(request)))
 
 
 @allow(*ROLES)
@@ -323,21 +336,24 @@ async def sample(request: web.Request) -> web.Response:
     i, q = request.config_dict[INSPECTOR], request.query
     d = i.day(q.get("date"))
     return web.json_response({"date": d.isoformat(),
-                              "sample": await asyncio.to_thread(i.sample, d, i.count(q.get("n")))})
+                              "sample": await asyncio.to_thread(i.sample, d, i.count(q.get("n")),
+                                                                _scope(request))})
 
 
 @allow(*ROLES)
 async def timeline(request: web.Request) -> web.Response:
     i, q = request.config_dict[INSPECTOR], request.query
     return web.json_response(await asyncio.to_thread(
-        i.timeline, i.seat(q.get("seat"), required=True) or "", i.day(q.get("date"))))
+        i.timeline, i.seat(q.get("seat"), required=True) or "", i.day(q.get("date")), None,
+        _scope(request)))
 
 
 @allow(*ROLES)
 async def audio(request: web.Request) -> web.StreamResponse:
     actor: Actor = request[ACTOR]
     uid = request.match_info["uniqueid"]
-    path = await asyncio.to_thread(request.config_dict[INSPECTOR].recording_file, uid)
+    path = await asyncio.to_thread(request.config_dict[INSPECTOR].recording_file, uid,
+                                   _scope(request))
     log.info("recording played", uniqueid=uid, user=actor.name)
     # FileResponse answers Range requests, which the browser's <audio> uses to seek.
     return web.FileResponse(path, headers={"Content-Type": "audio/wav",

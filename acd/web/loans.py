@@ -8,7 +8,8 @@ everything): the wallboard's 座席借调 panel (/web/..., with the session's CS
     POST /web/loans/return       {"seats": ["8001"]}
     GET|POST /api/loans, POST /api/loans/return: the same for tokens
 
-Who may: supervisors lend and return their own center's seats, admins any seat.
+Who may: supervisors and admins lend and return their own center's seats and see the loans
+to and from it, an admin of the primary center any seat and every loan.
 """
 
 from __future__ import annotations
@@ -34,15 +35,21 @@ def _view(request: web.Request, loans: list[Any]) -> dict[str, Any]:
 
 @allow(*ROLES)
 async def list_loans(request: web.Request) -> web.Response:
+    """The loans to and from the actor's center (an admin of the primary: every loan); the
+    centers to lend to with their queues, and the seats the actor may lend."""
+    actor: Actor = request[ACTOR]
     center = request.config_dict[CENTER]
     service: LoanService = request.config_dict[LOANS]
     every = request.query.get("all", "") == "1"
-    loans = await asyncio.to_thread(service.loans, not every)
+    wide = actor.deployment_wide(center)
+    loans = await asyncio.to_thread(service.loans, not every, 200,
+                                    None if wide else actor.home(center))
     out = _view(request, loans)
     out["centers"] = [{"code": c, "name": center.center_name(c),
                        "queues": [{"name": q.name, "title": q.title}
                                   for q in center.queues_of(c)],
-                       "seats": [s.id for s in center.seats_of(c)]} for c in center.codes]
+                       "seats": [s.id for s in center.seats_of(c)
+                                 if wide or c == actor.home(center)]} for c in center.codes]
     return web.json_response(out)
 
 

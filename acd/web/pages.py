@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from acd.history.db import in_session
 from acd.web.auth import (
+    ACTOR,
     COOKIE,
     COOKIES,
     CSRF,
@@ -40,6 +41,7 @@ from acd.web.auth import (
 )
 from acd.web.deps import CENTER, ENGINE, REDIS_URL, SESSIONS
 from acd.web.errors import error
+from acd.web.scope import LiveScope
 from acd.web.titles import titles_json, wallboard_json
 from acd.web.users import PASSWORD_MAX, Verified, WebUser, revoke, upgrade_hash, verify
 from hotline.logs import get_logger
@@ -57,8 +59,9 @@ def _page(name: str, request: web.Request) -> web.Response:
     token, who is logged in, and every title it shows for a code (acd/web/titles.py)."""
     center = request.config_dict[CENTER]
     user: WebUser = request[USER]
-    values = {"csrf": request[CSRF], "center": center.code, "seat": user.seat_id,
-              "user": user.name, "role": user.role, "center_name": center.name,
+    home = user.center if user.center in center.codes else center.code  # the user's center
+    values = {"csrf": request[CSRF], "center": home, "seat": user.seat_id,
+              "user": user.name, "role": user.role, "center_name": center.center_name(home),
               "reasons": json.dumps(list(center.busy_reasons)), "titles": titles_json(center),
               "wallboard": wallboard_json(center)}
     page = (STATIC / name).read_text(encoding="utf-8")
@@ -133,13 +136,13 @@ async def login(request: web.Request) -> web.StreamResponse:
     if not name or not password:
         return _login_page("请输入用户名和密码。", name, 400)
     sessions = request.config_dict[SESSIONS]
-    center = request.config_dict[CENTER].code
+    codes = request.config_dict[CENTER].codes  # a user of any center of the deployment
 
     def check(s: Session) -> tuple[Verified | None, str, str, int]:
         """The password checked (argon2 takes its time: off the event loop too)."""
         user = s.get(WebUser, name)
         checked = None
-        if user is not None and user.center == center and len(password) <= PASSWORD_MAX:
+        if user is not None and user.center in codes and len(password) <= PASSWORD_MAX:
             checked = verify(user.password, password)
         if user is None:
             return checked, "", "", 0
@@ -183,9 +186,10 @@ async def live_feed(request: web.Request) -> web.WebSocketResponse:
     engine = request.config_dict[ENGINE]
     redis_url = request.config_dict[REDIS_URL]
     name = request[USER].name if USER in request else ""
+    scope = LiveScope(request.config_dict[CENTER], request[ACTOR])  # its center's queues
     sock = web.WebSocketResponse(heartbeat=20)
     await sock.prepare(request)
-    await sock.send_json({"kind": "snapshot", "data": engine.snapshot()})
+    await sock.send_json({"kind": "snapshot", "data": scope.snapshot(engine.snapshot())})
     if not redis_url:
         await sock.close()
         return sock
@@ -213,8 +217,9 @@ async def live_feed(request: web.Request) -> web.WebSocketResponse:
                 continue
             change = json.loads(message["data"])
             if change.get("kind") == "snapshot":
-                await sock.send_json({"kind": "snapshot", "data": engine.snapshot()})
-            else:
+                await sock.send_json({"kind": "snapshot",
+                                      "data": scope.snapshot(engine.snapshot())})
+            elif scope.change(change):
                 await sock.send_json(change)
     except (RedisError, OSError, ConnectionResetError) as exc:
         log.warning("wallboard feed stopped", error=str(exc))

@@ -19,6 +19,7 @@ from pathlib import Path
 from aiohttp import web
 
 from acd.errors import Invalid
+from acd.history.models import Call
 from acd.quality import service
 from acd.quality.sheet import Sheet, SheetError, load
 from acd.seats.service import Actor
@@ -57,7 +58,11 @@ async def add_score(request: web.Request) -> web.Response:
     if not isinstance(uid, str) or not uid:
         raise Invalid("uniqueid: is required")
     with request.config_dict[SESSIONS].begin() as s:
-        row = service.score(s, center.code, request.config_dict[SHEET], uid,
+        # A call of the actor's center (the primary's admin: of any center).
+        call = s.get(Call, uid)
+        code = call.center if call is not None and call.center in actor.scope(center) \
+            else actor.home(center)
+        row = service.score(s, code, request.config_dict[SHEET], uid,
                             body.get("scores"), body.get("comment", ""), actor.name)
         view = service.view(row)
     log.info("recording scored", uniqueid=uid, seat=view["seat"], total=view["total"],
@@ -77,7 +82,8 @@ async def report(request: web.Request) -> web.Response:
         raise Invalid("until: is before since")
     lo, hi = i.window(since)[0], i.window(until)[1]
     with request.config_dict[SESSIONS]() as s:
-        seats = service.per_seat(s, center.code, lo, hi)
+        seats = [q for code in request[ACTOR].scope(center)
+                 for q in service.per_seat(s, code, lo, hi)]
     return web.json_response({"since": since.isoformat(), "until": until.isoformat(),
                               "sheet": request.config_dict[SHEET].code,
                               "seats": [q.as_dict() for q in seats]})

@@ -22,7 +22,7 @@ from aiohttp import web
 from panoramisk import Manager
 
 from acd.ami import actions as ami
-from acd.errors import Conflict, Invalid, NotFound, Unavailable
+from acd.errors import Conflict, Forbidden, Invalid, NotFound, Unavailable
 from acd.history import spy as spy_log
 from acd.seats.service import Actor
 from acd.web.auth import ACTOR, allow
@@ -111,14 +111,18 @@ async def phones(request: web.Request) -> web.Response:
 async def spy(request: web.Request) -> web.Response:
     actor: Actor = request[ACTOR]
     seat_id = request.match_info["seat"]
-    req = read_request(request.config_dict[CENTER], seat_id, await json_body(request))
+    center = request.config_dict[CENTER]
+    req = read_request(center, seat_id, await json_body(request))
+    own = center.center_of_seat(req.seat)
+    if not actor.deployment_wide(center) and own != actor.home(center):
+        raise Forbidden(f"a {actor.role} of {actor.home(center)} listens to its own center's "
+                        f"seats only, not {own}'s")
     manager = request.config_dict[ENGINE].manager(req.phone.node)
     if manager is None:
         raise Unavailable("Asterisk is not connected")
-    center = request.config_dict[CENTER]
 
     def audit(target: str) -> int:
-        return spy_log.requested(request.config_dict[SESSIONS], center.code, req.phone.node,
+        return spy_log.requested(request.config_dict[SESSIONS], own, req.phone.node,
                                  req.phone.id, actor.name, req.seat, req.mode, target,
                                  datetime.now(UTC).replace(tzinfo=None))
 
@@ -147,8 +151,9 @@ async def audit_trail(request: web.Request) -> web.Response:
     if not raw.isdigit() or not 1 <= int(raw) <= 366:
         raise Invalid("days must be a whole number from 1 to 366")
     since = datetime.now(UTC).replace(tzinfo=None) - timedelta(days=int(raw))
+    home = request[ACTOR].home(center)  # the admin's own center's listening
     with request.config_dict[SESSIONS]() as s:
-        rows = spy_log.recent(s, center.code, since)
+        rows = spy_log.recent(s, home, since)
         out = [{"id": r.id, "supervisor": r.supervisor, "by": r.by_user, "seat": r.seat,
                 "mode": r.mode, "mode_label": LABELS.get(r.mode, r.mode), "target": r.target,
                 "status": r.status, "status_label": STATUS_LABELS.get(r.status, r.status),
@@ -156,7 +161,7 @@ async def audit_trail(request: web.Request) -> web.Response:
                 "started_at": _iso(r.started_at, center), "ended_at": _iso(r.ended_at, center),
                 "seconds": round((r.ended_at - r.started_at).total_seconds())
                 if r.started_at and r.ended_at else None} for r in rows]
-    return web.json_response({"center": center.code, "days": int(raw), "sessions": out})
+    return web.json_response({"center": home, "days": int(raw), "sessions": out})
 
 
 ROUTES = [web.get("/web/spy/phones", phones), web.post("/web/spy/{seat}", spy),

@@ -2,6 +2,9 @@
 planned from the same day of last year (acd/history/traffic.py, acd/live/staffing.py).
 
     GET /web/staffing-plan[?day=YYYY-MM-DD]   the plan of a day (default: the center's today)
+
+In a deployment of several centers, the queues of the actor's center (an admin of the
+primary: every center's).
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from aiohttp import web
 from acd.errors import Invalid, Unavailable
 from acd.history.traffic import plan_day
 from acd.live.staffing import PlanError
-from acd.web.auth import allow
+from acd.seats.service import Actor
+from acd.web.auth import ACTOR, allow
 from acd.web.deps import CENTER, SESSIONS
 
 
@@ -30,7 +34,12 @@ async def staffing_plan(request: web.Request) -> web.Response:
         plan = await asyncio.to_thread(plan_day, request.config_dict[SESSIONS], center, day)
     except PlanError as exc:
         raise Unavailable(str(exc)) from None
-    return web.json_response(plan.as_dict())
+    out = plan.as_dict()
+    actor: Actor = request[ACTOR]
+    if not actor.deployment_wide(center):  # the actor's center's queues only
+        own = {q.name for q in center.queues_of(actor.home(center))}
+        out["queues"] = {q: v for q, v in out["queues"].items() if q in own}  # type: ignore[attr-defined]
+    return web.json_response(out)
 
 
 ROUTES = [web.get("/web/staffing-plan", staffing_plan)]

@@ -24,7 +24,8 @@ from sqlalchemy.orm import Session
 
 from acd.errors import NotFound
 from acd.history.models import Call
-from acd.web.auth import allow
+from acd.seats.service import Actor
+from acd.web.auth import ACTOR, allow
 from acd.web.deps import CENTER, SESSIONS
 from hotline.center import Center
 
@@ -43,11 +44,14 @@ def _window(center: Center, day: date) -> tuple[datetime, datetime, datetime]:
 
 
 def day_series(s: Session, center: Center, day: date, queue: str | None = None,
-               now: datetime | None = None) -> dict[str, list[Any]]:
-    """Per quarter hour of the local day: queued, answered, rate, average wait (s)."""
+               now: datetime | None = None,
+               codes: tuple[str, ...] | None = None) -> dict[str, list[Any]]:
+    """Per quarter hour of the local day: queued, answered, rate, average wait (s), of the
+    calls of the centers given (default: every center of the deployment)."""
     start, since, until = _window(center, day)
     q = (select(Call.queued_at, Call.outcome, Call.started_at, Call.answered_at, Call.wait_s)
-         .where(Call.center.in_(center.codes), Call.queued_at >= since, Call.queued_at < until))
+         .where(Call.center.in_(codes or center.codes), Call.queued_at >= since,
+                Call.queued_at < until))
     if queue:
         q = q.where(Call.final_queue == queue)
     queued = [0] * BUCKETS
@@ -76,26 +80,32 @@ def day_series(s: Session, center: Center, day: date, queue: str | None = None,
 
 
 def trend(s: Session, center: Center, queue: str | None = None,
-          now: datetime | None = None) -> dict[str, Any]:
+          now: datetime | None = None, codes: tuple[str, ...] | None = None) -> dict[str, Any]:
     now = now or datetime.now(center.tz)
     today = now.date()
     before = today - timedelta(days=7)
     return {
         "timezone": center.timezone, "queue": queue or "", "step_min": STEP_MIN,
         "labels": [f"{i * STEP_MIN // 60:02d}:{i * STEP_MIN % 60:02d}" for i in range(BUCKETS)],
-        "today": {"date": today.isoformat(), **day_series(s, center, today, queue, now)},
-        "last_week": {"date": before.isoformat(), **day_series(s, center, before, queue)},
+        "today": {"date": today.isoformat(),
+                  **day_series(s, center, today, queue, now, codes)},
+        "last_week": {"date": before.isoformat(),
+                      **day_series(s, center, before, queue, None, codes)},
     }
 
 
 @allow("supervisor", "admin")
 async def wallboard_trend(request: web.Request) -> web.Response:
+    """The trend of the actor's center's calls (an admin of the primary: every center's);
+    another center's queue is a 404."""
+    actor: Actor = request[ACTOR]
     center = request.config_dict[CENTER]
+    codes = center.codes if actor.deployment_wide(center) else (actor.home(center),)
     queue = request.query.get("queue", "") or None
-    if queue is not None and queue not in {q.name for q in center.queues}:
-        raise NotFound(f"no queue {queue!r} in center {center.code}")
+    if queue is not None and queue not in {q.name for c in codes for q in center.queues_of(c)}:
+        raise NotFound(f"no queue {queue!r} in center {actor.home(center)}")
     with request.config_dict[SESSIONS]() as s:
-        return web.json_response(trend(s, center, queue))
+        return web.json_response(trend(s, center, queue, codes=codes))
 
 
 ROUTES = [web.get("/web/wallboard/trend", wallboard_trend)]
