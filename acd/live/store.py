@@ -35,6 +35,10 @@ class LiveStore:
         self.prefix = f"hotline:{center}"
         self.stale = True  # nothing written yet
         self.published = 0
+        # While stale: the latest view of each thing changed since the keeper took its
+        # snapshot, written after the snapshot (a change made while the rewrite was under way
+        # was lost, and Redis showed a seat in wrap-up for good).
+        self._pending: dict[tuple[str, str], dict[str, Any]] = {}
 
     def key(self, kind: str) -> str:
         return f"{self.prefix}:{kind}"
@@ -42,18 +46,22 @@ class LiveStore:
     async def change(self, kind: str, name: str, data: dict[str, Any]) -> None:
         """Store one queue/seat/node view and publish it; on a Redis error, mark stale."""
         if self.stale:
-            return  # the keeper rewrites everything once Redis is back
-        payload = json.dumps(data, ensure_ascii=False)
+            self._pending[(kind, name)] = data  # the keeper writes it after its snapshot
+            return
         try:
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.hset(self.key(f"{kind}s"), name, payload)
+            await self._write({(kind, name): data})
+        except (RedisError, OSError) as exc:
+            self._lost(exc)
+
+    async def _write(self, views: dict[tuple[str, str], dict[str, Any]]) -> None:
+        async with self.redis.pipeline(transaction=True) as pipe:
+            for (kind, name), data in views.items():
+                pipe.hset(self.key(f"{kind}s"), name, json.dumps(data, ensure_ascii=False))
                 pipe.publish(self.key("changes"), json.dumps(
                     {"kind": kind, "name": name, "data": data, "at": round(time.time(), 3)},
                     ensure_ascii=False))
-                await pipe.execute()
-            self.published += 1
-        except (RedisError, OSError) as exc:
-            self._lost(exc)
+            await pipe.execute()
+        self.published += len(views)
 
     def _lost(self, exc: BaseException) -> None:
         if not self.stale:
@@ -78,7 +86,13 @@ class LiveStore:
             if self.stale:
                 try:
                     await self.redis.ping()
+                    # No await between these two: what changes from here on is newer than
+                    # the snapshot, kept in _pending and written after it.
+                    self._pending = {}
                     await self.rewrite(snapshot())
+                    while self._pending:
+                        newer, self._pending = self._pending, {}
+                        await self._write(newer)
                     self.stale = False
                     log.info("redis live snapshot written")
                 except (RedisError, OSError) as exc:
