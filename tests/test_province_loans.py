@@ -23,8 +23,7 @@ from acd.seats.service import Actor
 from acd.web.app import make_app
 from hotline import center
 from hotline.localtime import now_utc
-from tests.support.province import province_data
-from tests.support.rig import dump_toml
+from tests.support.province import province_data, province_files
 
 ADMIN = Actor("boss", "admin")
 SUPERVISOR = Actor("shift", "supervisor", center="shenyang")
@@ -32,12 +31,7 @@ SUPERVISOR = Actor("shift", "supervisor", center="shenyang")
 
 @pytest.fixture
 def province(tmp_path: Path) -> tuple[center.Center, Path, str]:
-    path = tmp_path / "province.toml"
-    path.write_text(dump_toml(province_data()), encoding="utf-8")
-    c = center.load(path)
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    db.open_database(c, url).dispose()
-    return c, path, url
+    return province_files(tmp_path, province_data())
 
 
 def _service(c: center.Center, url: str) -> tuple[LoanService, Any]:

@@ -32,8 +32,7 @@ from acd.web.app import make_app
 from acd.web.auth import COOKIE
 from hotline import center
 from hotline.localtime import now_utc
-from tests.support.province import HULUDAO_EXTENSION, province_data
-from tests.support.rig import dump_toml
+from tests.support.province import HULUDAO_EXTENSION, province_data, province_files
 
 PASSWORD = "correct horse"
 JINZHOU_EXTENSION = "1232802"
@@ -54,12 +53,7 @@ def three_centers() -> dict[str, Any]:
 
 @pytest.fixture
 def province(tmp_path: Path) -> tuple[center.Center, Path, str]:
-    path = tmp_path / "province.toml"
-    path.write_text(dump_toml(three_centers()), encoding="utf-8")
-    c = center.load(path)
-    url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    db.open_database(c, url).dispose()
-    return c, path, url
+    return province_files(tmp_path, three_centers())
 
 
 def _call(uid: str, queue: str, t0: float, seat: str, dialed: str = "12328") -> CallState:

@@ -4,9 +4,12 @@ example center file (Shenyang, the primary) with Huludao hosted beside it."""
 from __future__ import annotations
 
 import tomllib
+from pathlib import Path
 from typing import Any
 
+from acd.history import db
 from hotline import center
+from tests.support.rig import dump_toml
 
 HULUDAO_EXTENSION = "1232801"
 
@@ -26,3 +29,14 @@ def province_data() -> dict[str, Any]:
     data["seats"] += [{"id": "8101", "queues": ["hld_manual", "hld_highway"],
                        "center": "huludao"}]
     return data
+
+
+def province_files(tmp_path: Path, data: dict[str, Any]) -> tuple[center.Center, Path, str]:
+    """The deployment `data` describes, as a center file and a migrated SQLite ledger:
+    (center, its file, the ledger's URL)."""
+    path = tmp_path / "province.toml"
+    path.write_text(dump_toml(data), encoding="utf-8")
+    c = center.load(path)
+    url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    db.open_database(c, url).dispose()
+    return c, path, url
