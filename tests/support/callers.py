@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from hotline.shell.simulate.processes import stop
+from ivr import prompts
 from tests.support.engine import EngineProcess
 from tests.support.rig import RunningPbx, dump_toml
 
@@ -49,6 +50,24 @@ def center_file(pbx: RunningPbx, path: Path, sms_url: str, **callers: Any) -> Pa
     return path
 
 
+def _env(pbx: RunningPbx) -> dict[str, str]:
+    return {**os.environ, "HOTLINE_VAR": str(pbx.state),
+            "HOTLINE_ASTERISK_ROOT": str(pbx.instance.root)}
+
+
+def build_prompts(pbx: RunningPbx, center: Path | None = None) -> None:
+    """The menu's prompts in the session's instance, once a session (cached by text after).
+    Without them Asterisk's Playback of a prompt fails at once: a caller told "callback
+    booked" is hung up at once instead of 7 s later."""
+    if not Ivr.built:
+        subprocess.run([sys.executable, "-m", "hotline.shell.cli", "--center",
+                        str(center or pbx.center_file), "prompts", "build"], env=_env(pbx),
+                       check=True, capture_output=True, timeout=180)
+        Ivr.built = True
+    # Where Asterisk plays them from (the IVR's start installs them too).
+    prompts.install(pbx.instance.prompts, pbx.state / "prompts" / "zh")
+
+
 class Ivr:
     """`hotline ivr serve` on a center file, a database and a clock."""
 
@@ -56,13 +75,9 @@ class Ivr:
 
     def __init__(self, pbx: RunningPbx, center: Path, database: str, redis_url: str,
                  clock: str, log: Path) -> None:
-        self.env = {**os.environ, "HOTLINE_VAR": str(pbx.state),
-                    "HOTLINE_ASTERISK_ROOT": str(pbx.instance.root)}
+        self.env = _env(pbx)
         base = [sys.executable, "-m", "hotline.shell.cli", "--center", str(center)]
-        if not Ivr.built:  # once a session: the menu's prompts (cached by text after)
-            subprocess.run([*base, "prompts", "build"], env=self.env, check=True,
-                           capture_output=True, timeout=180)
-            Ivr.built = True
+        build_prompts(pbx, center)
         self.proc = subprocess.Popen([*base, "ivr", "serve", "--instance", pbx.instance.name,
                                       "--redis", redis_url, "--database", database,
                                       "--clock", clock], env=self.env,
