@@ -135,6 +135,26 @@ def test_no_key_replays_then_a_seat(pbx: RunningPbx, sipp, ivr, numbers) -> None
     assert (e["Status"], e["Queue"], e["Path"]) == ("queue", "manual", "->->-")
 
 
+def test_a_missing_prompt_does_not_undo_the_callers_choice(pbx: RunningPbx, sipp, ivr,
+                                                           numbers) -> None:
+    """A prompt file gone from the instance (an operator's slip): the IVR goes on without it,
+    and the caller who pressed 1 then 2 is queued for highway, not sent to the default queue
+    because one STREAM FILE failed (that failure leaves AGISTATUS at FAILURE)."""
+    gone = pbx.instance.prompts / "highway_rescue.wav"
+    assert gone.exists()
+    gone.unlink()
+    caller = numbers.one()
+    tap = AmiTap(**pbx.ami)
+    try:
+        sipp.callers("no-prompt", [caller], digits=[(1.5, "1"), (2.0, "2")], hold_s=12)
+        e = ivr_events(tap, {caller}, timeout=60).get(caller, {})
+    finally:
+        tap.close()
+        prompts.install(pbx.instance.prompts, pbx.state / "prompts" / "zh")
+    assert (e.get("Status"), e.get("Queue"), e.get("Path"), e.get("AgiStatus")) == \
+        ("queue", "highway", "1>2", "FAILURE"), e
+
+
 def seconds(wav: Path) -> float:
     with wave.open(str(wav)) as w:
         return w.getnframes() / w.getframerate()
