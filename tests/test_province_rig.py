@@ -189,8 +189,7 @@ def test_a_lent_seat_answers_the_other_centers_caller(province_pbx: RunningPbx, 
             [("8001", "huludao", True)]
         assert out["loans"][0]["to_name"] == "葫芦岛市12328交通运输服务监督电话"
 
-        # A caller dials Huludao's entry and presses 1 (highway) then 2 in the shared menu,
-        # well into the welcome (a key before the IVR reads is lost: seen once under load).
+        # A caller dials Huludao's entry and presses 1 (highway) then 2 in the shared menu.
         caller = numbers.one()
         sipp.callers("huludao-caller", [caller], digits=[(3.0, "1"), (2.5, "2")], hold_s=25,
                      service=HULUDAO_EXTENSION)

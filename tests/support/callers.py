@@ -56,14 +56,14 @@ def _env(pbx: RunningPbx) -> dict[str, str]:
 
 
 def build_prompts(pbx: RunningPbx, center: Path | None = None) -> None:
-    """The menu's prompts in the session's instance, once a session (cached by text after).
-    Without them Asterisk's Playback of a prompt fails at once: a caller told "callback
-    booked" is hung up at once instead of 7 s later."""
-    if not Ivr.built:
+    """The menu's prompts in the instance, built once for each state directory (where they
+    are built; cached by text after). Without them Asterisk's Playback of a prompt fails at
+    once: a caller told "callback booked" is hung up at once instead of 7 s later."""
+    if pbx.state not in Ivr.built:
         subprocess.run([sys.executable, "-m", "hotline.shell.cli", "--center",
                         str(center or pbx.center_file), "prompts", "build"], env=_env(pbx),
                        check=True, capture_output=True, timeout=180)
-        Ivr.built = True
+        Ivr.built.add(pbx.state)
     # Where Asterisk plays them from (the IVR's start installs them too).
     prompts.install(pbx.instance.prompts, pbx.state / "prompts" / "zh")
 
@@ -71,7 +71,9 @@ def build_prompts(pbx: RunningPbx, center: Path | None = None) -> None:
 class Ivr:
     """`hotline ivr serve` on a center file, a database and a clock."""
 
-    built = False
+    # The state directories whose prompts this process built: one per Asterisk (the
+    # session's, a module's own), never one for all (a second instance had no prompts).
+    built: set[Path] = set()
 
     def __init__(self, pbx: RunningPbx, center: Path, database: str, redis_url: str,
                  clock: str, log: Path) -> None:
