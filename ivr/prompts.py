@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import tempfile
 import unicodedata
+from collections.abc import Iterable
 from pathlib import Path
 
 from hotline import paths
@@ -153,6 +154,12 @@ def install(into: Path, source: Path | None = None) -> int:
             os.chmod(dest, PROMPT_MODE)
         n += 1
     return n
+
+
+def missing(into: Path, names: Iterable[str]) -> list[str]:
+    """The prompts of `names` an instance's prompts directory lacks (sorted). Asterisk fails
+    such a prompt at once and the caller hears nothing there: `hotline prompts build`."""
+    return sorted(n for n in set(names) if not (into / f"{n}.wav").exists())
 
 
 def _digest(data: bytes) -> str:

@@ -172,3 +172,17 @@ def test_an_info_node_reads_a_knowledge_entry_marked_for_the_ivr(tmp_path) -> No
     _, ch = walk(["1", "1"])
     assert "road_conditions_info" in ch.played
     engine.dispose()
+
+
+def test_the_prompts_an_instance_lacks_are_named(tmp_path) -> None:
+    """`hotline ivr serve` warns of them at start: Asterisk fails such a prompt at once."""
+    from ivr import prompts
+    from ivr.menu import REQUIRED_PROMPTS
+    names = [*MENU.prompts, *REQUIRED_PROMPTS]
+    for name in names:
+        (tmp_path / f"{name}.wav").write_bytes(b"")
+    assert prompts.missing(tmp_path, names) == []
+    (tmp_path / "welcome.wav").unlink()
+    (tmp_path / "no_seat.wav").unlink()
+    (tmp_path / "welcome.gsm").write_bytes(b"")  # not a prompt the IVR installs
+    assert prompts.missing(tmp_path, names) == ["no_seat", "welcome"]

@@ -215,6 +215,10 @@ async def _serve_ivr(args: argparse.Namespace) -> int:
     node = center.node(args.node)
     host_prompts = _host_prompts(center, args.instance)
     prompts.install(host_prompts)
+    lacking = prompts.missing(host_prompts, [*menu.prompts, *menu_mod.REQUIRED_PROMPTS])
+    if lacking:
+        log.warning("prompts missing: callers hear nothing there (hotline prompts build)",
+                    prompts=lacking, directory=str(host_prompts))
     broadcasts = Broadcasts(None if args.no_redis else center.live_redis_url(args.redis),
                             center.code)
     sessions = None
