@@ -23,7 +23,7 @@ from acd.seats.service import Actor
 from acd.web.app import make_app
 from hotline import center
 from hotline.localtime import now_utc
-from tests.support.province import province_data, province_files
+from tests.support.province import WebEngine, province_data, province_files
 
 ADMIN = Actor("boss", "admin")
 SUPERVISOR = Actor("shift", "supervisor", center="shenyang")
@@ -148,30 +148,13 @@ def test_the_seats_commands(province, capsys, monkeypatch) -> None:
     assert code == 0 and len(out.splitlines()) == 1 and "8002" in out
 
 
-class _Engine:
-    """The engine as the web app sees it, without Asterisk (the routes only record loans)."""
-
-    async def start(self) -> None: ...
-    async def stop(self) -> None: ...
-    def snapshot(self) -> dict[str, Any]:
-        return {"queues": {}, "seats": {}, "nodes": {}}
-    def manager(self, node: str) -> None:
-        return None
-    def seat(self, seat_id: str) -> None:
-        return None
-    def call(self, uniqueid: str) -> None:
-        return None
-    def recordings_dirs(self) -> dict[str, Path | None]:
-        return {}
-
-
 async def test_the_api_lends_and_refuses_bad_input_with_400(province) -> None:
     c, _, url = province
     engine = db.open_database(c, url)
     sessions = db.session_factory(engine)
     boss = tokens.create(sessions, "boss", "supervisor", c.code)
     seat = tokens.create(sessions, "seat", "seat", c.code, seat_id="8001")
-    app = make_app(_Engine(), c, sessions, None, b"k" * 32, run_engine=False)
+    app = make_app(WebEngine(), c, sessions, None, b"k" * 32, run_engine=False)
     async with TestClient(TestServer(app)) as client:
         def auth(token: str) -> dict[str, str]:
             return {"Authorization": f"Bearer {token}"}

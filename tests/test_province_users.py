@@ -32,7 +32,7 @@ from acd.web.app import make_app
 from acd.web.auth import COOKIE
 from hotline import center
 from hotline.localtime import now_utc
-from tests.support.province import HULUDAO_EXTENSION, province_data, province_files
+from tests.support.province import HULUDAO_EXTENSION, WebEngine, province_data, province_files
 
 PASSWORD = "correct horse"
 JINZHOU_EXTENSION = "1232802"
@@ -64,25 +64,12 @@ def _call(uid: str, queue: str, t0: float, seat: str, dialed: str = "12328") -> 
                      recording=f"x/{uid}.wav")
 
 
-class _Engine:
-    """The engine as the web app sees it, without Asterisk: a live view of three queues of
-    two centers, Shenyang's seat 8002 lent into Huludao's queue."""
-
-    async def start(self) -> None: ...
-    async def stop(self) -> None: ...
-    def snapshot(self) -> dict[str, Any]:
-        return {"queues": {q: {"waiting": 0} for q in ("highway", "hld_manual", "jz_manual")},
-                "seats": {"8001": {"queues": ["highway"]}, "8002": {"queues": ["hld_manual"]},
-                          "8101": {"queues": ["hld_manual"]}, "8201": {"queues": []}},
-                "nodes": {}}
-    def manager(self, node: str) -> None:
-        return None
-    def seat(self, seat_id: str) -> None:
-        return None
-    def call(self, uniqueid: str) -> None:
-        return None
-    def recordings_dirs(self) -> dict[str, Path | None]:
-        return {}
+# The live view the web app is given: three queues of two centers, Shenyang's seat 8002 lent
+# into Huludao's queue.
+LIVE = {"queues": {q: {"waiting": 0} for q in ("highway", "hld_manual", "jz_manual")},
+        "seats": {"8001": {"queues": ["highway"]}, "8002": {"queues": ["hld_manual"]},
+                  "8101": {"queues": ["hld_manual"]}, "8201": {"queues": []}},
+        "nodes": {}}
 
 
 def _people(c: center.Center, sessions: sessionmaker[Session]) -> dict[str, str]:
@@ -200,7 +187,7 @@ async def test_a_hosted_centers_users_see_and_act_on_their_center_only(province)
     sessions = db.session_factory(engine)
     t0 = _ledger(c, sessions)
     toks = _people(c, sessions)
-    app = make_app(_Engine(), c, sessions, None, b"k" * 32, run_engine=False)
+    app = make_app(WebEngine(LIVE), c, sessions, None, b"k" * 32, run_engine=False)
     async with TestClient(TestServer(app)) as client:
         orders = await _file_orders(client, toks)
         with Session(engine) as s:  # each order is its call's center's
@@ -321,7 +308,7 @@ def test_huludaos_orders_count_in_its_assessment(province, capsys, monkeypatch) 
     toks = _people(c, sessions)
 
     async def file() -> dict[str, int]:
-        app = make_app(_Engine(), c, sessions, None, b"k" * 32, run_engine=False)
+        app = make_app(WebEngine(LIVE), c, sessions, None, b"k" * 32, run_engine=False)
         async with TestClient(TestServer(app)) as client:
             return await _file_orders(client, toks)
     filed = asyncio.run(file())
@@ -360,7 +347,7 @@ async def test_the_broadcast_is_the_centers_whose_supervisor_set_it(province, re
     engine = db.open_database(c, url)
     sessions = db.session_factory(engine)
     _people(c, sessions)
-    app = make_app(_Engine(), c, sessions, redis_url, b"k" * 32, run_engine=False)
+    app = make_app(WebEngine(LIVE), c, sessions, redis_url, b"k" * 32, run_engine=False)
     async with TestClient(TestServer(app)) as client:
         csrf = await _log_in(client, "hld_sup")
         r = await client.post("/web/broadcast", json={"text": "京哈高速葫芦岛段封闭"},

@@ -40,3 +40,29 @@ def province_files(tmp_path: Path, data: dict[str, Any]) -> tuple[center.Center,
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     db.open_database(c, url).dispose()
     return c, path, url
+
+
+class WebEngine:
+    """The engine as the web app sees it, without Asterisk: `snapshot` is its live view (no
+    queues, seats or nodes unless given); no seat, call or manager to act on."""
+
+    def __init__(self, snapshot: dict[str, Any] | None = None) -> None:
+        self._snapshot = snapshot or {"queues": {}, "seats": {}, "nodes": {}}
+
+    async def start(self) -> None: ...
+    async def stop(self) -> None: ...
+
+    def snapshot(self) -> dict[str, Any]:
+        return self._snapshot
+
+    def manager(self, node: str) -> None:
+        return None
+
+    def seat(self, seat_id: str) -> None:
+        return None
+
+    def call(self, uniqueid: str) -> None:
+        return None
+
+    def recordings_dirs(self) -> dict[str, Path | None]:
+        return {}
