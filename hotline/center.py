@@ -529,6 +529,18 @@ def _tables(d: dict[str, Any], key: str) -> list[dict[str, Any]]:
     return value
 
 
+def _listed(d: dict[str, Any], key: str, path: str = "") -> list[tuple[str, dict[str, Any]]]:
+    """Optional [[key]] tables (none is fine), each with its path for errors ("units[0]")."""
+    where = f"{path}.{key}" if path else key
+    value = d.get(key, [])
+    if not isinstance(value, list):
+        raise CenterError(where, f"must be a list of [[{where}]] tables")
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise CenterError(f"{where}[{i}]", "must be a table")
+    return [(f"{where}[{i}]", item) for i, item in enumerate(value)]
+
+
 def _networks(d: dict[str, Any], key: str, path: str,
               default: tuple[str, ...] | None) -> tuple[str, ...]:
     """A list of IPv4 addresses or CIDR networks, normalised to CIDR ("10.0.0.0/8")."""
@@ -655,14 +667,8 @@ def _seat(d: dict[str, Any], path: str, default_node: str) -> Seat:
 def _hosted(data: dict[str, Any], primary: str, hotline_number: str) -> tuple[Hosted, ...]:
     """Optional [[hosted]]: the other centers this deployment runs, each with a code (unique,
     not the primary's), its names and the extension its callers arrive on."""
-    value = data.get("hosted", [])
-    if not isinstance(value, list):
-        raise CenterError("hosted", "must be a list of [[hosted]] tables")
     out: list[Hosted] = []
-    for i, d in enumerate(value):
-        path = f"hosted[{i}]"
-        if not isinstance(d, dict):
-            raise CenterError(path, "must be a table")
+    for path, d in _listed(data, "hosted"):
         _unknown(d, {"code", "name", "region", "extension", "default_queue"}, path)
         h = Hosted(code=_str(d, "code", path, pattern=_NAME),
                    name=_str(d, "name", path, pattern=_TITLE),
@@ -729,16 +735,10 @@ def _supervisors(data: dict[str, Any], nodes: tuple[Node, ...],
                  seats: tuple[Seat, ...]) -> tuple[Supervisor, ...]:
     """Optional [[supervisors]]: phones share PJSIP's endpoint names with the seats, so an id
     may be neither a seat's nor another supervisor's."""
-    value = data.get("supervisors", [])
-    if not isinstance(value, list):
-        raise CenterError("supervisors", "must be a list of [[supervisors]] tables")
     out: list[Supervisor] = []
     seat_ids = {s.id for s in seats}
     node_names = {n.name for n in nodes}
-    for i, d in enumerate(value):
-        path = f"supervisors[{i}]"
-        if not isinstance(d, dict):
-            raise CenterError(path, "must be a table")
+    for path, d in _listed(data, "supervisors"):
         _unknown(d, {"id", "name", "node"}, path)
         sup_id = _str(d, "id", path, pattern=_SEAT_ID)
         sup = Supervisor(id=sup_id, name=_str(d, "name", path, f"班长{sup_id}", pattern=_DISPLAY),
@@ -821,14 +821,8 @@ def _quality_sheet(data: dict[str, Any], source: Path | None) -> str:
 
 def _units(data: dict[str, Any]) -> tuple[Unit, ...]:
     """Optional [[units]]: the handling units orders are transferred to."""
-    value = data.get("units", [])
-    if not isinstance(value, list):
-        raise CenterError("units", "must be a list of [[units]] tables")
     out: list[Unit] = []
-    for i, d in enumerate(value):
-        path = f"units[{i}]"
-        if not isinstance(d, dict):
-            raise CenterError(path, "must be a table")
+    for path, d in _listed(data, "units"):
         _unknown(d, {"code", "name", "contact", "phone", "email"}, path)
         unit = Unit(code=_str(d, "code", path, pattern=_NAME),
                     name=_str(d, "name", path, pattern=_LABEL),
@@ -845,14 +839,8 @@ def _exchange(data: dict[str, Any], own_code: str) -> Exchange:
     x = _table(data, "exchange")
     _unknown(x, {"upper", "peers", "hotline12345_url", "platform_url", "sms_url", "timeout_s",
                  "retry_s", "retry_max_s"}, "exchange")
-    raw = x.get("peers", [])
-    if not isinstance(raw, list):
-        raise CenterError("exchange.peers", "must be a list of [[exchange.peers]] tables")
     peers: list[Peer] = []
-    for i, d in enumerate(raw):
-        path = f"exchange.peers[{i}]"
-        if not isinstance(d, dict):
-            raise CenterError(path, "must be a table")
+    for path, d in _listed(x, "peers", "exchange"):
         _unknown(d, {"code", "name"}, path)
         peer = Peer(_str(d, "code", path, pattern=_NAME), _str(d, "name", path, pattern=_LABEL))
         if peer.code == own_code or any(p.code == peer.code for p in peers):

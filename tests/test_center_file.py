@@ -53,6 +53,15 @@ def test_the_shipped_example_is_valid() -> None:
     (("exchange", "platform_url"), "ftp://x", "exchange.platform_url"),
     (("exchange", "sms_url"), "http://x/\nHost: y", "exchange.sms_url"),
     (("exchange", "retry_s"), 0, "exchange.retry_s"),
+    # lists of tables: not a list, or an entry that is not a table
+    (("units",), "sy_taxi", "units"),
+    (("units", 1), "sy_taxi", "units[1]"),
+    (("exchange", "peers"), {"code": "dalian"}, "exchange.peers"),
+    (("exchange", "peers", 0), "dalian", "exchange.peers[0]"),
+    (("hosted",), "huludao", "hosted"),
+    (("hosted",), [{"code": "huludao"}, "jinzhou"], "hosted[1]"),
+    (("supervisors",), 9001, "supervisors"),
+    (("supervisors",), [[9001]], "supervisors[0]"),
 ])
 def test_a_bad_field_is_refused_by_name(path: tuple[Any, ...], value: Any, field: str) -> None:
     data = example()
