@@ -120,6 +120,14 @@ def _fail2ban(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_id(value: str) -> str:
+    """A run's id as `./run tests` makes it (tests-PID-EPOCH): letters, digits, . _ -. An
+    empty one would match every process, so it is refused rather than read as "any"."""
+    if not rig.RUN_ID.fullmatch(value):
+        raise argparse.ArgumentTypeError("a run id is 1 to 64 letters, digits, '.', '_' or '-'")
+    return value
+
+
 def _reap(args: argparse.Namespace) -> int:
     root, run = paths.asterisk_root(), args.run
     killed = [f"asterisk {pid}" for pid in (rig.reap(root, run) if root.exists() else [])]
@@ -162,7 +170,7 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     r = psub.add_parser("reap", help="kill every Asterisk, SIPp and Redis this project left running")
     r.add_argument("--check", action="store_true",
                    help="exit 1 if anything had to be killed (used after the test suite)")
-    r.add_argument("--run", default="", metavar="ID",
+    r.add_argument("--run", default="", metavar="ID", type=_run_id,
                    help="only processes started under HOTLINE_RUN=ID (./run tests sets it, so "
                    "a suite never kills a demo's or another suite's Asterisk)")
     r.set_defaults(func=_reap)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import math
 import os
+import re
 import shutil
 import signal
 import socket
@@ -385,6 +386,7 @@ def instance(center: Center, node: str | None = None, name: str | None = None,
 
 
 RUN_VARIABLE = "HOTLINE_RUN"
+RUN_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
 def _of_run(entry: Path, run: str) -> bool:

@@ -46,3 +46,23 @@ def test_reap_of_a_run_leaves_other_runs_alone() -> None:
             if p.poll() is None:
                 p.kill()
                 p.wait(5)
+
+
+@pytest.mark.parametrize("run", ["", " ", "tests 1", "x;kill -9 -1", "$(id)", "../..",
+                                 "运行", "t" * 65, "a\nb"])
+def test_a_hostile_run_id_is_refused_and_kills_nothing(run: str) -> None:
+    """An empty id would match every process (reap everything), so it is refused like any id
+    `./run tests` would not make; the command says why in one line and kills nothing."""
+    if shutil.which("sipp") is None:
+        pytest.skip("SIPp is not installed (./run installs sip-tester)")
+    bystander = _sipp(f"test-bystander-{os.getpid()}")
+    try:
+        out = subprocess.run([sys.executable, "-m", "hotline.shell.cli", "pbx", "reap",
+                              "--check", f"--run={run}"], capture_output=True, text=True,
+                             timeout=60)
+        assert out.returncode == 2, out
+        assert "a run id is 1 to 64 letters" in out.stderr and "Traceback" not in out.stderr
+        assert bystander.poll() is None
+    finally:
+        bystander.kill()
+        bystander.wait(5)
