@@ -120,6 +120,10 @@ def _fail2ban(args: argparse.Namespace) -> int:
     return 0
 
 
+# What /proc/PID/comm says of a Python process (a venv's python, Debian's python3.x).
+PYTHONS = ("python", "python3", *(f"python3.{minor}" for minor in range(9, 16)))
+
+
 def _run_id(value: str) -> str:
     """A run's id as `./run tests` makes it (tests-PID-EPOCH): letters, digits, . _ -. An
     empty one would match every process, so it is refused rather than read as "any"."""
@@ -134,6 +138,11 @@ def _reap(args: argparse.Namespace) -> int:
     killed += [f"sipp {pid}" for pid in rig.reap_named(("sipp",), run=run)]
     killed += [f"redis-server {pid}"
                for pid in rig.reap_named(("redis-server",), marker=b"hotline-redis", run=run)]
+    if run:
+        # The engines and IVRs the run started (python -m hotline.shell.cli ...): only with a
+        # run's id, never every engine of the machine.
+        killed += [f"hotline {pid}" for pid in rig.reap_named(
+            PYTHONS, marker=b"hotline.shell.cli", run=run)]
     if killed:
         print(f"reaped {len(killed)} leftover process(es): {', '.join(killed)}",
               file=sys.stderr)
@@ -167,7 +176,8 @@ def register(sub: argparse._SubParsersAction,  # type: ignore[type-arg]
     add("credentials", _credentials, "SIP passwords of the seats and the AMI secret")
     add("fail2ban", _fail2ban, "the fail2ban jail that bans addresses failing at SIP "
         "(put it in /etc/fail2ban/jail.d/)")
-    r = psub.add_parser("reap", help="kill every Asterisk, SIPp and Redis this project left running")
+    r = psub.add_parser("reap", help="kill every Asterisk, SIPp and Redis this project left running "
+                        "(with --run, the run's engines and IVRs too)")
     r.add_argument("--check", action="store_true",
                    help="exit 1 if anything had to be killed (used after the test suite)")
     r.add_argument("--run", default="", metavar="ID", type=_run_id,

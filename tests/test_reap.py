@@ -66,3 +66,26 @@ def test_a_hostile_run_id_is_refused_and_kills_nothing(run: str) -> None:
     finally:
         bystander.kill()
         bystander.wait(5)
+
+
+def test_reap_of_a_run_kills_its_engines_and_ivrs_only() -> None:
+    """An engine whose test failed to start it was left running after the suite (seen in
+    CI): with --run, the run's `python -m hotline.shell.cli` processes are reaped too, and
+    another run's are left alone."""
+    ours, theirs = f"test-ours-{os.getpid()}", f"test-theirs-{os.getpid()}"
+    # The engine's command line without its work: only the marker and the run matter here.
+    sleeper = [sys.executable, "-c", "import time; time.sleep(60)", "hotline.shell.cli"]
+    mine, other = (subprocess.Popen(sleeper, env={**os.environ, rig.RUN_VARIABLE: r})
+                   for r in (ours, theirs))
+    try:
+        out = subprocess.run([sys.executable, "-m", "hotline.shell.cli", "pbx", "reap",
+                              "--check", "--run", ours], capture_output=True, text=True,
+                             timeout=60)
+        assert out.returncode == 1 and f"hotline {mine.pid}" in out.stderr, out.stderr
+        assert mine.wait(5) == -9
+        assert other.poll() is None
+    finally:
+        for p in (mine, other):
+            if p.poll() is None:
+                p.kill()
+                p.wait(5)

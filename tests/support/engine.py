@@ -40,7 +40,11 @@ class EngineProcess:
                                      stderr=subprocess.PIPE)
         self.reader = threading.Thread(target=self._read, args=(self.proc,), daemon=True)
         self.reader.start()
-        self.wait_for("ami connected", timeout)
+        try:
+            self.wait_for("ami connected", timeout)
+        except AssertionError:
+            self.stop()  # a fixture that fails here has no teardown to stop it
+            raise
 
     def _read(self, proc: subprocess.Popen[bytes]) -> None:
         assert proc.stderr is not None
