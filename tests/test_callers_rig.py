@@ -14,7 +14,7 @@ import urllib.request
 import wave
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -404,28 +404,35 @@ def test_announcements_priority_and_a_callback_that_keeps_the_place(stack: Stack
 
 # --- revisits the platform dials (外呼回访) -------------------------------------------------------
 
+def replied_order(stack: Stack, day: date, number: str, domain: str, content: str,
+                  subject: str, reply: str, closed: bool = False) -> tuple[int, int]:
+    """A complaint accepted three days before `day`, transferred, replied by the unit at 09:00
+    that day (and closed by the seat if `closed`): the day's revisit list is that order
+    alone. (The revisit's id, the order's id.)"""
+    with stack.session() as s, s.begin():
+        at = to_utc(datetime(day.year, day.month, day.day, 9, 0), TZ)
+        o = service.create(s, center="shenyang", type="complaint", domain=domain,
+                           content=content, subject=subject, caller_number=number,
+                           source="web", accepted_at=at - timedelta(days=3), timezone=TZ)
+        service.transfer(s, o, "seat", "sy_taxi", at=at - timedelta(days=2), timezone=TZ)
+        service.reply(s, o, "unit", reply, at=at)
+        if closed:
+            service.close(s, o, "seat", at=at + timedelta(minutes=30))
+        listed = service.sample_revisits(s, "shenyang", day, timezone=TZ)
+        assert [r.order_id for r in listed] == [o.id]
+        return listed[0].id, o.id
+
+
 def test_an_automated_revisit_rated_by_keypad(stack: Stack, sipp) -> None:
     """Seed 001 art. 23 (三): replied orders are revisited (every complaint). The day's list
     (the swapped Saturday of the engine's clock) is dialled by the platform within calling
     hours; the caller answers, hears the question and presses 2 (满意): the revisit is
     recorded reached, satisfaction 2, by the IVR, and counts in the revisit figures."""
-    from datetime import date
-
     from queue_stats.order_indicators import order_indicators
 
     day = date(2026, 10, 10)
-    with stack.session() as s, s.begin():
-        at = to_utc(datetime(2026, 10, 10, 9, 0), TZ)
-        o = service.create(s, center="shenyang", type="complaint", domain="highway",
-                           content="收费站多收费", subject="某收费站",
-                           caller_number="13919000001", source="web",
-                           accepted_at=at - timedelta(days=3), timezone=TZ)
-        service.transfer(s, o, "seat", "sy_taxi", at=at - timedelta(days=2), timezone=TZ)
-        service.reply(s, o, "unit", "已退还多收费用", at=at)
-        service.close(s, o, "seat", at=at + timedelta(minutes=30))
-        listed = service.sample_revisits(s, "shenyang", day, timezone=TZ)
-        assert [r.order_id for r in listed] == [o.id]
-        revisit_id, order_id = listed[0].id, o.id
+    revisit_id, order_id = replied_order(stack, day, "13919000001", "highway", "收费站多收费",
+                                         "某收费站", "已退还多收费用", closed=True)
     # The module's ledger may hold another test's revisit of this hour: this one's is counted
     # as what it adds to the figures.
     since, until = now_utc() - timedelta(hours=1), now_utc() + timedelta(hours=2)
@@ -470,20 +477,9 @@ def test_a_revisit_put_through_to_the_revisit_seat(stack: Stack, sipp) -> None:
     (a callback's and a seat-mode revisit's dial result share one handler in the dialer), and
     the revisit waits for the worker's result, which the worker records (API): reached,
     satisfaction 1. No try is left open to be dialled again."""
-    from datetime import date
-
     day = date(2026, 10, 12)  # a Monday: the engine's day below
-    with stack.session() as s, s.begin():
-        at = to_utc(datetime(2026, 10, 12, 9, 0), TZ)
-        o = service.create(s, center="shenyang", type="complaint", domain="road_transport",
-                           content="客运站拒载", subject="某客运站",
-                           caller_number="13919000002", source="web",
-                           accepted_at=at - timedelta(days=5), timezone=TZ)
-        service.transfer(s, o, "seat", "sy_taxi", at=at - timedelta(days=4), timezone=TZ)
-        service.reply(s, o, "unit", "已责令整改", at=at)
-        listed = service.sample_revisits(s, "shenyang", day, timezone=TZ)
-        assert [r.order_id for r in listed] == [o.id]
-        revisit_id, order_id = listed[0].id, o.id
+    revisit_id, order_id = replied_order(stack, day, "13919000002", "road_transport",
+                                         "客运站拒载", "某客运站", "已责令整改")
     seat_mode = support.center_file(stack.pbx, stack.tmp / "center-revisit-seat.toml",
                                     stack.sms.url, message_max_s=10, revisit_dial="seat",
                                     revisit_seat="8004")
