@@ -71,6 +71,20 @@ def test_a_bad_loan_is_refused_with_a_sentence(province, actor: Actor, kwargs: d
     engine.dispose()
 
 
+def test_until_is_read_in_beijing_time_before_8_in_the_morning(province) -> None:
+    """Between 00:00 and 08:00 in Beijing the UTC date is still the day before: "07:45" that
+    morning is 23:45 UTC the evening before, a quarter of an hour ahead; "07:00" is past."""
+    c, _, url = province
+    service, engine = _service(c, url)
+    now = datetime(2026, 10, 9, 23, 30)  # UTC: 2026-10-10 07:30 in Beijing
+    [loan] = service.lend(ADMIN, ["8002"], "huludao", None, "2026-10-10T07:45", None, now=now)
+    assert loan.until == datetime(2026, 10, 9, 23, 45)
+    assert loan.as_dict(c)["until"].startswith("2026-10-10 07:45")
+    with pytest.raises(Invalid, match="until: must be in the future"):
+        service.lend(ADMIN, ["8003"], "huludao", None, "2026-10-10T07:00", None, now=now)
+    engine.dispose()
+
+
 def test_a_loan_is_recorded_shown_and_returned(province, db_engine) -> None:
     """On SQLite and on the real PostgreSQL."""
     c, _, _ = province
