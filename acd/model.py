@@ -129,6 +129,10 @@ class LiveModel:
     def _call(self, event: Event, create: bool = True) -> CallState | None:
         uid = event.uniqueid
         call = self.calls.get(uid)
+        if call is None and uid in self.closed:
+            # Ended lately: a late event (a Local leg's AgentComplete after its Hangup, a
+            # queue_log line replayed) completes it as it ended; it is not in progress again.
+            return self.closed[uid]
         if call is None:
             call = self._load_call(uid)
             if call is None and create:

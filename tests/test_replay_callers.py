@@ -66,3 +66,39 @@ def test_a_message_is_no_queued_call_and_keeps_its_recording(replayed) -> None:
     assert call.recording.endswith(f"/{call.uniqueid}-message.wav")
     since, until = window(r)
     assert call_indicators(r.db, since, until).queued == 0
+
+
+def test_a_legs_agent_complete_after_its_hangup_does_not_reopen_it(tmp_path) -> None:
+    """Asterisk may report the callback leg's AgentComplete after the leg's Hangup. The late
+    event completes the leg as it ended; it never puts the leg back among the calls in
+    progress (where the next resync moved its end to the resync's time)."""
+    import asyncio
+
+    from acd.engine import Engine
+    from acd.history import db
+    from tests.support import recorded
+
+    events = list(recorded.load("callback").events)
+    leg = "pbx1-hotline-cb-1-1-q"
+    complete = next(i for i, e in enumerate(events)
+                    if e.get("Event") == "AgentComplete" and e.get("Uniqueid") == leg)
+    hangup = next(i for i, e in enumerate(events)
+                  if e.get("Event") == "Hangup" and e.get("Uniqueid") == leg)
+    assert complete < hangup  # as recorded; the test swaps them
+    events.insert(hangup, events.pop(complete))
+    ledger = db.make_engine(f"sqlite:///{tmp_path / 'ledger.sqlite'}")
+    db.create_schema(ledger)
+    try:
+        engine = Engine(recorded.recording_center(), db.session_factory(ledger),
+                        {recorded.NODE: ""}, None, {recorded.NODE: None})
+        asyncio.run(recorded.replay(engine, events))
+        assert leg not in engine.model.calls
+        assert engine.model.calls == {}
+        with Session(ledger) as s:
+            row = s.get(Call, leg)
+            assert row is not None and row.ended_at is not None
+            ended = datetime.fromtimestamp(float(events[hangup - 1]["Timestamp"]), UTC)
+            assert row.ended_at == ended.replace(tzinfo=None)
+            assert (row.outcome, row.seat_id) == ("answered", "8001")
+    finally:
+        ledger.dispose()
