@@ -285,7 +285,9 @@ def test_overflow_to_another_queue_is_recorded(tmp_path, ledger, numbers) -> Non
     mine = stays(engine, [caller])
     assert [(s.queue, s.outcome) for s in mine] == [("highway", "overflowed"),
                                                    ("manual", "answered")]
-    assert 2.5 <= mine[0].wait_s <= 4.5
+    # app_queue sets a caller's expiry in whole seconds (time(NULL) + 3 at entry): the
+    # overflow comes between 2 and 3 s after entering, plus its poll (2.002 s seen in CI).
+    assert 1.9 <= mine[0].wait_s <= 4.5
     with Session(engine) as s:
         call = s.scalars(select(Call).where(Call.caller_number == caller)).one()
     assert (call.first_queue, call.final_queue, call.outcome) == ("highway", "manual", "answered")
