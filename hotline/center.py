@@ -520,13 +520,11 @@ def _table(d: dict[str, Any], key: str, path: str = "") -> dict[str, Any]:
 
 
 def _tables(d: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    """Required [[key]] tables: at least one."""
     value = d.get(key)
     if not isinstance(value, list) or not value:
         raise CenterError(key, f"needs at least one [[{key}]] entry")
-    for i, item in enumerate(value):
-        if not isinstance(item, dict):
-            raise CenterError(f"{key}[{i}]", "must be a table")
-    return value
+    return [item for _, item in _listed(d, key)]
 
 
 def _listed(d: dict[str, Any], key: str, path: str = "") -> list[tuple[str, dict[str, Any]]]:
@@ -535,10 +533,12 @@ def _listed(d: dict[str, Any], key: str, path: str = "") -> list[tuple[str, dict
     value = d.get(key, [])
     if not isinstance(value, list):
         raise CenterError(where, f"must be a list of [[{where}]] tables")
+    out = []
     for i, item in enumerate(value):
         if not isinstance(item, dict):
             raise CenterError(f"{where}[{i}]", "must be a table")
-    return [(f"{where}[{i}]", item) for i, item in enumerate(value)]
+        out.append((f"{where}[{i}]", item))
+    return out
 
 
 def _networks(d: dict[str, Any], key: str, path: str,
