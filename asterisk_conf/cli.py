@@ -120,10 +120,6 @@ def _fail2ban(args: argparse.Namespace) -> int:
     return 0
 
 
-# What /proc/PID/comm says of a Python process (a venv's python, Debian's python3.x).
-PYTHONS = ("python", "python3", *(f"python3.{minor}" for minor in range(9, 16)))
-
-
 def _run_id(value: str) -> str:
     """A run's id as `./run tests` makes it (tests-PID-EPOCH): letters, digits, . _ -. An
     empty one would match every process, so it is refused rather than read as "any"."""
@@ -142,7 +138,7 @@ def _reap(args: argparse.Namespace) -> int:
         # The engines and IVRs the run started (python -m hotline.shell.cli ...): only with a
         # run's id, never every engine of the machine.
         killed += [f"hotline {pid}" for pid in rig.reap_named(
-            PYTHONS, marker=b"hotline.shell.cli", run=run)]
+            None, marker=b"hotline.shell.cli", run=run)]
     if killed:
         print(f"reaped {len(killed)} leftover process(es): {', '.join(killed)}",
               file=sys.stderr)

@@ -433,9 +433,10 @@ def reap(root: Path, run: str = "") -> list[int]:
     return pids
 
 
-def reap_named(names: tuple[str, ...], marker: bytes = b"", run: str = "") -> list[int]:
-    """Kill processes by executable name (and, if given, a marker in their command line, the
-    run that started them)."""
+def reap_named(names: tuple[str, ...] | None, marker: bytes = b"",
+               run: str = "") -> list[int]:
+    """Kill processes by executable name (None: any executable, then by the marker alone)
+    and, if given, a marker in their command line and the run that started them."""
     killed = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit() or int(entry.name) == os.getpid() \
@@ -446,7 +447,7 @@ def reap_named(names: tuple[str, ...], marker: bytes = b"", run: str = "") -> li
             comm = (entry / "comm").read_text().strip()
         except OSError:
             continue
-        if comm in names and (not marker or marker in cmdline):
+        if (names is None or comm in names) and (not marker or marker in cmdline):
             try:
                 os.kill(int(entry.name), signal.SIGKILL)
                 killed.append(int(entry.name))
